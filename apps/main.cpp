@@ -1,0 +1,96 @@
+// ifactflow: command-line entry point. Parses argv, runs one subcommand under MPI, turns
+// any exception into one line on stderr and a non-zero exit (MPI_Abort with several ranks).
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "apps/commands.hpp"
+#include "io/error.hpp"
+#include "io/log.hpp"
+#ifdef IFF_HAVE_TORCH
+#include "operators/torch_info.hpp"
+#endif
+
+namespace iff {
+const char* git_commit();
+const char* project_version();
+}  // namespace iff
+
+namespace {
+
+std::string version_text() {
+  std::string s = std::string("ifactflow ") + iff::project_version() + " (git " + iff::git_commit() + ")\n";
+  s += std::string("  MPI            : ") + IFF_MPI_VERSION + "\n";
+  s += std::string("  parallel HDF5  : ") + IFF_HDF5_VERSION + "\n";
+  s += std::string("  VTK            : ") + IFF_VTK_VERSION + "\n";
+  s += "  FFTW3 (MPI)    : yes\n";
+#ifdef IFF_HAVE_TORCH
+  s += "  libtorch       : " + iff::torch_features() + "\n";
+#else
+  s += "  libtorch       : not built\n";
+#endif
+  return s;
+}
+
+int fail(const iff::app::Context& ctx, const std::string& what, int code) {
+  // one line, from whichever rank saw it
+  if (ctx.size > 1)
+    std::fprintf(stderr, "ifactflow: error (rank %d): %s\n", ctx.rank, what.c_str());
+  else
+    std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
+  std::fflush(stderr);
+  if (ctx.size > 1) MPI_Abort(ctx.comm, code);
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  iff::app::Context ctx;
+  MPI_Comm_rank(ctx.comm, &ctx.rank);
+  MPI_Comm_size(ctx.comm, &ctx.size);
+
+  CLI::App app{"ifactflow: spectral channel DNS, LES baselines and neural-operator surrogates"};
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  std::string level = "info";
+  app.add_flag("--version", show_version, "Print version, git commit and enabled features");
+  app.add_option("--log-level", level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  iff::log::init(ctx.rank, "info");
+  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(ctx.rank == 0 ? level : "error")); });
+
+  iff::app::add_import(app, ctx);
+  iff::app::add_info(app, ctx);
+  iff::app::add_not_yet_built(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    if (ctx.rank == 0) app.exit(e);
+    MPI_Finalize();
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    if (ctx.rank == 0) app.exit(e);
+    MPI_Finalize();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return fail(ctx, e.what(), 2);
+  } catch (const iff::app::NotBuilt& e) {
+    return fail(ctx, e.what(), 2);
+  } catch (const iff::Error& e) {
+    return fail(ctx, e.what(), 1);
+  } catch (const std::exception& e) {
+    return fail(ctx, std::string("unexpected: ") + e.what(), 1);
+  }
+  if (show_version) {
+    if (ctx.rank == 0) std::cout << version_text();
+  } else if (app.get_subcommands().empty()) {
+    if (ctx.rank == 0) std::cout << app.help();
+  }
+  MPI_Finalize();
+  return 0;
+}

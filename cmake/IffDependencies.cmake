@@ -1,0 +1,75 @@
+# Finds every third-party package and exposes each as an imported target. Parallel HDF5
+# (Open MPI flavour) is preferred; the serial one is rejected because collective writes
+# are part of the data contract.
+
+if(IFF_WITH_TORCH OR IFF_TORCH_ONLY)
+  find_package(Torch REQUIRED)
+  # Device types this libtorch was built for (CUDA when the one given by -DTorch_DIR has it).
+  set(IFF_TORCH_DEVICES "cpu")
+  if(TORCH_CUDA_LIBRARIES OR CUDA_FOUND OR TARGET torch_cuda)
+    string(APPEND IFF_TORCH_DEVICES ",cuda")
+  endif()
+  # libtorch's flags (ABI, warnings) stay on the torch targets only.
+  add_library(iff_torch INTERFACE)
+  target_link_libraries(iff_torch INTERFACE ${TORCH_LIBRARIES})
+  target_include_directories(iff_torch INTERFACE ${TORCH_INCLUDE_DIRS})
+  separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(iff_torch INTERFACE ${_torch_flags})
+endif()
+
+if(IFF_TORCH_ONLY)
+  return()
+endif()
+
+find_package(MPI REQUIRED COMPONENTS C CXX)
+
+set(HDF5_PREFER_PARALLEL ON)
+if(NOT HDF5_ROOT AND EXISTS /usr/lib/x86_64-linux-gnu/hdf5/openmpi)
+  set(HDF5_ROOT /usr/lib/x86_64-linux-gnu/hdf5/openmpi)
+endif()
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR "ifactflow needs parallel HDF5 (Debian: libhdf5-openmpi-dev); found a serial one at ${HDF5_C_INCLUDE_DIRS}")
+endif()
+add_library(iff_hdf5 INTERFACE)
+target_include_directories(iff_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
+target_link_libraries(iff_hdf5 INTERFACE ${HDF5_C_LIBRARIES} MPI::MPI_C)
+target_compile_definitions(iff_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+
+find_path(FFTW3_INCLUDE_DIR fftw3-mpi.h REQUIRED)
+find_library(FFTW3_LIBRARY fftw3 REQUIRED)
+find_library(FFTW3_MPI_LIBRARY fftw3_mpi REQUIRED)
+add_library(iff_fftw INTERFACE)
+target_include_directories(iff_fftw SYSTEM INTERFACE ${FFTW3_INCLUDE_DIR})
+target_link_libraries(iff_fftw INTERFACE ${FFTW3_MPI_LIBRARY} ${FFTW3_LIBRARY} MPI::MPI_C)
+
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 QUIET)
+if(NOT CLI11_FOUND)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
+
+# Only the VTK modules the XML writers need: linking the HDF5-based VTK modules would pull
+# a second (serial) HDF5 into the same process.
+find_package(VTK REQUIRED COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML)
+
+find_package(LAPACK REQUIRED)
+
+if(IFF_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+if(IFF_SANITIZE)
+  add_library(iff_sanitize INTERFACE)
+  target_compile_options(iff_sanitize INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  target_link_options(iff_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Common warnings for the project's own code.
+add_library(iff_warnings INTERFACE)
+target_compile_options(iff_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)

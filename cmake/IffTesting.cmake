@@ -1,0 +1,53 @@
+# Test registration helpers. Labels: unit, validation, mpi, client, slow.
+#
+#   ifactflow_add_test(NAME SOURCES a.cpp... LIBS lib... LABELS unit)
+#   ifactflow_add_mpi_test(NAME SOURCES ... LIBS ... LABELS ...)
+#       registers NAME.np1 and NAME.np2 under mpiexec (as root, oversubscribed), label mpi
+#       added; the test itself compares the distributed result with the one-rank result.
+
+set(IFF_MPI_TEST_ENV
+  OMPI_ALLOW_RUN_AS_ROOT=1
+  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  OMPI_MCA_rmaps_base_oversubscribe=1
+  OMPI_MCA_btl_vader_single_copy_mechanism=none
+  OMP_NUM_THREADS=1)
+
+function(ifactflow_add_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_LIBS} iff_test_main iff_warnings)
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
+                       ENVIRONMENT "${IFF_MPI_TEST_ENV}")
+endfunction()
+
+function(ifactflow_add_mpi_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_LIBS} iff_test_main iff_warnings)
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 600)
+  endif()
+  foreach(np 1 2)
+    add_test(NAME ${name}.np${np}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np}
+                     --allow-run-as-root --oversubscribe $<TARGET_FILE:${name}>)
+    set_tests_properties(${name}.np${np} PROPERTIES LABELS "mpi;${A_LABELS}" PROCESSORS ${np}
+                         TIMEOUT ${A_TIMEOUT} ENVIRONMENT "${IFF_MPI_TEST_ENV}")
+  endforeach()
+endfunction()
+
+# A client test: a real external program (python3 with h5py, pvpython, matplotlib) run by a
+# shell command line. Label client added.
+function(ifactflow_add_client_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "COMMAND;LABELS;DEPENDS" ${ARGN})
+  add_test(NAME ${name} COMMAND ${A_COMMAND})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "client;${A_LABELS}" TIMEOUT ${A_TIMEOUT}
+                       ENVIRONMENT "${IFF_MPI_TEST_ENV};IFF_EXE=$<TARGET_FILE:ifactflow>")
+endfunction()

@@ -1,0 +1,306 @@
+#include "io/config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "io/fsutil.hpp"
+
+namespace iff {
+
+struct Config::State {
+  std::string path;                        // case file, "" when from a string
+  std::string origin;                      // how errors name the source
+  YAML::Node root;                         // input after overrides
+  std::map<std::string, std::string> set;  // dotted key -> "--set" for overridden keys
+  mutable std::set<std::string> used;      // dotted keys read by a component
+  mutable YAML::Node resolved = YAML::Node(YAML::NodeType::Map);
+};
+
+namespace {
+
+std::vector<std::string> split_dots(const std::string& key) {
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  std::string p;
+  while (std::getline(ss, p, '.')) parts.push_back(p);
+  return parts;
+}
+
+std::string scalar_text(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "null";
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+void apply_override(Config::State& s, const std::string& text) {
+  const auto eq = text.find('=');
+  IFF_CHECK_AS(ConfigError, eq != std::string::npos && eq > 0,
+               "--set " << text << ": expected section.key=value");
+  const std::string key = text.substr(0, eq);
+  const std::string value = text.substr(eq + 1);
+  auto parts = split_dots(key);
+  YAML::Node node = s.root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = node[parts[i]];
+    if (!child.IsDefined() || child.IsNull()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    IFF_CHECK_AS(ConfigError, node[parts[i]].IsMap(),
+                 "--set " << text << ": " << parts[i] << " is not a section");
+    node.reset(node[parts[i]]);
+  }
+  YAML::Node parsed;
+  try {
+    parsed = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set " + text + ": value is not valid YAML (" + e.msg + ")");
+  }
+  node[parts.back()] = parsed;
+  s.set[key] = "--set";
+}
+
+void collect_leaves(const YAML::Node& n, const std::string& prefix,
+                    std::vector<std::pair<std::string, YAML::Node>>& out) {
+  if (n.IsMap() && n.size() > 0) {
+    for (const auto& kv : n) {
+      const std::string k = kv.first.as<std::string>();
+      collect_leaves(kv.second, prefix.empty() ? k : prefix + "." + k, out);
+    }
+  } else if (!prefix.empty()) {
+    out.emplace_back(prefix, n);
+  }
+}
+
+}  // namespace
+
+Config Config::from_string(const std::string& yaml, const std::string& origin,
+                           const std::vector<std::string>& overrides) {
+  Config c;
+  c.s_ = std::make_shared<State>();
+  c.s_->origin = origin;
+  try {
+    c.s_->root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(origin + ": not valid YAML: " + e.what());
+  }
+  if (!c.s_->root.IsDefined() || c.s_->root.IsNull()) c.s_->root = YAML::Node(YAML::NodeType::Map);
+  IFF_CHECK_AS(ConfigError, c.s_->root.IsMap(), origin << ": the top level must be a map of sections");
+  for (const auto& o : overrides) apply_override(*c.s_, o);
+  return c;
+}
+
+Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  IFF_CHECK_AS(InputError, in.good(), "case file " << path << " cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Config c = from_string(ss.str(), path, overrides);
+  c.s_->path = path;
+  return c;
+}
+
+ConfigSection Config::section(const std::string& name) const { return ConfigSection(s_, name); }
+
+bool Config::has(const std::string& dotted_key) const {
+  YAML::Node n = s_->root;
+  for (const auto& p : split_dots(dotted_key)) {
+    if (!n.IsMap()) return false;
+    YAML::Node c = n[p];
+    if (!c.IsDefined()) return false;
+    n.reset(c);
+  }
+  return true;
+}
+
+void Config::reject_unknown() const {
+  std::vector<std::pair<std::string, YAML::Node>> leaves;
+  collect_leaves(s_->root, "", leaves);
+  for (const auto& [key, value] : leaves) {
+    bool known = s_->used.count(key) > 0;
+    // a key inside a list-valued or map-valued key that was read as a whole is known too
+    for (const auto& u : s_->used)
+      if (key.rfind(u + ".", 0) == 0) known = true;
+    if (!known) {
+      const auto it = s_->set.find(key);
+      const std::string from = it != s_->set.end() ? it->second : s_->origin;
+      throw ConfigError("unknown key " + key + " = " + scalar_text(value) + " in " + from);
+    }
+  }
+}
+
+std::string Config::resolved_yaml() const {
+  YAML::Emitter e;
+  e << s_->resolved;
+  return std::string(e.c_str()) + "\n";
+}
+
+void Config::write_resolved(const std::string& path) const { write_text_atomic(path, resolved_yaml()); }
+
+const std::string& Config::path() const { return s_->path; }
+
+// ---------------------------------------------------------------------------------------
+
+std::string ConfigSection::full(const std::string& key) const {
+  return prefix_.empty() ? key : prefix_ + "." + key;
+}
+
+ConfigSection ConfigSection::section(const std::string& name) const {
+  return ConfigSection(s_, full(name));
+}
+
+std::optional<YAML::Node> ConfigSection::lookup(const std::string& key) const {
+  YAML::Node n = s_->root;
+  for (const auto& p : split_dots(full(key))) {
+    if (!n.IsMap()) return std::nullopt;
+    YAML::Node c = n[p];
+    if (!c.IsDefined()) return std::nullopt;
+    n.reset(c);
+  }
+  if (n.IsNull()) return std::nullopt;
+  return n;
+}
+
+bool ConfigSection::has(const std::string& key) const { return lookup(key).has_value(); }
+
+void ConfigSection::fail(const std::string& key, const YAML::Node& value, const std::string& why) const {
+  const std::string k = full(key);
+  const auto it = s_->set.find(k);
+  const std::string from = it != s_->set.end() ? it->second : s_->origin;
+  throw ConfigError("key " + k + " = " + scalar_text(value) + " in " + from + ": " + why);
+}
+
+void ConfigSection::record(const std::string& key, const YAML::Node& value) const {
+  const std::string k = full(key);
+  s_->used.insert(k);
+  auto parts = split_dots(k);
+  YAML::Node node = s_->resolved;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!node[parts[i]].IsDefined() || !node[parts[i]].IsMap())
+      node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    node.reset(node[parts[i]]);
+  }
+  node[parts.back()] = YAML::Clone(value);
+}
+
+namespace {
+template <class T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else return "a list";
+}
+}  // namespace
+
+template <class T>
+T ConfigSection::convert(const std::string& key, const YAML::Node& node) const {
+  try {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!node.IsScalar()) fail(key, node, std::string("expected ") + type_name<T>());
+      return node.Scalar();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!node.IsScalar()) fail(key, node, std::string("expected ") + type_name<T>());
+      return node.as<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!node.IsScalar()) fail(key, node, std::string("expected ") + type_name<T>());
+      // reject 3.5 for an integer (yaml-cpp would truncate through long double otherwise)
+      const std::string& s = node.Scalar();
+      if (s.find_first_of(".eE") != std::string::npos && s.find("0x") == std::string::npos)
+        fail(key, node, std::string("expected ") + type_name<T>());
+      return node.as<T>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!node.IsScalar()) fail(key, node, std::string("expected ") + type_name<T>());
+      const T v = node.as<T>();
+      if (!std::isfinite(v)) fail(key, node, "expected a finite number");
+      return v;
+    } else {
+      if (!node.IsSequence()) fail(key, node, std::string("expected ") + type_name<T>());
+      return node.as<T>();
+    }
+  } catch (const YAML::Exception&) {
+    fail(key, node, std::string("expected ") + type_name<T>());
+  }
+}
+
+template <class T>
+T ConfigSection::get(const std::string& key, const T& fallback) const {
+  auto n = lookup(key);
+  if (!n) {
+    record(key, YAML::Node(fallback));
+    return fallback;
+  }
+  T v = convert<T>(key, *n);
+  record(key, YAML::Node(v));
+  return v;
+}
+
+template <class T>
+T ConfigSection::require(const std::string& key) const {
+  auto n = lookup(key);
+  if (!n) {
+    const std::string k = full(key);
+    throw ConfigError("missing key " + k + " in " + s_->origin);
+  }
+  T v = convert<T>(key, *n);
+  record(key, YAML::Node(v));
+  return v;
+}
+
+template <class T>
+T ConfigSection::get_in(const std::string& key, const T& fallback, const T& lo, const T& hi) const {
+  T v = get<T>(key, fallback);
+  if (v < lo || v > hi) {
+    std::ostringstream why;
+    why << "out of range [" << lo << ", " << hi << "]";
+    fail(key, YAML::Node(v), why.str());
+  }
+  return v;
+}
+
+std::string ConfigSection::get_choice(const std::string& key, const std::string& fallback,
+                                      const std::vector<std::string>& choices) const {
+  std::string v = get<std::string>(key, fallback);
+  for (const auto& c : choices)
+    if (c == v) return v;
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+  fail(key, YAML::Node(v), "expected one of: " + list);
+}
+
+#define IFF_CONFIG_INSTANTIATE(T)                                              \
+  template T ConfigSection::get<T>(const std::string&, const T&) const;        \
+  template T ConfigSection::require<T>(const std::string&) const;
+IFF_CONFIG_INSTANTIATE(bool)
+IFF_CONFIG_INSTANTIATE(int)
+IFF_CONFIG_INSTANTIATE(long)
+IFF_CONFIG_INSTANTIATE(double)
+IFF_CONFIG_INSTANTIATE(std::string)
+IFF_CONFIG_INSTANTIATE(std::vector<int>)
+IFF_CONFIG_INSTANTIATE(std::vector<double>)
+IFF_CONFIG_INSTANTIATE(std::vector<std::string>)
+template int ConfigSection::get_in<int>(const std::string&, const int&, const int&, const int&) const;
+template long ConfigSection::get_in<long>(const std::string&, const long&, const long&, const long&) const;
+template double ConfigSection::get_in<double>(const std::string&, const double&, const double&,
+                                              const double&) const;
+
+std::vector<int> parse_grid_triplet(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, 'x')) {
+    try {
+      size_t used = 0;
+      const int v = std::stoi(part, &used);
+      IFF_REQUIRE(used == part.size() && v > 0, "");
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw InputError("grid '" + text + "': expected NXxNYxNZ with positive integers");
+    }
+  }
+  IFF_REQUIRE(out.size() == 3, "grid '" << text << "': expected NXxNYxNZ with positive integers");
+  return out;
+}
+
+}  // namespace iff
