@@ -1,0 +1,136 @@
+// Field series in the ifactflow data contract (DESIGN.md §2): one layout for DNS output,
+// filtered-DNS training sets, LES output and operator predictions.
+//
+//   /velocity  [n_traj, n_time, nx, ny, nz, 3]  float32|float64, one snapshot per chunk,
+//                                               time axis extensible
+//   /pressure  [n_traj, n_time, nx, ny, nz]     optional
+//   /grid/x, /grid/y, /grid/z                   float64 node coordinates
+//   /time      [n_time]                         float64
+//   root attributes: format = "ifactflow-series", format_version, kind, re_tau, nu, lx, ly,
+//                    lz, units, filter, model, config, git_commit
+//
+// Writes are collective when the file is shared by several ranks: each rank passes the
+// block it holds (a range of trajectories and a range of x planes); a rank holding nothing
+// passes an empty block. Snapshots are flushed as they are appended, so an interrupted
+// run keeps every completed snapshot.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/fsutil.hpp"
+#include "io/h5.hpp"
+
+namespace iff {
+
+inline constexpr const char* kSeriesFormat = "ifactflow-series";
+inline constexpr int kSeriesFormatVersion = 1;
+
+/// Everything about a series except the field values.
+struct SeriesMeta {
+  std::string kind = "dns";        ///< dns, fdns, les-dsm, les-wale, les-smagorinsky, prediction
+  int n_traj = 1;                  ///< number of trajectories
+  std::vector<double> x, y, z;     ///< node coordinates (x, z periodic without end point)
+  bool has_pressure = false;       ///< whether /pressure is stored
+  h5::DType dtype = h5::DType::f32;  ///< storage type of the fields
+  double re_tau = 0.0;             ///< friction Reynolds number (0: unknown)
+  double nu = 0.0;                 ///< kinematic viscosity in the series' units
+  double lx = 0.0, ly = 2.0, lz = 0.0;  ///< box lengths (h = 1)
+  std::string units = "h, u_tau";  ///< "h, u_tau" or "h, U_bulk"
+  std::string filter;              ///< filter description (filtered series)
+  std::string model;               ///< operator description (predictions)
+  std::string config;              ///< resolved YAML that produced the series
+  std::string git_commit;          ///< commit of the producing binary
+
+  int nx() const { return static_cast<int>(x.size()); }
+  int ny() const { return static_cast<int>(y.size()); }
+  int nz() const { return static_cast<int>(z.size()); }
+  /// Values per snapshot of one trajectory (nx*ny*nz*3).
+  std::size_t snapshot_size() const { return static_cast<std::size_t>(nx()) * ny() * nz() * 3; }
+};
+
+/// The part of one snapshot a rank holds: trajectories [traj0, traj0+n_traj) and x planes
+/// [x0, x0+nx). Data are row-major [n_traj][nx][ny][nz][3] (velocity) and
+/// [n_traj][nx][ny][nz] (pressure).
+struct SeriesBlock {
+  int traj0 = 0, n_traj = 0;
+  int x0 = 0, nx = 0;
+  bool empty() const { return n_traj == 0 || nx == 0; }
+};
+
+enum class WriteMode {
+  atomic,    ///< written under a temporary name, renamed into place by close()
+  in_place,  ///< written at its final name (long runs that must keep completed snapshots)
+};
+
+class SeriesWriter {
+ public:
+  /// Creates a series (collective over `comm`). InputError when the directory is missing
+  /// or not writable.
+  SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_Comm comm = MPI_COMM_SELF,
+               WriteMode mode = WriteMode::atomic);
+  /// Re-opens an existing series to continue appending (resume). Collective.
+  static SeriesWriter reopen(const std::string& path, MPI_Comm comm = MPI_COMM_SELF);
+
+  SeriesWriter(SeriesWriter&&) noexcept;
+  SeriesWriter& operator=(SeriesWriter&&) noexcept;
+  /// Without close(), an atomic series is discarded.
+  ~SeriesWriter();
+
+  /// Writes snapshot `time_index` (extending the time axis when needed). Collective.
+  /// `pressure` may be null when the series has none.
+  void write(int time_index, double time, const SeriesBlock& block, const double* velocity,
+             const double* pressure = nullptr);
+  /// write() at the next time index.
+  void append(double time, const SeriesBlock& block, const double* velocity,
+              const double* pressure = nullptr);
+
+  int n_time() const { return n_time_; }
+  const SeriesMeta& meta() const { return meta_; }
+  const std::string& path() const { return final_path_; }
+  /// Flushes, closes and (atomic mode) renames into place. Collective.
+  void close();
+
+ private:
+  SeriesWriter() = default;
+  std::string final_path_;
+  SeriesMeta meta_;
+  MPI_Comm comm_ = MPI_COMM_SELF;
+  std::unique_ptr<AtomicPath> atomic_;
+  h5::File file_;
+  int n_time_ = 0;
+};
+
+class SeriesReader {
+ public:
+  /// Opens and validates a series (InputError naming the file and the problem: not HDF5,
+  /// missing /velocity, grid lengths that do not match the field shape, ...).
+  explicit SeriesReader(const std::string& path, MPI_Comm comm = MPI_COMM_SELF);
+
+  const SeriesMeta& meta() const { return meta_; }
+  int n_time() const { return n_time_; }
+  const std::vector<double>& times() const { return times_; }
+  const std::string& path() const { return path_; }
+
+  /// Reads velocity (and pressure when `pressure` is non-null and stored) of snapshot
+  /// `time_index` for the block's trajectories and x planes (layout as SeriesBlock).
+  void read(int time_index, const SeriesBlock& block, double* velocity, double* pressure = nullptr) const;
+  /// The whole snapshot of one trajectory: [nx][ny][nz][3].
+  std::vector<double> read_velocity(int traj, int time_index) const;
+
+  /// Read access to the underlying file (for attributes beyond the contract).
+  const h5::File& file() const { return file_; }
+
+ private:
+  std::string path_;
+  SeriesMeta meta_;
+  h5::File file_;
+  int n_time_ = 0;
+  std::vector<double> times_;
+};
+
+}  // namespace iff
