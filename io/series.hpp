@@ -4,7 +4,9 @@
 //   /velocity  [n_traj, n_time, nx, ny, nz, 3]  float32|float64, one snapshot per chunk,
 //                                               time axis extensible
 //   /pressure  [n_traj, n_time, nx, ny, nz]     optional
-//   /grid/x, /grid/y, /grid/z                   float64 node coordinates
+//   /grid/x, /grid/y, /grid/z                   float64 node coordinates; x, z periodic
+//                                               without the end point, y ascending from
+//                                               the wall y = -1 to the wall y = +1
 //   /time      [n_time]                         float64
 //   root attributes: format = "ifactflow-series", format_version, kind, re_tau, nu, lx, ly,
 //                    lz, units, filter, model, config, git_commit
@@ -29,6 +31,9 @@ namespace iff {
 
 inline constexpr const char* kSeriesFormat = "ifactflow-series";
 inline constexpr int kSeriesFormatVersion = 1;
+
+/// Chebyshev–Gauss–Lobatto points in ascending order, y_j = -cos(pi j / (n - 1)).
+std::vector<double> gauss_lobatto_y(int n);
 
 /// Everything about a series except the field values.
 struct SeriesMeta {

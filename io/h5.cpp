@@ -1,0 +1,426 @@
+#include "io/h5.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <numeric>
+
+#include "io/error.hpp"
+
+namespace iff::h5 {
+
+namespace {
+
+hid_t file_type(DType t) {
+  switch (t) {
+    case DType::f32: return H5T_IEEE_F32LE;
+    case DType::f64: return H5T_IEEE_F64LE;
+    case DType::i64: return H5T_STD_I64LE;
+  }
+  return H5T_IEEE_F64LE;
+}
+
+/// Silences HDF5's own error stack printing while in scope (we report our own errors).
+struct Quiet {
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+  Quiet() {
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~Quiet() { H5Eset_auto2(H5E_DEFAULT, func, data); }
+};
+
+int comm_size(MPI_Comm c) {
+  int s = 1;
+  MPI_Comm_size(c, &s);
+  return s;
+}
+
+}  // namespace
+
+std::string to_string(DType t) {
+  switch (t) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i64: return "int64";
+  }
+  return "?";
+}
+
+Id& Id::operator=(Id&& o) noexcept {
+  if (this != &o) {
+    if (id_ >= 0 && closer_) closer_(id_);
+    id_ = o.id_;
+    closer_ = o.closer_;
+    o.id_ = -1;
+  }
+  return *this;
+}
+
+Id::~Id() {
+  if (id_ >= 0 && closer_) closer_(id_);
+}
+
+bool File::is_hdf5(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  Quiet q;
+  return H5Fis_hdf5(path.c_str()) > 0;
+}
+
+File File::create(const std::string& path, MPI_Comm comm) {
+  File f;
+  f.path_ = path;
+  f.comm_ = comm;
+  f.parallel_ = comm_size(comm) > 1;
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (f.parallel_) H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+  Quiet q;
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  IFF_CHECK_AS(InputError, id >= 0, "cannot create HDF5 file " << path);
+  f.file_ = Id(id, H5Fclose);
+  return f;
+}
+
+File File::open(const std::string& path, bool writable, MPI_Comm comm) {
+  {
+    std::ifstream probe(path, std::ios::binary);
+    IFF_CHECK_AS(InputError, probe.good(), "file " << path << " does not exist or cannot be read");
+  }
+  IFF_CHECK_AS(InputError, is_hdf5(path), "file " << path << " is not an HDF5 file");
+  File f;
+  f.path_ = path;
+  f.comm_ = comm;
+  f.parallel_ = comm_size(comm) > 1;
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (f.parallel_) H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+  Quiet q;
+  hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
+  IFF_CHECK_AS(InputError, id >= 0, "cannot open HDF5 file " << path << (writable ? " for writing" : ""));
+  f.file_ = Id(id, H5Fclose);
+  return f;
+}
+
+File::~File() = default;
+
+void File::close() { file_ = Id(); }
+
+void File::flush() {
+  if (file_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+}
+
+bool File::exists(const std::string& object) const {
+  if (object == "/") return true;
+  Quiet q;
+  // check each path component so that a missing parent is not an error
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = object.find('/', pos + 1);
+    partial = object.substr(0, pos);
+    if (partial.empty() || partial == "/") continue;
+    if (H5Lexists(file_.get(), partial.c_str(), H5P_DEFAULT) <= 0) return false;
+  }
+  return true;
+}
+
+void File::create_group(const std::string& group) {
+  if (exists(group)) return;
+  Quiet q;
+  Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Id g(H5Gcreate2(file_.get(), group.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  IFF_CHECK_AS(IOError, static_cast<bool>(g), "cannot create group " << group << " in " << path_);
+}
+
+Id File::open_object(const std::string& object) const {
+  IFF_CHECK_AS(InputError, exists(object), "file " << path_ << " has no " << object);
+  Quiet q;
+  hid_t id = H5Oopen(file_.get(), object.c_str(), H5P_DEFAULT);
+  IFF_CHECK_AS(InputError, id >= 0, "file " << path_ << ": cannot open " << object);
+  return Id(id, H5Oclose);
+}
+
+std::vector<hsize_t> File::shape(const std::string& dataset) const {
+  IFF_CHECK_AS(InputError, exists(dataset), "file " << path_ << " has no dataset " << dataset);
+  Quiet q;
+  Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << ": " << dataset << " is not a dataset");
+  Id s(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(s.get());
+  std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+  if (rank > 0) H5Sget_simple_extent_dims(s.get(), dims.data(), nullptr);
+  return dims;
+}
+
+DType File::dtype(const std::string& dataset) const {
+  Quiet q;
+  Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
+  Id t(H5Dget_type(d.get()), H5Tclose);
+  const H5T_class_t c = H5Tget_class(t.get());
+  const size_t size = H5Tget_size(t.get());
+  if (c == H5T_FLOAT) return size == 4 ? DType::f32 : DType::f64;
+  IFF_CHECK_AS(InputError, c == H5T_INTEGER, "file " << path_ << ": " << dataset << " is not numeric");
+  return DType::i64;
+}
+
+void File::create_dataset(const std::string& dataset, const std::vector<hsize_t>& shape, DType type,
+                          const std::vector<hsize_t>& maxshape, const std::vector<hsize_t>& chunk) {
+  Quiet q;
+  Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(),
+                            maxshape.empty() ? nullptr : maxshape.data()),
+           H5Sclose);
+  Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!chunk.empty()) H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+  if (parallel_) H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+  Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Id d(H5Dcreate2(file_.get(), dataset.c_str(), file_type(type), space.get(), lcpl.get(), dcpl.get(),
+                  H5P_DEFAULT),
+       H5Dclose);
+  IFF_CHECK_AS(IOError, static_cast<bool>(d), "cannot create dataset " << dataset << " in " << path_);
+}
+
+void File::extend(const std::string& dataset, const std::vector<hsize_t>& shape) {
+  Quiet q;
+  Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(IOError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
+  IFF_CHECK_AS(IOError, H5Dset_extent(d.get(), shape.data()) >= 0,
+               "cannot extend " << dataset << " in " << path_);
+}
+
+Id File::transfer_plist() const {
+  Id x(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  if (parallel_) H5Pset_dxpl_mpio(x.get(), H5FD_MPIO_COLLECTIVE);
+  return x;
+}
+
+namespace {
+
+void slab_io(const File& f, hid_t file_id, const std::string& dataset, const std::vector<hsize_t>& offset,
+             const std::vector<hsize_t>& count, hid_t memtype, const void* wdata, void* rdata, hid_t xfer) {
+  Quiet q;
+  Id d(H5Dopen2(file_id, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << f.path() << " has no dataset " << dataset);
+  Id fspace(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(fspace.get());
+  IFF_CHECK(rank == static_cast<int>(offset.size()) && rank == static_cast<int>(count.size()),
+            "slab of rank " << offset.size() << " for dataset " << dataset << " of rank " << rank);
+  const hsize_t n = std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
+  Id mspace;
+  if (n == 0) {
+    H5Sselect_none(fspace.get());
+    const hsize_t one = 1;
+    mspace = Id(H5Screate_simple(1, &one, nullptr), H5Sclose);
+    H5Sselect_none(mspace.get());
+  } else {
+    IFF_CHECK_AS(IOError,
+                 H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr) >= 0,
+                 "bad slab for " << dataset << " in " << f.path());
+    const hsize_t flat = n;
+    mspace = Id(H5Screate_simple(1, &flat, nullptr), H5Sclose);
+  }
+  herr_t rc;
+  if (wdata)
+    rc = H5Dwrite(d.get(), memtype, mspace.get(), fspace.get(), xfer, wdata);
+  else
+    rc = H5Dread(d.get(), memtype, mspace.get(), fspace.get(), xfer, rdata);
+  IFF_CHECK_AS(IOError, rc >= 0, (wdata ? "write to " : "read of ") << dataset << " in " << f.path() << " failed");
+}
+
+}  // namespace
+
+void File::write_slab(const std::string& dataset, const std::vector<hsize_t>& offset,
+                      const std::vector<hsize_t>& count, const double* data) {
+  static const double dummy = 0;
+  Id x = transfer_plist();
+  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_DOUBLE, data ? data : &dummy, nullptr, x.get());
+}
+
+void File::read_slab(const std::string& dataset, const std::vector<hsize_t>& offset,
+                     const std::vector<hsize_t>& count, double* data) const {
+  double dummy = 0;
+  Id x = transfer_plist();
+  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_DOUBLE, nullptr, data ? data : &dummy, x.get());
+}
+
+void File::write_slab_i64(const std::string& dataset, const std::vector<hsize_t>& offset,
+                          const std::vector<hsize_t>& count, const std::int64_t* data) {
+  static const std::int64_t dummy = 0;
+  Id x = transfer_plist();
+  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_INT64, data ? data : &dummy, nullptr, x.get());
+}
+
+void File::read_slab_i64(const std::string& dataset, const std::vector<hsize_t>& offset,
+                         const std::vector<hsize_t>& count, std::int64_t* data) const {
+  std::int64_t dummy = 0;
+  Id x = transfer_plist();
+  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_INT64, nullptr, data ? data : &dummy, x.get());
+}
+
+void File::write_vector(const std::string& dataset, const std::vector<double>& data,
+                        const std::vector<hsize_t>& shape, DType type) {
+  std::vector<hsize_t> s = shape.empty() ? std::vector<hsize_t>{data.size()} : shape;
+  const hsize_t n = std::accumulate(s.begin(), s.end(), hsize_t{1}, std::multiplies<>());
+  IFF_CHECK(n == data.size(), "write_vector " << dataset << ": " << data.size() << " values for shape of " << n);
+  create_dataset(dataset, s, type);
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  std::vector<hsize_t> zero(s.size(), 0), none(s.size(), 0);
+  write_slab(dataset, zero, rank == 0 ? s : none, data.data());
+}
+
+std::vector<double> File::read_vector(const std::string& dataset, std::vector<hsize_t>* shape_out) const {
+  auto s = shape(dataset);
+  const hsize_t n = std::accumulate(s.begin(), s.end(), hsize_t{1}, std::multiplies<>());
+  std::vector<double> out(n);
+  std::vector<hsize_t> zero(s.size(), 0);
+  read_slab(dataset, zero, s, out.data());
+  if (shape_out) *shape_out = s;
+  return out;
+}
+
+namespace {
+
+void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, const void* data,
+                const std::string& where) {
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Id a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  IFF_CHECK_AS(IOError, static_cast<bool>(a), "cannot create attribute " << name << " in " << where);
+  IFF_CHECK_AS(IOError, H5Awrite(a.get(), type, data) >= 0, "cannot write attribute " << name << " in " << where);
+}
+
+}  // namespace
+
+void File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
+  Quiet q;
+  Id obj = open_object(object);
+  // variable-length UTF-8, so that h5py and other clients read a str
+  Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  const char* c = value.c_str();
+  write_attr(obj.get(), name, type.get(), space.get(), &c, path_);
+}
+
+void File::set_attr(const std::string& object, const std::string& name, double value) {
+  Quiet q;
+  Id obj = open_object(object);
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  write_attr(obj.get(), name, H5T_NATIVE_DOUBLE, space.get(), &value, path_);
+}
+
+void File::set_attr(const std::string& object, const std::string& name, std::int64_t value) {
+  Quiet q;
+  Id obj = open_object(object);
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  write_attr(obj.get(), name, H5T_NATIVE_INT64, space.get(), &value, path_);
+}
+
+void File::set_attr(const std::string& object, const std::string& name, const std::vector<double>& value) {
+  Quiet q;
+  Id obj = open_object(object);
+  const hsize_t n = value.size();
+  Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  write_attr(obj.get(), name, H5T_NATIVE_DOUBLE, space.get(), value.data(), path_);
+}
+
+bool File::has_attr(const std::string& object, const std::string& name) const {
+  if (!exists(object)) return false;
+  Quiet q;
+  Id obj = open_object(object);
+  return H5Aexists(obj.get(), name.c_str()) > 0;
+}
+
+namespace {
+Id open_attr(const File& f, hid_t obj, const std::string& object, const std::string& name) {
+  IFF_CHECK_AS(InputError, H5Aexists(obj, name.c_str()) > 0,
+               "file " << f.path() << ": " << object << " has no attribute " << name);
+  return Id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+}
+}  // namespace
+
+std::string File::attr_string(const std::string& object, const std::string& name) const {
+  Quiet q;
+  Id obj = open_object(object);
+  Id a = open_attr(*this, obj.get(), object, name);
+  Id ftype(H5Aget_type(a.get()), H5Tclose);
+  IFF_CHECK_AS(InputError, H5Tget_class(ftype.get()) == H5T_STRING,
+               "file " << path_ << ": attribute " << name << " is not a string");
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Id mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    char* s = nullptr;
+    IFF_CHECK_AS(IOError, H5Aread(a.get(), mtype.get(), &s) >= 0, "cannot read attribute " << name);
+    std::string out = s ? s : "";
+    Id space(H5Aget_space(a.get()), H5Sclose);
+    H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, &s);
+    return out;
+  }
+  const size_t size = H5Tget_size(ftype.get());
+  std::string buf(size, '\0');
+  IFF_CHECK_AS(IOError, H5Aread(a.get(), ftype.get(), buf.data()) >= 0, "cannot read attribute " << name);
+  const auto end = buf.find('\0');
+  if (end != std::string::npos) buf.resize(end);
+  return buf;
+}
+
+double File::attr_double(const std::string& object, const std::string& name) const {
+  Quiet q;
+  Id obj = open_object(object);
+  Id a = open_attr(*this, obj.get(), object, name);
+  double v = 0;
+  IFF_CHECK_AS(InputError, H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) >= 0,
+               "file " << path_ << ": attribute " << name << " is not a number");
+  return v;
+}
+
+std::int64_t File::attr_int(const std::string& object, const std::string& name) const {
+  Quiet q;
+  Id obj = open_object(object);
+  Id a = open_attr(*this, obj.get(), object, name);
+  std::int64_t v = 0;
+  IFF_CHECK_AS(InputError, H5Aread(a.get(), H5T_NATIVE_INT64, &v) >= 0,
+               "file " << path_ << ": attribute " << name << " is not an integer");
+  return v;
+}
+
+std::vector<double> File::attr_vector(const std::string& object, const std::string& name) const {
+  Quiet q;
+  Id obj = open_object(object);
+  Id a = open_attr(*this, obj.get(), object, name);
+  Id space(H5Aget_space(a.get()), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<double> v(n > 0 ? n : 0);
+  IFF_CHECK_AS(InputError, H5Aread(a.get(), H5T_NATIVE_DOUBLE, v.data()) >= 0,
+               "file " << path_ << ": attribute " << name << " is not numeric");
+  return v;
+}
+
+std::vector<std::string> File::attr_names(const std::string& object) const {
+  Quiet q;
+  Id obj = open_object(object);
+  H5O_info_t info;
+  H5Oget_info2(obj.get(), &info, H5O_INFO_NUM_ATTRS);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const ssize_t len = H5Aget_name_by_idx(obj.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (len < 0) {
+      // creation order not tracked: fall back to name order
+      const ssize_t l2 = H5Aget_name_by_idx(obj.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+      std::string n(l2 > 0 ? l2 : 0, '\0');
+      H5Aget_name_by_idx(obj.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), n.size() + 1, H5P_DEFAULT);
+      names.push_back(n);
+    } else {
+      std::string n(len, '\0');
+      H5Aget_name_by_idx(obj.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, n.data(), n.size() + 1, H5P_DEFAULT);
+      names.push_back(n);
+    }
+  }
+  return names;
+}
+
+}  // namespace iff::h5

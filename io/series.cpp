@@ -1,0 +1,219 @@
+#include "io/series.hpp"
+
+#include <cmath>
+
+#include "io/error.hpp"
+
+namespace iff {
+
+namespace {
+
+int rank_of(MPI_Comm c) {
+  int r = 0;
+  MPI_Comm_rank(c, &r);
+  return r;
+}
+
+void validate(const SeriesMeta& m, const std::string& path) {
+  IFF_REQUIRE(m.n_traj > 0, "series " << path << ": n_traj must be positive, got " << m.n_traj);
+  IFF_REQUIRE(m.nx() > 0 && m.ny() > 0 && m.nz() > 0,
+              "series " << path << ": grid must be non-empty, got " << m.nx() << "x" << m.ny() << "x" << m.nz());
+  IFF_REQUIRE(m.dtype == h5::DType::f32 || m.dtype == h5::DType::f64,
+              "series " << path << ": fields must be float32 or float64");
+}
+
+void write_attrs(h5::File& f, const SeriesMeta& m) {
+  f.set_attr("/", "format", std::string(kSeriesFormat));
+  f.set_attr("/", "format_version", static_cast<std::int64_t>(kSeriesFormatVersion));
+  f.set_attr("/", "kind", m.kind);
+  f.set_attr("/", "re_tau", m.re_tau);
+  f.set_attr("/", "nu", m.nu);
+  f.set_attr("/", "lx", m.lx);
+  f.set_attr("/", "ly", m.ly);
+  f.set_attr("/", "lz", m.lz);
+  f.set_attr("/", "units", m.units);
+  f.set_attr("/", "filter", m.filter);
+  f.set_attr("/", "model", m.model);
+  f.set_attr("/", "config", m.config);
+  f.set_attr("/", "git_commit", m.git_commit);
+}
+
+SeriesMeta read_meta(const h5::File& f, int* n_time) {
+  const std::string& path = f.path();
+  IFF_REQUIRE(f.exists("/velocity"), "series " << path << " has no /velocity dataset");
+  const auto vs = f.shape("/velocity");
+  IFF_REQUIRE(vs.size() == 6 && vs[5] == 3,
+              "series " << path << ": /velocity must have shape [n_traj, n_time, nx, ny, nz, 3]");
+  SeriesMeta m;
+  m.n_traj = static_cast<int>(vs[0]);
+  *n_time = static_cast<int>(vs[1]);
+  for (const char* axis : {"x", "y", "z"})
+    IFF_REQUIRE(f.exists(std::string("/grid/") + axis), "series " << path << " has no /grid/" << axis);
+  m.x = f.read_vector("/grid/x");
+  m.y = f.read_vector("/grid/y");
+  m.z = f.read_vector("/grid/z");
+  IFF_REQUIRE(m.x.size() == vs[2] && m.y.size() == vs[3] && m.z.size() == vs[4],
+              "series " << path << ": grid lengths " << m.x.size() << "x" << m.y.size() << "x" << m.z.size()
+                        << " do not match /velocity's " << vs[2] << "x" << vs[3] << "x" << vs[4]);
+  m.dtype = f.dtype("/velocity");
+  IFF_REQUIRE(m.dtype != h5::DType::i64, "series " << path << ": /velocity must be float32 or float64");
+  m.has_pressure = f.exists("/pressure");
+  if (m.has_pressure) {
+    const auto ps = f.shape("/pressure");
+    IFF_REQUIRE(ps.size() == 5 && ps[0] == vs[0] && ps[1] == vs[1] && ps[2] == vs[2] && ps[3] == vs[3] &&
+                    ps[4] == vs[4],
+                "series " << path << ": /pressure shape does not match /velocity");
+  }
+  auto str = [&](const char* name, const std::string& def) {
+    return f.has_attr("/", name) ? f.attr_string("/", name) : def;
+  };
+  auto num = [&](const char* name, double def) { return f.has_attr("/", name) ? f.attr_double("/", name) : def; };
+  m.kind = str("kind", "unknown");
+  m.units = str("units", "");
+  m.filter = str("filter", "");
+  m.model = str("model", "");
+  m.config = str("config", "");
+  m.git_commit = str("git_commit", "");
+  m.re_tau = num("re_tau", 0.0);
+  m.nu = num("nu", 0.0);
+  m.lx = num("lx", 0.0);
+  m.ly = num("ly", 2.0);
+  m.lz = num("lz", 0.0);
+  return m;
+}
+
+}  // namespace
+
+std::vector<double> gauss_lobatto_y(int n) {
+  IFF_REQUIRE(n >= 2, "Gauss-Lobatto grid needs at least 2 points, got " << n);
+  std::vector<double> y(n);
+  for (int j = 0; j < n; ++j) y[j] = -std::cos(M_PI * j / (n - 1));
+  y[0] = -1.0;
+  y[n - 1] = 1.0;
+  if (n % 2 == 1) y[n / 2] = 0.0;
+  return y;
+}
+
+SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_Comm comm, WriteMode mode)
+    : final_path_(path), meta_(meta), comm_(comm) {
+  validate(meta_, path);
+  require_writable_parent(path);
+  std::string target = path;
+  if (mode == WriteMode::atomic) {
+    atomic_ = std::make_unique<AtomicPath>(path, rank_of(comm) == 0);
+    target = atomic_->temp();
+  }
+  file_ = h5::File::create(target, comm);
+  const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
+  file_.create_dataset("/velocity", {nt, 0, nx, ny, nz, 3}, meta_.dtype, {nt, H5S_UNLIMITED, nx, ny, nz, 3},
+                       {1, 1, nx, ny, nz, 3});
+  if (meta_.has_pressure)
+    file_.create_dataset("/pressure", {nt, 0, nx, ny, nz}, meta_.dtype, {nt, H5S_UNLIMITED, nx, ny, nz},
+                         {1, 1, nx, ny, nz});
+  file_.create_dataset("/time", {0}, h5::DType::f64, {H5S_UNLIMITED}, {256});
+  file_.create_group("/grid");
+  file_.write_vector("/grid/x", meta_.x);
+  file_.write_vector("/grid/y", meta_.y);
+  file_.write_vector("/grid/z", meta_.z);
+  write_attrs(file_, meta_);
+  file_.flush();
+}
+
+SeriesWriter SeriesWriter::reopen(const std::string& path, MPI_Comm comm) {
+  SeriesWriter w;
+  w.final_path_ = path;
+  w.comm_ = comm;
+  w.file_ = h5::File::open(path, true, comm);
+  w.meta_ = read_meta(w.file_, &w.n_time_);
+  return w;
+}
+
+SeriesWriter::SeriesWriter(SeriesWriter&&) noexcept = default;
+SeriesWriter& SeriesWriter::operator=(SeriesWriter&&) noexcept = default;
+
+SeriesWriter::~SeriesWriter() {
+  file_.close();
+  // atomic_ (if not committed) removes the temporary file in its destructor
+}
+
+void SeriesWriter::write(int time_index, double time, const SeriesBlock& b, const double* velocity,
+                         const double* pressure) {
+  IFF_CHECK(time_index >= 0, "negative time index " << time_index);
+  IFF_CHECK(b.empty() || (b.traj0 >= 0 && b.traj0 + b.n_traj <= meta_.n_traj && b.x0 >= 0 &&
+                          b.x0 + b.nx <= meta_.nx()),
+            "block trajectories [" << b.traj0 << ", " << b.traj0 + b.n_traj << ") x planes [" << b.x0 << ", "
+                                   << b.x0 + b.nx << ") outside the series");
+  const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
+  if (time_index >= n_time_) {
+    n_time_ = time_index + 1;
+    const hsize_t t = n_time_;
+    file_.extend("/velocity", {nt, t, nx, ny, nz, 3});
+    if (meta_.has_pressure) file_.extend("/pressure", {nt, t, nx, ny, nz});
+    file_.extend("/time", {t});
+  }
+  const hsize_t ti = time_index;
+  const bool root = rank_of(comm_) == 0;
+  file_.write_slab("/time", {ti}, {root ? hsize_t{1} : hsize_t{0}}, &time);
+  const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx;
+  file_.write_slab("/velocity", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0, 0},
+                   {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz, 3}, velocity);
+  if (meta_.has_pressure) {
+    IFF_CHECK(pressure || b.empty(), "series " << final_path_ << " stores pressure but none was given");
+    file_.write_slab("/pressure", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0},
+                     {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz}, pressure);
+  }
+  file_.flush();
+}
+
+void SeriesWriter::append(double time, const SeriesBlock& block, const double* velocity, const double* pressure) {
+  write(n_time_, time, block, velocity, pressure);
+}
+
+void SeriesWriter::close() {
+  file_.flush();
+  file_.close();
+  if (atomic_) {
+    MPI_Barrier(comm_);
+    atomic_->commit();
+    MPI_Barrier(comm_);
+    atomic_.reset();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+SeriesReader::SeriesReader(const std::string& path, MPI_Comm comm) : path_(path) {
+  file_ = h5::File::open(path, false, comm);
+  meta_ = read_meta(file_, &n_time_);
+  IFF_REQUIRE(file_.exists("/time"), "series " << path << " has no /time dataset");
+  times_ = file_.read_vector("/time");
+  IFF_REQUIRE(static_cast<int>(times_.size()) == n_time_,
+              "series " << path << ": /time has " << times_.size() << " entries for " << n_time_ << " snapshots");
+}
+
+void SeriesReader::read(int time_index, const SeriesBlock& b, double* velocity, double* pressure) const {
+  IFF_REQUIRE(time_index >= 0 && time_index < n_time_,
+              "series " << path_ << ": time index " << time_index << " outside [0, " << n_time_ << ")");
+  IFF_REQUIRE(b.empty() || (b.traj0 >= 0 && b.traj0 + b.n_traj <= meta_.n_traj && b.x0 >= 0 &&
+                            b.x0 + b.nx <= meta_.nx()),
+              "series " << path_ << ": trajectories [" << b.traj0 << ", " << b.traj0 + b.n_traj
+                        << ") or x planes outside the series");
+  const hsize_t ny = meta_.ny(), nz = meta_.nz();
+  const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx;
+  const hsize_t ti = time_index;
+  file_.read_slab("/velocity", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0, 0},
+                  {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz, 3}, velocity);
+  if (pressure) {
+    IFF_REQUIRE(meta_.has_pressure, "series " << path_ << " has no /pressure");
+    file_.read_slab("/pressure", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0},
+                    {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz}, pressure);
+  }
+}
+
+std::vector<double> SeriesReader::read_velocity(int traj, int time_index) const {
+  std::vector<double> v(meta_.snapshot_size());
+  read(time_index, SeriesBlock{traj, 1, 0, meta_.nx()}, v.data());
+  return v;
+}
+
+}  // namespace iff
