@@ -1,0 +1,422 @@
+#include "solvers/channel_flow.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "io/error.hpp"
+
+namespace iff::solvers {
+
+namespace {
+const cplx I(0.0, 1.0);
+}
+
+Driving driving_from_string(const std::string& s) {
+  if (s == "pressure_gradient") return Driving::pressure_gradient;
+  if (s == "bulk_velocity") return Driving::bulk_velocity;
+  IFF_CHECK_AS(iff::InputError, false, "driving must be pressure_gradient or bulk_velocity, got '" << s << "'");
+  return Driving::pressure_gradient;
+}
+std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
+
+ChannelNSE::ChannelNSE(const ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
+    : g_(g), ph_(phys), comm_(comm), tr_(g, comm, 6, fftw_flags) {
+  IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);
+  ny_ = g_.ny;
+  m0_ = tr_.m0();
+  nml_ = tr_.nm_local();
+  ygl_ = chebyshev_points(ny_);
+  wcc_ = clenshaw_curtis_weights(ny_);
+  inv_dy_.resize(ny_);
+  for (int j = 0; j < ny_; ++j) {
+    double d = std::numeric_limits<double>::max();
+    if (j > 0) d = std::min(d, ygl_[j - 1] - ygl_[j]);
+    if (j + 1 < ny_) d = std::min(d, ygl_[j] - ygl_[j + 1]);
+    inv_dy_[j] = 1.0 / d;
+  }
+  ops_.resize(nml_);
+  forcing_ = ph_.driving == Driving::pressure_gradient ? ph_.pressure_gradient : 0.0;
+}
+
+void ChannelNSE::velocity_coefficients(const cvec& x, cplx* out) const {
+  const int ny = ny_;
+  std::vector<cplx> w(3 * ny);
+  cplx* dv = w.data();
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* xv = &x[index(ml, 0, 0)];
+    const cplx* xe = &x[index(ml, 1, 0)];
+    cplx* o = out + std::size_t(ml) * ny * 3;
+    if (m == 0) {
+      for (int k = 0; k < ny; ++k) o[3 * k] = xv[k], o[3 * k + 1] = 0.0, o[3 * k + 2] = xe[k];
+    } else if (g_.is_nyquist(m)) {
+      for (int k = 0; k < 3 * ny; ++k) o[k] = 0.0;
+    } else {
+      const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
+      chebyshev_derivative(xv, dv, ny);
+      for (int k = 0; k < ny; ++k) {
+        o[3 * k] = I * (kx * dv[k] - kz * xe[k]) / kk;
+        o[3 * k + 1] = xv[k];
+        o[3 * k + 2] = I * (kz * dv[k] + kx * xe[k]) / kk;
+      }
+    }
+  }
+}
+
+void ChannelNSE::state_from_velocity(const cplx* uvw, cvec& x) const {
+  x.assign(state_size(), 0.0);
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* o = uvw + std::size_t(ml) * ny_ * 3;
+    if (g_.is_nyquist(m)) continue;
+    const double kx = g_.kx(m), kz = g_.kz(m);
+    for (int k = 0; k < ny_; ++k) {
+      if (m == 0) {
+        x[index(ml, 0, k)] = o[3 * k].real();
+        x[index(ml, 1, k)] = o[3 * k + 2].real();
+      } else {
+        x[index(ml, 0, k)] = o[3 * k + 1];
+        x[index(ml, 1, k)] = I * (kz * o[3 * k] - kx * o[3 * k + 2]);
+      }
+    }
+  }
+}
+
+void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
+  const int ny = ny_;
+  work_.resize(6 * ny);
+  cplx *dv = work_.data(), *u = dv + ny, *w = u + ny, *du = w + ny, *dw = du + ny, *t = dw + ny;
+  cplx* S = tr_.spec();
+  // 1. u, v, w and ω = ∇×u in Chebyshev–Fourier space
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* xv = &x[index(ml, 0, 0)];
+    const cplx* xe = &x[index(ml, 1, 0)];
+    cplx* s = S + std::size_t(ml) * ny * 6;
+    if (m == 0) {
+      chebyshev_derivative(xv, du, ny);
+      chebyshev_derivative(xe, dw, ny);
+      for (int k = 0; k < ny; ++k) {
+        s[6 * k + 0] = xv[k];
+        s[6 * k + 1] = 0.0;
+        s[6 * k + 2] = xe[k];
+        s[6 * k + 3] = dw[k];
+        s[6 * k + 4] = 0.0;
+        s[6 * k + 5] = -du[k];
+      }
+    } else if (g_.is_nyquist(m)) {
+      for (int k = 0; k < 6 * ny; ++k) s[k] = 0.0;
+    } else {
+      const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
+      chebyshev_derivative(xv, dv, ny);
+      for (int k = 0; k < ny; ++k) {
+        u[k] = I * (kx * dv[k] - kz * xe[k]) / kk;
+        w[k] = I * (kz * dv[k] + kx * xe[k]) / kk;
+      }
+      chebyshev_derivative(u, du, ny);
+      chebyshev_derivative(w, dw, ny);
+      for (int k = 0; k < ny; ++k) {
+        s[6 * k + 0] = u[k];
+        s[6 * k + 1] = xv[k];
+        s[6 * k + 2] = w[k];
+        s[6 * k + 3] = dw[k] - I * kz * xv[k];
+        s[6 * k + 4] = xe[k];
+        s[6 * k + 5] = I * kx * xv[k] - du[k];
+      }
+    }
+  }
+  tr_.to_physical(6);
+  // 2. H = u × ω on the padded grid, with plane sums for the diagnostics
+  const std::size_t P = tr_.phys_plane();
+  const double inv_dx = g_.nx / g_.lx, inv_dz = g_.nz / g_.lz;
+  std::vector<double> red(5 * std::size_t(ny), 0.0);
+  double rate = 0.0;
+  double *p0 = tr_.phys(0), *p1 = tr_.phys(1), *p2 = tr_.phys(2);
+  const double *p3 = tr_.phys(3), *p4 = tr_.phys(4), *p5 = tr_.phys(5);
+  for (int jl = 0; jl < tr_.ny_local(); ++jl) {
+    const int J = tr_.y0() + jl;
+    double su2 = 0, sv2 = 0, sw2 = 0, su = 0, sw = 0, r = 0;
+    const double idy = inv_dy_[J];
+    for (std::size_t q = jl * P, e = (jl + 1) * P; q < e; ++q) {
+      const double uu = p0[q], vv = p1[q], ww = p2[q], ox = p3[q], oy = p4[q], oz = p5[q];
+      su2 += uu * uu, sv2 += vv * vv, sw2 += ww * ww, su += uu, sw += ww;
+      r = std::max(r, std::abs(uu) * inv_dx + std::abs(vv) * idy + std::abs(ww) * inv_dz);
+      p0[q] = vv * oz - ww * oy;
+      p1[q] = ww * ox - uu * oz;
+      p2[q] = uu * oy - vv * ox;
+    }
+    red[5 * J + 0] = su2, red[5 * J + 1] = sv2, red[5 * J + 2] = sw2, red[5 * J + 3] = su, red[5 * J + 4] = sw;
+    rate = std::max(rate, r);
+  }
+  tr_.to_spectral(3);
+  MPI_Allreduce(MPI_IN_PLACE, red.data(), int(red.size()), MPI_DOUBLE, MPI_SUM, comm_);
+  MPI_Allreduce(MPI_IN_PLACE, &rate, 1, MPI_DOUBLE, MPI_MAX, comm_);
+  double ke = 0.0, kf = 0.0;
+  for (int J = 0; J < ny; ++J) {
+    const double e2 = (red[5 * J] + red[5 * J + 1] + red[5 * J + 2]) / P;
+    const double mu = red[5 * J + 3] / P, mw = red[5 * J + 4] / P;
+    ke += wcc_[J] * e2;
+    kf += wcc_[J] * (e2 - mu * mu - mw * mw);
+  }
+  diag_.kinetic_energy = 0.25 * ke;
+  diag_.fluct_energy = 0.25 * kf;
+  diag_.cfl_rate = rate;
+  // 3. h_v, h_η and the mean-flow terms
+  n.assign(state_size(), 0.0);
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* s = S + std::size_t(ml) * ny * 3;
+    cplx* nv = &n[index(ml, 0, 0)];
+    cplx* ne = &n[index(ml, 1, 0)];
+    if (m == 0) {
+      for (int k = 0; k < ny; ++k) nv[k] = s[3 * k].real(), ne[k] = s[3 * k + 2].real();
+    } else if (!g_.is_nyquist(m)) {
+      const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
+      for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[3 * k] + kz * s[3 * k + 2]);
+      chebyshev_derivative(t, dv, ny);
+      for (int k = 0; k < ny; ++k) {
+        nv[k] = -dv[k] - kk * s[3 * k + 1];
+        ne[k] = I * (kz * s[3 * k] - kx * s[3 * k + 2]);
+      }
+    }
+  }
+}
+
+void ChannelNSE::apply_mass(const cvec& x, cvec& mx) const {
+  mx.resize(x.size());
+  std::vector<cplx> d1(ny_), d2(ny_);
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* xv = &x[index(ml, 0, 0)];
+    if (m == 0) {
+      for (int c = 0; c < 2; ++c)
+        for (int k = 0; k < ny_; ++k) mx[index(ml, c, k)] = x[index(ml, c, k)];
+    } else if (g_.is_nyquist(m)) {
+      for (int c = 0; c < 2; ++c)
+        for (int k = 0; k < ny_; ++k) mx[index(ml, c, k)] = 0.0;
+    } else {
+      const double kk = k2(m);
+      chebyshev_derivative(xv, d1.data(), ny_);
+      chebyshev_derivative(d1.data(), d2.data(), ny_);
+      for (int k = 0; k < ny_; ++k) {
+        mx[index(ml, 0, k)] = d2[k] - kk * xv[k];
+        mx[index(ml, 1, k)] = x[index(ml, 1, k)];
+      }
+    }
+  }
+}
+
+void ChannelNSE::build_operators(double a0, double dt) {
+  const double s = a0 / (ph_.nu * dt);
+  std::vector<double> zero(ny_, 0.0), phi(ny_);
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    if (m == 0 || g_.is_nyquist(m)) continue;
+    ModeOps& o = ops_[ml];
+    const double kk = k2(m);
+    o.phi = ChebyshevHelmholtz(ny_, kk + s);
+    if (o.vel.size() == 0) o.vel = ChebyshevHelmholtz(ny_, kk);
+    o.v1.assign(ny_, 0.0);
+    o.v2.assign(ny_, 0.0);
+    o.phi.solve(zero.data(), phi.data(), 1.0, 0.0);
+    o.vel.solve(phi.data(), o.v1.data(), 0.0, 0.0);
+    o.phi.solve(zero.data(), phi.data(), 0.0, 1.0);
+    o.vel.solve(phi.data(), o.v2.data(), 0.0, 0.0);
+    const double a = chebyshev_slope_top(o.v1.data(), ny_), b = chebyshev_slope_top(o.v2.data(), ny_);
+    const double c = chebyshev_slope_bottom(o.v1.data(), ny_), d = chebyshev_slope_bottom(o.v2.data(), ny_);
+    const double det = a * d - b * c;
+    IFF_CHECK_AS(iff::NumericalError, std::abs(det) > 0.0 && std::isfinite(det),
+                 "singular influence matrix for mode " << m);
+    o.minv[0] = d / det, o.minv[1] = -b / det, o.minv[2] = -c / det, o.minv[3] = a / det;
+  }
+  mean_ = ChebyshevHelmholtz(ny_, s);
+  std::vector<double> f(ny_, 0.0);
+  f[0] = -1.0 / ph_.nu;
+  mean_unit_.assign(ny_, 0.0);
+  mean_.solve(f.data(), mean_unit_.data(), 0.0, 0.0);
+  cached_a0_ = a0;
+  cached_dt_ = dt;
+}
+
+void ChannelNSE::implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) {
+  if (a0 != cached_a0_ || dt != cached_dt_) build_operators(a0, dt);
+  const double sc = -1.0 / (ph_.nu * dt);
+  x.assign(state_size(), 0.0);
+  std::vector<cplx> f(ny_), phi(ny_), vp(ny_);
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    if (g_.is_nyquist(m)) continue;
+    if (m == 0) {
+      for (int c = 0; c < 2; ++c) {
+        for (int k = 0; k < ny_; ++k) f[k] = sc * rhs[index(ml, c, k)].real();
+        mean_.solve(f.data(), &x[index(ml, c, 0)]);
+      }
+      cplx* U = &x[index(ml, 0, 0)];
+      if (ph_.driving == Driving::bulk_velocity) {
+        const double ub = 0.5 * chebyshev_integral(U, ny_).real();
+        const double u1 = 0.5 * chebyshev_integral(mean_unit_.data(), ny_);
+        forcing_ = (ph_.bulk_velocity - ub) / u1;
+      } else {
+        forcing_ = ph_.pressure_gradient;
+      }
+      for (int k = 0; k < ny_; ++k) {
+        U[k] = (U[k].real() + forcing_ * mean_unit_[k]);
+        x[index(ml, 1, k)] = x[index(ml, 1, k)].real();
+      }
+      continue;
+    }
+    const ModeOps& o = ops_[ml];
+    for (int k = 0; k < ny_; ++k) f[k] = sc * rhs[index(ml, 0, k)];
+    o.phi.solve(f.data(), phi.data());
+    o.vel.solve(phi.data(), vp.data());
+    const cplx st = chebyshev_slope_top(vp.data(), ny_), sb = chebyshev_slope_bottom(vp.data(), ny_);
+    const cplx c1 = -(o.minv[0] * st + o.minv[1] * sb);
+    const cplx c2 = -(o.minv[2] * st + o.minv[3] * sb);
+    cplx* v = &x[index(ml, 0, 0)];
+    for (int k = 0; k < ny_; ++k) v[k] = vp[k] + c1 * o.v1[k] + c2 * o.v2[k];
+    for (int k = 0; k < ny_; ++k) f[k] = sc * rhs[index(ml, 1, k)];
+    o.phi.solve(f.data(), &x[index(ml, 1, 0)]);
+  }
+}
+
+double ChannelNSE::forcing() const {
+  double f = (m0_ == 0 && nml_ > 0) ? forcing_ : 0.0;
+  MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  return f;
+}
+
+double ChannelNSE::bulk_velocity(const cvec& x) const {
+  double ub = (m0_ == 0 && nml_ > 0) ? 0.5 * chebyshev_integral(&x[index(0, 0, 0)], ny_).real() : 0.0;
+  MPI_Allreduce(MPI_IN_PLACE, &ub, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  return ub;
+}
+
+double ChannelNSE::wall_shear(const cvec& x) const {
+  double tau = 0.0;
+  if (m0_ == 0 && nml_ > 0) {
+    const cplx* U = &x[index(0, 0, 0)];
+    tau = ph_.nu * 0.5 * (chebyshev_slope_bottom(U, ny_).real() - chebyshev_slope_top(U, ny_).real());
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &tau, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  return tau;
+}
+
+double ChannelNSE::mode_energy(const cvec& x, int m) const {
+  const int ml = m - m0_;
+  if (ml < 0 || ml >= nml_) return 0.0;
+  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
+  velocity_coefficients(x, uvw.data());
+  ChebyshevTransform ct(ny_);
+  double e = 0.0;
+  std::vector<cplx> f(ny_);
+  for (int c = 0; c < 3; ++c) {
+    for (int k = 0; k < ny_; ++k) f[k] = uvw[(std::size_t(ml) * ny_ + k) * 3 + c];
+    ct.to_values(f.data());
+    for (int j = 0; j < ny_; ++j) e += wcc_[j] * std::norm(f[j]);
+  }
+  return e;
+}
+
+double ChannelNSE::fluctuation_energy(const cvec& x) const {
+  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
+  velocity_coefficients(x, uvw.data());
+  ChebyshevTransform ct(ny_);
+  std::vector<cplx> f(ny_);
+  double e = 0.0;
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    if (m == 0 || g_.is_nyquist(m)) continue;
+    const double weight = g_.ikx(m) > 0 ? 2.0 : 1.0;
+    for (int c = 0; c < 3; ++c) {
+      for (int k = 0; k < ny_; ++k) f[k] = uvw[(std::size_t(ml) * ny_ + k) * 3 + c];
+      ct.to_values(f.data());
+      for (int j = 0; j < ny_; ++j) e += weight * wcc_[j] * std::norm(f[j]);
+    }
+  }
+  e *= 0.25;
+  MPI_Allreduce(MPI_IN_PLACE, &e, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  return e;
+}
+
+double ChannelNSE::max_divergence(const cvec& x) {
+  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3), dv(ny_), v(ny_);
+  velocity_coefficients(x, uvw.data());
+  cplx* S = tr_.spec();
+  for (int ml = 0; ml < nml_; ++ml) {
+    const int m = m0_ + ml;
+    const cplx* o = uvw.data() + std::size_t(ml) * ny_ * 3;
+    for (int k = 0; k < ny_; ++k) v[k] = o[3 * k + 1];
+    chebyshev_derivative(v.data(), dv.data(), ny_);
+    const double kx = g_.kx(m), kz = g_.kz(m);
+    for (int k = 0; k < ny_; ++k) S[std::size_t(ml) * ny_ + k] = I * (kx * o[3 * k] + kz * o[3 * k + 2]) + dv[k];
+  }
+  tr_.to_physical(1);
+  double mx = 0.0;
+  const double* p = tr_.phys(0);
+  for (std::size_t q = 0, e = tr_.phys_plane() * tr_.ny_local(); q < e; ++q) mx = std::max(mx, std::abs(p[q]));
+  MPI_Allreduce(MPI_IN_PLACE, &mx, 1, MPI_DOUBLE, MPI_MAX, comm_);
+  return mx;
+}
+
+std::vector<double> ChannelNSE::gather_velocity(const cvec& x) const {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm_, &rank);
+  MPI_Comm_size(comm_, &size);
+  const int ny = ny_;
+  std::vector<cplx> uvw(std::size_t(nml_) * ny * 3);
+  velocity_coefficients(x, uvw.data());
+  ChebyshevTransform ct(ny);
+  std::vector<cplx> f(ny);
+  for (int ml = 0; ml < nml_; ++ml)
+    for (int c = 0; c < 3; ++c) {
+      for (int k = 0; k < ny; ++k) f[k] = uvw[(std::size_t(ml) * ny + k) * 3 + c];
+      ct.to_values(f.data());
+      for (int k = 0; k < ny; ++k) uvw[(std::size_t(ml) * ny + k) * 3 + c] = f[k];
+    }
+  const int mine = nml_ * ny * 3 * 2;
+  std::vector<int> counts(size), displs(size);
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm_);
+  std::vector<cplx> all;
+  if (rank == 0) {
+    for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+    all.resize(std::size_t(g_.nmodes()) * ny * 3);
+  }
+  MPI_Gatherv(uvw.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, comm_);
+  std::vector<double> out;
+  if (rank != 0) return out;
+  const int nx = g_.nx, nz = g_.nz, nxh = nx / 2 + 1;
+  out.assign(std::size_t(nx) * ny * nz * 3, 0.0);
+  fftw_complex* plane = fftw_alloc_complex(std::size_t(nz) * nxh);
+  double* real = fftw_alloc_real(std::size_t(nz) * nx);
+  fftw_plan plan = fftw_plan_dft_c2r_2d(nz, nx, plane, real, FFTW_ESTIMATE);
+  auto* pl = reinterpret_cast<cplx*>(plane);
+  for (int y = 0; y < ny; ++y)
+    for (int c = 0; c < 3; ++c) {
+      for (int q = 0; q < nz * nxh; ++q) pl[q] = 0.0;
+      for (int m = 0; m < g_.nmodes(); ++m) {
+        if (g_.is_nyquist(m)) continue;
+        const int sk = g_.signed_kz(g_.jkz(m));
+        pl[(sk >= 0 ? sk : nz + sk) * nxh + g_.ikx(m)] = all[(std::size_t(m) * ny + y) * 3 + c];
+      }
+      fftw_execute(plan);
+      for (int iz = 0; iz < nz; ++iz)
+        for (int ix = 0; ix < nx; ++ix) out[((std::size_t(ix) * ny + y) * nz + iz) * 3 + c] = real[iz * nx + ix];
+    }
+  fftw_destroy_plan(plan);
+  fftw_free(plane);
+  fftw_free(real);
+  return out;
+}
+
+bool ChannelNSE::finite(const cvec& x) const {
+  int ok = 1;
+  for (const auto& c : x)
+    if (!std::isfinite(c.real()) || !std::isfinite(c.imag())) {
+      ok = 0;
+      break;
+    }
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
+  return ok == 1;
+}
+
+}  // namespace iff::solvers

@@ -1,0 +1,152 @@
+#include "solvers/channel_grid.hpp"
+
+#include <cstring>
+
+#include "io/error.hpp"
+
+namespace iff::solvers {
+
+void ChannelGrid::validate() const {
+  IFF_REQUIRE(nx >= 2 && nx % 2 == 0, "grid.nx must be even and >= 2, got " << nx);
+  IFF_REQUIRE(nz >= 2 && nz % 2 == 0, "grid.nz must be even and >= 2, got " << nz);
+  IFF_REQUIRE(ny >= 5, "grid.ny must be >= 5, got " << ny);
+  IFF_REQUIRE(lx > 0 && lz > 0, "box lengths must be positive, got lx=" << lx << " lz=" << lz);
+}
+
+namespace {
+void ensure_fftw_mpi() {
+  static bool done = false;
+  if (!done) {
+    fftw_mpi_init();
+    done = true;
+  }
+}
+}  // namespace
+
+ChannelTransform::ChannelTransform(const ChannelGrid& g, MPI_Comm comm, int max_fields, unsigned flags)
+    : g_(g), comm_(comm), nfmax_(max_fields) {
+  g_.validate();
+  ensure_fftw_mpi();
+  const ptrdiff_t ny = g_.ny, nm = g_.nmodes();
+  const ptrdiff_t n[2] = {ny, nm};
+  const ptrdiff_t alloc = fftw_mpi_local_size_many_transposed(2, n, 2 * nfmax_, FFTW_MPI_DEFAULT_BLOCK,
+                                                              FFTW_MPI_DEFAULT_BLOCK, comm, &nyl_, &y0_, &nml_, &m0_);
+  const std::size_t plane = phys_plane();
+  const std::size_t cplane = std::size_t(g_.nzp()) * (g_.nxp() / 2 + 1);
+  for (int f = 0; f < nfmax_; ++f) {
+    phys_.push_back(fftw_alloc_real(std::max<std::size_t>(1, nyl_ * plane)));
+    std::memset(phys_.back(), 0, sizeof(double) * std::max<std::size_t>(1, nyl_ * plane));
+  }
+  plane_ = fftw_alloc_complex(std::max<std::size_t>(1, nyl_ * cplane));
+  ybuf_ = fftw_alloc_real(std::max<ptrdiff_t>(alloc, 1));
+  spec_ = fftw_alloc_real(std::max<ptrdiff_t>(alloc, 1));
+  std::memset(ybuf_, 0, sizeof(double) * std::max<ptrdiff_t>(alloc, 1));
+  std::memset(spec_, 0, sizeof(double) * std::max<ptrdiff_t>(alloc, 1));
+
+  if (nyl_ > 0) {
+    const int dims[2] = {g_.nzp(), g_.nxp()};
+    r2c_ = fftw_plan_many_dft_r2c(2, dims, int(nyl_), phys_[0], nullptr, 1, int(plane), plane_, nullptr, 1,
+                                  int(cplane), flags);
+    c2r_ = fftw_plan_many_dft_c2r(2, dims, int(nyl_), plane_, nullptr, 1, int(cplane), phys_[0], nullptr, 1,
+                                  int(plane), flags);
+    IFF_CHECK(r2c_ && c2r_, "FFTW could not plan the x-z transforms");
+  }
+  for (int nf = 1; nf <= nfmax_; ++nf) {
+    fwd_t_.push_back(fftw_mpi_plan_many_transpose(ny, nm, 2 * nf, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                                  ybuf_, spec_, comm, flags));
+    bwd_t_.push_back(fftw_mpi_plan_many_transpose(nm, ny, 2 * nf, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                                  spec_, ybuf_, comm, flags));
+    IFF_CHECK(fwd_t_.back() && bwd_t_.back(), "FFTW-MPI could not plan the transposes");
+    fftw_plan dct = nullptr;
+    if (nml_ > 0) {
+      fftw_iodim dim{int(ny), 2 * nf, 2 * nf};
+      fftw_iodim loops[2] = {{int(nml_), int(ny) * 2 * nf, int(ny) * 2 * nf}, {2 * nf, 1, 1}};
+      fftw_r2r_kind kind = FFTW_REDFT00;
+      dct = fftw_plan_guru_r2r(1, &dim, 2, loops, spec_, spec_, &kind, flags);
+      IFF_CHECK(dct, "FFTW could not plan the Chebyshev transforms");
+    }
+    dct_.push_back(dct);
+  }
+  // FFTW_MEASURE planning may scribble on the arrays
+  for (int f = 0; f < nfmax_; ++f) std::memset(phys_[f], 0, sizeof(double) * std::max<std::size_t>(1, nyl_ * plane));
+  std::memset(spec_, 0, sizeof(double) * std::max<ptrdiff_t>(alloc, 1));
+}
+
+ChannelTransform::~ChannelTransform() {
+  for (auto p : fwd_t_) fftw_destroy_plan(p);
+  for (auto p : bwd_t_) fftw_destroy_plan(p);
+  for (auto p : dct_)
+    if (p) fftw_destroy_plan(p);
+  if (r2c_) fftw_destroy_plan(r2c_);
+  if (c2r_) fftw_destroy_plan(c2r_);
+  for (auto p : phys_) fftw_free(p);
+  fftw_free(plane_);
+  fftw_free(ybuf_);
+  fftw_free(spec_);
+}
+
+void ChannelTransform::to_spectral(int nf) {
+  IFF_CHECK(nf >= 1 && nf <= nfmax_, "to_spectral: bad field count " << nf);
+  const int nz = g_.nz, nkx = g_.nkx(), nm = g_.nmodes(), ny = g_.ny;
+  const int nzp = g_.nzp(), nxh = g_.nxp() / 2 + 1;
+  const double scale = 1.0 / (double(g_.nxp()) * g_.nzp());
+  auto* yb = reinterpret_cast<cplx*>(ybuf_);
+  const auto* pl = reinterpret_cast<const cplx*>(plane_);
+  for (int f = 0; f < nf; ++f) {
+    if (nyl_ == 0) break;
+    fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
+    for (ptrdiff_t y = 0; y < nyl_; ++y)
+      for (int i = 0; i < nkx; ++i)
+        for (int j = 0; j < nz; ++j) {
+          const int sk = g_.signed_kz(j);
+          const int row = sk >= 0 ? sk : nzp + sk;
+          const cplx val = (j == nz / 2) ? cplx(0.0) : pl[(y * nzp + row) * nxh + i] * scale;
+          yb[(y * nm + i * nz + j) * nf + f] = val;
+        }
+  }
+  fftw_mpi_execute_r2r(fwd_t_[nf - 1], ybuf_, spec_);
+  if (nml_ > 0) {
+    fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
+    const int m = ny - 1;
+    auto* s = reinterpret_cast<cplx*>(spec_);
+    for (ptrdiff_t q = 0; q < nml_; ++q)
+      for (int k = 0; k < ny; ++k) {
+        const double c = 1.0 / (m * ((k == 0 || k == m) ? 2.0 : 1.0));
+        for (int f = 0; f < nf; ++f) s[(q * ny + k) * nf + f] *= c;
+      }
+  }
+  count_ += nf;
+}
+
+void ChannelTransform::to_physical(int nf) {
+  IFF_CHECK(nf >= 1 && nf <= nfmax_, "to_physical: bad field count " << nf);
+  const int nz = g_.nz, nkx = g_.nkx(), nm = g_.nmodes(), ny = g_.ny;
+  const int nzp = g_.nzp(), nxh = g_.nxp() / 2 + 1;
+  if (nml_ > 0) {
+    const int m = ny - 1;
+    auto* s = reinterpret_cast<cplx*>(spec_);
+    for (ptrdiff_t q = 0; q < nml_; ++q)
+      for (int k = 1; k < m; ++k)
+        for (int f = 0; f < nf; ++f) s[(q * ny + k) * nf + f] *= 0.5;
+    fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
+  }
+  fftw_mpi_execute_r2r(bwd_t_[nf - 1], spec_, ybuf_);
+  const auto* yb = reinterpret_cast<const cplx*>(ybuf_);
+  auto* pl = reinterpret_cast<cplx*>(plane_);
+  for (int f = 0; f < nf; ++f) {
+    if (nyl_ == 0) break;
+    std::memset(plane_, 0, sizeof(fftw_complex) * nyl_ * nzp * nxh);
+    for (ptrdiff_t y = 0; y < nyl_; ++y)
+      for (int i = 0; i < nkx; ++i)
+        for (int j = 0; j < nz; ++j) {
+          if (j == nz / 2) continue;
+          const int sk = g_.signed_kz(j);
+          const int row = sk >= 0 ? sk : nzp + sk;
+          pl[(y * nzp + row) * nxh + i] = yb[(y * nm + i * nz + j) * nf + f];
+        }
+    fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
+  }
+  count_ += nf;
+}
+
+}  // namespace iff::solvers

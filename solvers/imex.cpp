@@ -1,0 +1,86 @@
+#include "solvers/imex.hpp"
+
+#include <algorithm>
+
+#include "io/error.hpp"
+
+namespace iff::solvers {
+
+SbdfCoefficients SbdfCoefficients::of_order(int order) {
+  switch (order) {
+    case 1: return {1, 1.0, {1.0, 0.0, 0.0}, {1.0, 0.0, 0.0}};
+    case 2: return {2, 1.5, {2.0, -0.5, 0.0}, {2.0, -1.0, 0.0}};
+    case 3: return {3, 11.0 / 6.0, {3.0, -1.5, 1.0 / 3.0}, {3.0, -3.0, 1.0}};
+    default: IFF_CHECK(false, "SBDF order must be 1, 2 or 3, got " << order);
+  }
+  return {};
+}
+
+Sbdf::Sbdf(ImexProblem& p, double dt, int max_order, int startup_substeps)
+    : p_(p), dt_(dt), max_order_(max_order), substeps_(std::max(1, startup_substeps)) {
+  IFF_REQUIRE(dt > 0.0, "time step must be positive, got " << dt);
+  IFF_REQUIRE(max_order >= 1 && max_order <= 3, "SBDF order must be 1..3, got " << max_order);
+}
+
+void Sbdf::advance(SbdfHistory& h, double dt) {
+  const std::size_t n = p_.state_size();
+  nbuf_.resize(n);
+  p_.explicit_terms(h.x.front(), nbuf_);
+  ++evals_;
+  const int order = std::min<int>(max_order_, int(h.x.size()));
+  const auto c = SbdfCoefficients::of_order(order);
+  comb_.assign(n, 0.0);
+  for (int j = 0; j < order; ++j) {
+    const auto& xj = h.x[j];
+    for (std::size_t i = 0; i < n; ++i) comb_[i] += c.alpha[j] * xj[i];
+  }
+  rhs_.resize(n);
+  p_.apply_mass(comb_, rhs_);
+  for (std::size_t i = 0; i < n; ++i) rhs_[i] += dt * c.beta[0] * nbuf_[i];
+  for (int j = 1; j < order; ++j) {
+    const auto& nj = h.n[j - 1];
+    for (std::size_t i = 0; i < n; ++i) rhs_[i] += dt * c.beta[j] * nj[i];
+  }
+  cvec xnew(n);
+  p_.implicit_solve(c.a0, dt, rhs_, xnew);
+  h.n.insert(h.n.begin(), nbuf_);
+  if (int(h.n.size()) > max_order_ - 1) h.n.resize(std::max(0, max_order_ - 1));
+  h.x.insert(h.x.begin(), std::move(xnew));
+  if (int(h.x.size()) > max_order_) h.x.resize(max_order_);
+  h.time += dt;
+  h.step += 1;
+}
+
+void Sbdf::start(const cvec& x0, double t0) {
+  IFF_CHECK(x0.size() == p_.state_size(), "initial state has the wrong size");
+  h_ = SbdfHistory{};
+  h_.x = {x0};
+  h_.time = t0;
+  if (max_order_ == 1 || substeps_ == 1) return;
+  SbdfHistory s;
+  s.x = {x0};
+  s.time = t0;
+  const int m = substeps_;
+  cvec n0, n1, x1;
+  for (int k = 1; k <= 2 * m; ++k) {
+    advance(s, dt_ / m);
+    if (k == 1) n0 = s.n.front();
+    if (k == m) x1 = s.x.front();
+    if (k == m + 1) n1 = s.n.front();
+  }
+  h_.x = {s.x.front(), x1, x0};
+  h_.n = {n1, n0};
+  h_.x.resize(max_order_);
+  h_.n.resize(max_order_ - 1);
+  h_.time = t0 + 2.0 * dt_;
+  h_.step = 2;
+}
+
+void Sbdf::resume(const SbdfHistory& h) {
+  IFF_CHECK(!h.x.empty() && h.x.front().size() == p_.state_size(), "restart history has the wrong size");
+  h_ = h;
+}
+
+void Sbdf::step() { advance(h_, dt_); }
+
+}  // namespace iff::solvers
