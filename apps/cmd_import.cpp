@@ -83,7 +83,6 @@ void run_import(const ImportOptions& o, const Context& ctx) {
   for (int i = 0; i < nx; ++i) m.x[i] = o.lx * i / nx;
   for (int k = 0; k < nz; ++k) m.z[k] = o.lz * k / nz;
   if (o.y_coords.empty()) {
-    log::warn("import: no --y-coords given; assuming Chebyshev-Gauss-Lobatto points y = -cos(pi j/{})", ny - 1);
     m.y = gauss_lobatto_y(ny);
   } else {
     m.y = read_y_coords(o.y_coords, ny);
@@ -95,6 +94,8 @@ void run_import(const ImportOptions& o, const Context& ctx) {
   m.config = cfg.str();
 
   SeriesWriter w(o.output, m, ctx.comm, WriteMode::atomic);
+  if (o.y_coords.empty())
+    log::warn("import: no --y-coords given; assuming Chebyshev-Gauss-Lobatto points y = -cos(pi j/{})", ny - 1);
   const std::size_t points = static_cast<std::size_t>(nx) * ny * nz;
   std::vector<double> raw(points * c), vel(points * 3), pres(points);
   const int rounds = (n_traj + ctx.size - 1) / ctx.size;

@@ -105,7 +105,7 @@ void add_info(CLI::App& app, Context& ctx) {
 #endif
     if (text.empty()) {
       IFF_REQUIRE(h5::File::is_hdf5(*path) || !std::ifstream(*path).good(),
-                  "file " << *path << " is neither a series (HDF5) nor a checkpoint");
+                  "file " << *path << " is not an HDF5 file (neither a series nor a checkpoint)");
       text = describe_series(*path, *samples);
     }
     if (ctx.rank == 0) std::cout << text << std::flush;

@@ -21,7 +21,7 @@ function(ifactflow_add_test name)
     set(A_TIMEOUT 600)
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
-                       ENVIRONMENT "${IFF_MPI_TEST_ENV}")
+                       ENVIRONMENT "${IFF_MPI_TEST_ENV};IFF_EXE=$<TARGET_FILE:ifactflow>")
 endfunction()
 
 function(ifactflow_add_mpi_test name)
@@ -36,7 +36,7 @@ function(ifactflow_add_mpi_test name)
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np}
                      --allow-run-as-root --oversubscribe $<TARGET_FILE:${name}>)
     set_tests_properties(${name}.np${np} PROPERTIES LABELS "mpi;${A_LABELS}" PROCESSORS ${np}
-                         TIMEOUT ${A_TIMEOUT} ENVIRONMENT "${IFF_MPI_TEST_ENV}")
+                         TIMEOUT ${A_TIMEOUT} ENVIRONMENT "${IFF_MPI_TEST_ENV};IFF_EXE=$<TARGET_FILE:ifactflow>")
   endforeach()
 endfunction()
 

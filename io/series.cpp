@@ -103,7 +103,11 @@ SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_
     atomic_ = std::make_unique<AtomicPath>(path, rank_of(comm) == 0);
     target = atomic_->temp();
   }
-  file_ = h5::File::create(target, comm);
+  try {
+    file_ = h5::File::create(target, comm);
+  } catch (const InputError&) {
+    throw InputError("cannot create output " + path + " (is its directory writable?)");
+  }
   const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
   file_.create_dataset("/velocity", {nt, 0, nx, ny, nz, 3}, meta_.dtype, {nt, H5S_UNLIMITED, nx, ny, nz, 3},
                        {1, 1, nx, ny, nz, 3});

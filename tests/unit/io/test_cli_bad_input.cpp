@@ -1,0 +1,145 @@
+// Bad input to the command line: every case exits non-zero with one error line that names
+// the problem, and leaves no output (nor a partial one) behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/h5.hpp"
+#include "tests/support/npy_writer.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  Result r;
+  r.status = iff::test::run(iff::test::exe() + " " + args, &r.output);
+  return r;
+}
+
+int error_lines(const std::string& out) {
+  std::istringstream in(out);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line))
+    if (line.find("ifactflow: error") != std::string::npos) ++n;
+  return n;
+}
+
+void expect_clean_failure(const std::string& args, const std::string& needle, const std::string& out_dir) {
+  const Result r = run(args);
+  EXPECT_NE(r.status, 0) << args << "\n" << r.output;
+  EXPECT_EQ(error_lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.output;
+  for (const auto& e : fs::directory_iterator(out_dir)) {
+    const auto name = e.path().filename().string();
+    EXPECT_EQ(name.find("out"), std::string::npos) << "left behind: " << e.path() << " after " << args;
+  }
+}
+
+class CliBadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = iff::test::temp_dir("cli");
+    data.assign(2 * 2 * 4 * 5 * 3 * 4, 0.5);
+  }
+  std::string npy(const std::string& name, const std::vector<std::size_t>& shape, const std::string& descr,
+                  std::size_t truncate = 0) {
+    const std::string p = dir + "/" + name;
+    std::size_t n = 1;
+    for (auto s : shape) n *= s;
+    data.resize(std::max(data.size(), n));
+    iff::test::write_npy(p, shape, descr, data.data(), n * (descr.back() == '4' ? 4 : 8), 1, false, truncate);
+    return p;
+  }
+  std::string dir;
+  std::vector<double> data;
+};
+
+}  // namespace
+
+TEST_F(CliBadInput, TruncatedNpy) {
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 4}, "<f8", 100);
+  expect_clean_failure("import " + p + " -o " + dir + "/out.h5", "truncated", dir);
+}
+
+TEST_F(CliBadInput, BigEndianNpy) {
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 4}, ">f8");
+  expect_clean_failure("import " + p + " -o " + dir + "/out.h5", "big-endian", dir);
+}
+
+TEST_F(CliBadInput, IntegerNpy) {
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 4}, "<i8");
+  expect_clean_failure("import " + p + " -o " + dir + "/out.h5", "not floating point", dir);
+}
+
+TEST_F(CliBadInput, WrongRankOfShape) {
+  auto p = npy("in.npy", {2, 4, 5, 3, 4}, "<f8");
+  expect_clean_failure("import " + p + " -o " + dir + "/out.h5", "expected 6 axes", dir);
+}
+
+TEST_F(CliBadInput, ComponentsNotThreeOrFour) {
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 2}, "<f8");
+  expect_clean_failure("import " + p + " -o " + dir + "/out.h5", "last axis must be 3", dir);
+}
+
+TEST_F(CliBadInput, MissingInput) {
+  expect_clean_failure("import " + dir + "/nothing.npy -o " + dir + "/out.h5", "does not exist", dir);
+}
+
+TEST_F(CliBadInput, OutputInMissingDirectory) {
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 4}, "<f8");
+  expect_clean_failure("import " + p + " -o " + dir + "/no/such/dir/out.h5", "does not exist", dir);
+}
+
+TEST_F(CliBadInput, OutputInReadOnlyDirectory) {
+  // /proc refuses new files even for root (a chmod'ed directory would not stop root)
+  auto p = npy("in.npy", {2, 2, 4, 5, 3, 4}, "<f8");
+  expect_clean_failure("import " + p + " -o /proc/out.h5", "/proc/out.h5", dir);
+  EXPECT_FALSE(fs::exists("/proc/.out.h5.partial"));
+}
+
+TEST_F(CliBadInput, InfoOnFileThatIsNotHdf5) {
+  std::ofstream(dir + "/fake.h5") << "plain text, not HDF5";
+  expect_clean_failure("info " + dir + "/fake.h5", "not an HDF5 file", dir);
+}
+
+TEST_F(CliBadInput, InfoOnSeriesWithoutVelocity) {
+  {
+    auto f = iff::h5::File::create(dir + "/novel.h5");
+    f.write_vector("/grid/x", {0.0, 1.0});
+  }
+  expect_clean_failure("info " + dir + "/novel.h5", "no /velocity", dir);
+}
+
+TEST_F(CliBadInput, InfoOnSeriesWithMismatchedGrid) {
+  {
+    auto f = iff::h5::File::create(dir + "/mismatch.h5");
+    f.create_dataset("/velocity", {1, 1, 4, 5, 3, 3}, iff::h5::DType::f32);
+    f.write_vector("/grid/x", {0, 1, 2});
+    f.write_vector("/grid/y", {0, 1, 2, 3, 4});
+    f.write_vector("/grid/z", {0, 1, 2});
+    f.write_vector("/time", {0.0});
+  }
+  expect_clean_failure("info " + dir + "/mismatch.h5", "do not match", dir);
+}
+
+TEST_F(CliBadInput, UnknownOptionAndUnbuiltCommand) {
+  const Result r = run("import --no-such-flag");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(error_lines(r.output), 1) << r.output;
+}
+
+TEST(Cli, VersionNamesCommitAndFeatures) {
+  std::string out;
+  ASSERT_EQ(iff::test::run(iff::test::exe() + " --version", &out), 0) << out;
+  for (const char* s : {"git ", "MPI", "HDF5", "VTK", "libtorch"}) EXPECT_NE(out.find(s), std::string::npos) << out;
+}

@@ -1,0 +1,167 @@
+// The data contract: round trips in float32/float64, appending, resume, validation errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "io/error.hpp"
+#include "io/series.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+iff::SeriesMeta small_meta(int n_traj, iff::h5::DType dt, bool pressure) {
+  iff::SeriesMeta m;
+  m.kind = "dns";
+  m.n_traj = n_traj;
+  m.dtype = dt;
+  m.has_pressure = pressure;
+  m.x = {0.0, 1.0, 2.0, 3.0};
+  m.y = iff::gauss_lobatto_y(5);
+  m.z = {0.0, 0.5, 1.0};
+  m.lx = 4.0;
+  m.lz = 1.5;
+  m.re_tau = 180;
+  m.nu = 1.0 / 180;
+  m.config = "grid:\n  nx: 4\n";
+  m.git_commit = "abc";
+  return m;
+}
+
+std::vector<double> field(const iff::SeriesMeta& m, int traj, int t, int comps) {
+  std::vector<double> v(static_cast<std::size_t>(m.nx()) * m.ny() * m.nz() * comps);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.37 * i + 1.3 * traj + 0.11 * t) * (1 + traj);
+  return v;
+}
+
+}  // namespace
+
+TEST(Series, RoundTripFloat64IsExactWithPressureAndAttributes) {
+  const auto dir = iff::test::temp_dir("series");
+  auto m = small_meta(2, iff::h5::DType::f64, true);
+  {
+    iff::SeriesWriter w(dir + "/s.h5", m);
+    for (int t = 0; t < 3; ++t)
+      for (int traj = 0; traj < 2; ++traj) {
+        auto v = field(m, traj, t, 3), p = field(m, traj, t + 10, 1);
+        w.write(t, 0.25 * t, iff::SeriesBlock{traj, 1, 0, m.nx()}, v.data(), p.data());
+      }
+    EXPECT_FALSE(fs::exists(dir + "/s.h5")) << "atomic series visible before close()";
+    w.close();
+  }
+  iff::SeriesReader r(dir + "/s.h5");
+  EXPECT_EQ(r.n_time(), 3);
+  EXPECT_EQ(r.meta().n_traj, 2);
+  EXPECT_EQ(r.meta().kind, "dns");
+  EXPECT_EQ(r.meta().config, m.config);
+  EXPECT_DOUBLE_EQ(r.meta().re_tau, 180);
+  EXPECT_EQ(r.meta().y, m.y);
+  EXPECT_DOUBLE_EQ(r.times()[2], 0.5);
+  for (int t = 0; t < 3; ++t)
+    for (int traj = 0; traj < 2; ++traj) {
+      auto v = r.read_velocity(traj, t);
+      EXPECT_EQ(v, field(m, traj, t, 3));
+      std::vector<double> vv(v.size()), p(v.size() / 3);
+      r.read(t, iff::SeriesBlock{traj, 1, 0, m.nx()}, vv.data(), p.data());
+      EXPECT_EQ(p, field(m, traj, t + 10, 1));
+    }
+}
+
+TEST(Series, Float32StoresRoundedValuesAndReadsXSlabs) {
+  const auto dir = iff::test::temp_dir("series32");
+  auto m = small_meta(1, iff::h5::DType::f32, false);
+  iff::SeriesWriter w(dir + "/s.h5", m);
+  auto v = field(m, 0, 0, 3);
+  w.append(1.0, iff::SeriesBlock{0, 1, 0, m.nx()}, v.data());
+  w.close();
+  iff::SeriesReader r(dir + "/s.h5");
+  EXPECT_EQ(r.meta().dtype, iff::h5::DType::f32);
+  const std::size_t plane = static_cast<std::size_t>(m.ny()) * m.nz() * 3;
+  std::vector<double> slab(2 * plane);
+  r.read(0, iff::SeriesBlock{0, 1, 1, 2}, slab.data());
+  for (std::size_t i = 0; i < slab.size(); ++i)
+    EXPECT_EQ(slab[i], static_cast<double>(static_cast<float>(v[plane + i])));
+}
+
+TEST(Series, InPlaceSeriesKeepsCompletedSnapshotsAndResumes) {
+  const auto dir = iff::test::temp_dir("series-resume");
+  auto m = small_meta(1, iff::h5::DType::f64, false);
+  {
+    iff::SeriesWriter w(dir + "/s.h5", m, MPI_COMM_SELF, iff::WriteMode::in_place);
+    auto v = field(m, 0, 0, 3);
+    w.append(0.0, iff::SeriesBlock{0, 1, 0, m.nx()}, v.data());
+    // no close(): as if the run were interrupted after one snapshot
+  }
+  {
+    iff::SeriesReader r(dir + "/s.h5");
+    EXPECT_EQ(r.n_time(), 1);
+  }
+  auto w = iff::SeriesWriter::reopen(dir + "/s.h5");
+  EXPECT_EQ(w.n_time(), 1);
+  auto v1 = field(m, 0, 1, 3);
+  w.append(1.0, iff::SeriesBlock{0, 1, 0, m.nx()}, v1.data());
+  w.close();
+  iff::SeriesReader r(dir + "/s.h5");
+  EXPECT_EQ(r.n_time(), 2);
+  EXPECT_EQ(r.read_velocity(0, 1), v1);
+  EXPECT_EQ(r.read_velocity(0, 0), field(m, 0, 0, 3));
+}
+
+TEST(Series, AtomicSeriesDiscardedWithoutClose) {
+  const auto dir = iff::test::temp_dir("series-discard");
+  auto m = small_meta(1, iff::h5::DType::f32, false);
+  {
+    iff::SeriesWriter w(dir + "/s.h5", m);
+    auto v = field(m, 0, 0, 3);
+    w.append(0.0, iff::SeriesBlock{0, 1, 0, m.nx()}, v.data());
+  }
+  EXPECT_TRUE(fs::is_empty(dir)) << "partial output left behind";
+}
+
+TEST(Series, RejectsBadFilesNamingTheProblem) {
+  const auto dir = iff::test::temp_dir("series-bad");
+  auto expect_error = [](const std::string& path, const std::string& needle) {
+    try {
+      iff::SeriesReader r(path);
+      ADD_FAILURE() << path << " accepted";
+    } catch (const iff::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  {
+    std::ofstream f(dir + "/text.h5");
+    f << "not hdf5 at all";
+  }
+  expect_error(dir + "/text.h5", "not an HDF5 file");
+  expect_error(dir + "/missing.h5", "does not exist");
+  {
+    auto f = iff::h5::File::create(dir + "/novel.h5");
+    f.write_vector("/grid/x", {0, 1});
+  }
+  expect_error(dir + "/novel.h5", "no /velocity");
+  {
+    auto f = iff::h5::File::create(dir + "/mismatch.h5");
+    f.create_dataset("/velocity", {1, 1, 4, 5, 3, 3}, iff::h5::DType::f32);
+    f.write_vector("/grid/x", {0, 1, 2});  // 3 != 4
+    f.write_vector("/grid/y", {0, 1, 2, 3, 4});
+    f.write_vector("/grid/z", {0, 1, 2});
+    f.write_vector("/time", {0.0});
+  }
+  expect_error(dir + "/mismatch.h5", "do not match");
+  auto m = small_meta(1, iff::h5::DType::f32, false);
+  EXPECT_THROW(iff::SeriesWriter(dir + "/nodir/s.h5", m), iff::InputError);
+  m.x.clear();
+  EXPECT_THROW(iff::SeriesWriter(dir + "/empty.h5", m), iff::InputError);
+}
+
+TEST(Series, GaussLobattoPointsAscendWallToWall) {
+  auto y = iff::gauss_lobatto_y(33);
+  EXPECT_EQ(y.front(), -1.0);
+  EXPECT_EQ(y.back(), 1.0);
+  EXPECT_EQ(y[16], 0.0);
+  for (int j = 1; j < 33; ++j) EXPECT_GT(y[j], y[j - 1]);
+  EXPECT_NEAR(y[1], -std::cos(M_PI / 32), 1e-15);
+}
