@@ -54,9 +54,15 @@ if(NOT CLI11_FOUND)
   target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
 
-# Only the VTK modules the XML writers need: linking the HDF5-based VTK modules would pull
-# a second (serial) HDF5 into the same process.
-find_package(VTK REQUIRED COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML)
+# VTK: Debian's libvtk9-dev cannot be installed beside python3-paraview (pvpython, used by
+# the client tests), so the VTK that ParaView ships (paraview-dev) is used; a plain VTK 9
+# found first works too. Only the modules the XML writers need: linking the HDF5-based
+# VTK modules would pull a second (serial) HDF5 into the same process.
+find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel IOXML)
+if(NOT VTK_FOUND)
+  find_package(VTK REQUIRED COMPONENTS CommonCore CommonDataModel IOXML
+               PATHS /usr/lib/x86_64-linux-gnu/cmake/paraview-5.11/vtk NO_DEFAULT_PATH)
+endif()
 
 find_package(LAPACK REQUIRED)
 

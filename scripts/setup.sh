@@ -12,10 +12,11 @@ packages=(
   # libtorch (CPU) and a fast BLAS for it: without OpenBLAS Debian's libtorch runs on the
   # reference BLAS, about 10x slower
   libtorch-dev libopenblas0-openmp
-  # I/O, configuration, logging, tests
-  libvtk9-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev
+  # I/O, configuration, logging, tests. VTK comes with paraview-dev: Debian's libvtk9-dev
+  # conflicts with python3-paraview (pvpython), which the client tests need
+  paraview-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev
   # real clients used by the tests and plots
-  python3-numpy python3-h5py python3-torch python3-matplotlib paraview xvfb
+  python3-numpy python3-h5py python3-torch python3-matplotlib paraview python3-paraview xvfb
 )
 
 missing=()

@@ -1,0 +1,55 @@
+// VTK XML output for ParaView: rectilinear-grid pieces (.vtr, written by VTK's
+// vtkXMLRectilinearGridWriter), the parallel index of one step's pieces (.pvtr) and the
+// time collection of a run (.pvd). Every file is written under a temporary name and
+// renamed into place.
+//
+// Field arrays are in the project's order [nx][ny][nz][c] (z fastest); the writer
+// reorders them into VTK's point order (x fastest).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace iff {
+
+struct VtkField {
+  std::string name;
+  int components = 1;
+  const double* data = nullptr;  ///< [nx_local][ny][nz][components]
+};
+
+/// A piece of the global grid: x planes [x0, x0 + x.size()) of nx_global. Pieces of one
+/// .pvtr must share their boundary planes (piece i also holds the first plane of piece
+/// i + 1), as VTK's point-data extents require.
+struct VtkPiece {
+  std::vector<double> x, y, z;  ///< coordinates of this piece's points
+  int x0 = 0;                   ///< global index of its first x plane
+};
+
+/// Writes one .vtr piece (binary, zlib-compressed); data are converted to float32 when
+/// `single` is set.
+void write_vtr(const std::string& path, const VtkPiece& piece, const std::vector<VtkField>& fields,
+               bool single = true);
+
+/// Writes a .pvtr index that assembles pieces (file names relative to the .pvtr) into
+/// the global grid nx_global x ny x nz.
+void write_pvtr(const std::string& path, int nx_global, int ny, int nz, const std::vector<VtkPiece>& pieces,
+                const std::vector<std::string>& piece_files, const std::vector<VtkField>& fields,
+                bool single = true);
+
+/// A .pvd collection: one entry (time, file) per step, rewritten atomically on each add so
+/// that an interrupted run leaves a valid collection of the steps written so far.
+class PvdCollection {
+ public:
+  explicit PvdCollection(std::string path);
+  /// `file` relative to the .pvd's directory.
+  void add(double time, const std::string& file);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  void write() const;
+  std::string path_;
+  std::vector<std::pair<double, std::string>> entries_;
+};
+
+}  // namespace iff
