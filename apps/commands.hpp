@@ -19,6 +19,7 @@ struct Context {
 
 void add_import(CLI::App& app, Context& ctx);
 void add_info(CLI::App& app, Context& ctx);
+void add_dns(CLI::App& app, Context& ctx);
 
 /// Registers the subcommands of DESIGN.md §6 that are not built yet: each says so and
 /// exits non-zero. A command that gets built replaces its entry here.

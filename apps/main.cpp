@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
 
   iff::app::add_import(app, ctx);
   iff::app::add_info(app, ctx);
+  iff::app::add_dns(app, ctx);
   iff::app::add_not_yet_built(app, ctx);
 
   try {

@@ -400,7 +400,7 @@ std::vector<double> ChannelNSE::gather_velocity(const cvec& x) const {
       }
       fftw_execute(plan);
       for (int iz = 0; iz < nz; ++iz)
-        for (int ix = 0; ix < nx; ++ix) out[((std::size_t(ix) * ny + y) * nz + iz) * 3 + c] = real[iz * nx + ix];
+        for (int ix = 0; ix < nx; ++ix) out[((std::size_t(ix) * ny + (ny - 1 - y)) * nz + iz) * 3 + c] = real[iz * nx + ix];
     }
   fftw_destroy_plan(plan);
   fftw_free(plane);

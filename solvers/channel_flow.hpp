@@ -88,8 +88,9 @@ class ChannelNSE : public ImexProblem {
   double mode_energy(const cvec& x, int m) const;
   /// max over the padded grid of |∂u/∂x + ∂v/∂y + ∂w/∂z|. Collective (one extra transform).
   double max_divergence(const cvec& x);
-  /// Gathers u, v, w on the unpadded nx × ny × nz grid to rank 0 as [nx][ny][nz][3]
-  /// (empty on other ranks). Collective.
+  /// Gathers u, v, w on the unpadded nx × ny × nz grid to rank 0 as [nx][ny][nz][3] with y
+  /// ascending from the lower wall (the data contract's order); empty on other ranks.
+  /// Collective.
   std::vector<double> gather_velocity(const cvec& x) const;
   /// True when every coefficient is finite on every rank. Collective.
   bool finite(const cvec& x) const;

@@ -88,7 +88,7 @@ void state_from_physical(const ChannelNSE& nse, const std::vector<double>& field
     for (int yy = 0; yy < sny; ++yy)
       for (int c = 0; c < 3; ++c) {
         for (int iz = 0; iz < snz; ++iz)
-          for (int ix = 0; ix < snx; ++ix) re[iz * snx + ix] = field[((std::size_t(ix) * sny + yy) * snz + iz) * 3 + c];
+          for (int ix = 0; ix < snx; ++ix) re[iz * snx + ix] = field[((std::size_t(ix) * sny + (sny - 1 - yy)) * snz + iz) * 3 + c];
         fftw_execute(plan);
         for (int m = 0; m < g.nmodes(); ++m) {
           if (g.is_nyquist(m)) continue;

@@ -24,7 +24,7 @@ void add_random_perturbation(const ChannelNSE& nse, cvec& x, double amplitude, s
 void add_orr_sommerfeld_mode(const ChannelNSE& nse, cvec& x, const OrrSommerfeldMode& mode, double amplitude);
 
 /// Replaces the state by the velocity of a field given on rank 0 as [nx'][ny'][nz'][3]
-/// (another grid of the same box): Fourier in x, z and Chebyshev in y, truncated or
+/// with y ascending on ny' Gauss–Lobatto points (another grid of the same box): Fourier in x, z and Chebyshev in y, truncated or
 /// zero-padded to this grid (spectral interpolation), then projected onto v, η, U, W.
 /// Collective; `field` is only read on rank 0.
 void state_from_physical(const ChannelNSE& nse, const std::vector<double>& field, int nx, int ny, int nz,

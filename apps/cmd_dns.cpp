@@ -1,0 +1,41 @@
+// ifactflow dns CASE.yaml [--set key=value ...]: spectral DNS of channel flow (solvers/
+// channel_dns.hpp documents the case keys and the output files).
+#include "apps/commands.hpp"
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "io/log.hpp"
+#include "solvers/channel_dns.hpp"
+
+namespace iff {
+const char* git_commit();
+}
+
+namespace iff::app {
+
+namespace {
+struct DnsOptions {
+  std::string case_file;
+  std::vector<std::string> overrides;
+};
+}  // namespace
+
+void add_dns(CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<DnsOptions>();
+  auto* sub = app.add_subcommand("dns", "Spectral DNS of turbulent channel flow (Fourier-Chebyshev-Fourier, KMM, SBDF3)");
+  sub->add_option("case", opt->case_file, "YAML case file (cases/demo/dns.yaml, ...)")->required();
+  sub->add_option("--set", opt->overrides, "Override a case key: section.key=value (repeatable)");
+  sub->callback([opt, &ctx] {
+    auto cfg = Config::load(opt->case_file, opt->overrides);
+    auto params = solvers::DnsParams::from(cfg);
+    cfg.reject_unknown();
+    ensure_directory(params.output.dir);
+    if (ctx.rank == 0) cfg.write_resolved(params.output.dir + "/config.resolved.yaml");
+    params.resolved_config = cfg.resolved_yaml();
+    params.git_commit = git_commit();
+    solvers::ChannelDns dns(params, ctx.comm);
+    dns.run();
+  });
+}
+
+}  // namespace iff::app

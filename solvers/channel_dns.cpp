@@ -1,0 +1,402 @@
+#include "solvers/channel_dns.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "io/h5.hpp"
+#include "io/log.hpp"
+#include "io/series.hpp"
+#include "solvers/channel_statistics.hpp"
+#include "solvers/initial_conditions.hpp"
+
+namespace iff::solvers {
+
+// ------------------------------------------------------------------------------ params
+
+PhysicsParams PhysicsParams::from(const ConfigSection& s) {
+  PhysicsParams p;
+  p.units = s.get_choice("units", p.units, {"wall", "centreline"});
+  p.re = s.get_in<double>("re", p.re, 1e-3, 1e9);
+  p.driving = driving_from_string(s.get_choice("driving", "pressure_gradient", {"pressure_gradient", "bulk_velocity"}));
+  const bool wall = p.units == "wall";
+  p.pressure_gradient = s.get<double>("pressure_gradient", wall ? 1.0 : 2.0 / p.re);
+  p.bulk_velocity = s.get<double>("bulk_velocity", wall ? 15.68 : 2.0 / 3.0);
+  return p;
+}
+
+ChannelPhysics PhysicsParams::channel() const {
+  ChannelPhysics c;
+  c.nu = 1.0 / re;
+  c.driving = driving;
+  c.pressure_gradient = pressure_gradient;
+  c.bulk_velocity = bulk_velocity;
+  return c;
+}
+
+double PhysicsParams::laminar_centre_velocity() const {
+  // U = U_c (1 - y²): ν U'' + F = 0 gives U_c = F/(2ν); bulk velocity = 2 U_c / 3
+  return driving == Driving::pressure_gradient ? pressure_gradient * re / 2.0 : 1.5 * bulk_velocity;
+}
+
+TimeParams TimeParams::from(const ConfigSection& s) {
+  TimeParams p;
+  p.dt = s.get_in<double>("dt", p.dt, 1e-12, 1e6);
+  p.steps = s.get_in<long>("steps", p.steps, 0L, 1L << 40);
+  p.t_end = s.get_in<double>("t_end", p.t_end, 0.0, 1e12);
+  p.order = s.get_in<int>("order", p.order, 1, 3);
+  p.startup_substeps = s.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000);
+  p.cfl_max = s.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6);
+  return p;
+}
+
+InitialParams InitialParams::from(const ConfigSection& s) {
+  InitialParams p;
+  p.type = s.get_choice("type", p.type, {"laminar", "perturbed", "orr_sommerfeld", "restart", "series"});
+  p.amplitude = s.get_in<double>("amplitude", p.amplitude, 0.0, 1e6);
+  p.seed = std::uint64_t(s.get_in<long>("seed", long(p.seed), 0L, 1L << 62));
+  p.file = s.get<std::string>("file", p.file);
+  p.time_index = s.get<int>("time_index", p.time_index);
+  p.trajectory = s.get_in<int>("trajectory", p.trajectory, 0, 1 << 30);
+  IFF_REQUIRE(!((p.type == "restart" || p.type == "series") && p.file.empty()),
+              "initial.file is required for initial.type = " << p.type);
+  return p;
+}
+
+OutputParams OutputParams::from(const ConfigSection& s) {
+  OutputParams p;
+  p.dir = s.get<std::string>("dir", p.dir);
+  p.csv_every = s.get_in<int>("csv_every", p.csv_every, 1, 1 << 30);
+  p.snapshot_every = s.get_in<int>("snapshot_every", p.snapshot_every, 0, 1 << 30);
+  p.snapshot_dtype = s.get_choice("snapshot_dtype", p.snapshot_dtype, {"f32", "f64"});
+  p.checkpoint_every = s.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30);
+  p.stats_every = s.get_in<int>("stats_every", p.stats_every, 0, 1 << 30);
+  p.stats_start = s.get_in<double>("stats_start", p.stats_start, 0.0, 1e12);
+  p.stats_write_every = s.get_in<int>("stats_write_every", p.stats_write_every, 0, 1 << 30);
+  p.spectra_y_plus = s.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus);
+  p.re_tau_nominal = s.get_in<double>("re_tau_nominal", p.re_tau_nominal, 0.0, 1e9);
+  p.progress_seconds = s.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6);
+  return p;
+}
+
+DnsParams DnsParams::from(const Config& cfg) {
+  DnsParams p;
+  auto g = cfg.section("grid");
+  p.grid.nx = g.get_in<int>("nx", p.grid.nx, 2, 1 << 16);
+  p.grid.ny = g.get_in<int>("ny", p.grid.ny, 5, 1 << 14);
+  p.grid.nz = g.get_in<int>("nz", p.grid.nz, 2, 1 << 16);
+  p.grid.lx = g.get_in<double>("lx", p.grid.lx, 1e-6, 1e6);
+  p.grid.lz = g.get_in<double>("lz", p.grid.lz, 1e-6, 1e6);
+  p.grid.validate();
+  p.physics = PhysicsParams::from(cfg.section("physics"));
+  p.time = TimeParams::from(cfg.section("time"));
+  p.initial = InitialParams::from(cfg.section("initial"));
+  p.output = OutputParams::from(cfg.section("output"));
+  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"});
+  return p;
+}
+
+// ------------------------------------------------------------------------------ checkpoints
+
+namespace {
+constexpr const char* kCheckpointFormat = "ifactflow-dns-checkpoint";
+
+void write_state(h5::File& f, const std::string& name, const ChannelNSE& nse, const cvec& x) {
+  const auto& g = nse.grid();
+  f.create_dataset(name, {hsize_t(g.nmodes()), 2, hsize_t(g.ny), 2}, h5::DType::f64);
+  f.write_slab(name, {hsize_t(nse.m0()), 0, 0, 0}, {hsize_t(nse.nm_local()), 2, hsize_t(g.ny), 2},
+               reinterpret_cast<const double*>(x.data()));
+}
+
+cvec read_state(const h5::File& f, const std::string& name, const ChannelNSE& nse) {
+  const auto& g = nse.grid();
+  cvec x(nse.state_size());
+  f.read_slab(name, {hsize_t(nse.m0()), 0, 0, 0}, {hsize_t(nse.nm_local()), 2, hsize_t(g.ny), 2},
+              reinterpret_cast<double*>(x.data()));
+  return x;
+}
+
+int rank_of(MPI_Comm c) {
+  int r = 0;
+  MPI_Comm_rank(c, &r);
+  return r;
+}
+}  // namespace
+
+void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
+                      const std::string& config) {
+  const MPI_Comm comm = nse.comm();
+  AtomicPath out(path, rank_of(comm) == 0);
+  {
+    auto f = h5::File::create(out.temp(), comm);
+    f.create_group("/state");
+    for (std::size_t i = 0; i < h.x.size(); ++i) write_state(f, "/state/x" + std::to_string(i), nse, h.x[i]);
+    for (std::size_t i = 0; i < h.n.size(); ++i) write_state(f, "/state/n" + std::to_string(i), nse, h.n[i]);
+    const auto& g = nse.grid();
+    f.set_attr("/", "format", std::string(kCheckpointFormat));
+    f.set_attr("/", "time", h.time);
+    f.set_attr("/", "step", std::int64_t(h.step));
+    f.set_attr("/", "dt", dt);
+    f.set_attr("/", "n_states", std::int64_t(h.x.size()));
+    f.set_attr("/", "n_explicit", std::int64_t(h.n.size()));
+    f.set_attr("/", "grid", std::vector<double>{double(g.nx), double(g.ny), double(g.nz), g.lx, g.lz});
+    f.set_attr("/", "nu", nse.physics().nu);
+    f.set_attr("/", "layout", std::string("[mode = ikx*nz + jkz][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
+    f.set_attr("/", "config", config);
+    f.close();
+  }
+  MPI_Barrier(comm);
+  out.commit();
+  MPI_Barrier(comm);
+}
+
+SbdfHistory read_checkpoint(const std::string& path, const ChannelNSE& nse, double* dt) {
+  auto f = h5::File::open(path, false, nse.comm());
+  IFF_REQUIRE(f.has_attr("/", "format") && f.attr_string("/", "format") == kCheckpointFormat,
+              "checkpoint " << path << " is not an ifactflow DNS checkpoint");
+  const auto g = f.attr_vector("/", "grid");
+  const auto& mg = nse.grid();
+  IFF_REQUIRE(g.size() == 5 && int(g[0]) == mg.nx && int(g[1]) == mg.ny && int(g[2]) == mg.nz &&
+                  std::abs(g[3] - mg.lx) < 1e-12 * mg.lx && std::abs(g[4] - mg.lz) < 1e-12 * mg.lz,
+              "checkpoint " << path << " holds grid " << g[0] << "x" << g[1] << "x" << g[2] << " box " << g[3] << "x"
+                            << g[4] << ", the case has " << mg.nx << "x" << mg.ny << "x" << mg.nz << " box " << mg.lx
+                            << "x" << mg.lz);
+  SbdfHistory h;
+  h.time = f.attr_double("/", "time");
+  h.step = f.attr_int("/", "step");
+  *dt = f.attr_double("/", "dt");
+  const auto nx = f.attr_int("/", "n_states"), nn = f.attr_int("/", "n_explicit");
+  for (int i = 0; i < nx; ++i) h.x.push_back(read_state(f, "/state/x" + std::to_string(i), nse));
+  for (int i = 0; i < nn; ++i) h.n.push_back(read_state(f, "/state/n" + std::to_string(i), nse));
+  return h;
+}
+
+// ------------------------------------------------------------------------------ the run
+
+ChannelDns::ChannelDns(DnsParams p, MPI_Comm comm) : p_(std::move(p)), comm_(comm) {}
+
+namespace {
+
+std::string csv_header() { return "step,t,dt,cfl,kinetic_energy,fluct_energy,bulk_velocity,re_tau,max_div,forcing\n"; }
+
+/// Rows of an existing time series with step < `before` (restart), header included.
+std::string csv_prefix(const std::string& path, long before) {
+  std::ifstream in(path);
+  std::string out = csv_header(), line;
+  if (!in) return out;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (std::stol(line.substr(0, line.find(','))) < before) out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+DnsSummary ChannelDns::run() {
+  const auto t_start = std::chrono::steady_clock::now();
+  const int rank = rank_of(comm_);
+  const auto& out = p_.output;
+  ensure_directory(out.dir);
+  const std::string ckpt = out.dir + "/checkpoint.h5";
+  const std::string csv = out.dir + "/timeseries.csv";
+
+  ChannelNSE nse(p_.grid, p_.physics.channel(), comm_, p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE);
+  const auto& g = nse.grid();
+  double dt = p_.time.dt;
+  const auto& ic = p_.initial;
+  SbdfHistory restart;
+  cvec x0;
+  if (ic.type == "restart") {
+    double dt_file = 0.0;
+    restart = read_checkpoint(ic.file, nse, &dt_file);
+    IFF_REQUIRE(dt_file == dt, "checkpoint " << ic.file << " was written with dt = " << dt_file
+                                             << ", the case has time.dt = " << dt << " (fixed-dt SBDF needs the same dt)");
+  } else if (ic.type == "series") {
+    std::vector<double> field;
+    int snx = 0, sny = 0, snz = 0;
+    if (rank == 0) {
+      SeriesReader r(ic.file, MPI_COMM_SELF);
+      const int ti = ic.time_index < 0 ? r.n_time() + ic.time_index : ic.time_index;
+      IFF_REQUIRE(ti >= 0 && ti < r.n_time(), "initial.time_index " << ic.time_index << " outside the "
+                                                                    << r.n_time() << " snapshots of " << ic.file);
+      IFF_REQUIRE(ic.trajectory < r.meta().n_traj, "initial.trajectory " << ic.trajectory << " outside " << ic.file);
+      field = r.read_velocity(ic.trajectory, ti);
+      snx = r.meta().nx(), sny = r.meta().ny(), snz = r.meta().nz();
+      if (std::abs(r.meta().lx - g.lx) > 1e-9 || std::abs(r.meta().lz - g.lz) > 1e-9)
+        log::warn("series box {}x{} differs from the case box {}x{}", r.meta().lx, r.meta().lz, g.lx, g.lz);
+    }
+    int dims[3] = {snx, sny, snz};
+    MPI_Bcast(dims, 3, MPI_INT, 0, comm_);
+    state_from_physical(nse, field, dims[0], dims[1], dims[2], x0);
+  } else {
+    x0 = laminar_state(nse, p_.physics.laminar_centre_velocity());
+    if (ic.type == "perturbed") add_random_perturbation(nse, x0, ic.amplitude, ic.seed);
+    if (ic.type == "orr_sommerfeld") {
+      const double uc = p_.physics.laminar_centre_velocity();
+      const double re_c = uc * p_.physics.re;  // U_c h / ν
+      const double alpha = 2.0 * M_PI / g.lx;
+      auto mode = orr_sommerfeld_least_stable(g.ny, alpha, re_c);
+      log::info("Orr-Sommerfeld mode alpha={} Re_c={}: omega = {:.12f} {:+.12f}i", alpha, re_c, mode.omega.real(),
+                mode.omega.imag());
+      add_orr_sommerfeld_mode(nse, x0, mode, ic.amplitude * uc);
+    }
+  }
+
+  Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
+  const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);
+  std::string rows;
+  if (rank == 0) rows = ic.type == "restart" ? csv_prefix(csv, restart.step) : csv_header();
+
+  // snapshots in the data contract
+  std::unique_ptr<SeriesWriter> series;
+  if (out.snapshot_every > 0) {
+    const std::string spath = out.dir + "/snapshots.h5";
+    if (ic.type == "restart" && std::filesystem::exists(spath)) {
+      series = std::make_unique<SeriesWriter>(SeriesWriter::reopen(spath, comm_));
+    } else {
+      SeriesMeta m;
+      m.kind = "dns";
+      for (int i = 0; i < g.nx; ++i) m.x.push_back(g.lx * i / g.nx);
+      m.y = g.y();
+      std::reverse(m.y.begin(), m.y.end());  // wall to wall, ascending
+      for (int k = 0; k < g.nz; ++k) m.z.push_back(g.lz * k / g.nz);
+      m.dtype = out.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+      m.re_tau = p_.physics.units == "wall" ? p_.physics.re : 0.0;
+      m.nu = 1.0 / p_.physics.re;
+      m.lx = g.lx, m.lz = g.lz;
+      m.units = p_.physics.units == "wall" ? "h, u_tau" : "h, U_c";
+      m.config = p_.resolved_config;
+      m.git_commit = p_.git_commit;
+      series = std::make_unique<SeriesWriter>(spath, m, comm_, WriteMode::in_place);
+    }
+  }
+  // statistics (rank 0 holds the gathered fields)
+  std::unique_ptr<ChannelStatistics> stats;
+  const double re_tau_nom = out.re_tau_nominal > 0 ? out.re_tau_nominal
+                                                   : (p_.physics.units == "wall" ? p_.physics.re : 180.0);
+  if (out.stats_every > 0 && rank == 0) {
+    auto y = g.y();
+    std::reverse(y.begin(), y.end());
+    std::vector<int> sj;
+    for (double yp : out.spectra_y_plus) {
+      const double yt = -1.0 + yp / re_tau_nom;
+      int best = 0;
+      for (int j = 0; j < g.ny; ++j)
+        if (std::abs(y[j] - yt) < std::abs(y[best] - yt)) best = j;
+      if (std::find(sj.begin(), sj.end(), best) == sj.end()) sj.push_back(best);
+    }
+    stats = std::make_unique<ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
+  }
+  auto write_stats = [&] {
+    if (!stats || stats->samples() == 0) return;
+    const double re_tau = p_.physics.units == "wall" ? p_.physics.re : 0.0;
+    stats->write_csv(out.dir, re_tau, 1.0);
+    stats->write_h5(out.dir + "/stats.h5");
+  };
+
+  long last_ckpt = -1;
+  auto checkpoint = [&] {
+    write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config);
+    if (rank == 0) write_text_atomic(csv, rows);
+    last_ckpt = sbdf.step_count();
+  };
+  auto fail = [&](const std::string& why) {
+    const std::string kept = last_ckpt >= 0 ? fmt::format("last good checkpoint {} (step {})", ckpt, last_ckpt)
+                                            : std::string("no checkpoint written yet");
+    if (rank == 0 && !rows.empty()) write_text_atomic(csv, rows);
+    throw NumericalError(fmt::format("{} at step {} (t = {:.6g}); {}", why, sbdf.step_count(), sbdf.time(), kept));
+  };
+
+  DnsSummary sum;
+  cvec scratch(nse.state_size());
+  auto record = [&](const cvec& x, long step, double t) {
+    // diagnostics of x from the last explicit_terms() evaluation (made at this state)
+    const auto& d = nse.last_diagnostics();
+    const double ub = nse.bulk_velocity(x), tau = nse.wall_shear(x), div = nse.max_divergence(x);
+    const double re_tau = std::sqrt(std::abs(tau)) * p_.physics.re;
+    if (rank == 0)
+      rows += fmt::format("{},{:.10g},{:.10g},{:.6g},{:.12g},{:.12g},{:.12g},{:.10g},{:.3e},{:.10g}\n", step, t, dt,
+                          d.cfl_rate * dt, d.kinetic_energy, d.fluct_energy, ub, re_tau, div, nse.forcing());
+    sum.kinetic_energy = d.kinetic_energy, sum.fluct_energy = d.fluct_energy, sum.bulk_velocity = ub;
+    sum.re_tau = re_tau, sum.max_div = div;
+  };
+  auto snapshot = [&](const cvec& x, long step, double t) {
+    if (series && step % out.snapshot_every == 0) {
+      auto f = nse.gather_velocity(x);
+      SeriesBlock b;
+      if (rank == 0) b = SeriesBlock{0, 1, 0, g.nx};
+      series->write(int(step / out.snapshot_every), t, b, rank == 0 ? f.data() : nullptr);
+    }
+    if (out.stats_every > 0 && step % out.stats_every == 0 && t >= out.stats_start) {
+      auto f = nse.gather_velocity(x);
+      if (stats) stats->add(f.data());
+    }
+  };
+
+  if (ic.type == "restart") {
+    sbdf.resume(restart);
+    log::info("restart from {} at step {} (t = {})", ic.file, restart.step, restart.time);
+    last_ckpt = restart.step;
+  } else {
+    nse.explicit_terms(x0, scratch);  // diagnostics of the initial state
+    record(x0, 0, 0.0);
+    snapshot(x0, 0, 0.0);
+    sbdf.start(x0);
+  }
+  log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
+            g.nz, g.nxp(), g.nzp(), [&] { int s; MPI_Comm_size(comm_, &s); return s; }(), dt, total,
+            p_.physics.re, p_.physics.units, to_string(p_.physics.driving));
+
+  Progress progress("dns", total, out.progress_seconds);
+  while (sbdf.step_count() < total) {
+    const long step = sbdf.step_count();
+    const double t = sbdf.time();
+    const bool row = step % out.csv_every == 0;
+    double ub = 0, tau = 0, div = 0;
+    if (row) {  // state-only diagnostics before the step replaces it
+      const cvec& x = sbdf.state();
+      ub = nse.bulk_velocity(x), tau = nse.wall_shear(x), div = nse.max_divergence(x);
+    }
+    const double forcing_before = nse.forcing();
+    sbdf.step();
+    const auto& d = nse.last_diagnostics();  // of the state at (step, t)
+    if (!std::isfinite(d.kinetic_energy) || !nse.finite(sbdf.state())) fail("non-finite state");
+    if (d.cfl_rate * dt > p_.time.cfl_max)
+      fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * dt, p_.time.cfl_max));
+    if (row && rank == 0) {
+      const double re_tau = std::sqrt(std::abs(tau)) * p_.physics.re;
+      rows += fmt::format("{},{:.10g},{:.10g},{:.6g},{:.12g},{:.12g},{:.12g},{:.10g},{:.3e},{:.10g}\n", step, t, dt,
+                          d.cfl_rate * dt, d.kinetic_energy, d.fluct_energy, ub, re_tau, div, forcing_before);
+    }
+    const long s1 = sbdf.step_count();
+    snapshot(sbdf.state(), s1, sbdf.time());
+    if (s1 % out.checkpoint_every == 0 && s1 < total) checkpoint();
+    if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats();
+    progress.update(s1, fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt));
+  }
+  // final state: one more evaluation for its diagnostics
+  nse.explicit_terms(sbdf.state(), scratch);
+  record(sbdf.state(), sbdf.step_count(), sbdf.time());
+  checkpoint();
+  write_stats();
+  if (series) series->close();
+  sum.steps = sbdf.step_count();
+  sum.time = sbdf.time();
+  sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  log::info("dns: done, {} steps to t = {:.4f} in {}; E' = {:.4e}, U_b = {:.6f}, Re_tau = {:.2f}, max|div| = {:.2e}",
+            sum.steps, sum.time, format_duration(sum.wall_seconds), sum.fluct_energy, sum.bulk_velocity, sum.re_tau,
+            sum.max_div);
+  return sum;
+}
+
+}  // namespace iff::solvers

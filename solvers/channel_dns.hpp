@@ -1,0 +1,114 @@
+// The channel DNS run: case parameters, initial condition, time loop, and outputs
+// (CSV time series, restart checkpoints, data-contract snapshots, statistics and spectra).
+//
+// Units (physics.units):
+//   wall:       ν = 1/Re_tau, u_tau = 1 for pressure-gradient driving (F = -dP/dx = 1)
+//   centreline: ν = 1/Re_c, laminar centre-line velocity 1 (F = 2ν, bulk velocity 2/3)
+//
+// Output directory (output.dir):
+//   config.resolved.yaml   every key with its value (written by the command)
+//   timeseries.csv         step,t,dt,cfl,kinetic_energy,fluct_energy,bulk_velocity,re_tau,
+//                          max_div,forcing (rewritten atomically at every checkpoint)
+//   checkpoint.h5          full spectral SBDF state, time, step, resolved config (atomic:
+//                          the previous checkpoint stays until the new one is complete)
+//   snapshots.h5           velocity series in the data contract (every output.snapshot_every)
+//   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5   running statistics
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/config.hpp"
+#include "solvers/channel_flow.hpp"
+
+namespace iff::solvers {
+
+struct PhysicsParams {
+  std::string units = "wall";  ///< wall (h, u_tau) or centreline (h, laminar U_c)
+  double re = 180.0;           ///< Re_tau (wall) or Re_centre (centreline); ν = 1/re
+  Driving driving = Driving::pressure_gradient;  ///< pressure_gradient or bulk_velocity
+  double pressure_gradient = 0.0;  ///< F = -dP/dx; default 1 (wall) or 2/re (centreline)
+  double bulk_velocity = 0.0;      ///< target (1/2)∫U dy; default 2/3 (centreline) or 15.68 (wall)
+  static PhysicsParams from(const ConfigSection& s);
+  ChannelPhysics channel() const;
+  /// Laminar centre-line velocity for this driving.
+  double laminar_centre_velocity() const;
+};
+
+struct TimeParams {
+  double dt = 0.01;           ///< time step (case time units)
+  long steps = 0;             ///< number of steps (0: from t_end)
+  double t_end = 1.0;         ///< end time when steps = 0
+  int order = 3;              ///< SBDF order (1..3)
+  int startup_substeps = 8;   ///< substeps per step in the self-starting phase
+  double cfl_max = 2.0;       ///< stop when dt·max(|u|/Δx + |v|/Δy + |w|/Δz) exceeds this
+  static TimeParams from(const ConfigSection& s);
+};
+
+struct InitialParams {
+  std::string type = "perturbed";  ///< laminar, perturbed, orr_sommerfeld, restart, series
+  double amplitude = 0.3;          ///< rms perturbation velocity (perturbed) or OS mode amplitude
+  std::uint64_t seed = 1;          ///< random seed (perturbed)
+  std::string file;                ///< checkpoint (restart) or series file (series)
+  int time_index = -1;             ///< snapshot of the series (-1: last)
+  int trajectory = 0;              ///< trajectory of the series
+  static InitialParams from(const ConfigSection& s);
+};
+
+struct OutputParams {
+  std::string dir = "out";         ///< output directory
+  int csv_every = 10;              ///< time-series row every k steps
+  int snapshot_every = 0;          ///< data-contract snapshot every k steps (0: none)
+  std::string snapshot_dtype = "f32";  ///< f32 or f64
+  int checkpoint_every = 1000;     ///< checkpoint every k steps (and at the end)
+  int stats_every = 0;             ///< statistics sample every k steps (0: none)
+  double stats_start = 0.0;        ///< first time at which statistics are sampled
+  int stats_write_every = 0;       ///< statistics files rewritten every k steps (0: at the end)
+  std::vector<double> spectra_y_plus = {5.0, 15.0, 30.0, 100.0};  ///< y+ of the spectra (lower wall)
+  double re_tau_nominal = 0.0;     ///< Re_tau for y+ (0: physics.re in wall units, else 180)
+  double progress_seconds = 5.0;   ///< progress line interval (s)
+  static OutputParams from(const ConfigSection& s);
+};
+
+struct DnsParams {
+  ChannelGrid grid;
+  PhysicsParams physics;
+  TimeParams time;
+  InitialParams initial;
+  OutputParams output;
+  std::string fftw_planner = "estimate";  ///< estimate (reproducible) or measure
+  std::string resolved_config;     ///< resolved YAML stored in the outputs
+  std::string git_commit;          ///< producing binary's commit
+  /// Reads sections grid, physics, time, initial, output, fftw (does not reject unknown keys).
+  static DnsParams from(const Config& cfg);
+};
+
+/// What a run did (for the command and tests).
+struct DnsSummary {
+  long steps = 0;
+  double time = 0.0;
+  double wall_seconds = 0.0;
+  double kinetic_energy = 0.0, fluct_energy = 0.0, bulk_velocity = 0.0, re_tau = 0.0, max_div = 0.0;
+};
+
+class ChannelDns {
+ public:
+  ChannelDns(DnsParams p, MPI_Comm comm);
+  /// Runs the case; throws NumericalError (non-finite state, CFL above cfl_max) after
+  /// keeping the last good checkpoint.
+  DnsSummary run();
+
+ private:
+  DnsParams p_;
+  MPI_Comm comm_;
+};
+
+/// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic).
+void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
+                      const std::string& config);
+/// Reads a checkpoint written by write_checkpoint for the same grid (collective); InputError
+/// naming the file when it does not match.
+SbdfHistory read_checkpoint(const std::string& path, const ChannelNSE& nse, double* dt);
+
+}  // namespace iff::solvers
