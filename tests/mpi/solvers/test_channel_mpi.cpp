@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "solvers/channel_dns.hpp"
 #include "solvers/initial_conditions.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace iff::solvers;
 
@@ -58,4 +60,44 @@ TEST(ChannelMpi, RanksGiveTheSameFields) {
   EXPECT_NEAR(par.ub, ser.ub, 1e-14);
   EXPECT_NEAR(par.tau, ser.tau, 1e-11 * std::abs(ser.tau));  // wall derivative amplifies round-off
   EXPECT_LT(par.div, 1e-11);
+}
+
+TEST(ChannelMpi, CheckpointRestartContinuesBitForBit) {
+  ChannelGrid g;
+  g.nx = 8, g.ny = 25, g.nz = 8, g.lx = M_PI, g.lz = 0.3 * M_PI;
+  ChannelPhysics ph;
+  ph.nu = 1.0 / 4200.0;
+  ph.driving = Driving::bulk_velocity;
+  const std::string path = iff::test::temp_dir("dns_restart") + "/checkpoint.h5";
+  cvec reference;
+  {
+    ChannelNSE nse(g, ph, MPI_COMM_WORLD);
+    cvec x = laminar_state(nse, 1.0);
+    add_random_perturbation(nse, x, 0.3, 5);
+    Sbdf s(nse, 0.02, 3, 4);
+    s.start(x);
+    while (s.step_count() < 10) s.step();
+    write_checkpoint(path, nse, s.history(), 0.02, "test: config");
+    while (s.step_count() < 25) s.step();
+    reference = s.state();
+  }
+  ChannelNSE nse(g, ph, MPI_COMM_WORLD);
+  double dt = 0.0;
+  const SbdfHistory h = read_checkpoint(path, nse, &dt);
+  EXPECT_EQ(dt, 0.02);
+  EXPECT_EQ(h.step, 10);
+  EXPECT_EQ(h.x.size(), 3u);
+  EXPECT_EQ(h.n.size(), 2u);
+  Sbdf s(nse, dt, 3, 4);
+  s.resume(h);
+  while (s.step_count() < 25) s.step();
+  ASSERT_EQ(s.state().size(), reference.size());
+  long differ = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) differ += (s.state()[i] != reference[i]);
+  EXPECT_EQ(differ, 0) << "restart is not bit-for-bit";
+  // a checkpoint of another grid is refused with a clear message
+  ChannelGrid other = g;
+  other.ny = 33;
+  ChannelNSE nse2(other, ph, MPI_COMM_WORLD);
+  EXPECT_THROW(read_checkpoint(path, nse2, &dt), iff::InputError);
 }
