@@ -143,3 +143,40 @@ TEST(Cli, VersionNamesCommitAndFeatures) {
   ASSERT_EQ(iff::test::run(iff::test::exe() + " --version", &out), 0) << out;
   for (const char* s : {"git ", "MPI", "HDF5", "VTK", "libtorch"}) EXPECT_NE(out.find(s), std::string::npos) << out;
 }
+
+// Case files: the `dns` command reads its YAML through the same Config as every command.
+class CliBadCase : public ::testing::Test {
+ protected:
+  void SetUp() override { dir = iff::test::temp_dir("cli-case"); }
+  std::string write_case(const std::string& grid_lines, const std::string& extra = "") {
+    const std::string p = dir + "/case.yaml";
+    std::ofstream(p) << "grid:\n" << grid_lines << "time:\n  steps: 2\n  dt: 0.01\n" << extra
+                     << "output:\n  dir: " << dir << "/outdir\n";
+    return p;
+  }
+  std::string dir;
+};
+
+TEST_F(CliBadCase, UnknownKey) {
+  auto p = write_case("  nx: 8\n  ny: 17\n  nz: 8\n  nxx: 3\n");
+  expect_clean_failure("dns " + p, "unknown key grid.nxx = 3 in " + p, dir);
+}
+
+TEST_F(CliBadCase, UnknownKeyFromSet) {
+  auto p = write_case("  nx: 8\n  ny: 17\n  nz: 8\n");
+  expect_clean_failure("dns " + p + " --set time.dtt=0.1", "unknown key time.dtt = 0.1 in --set", dir);
+}
+
+TEST_F(CliBadCase, WrongType) {
+  auto p = write_case("  nx: eight\n  ny: 17\n  nz: 8\n");
+  expect_clean_failure("dns " + p, "grid.nx = eight in " + p, dir);
+}
+
+TEST_F(CliBadCase, NegativeGridSize) {
+  auto p = write_case("  nx: 8\n  ny: -17\n  nz: 8\n");
+  expect_clean_failure("dns " + p, "grid.ny = -17 in " + p, dir);
+}
+
+TEST_F(CliBadCase, MissingCaseFile) {
+  expect_clean_failure("dns " + dir + "/nothing.yaml", "nothing.yaml", dir);
+}
