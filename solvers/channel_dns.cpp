@@ -324,9 +324,10 @@ DnsSummary ChannelDns::run() {
     const auto& d = nse.last_diagnostics();
     const double ub = nse.bulk_velocity(x), tau = nse.wall_shear(x), div = nse.max_divergence(x);
     const double re_tau = std::sqrt(std::abs(tau)) * p_.physics.re;
+    const double forcing = nse.forcing();  // collective
     if (rank == 0)
       rows += fmt::format("{},{:.10g},{:.10g},{:.6g},{:.12g},{:.12g},{:.12g},{:.10g},{:.3e},{:.10g}\n", step, t, dt,
-                          d.cfl_rate * dt, d.kinetic_energy, d.fluct_energy, ub, re_tau, div, nse.forcing());
+                          d.cfl_rate * dt, d.kinetic_energy, d.fluct_energy, ub, re_tau, div, forcing);
     sum.kinetic_energy = d.kinetic_energy, sum.fluct_energy = d.fluct_energy, sum.bulk_velocity = ub;
     sum.re_tau = re_tau, sum.max_div = div;
   };
