@@ -1,0 +1,163 @@
+// ifactflow stats SERIES.h5 -o DIR: mean and rms profiles, Reynolds shear stress and 1-D
+// spectra of any series (DNS, filtered DNS, LES, prediction) with the same code the DNS
+// uses (solvers::ChannelStatistics), plus a per-snapshot kinetic-energy table.
+//
+// Wall units: series in (h, u_tau) use u_tau = 1 and the file's re_tau; otherwise u_tau
+// is measured from the mean wall shear, u_tau^2 = nu (dU/dy|_{-1} - dU/dy|_{+1}) / 2, with
+// dU/dy from the Chebyshev series of U(y) on Gauss–Lobatto points.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "apps/commands.hpp"
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "io/log.hpp"
+#include "io/series.hpp"
+#include "solvers/channel_statistics.hpp"
+#include "solvers/chebyshev.hpp"
+
+namespace iff::app {
+
+namespace {
+
+struct StatsOptions {
+  std::string input, output;
+  int start = 0;       // first time index
+  int every = 1;       // stride in time index
+  int traj = -1;       // -1: all trajectories
+  double re_tau = 0;   // override (0: from the file or measured)
+  std::vector<double> spectra_y_plus = {5, 15, 30, 100};
+};
+
+bool on_gauss_lobatto(const std::vector<double>& y) {
+  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
+  for (std::size_t j = 0; j < y.size(); ++j)
+    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
+  return true;
+}
+
+/// (dU/dy at y = -1) and (dU/dy at y = +1) of a profile on ascending y.
+std::pair<double, double> wall_slopes(const std::vector<double>& y, const std::vector<double>& U) {
+  const int n = static_cast<int>(y.size());
+  if (on_gauss_lobatto(y)) {
+    std::vector<double> a(U.rbegin(), U.rend());  // descending order, y_0 = +1
+    solvers::ChebyshevTransform t(n);
+    t.to_coefficients(a.data());
+    return {solvers::chebyshev_slope_bottom(a.data(), n), solvers::chebyshev_slope_top(a.data(), n)};
+  }
+  // second-order one-sided differences on a general grid
+  auto slope = [](double y0, double y1, double y2, double u0, double u1, double u2) {
+    const double h1 = y1 - y0, h2 = y2 - y0;
+    return (u1 * h2 * h2 - u2 * h1 * h1 - u0 * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h2 - h1));
+  };
+  return {slope(y[0], y[1], y[2], U[0], U[1], U[2]),
+          slope(y[n - 1], y[n - 2], y[n - 3], U[n - 1], U[n - 2], U[n - 3])};
+}
+
+void run_stats(const StatsOptions& o, const Context& ctx) {
+  SeriesReader r(o.input);
+  const auto& m = r.meta();
+  IFF_REQUIRE(o.start >= 0 && o.start < std::max(r.n_time(), 1),
+              "--start " << o.start << " outside the series' " << r.n_time() << " snapshots");
+  IFF_REQUIRE(o.every >= 1, "--every must be positive");
+  IFF_REQUIRE(o.traj >= -1 && o.traj < m.n_traj, "--traj " << o.traj << " outside [0, " << m.n_traj << ")");
+  IFF_REQUIRE(r.n_time() > 0, "series " << o.input << " holds no snapshot");
+  ensure_directory(o.output);
+  if (ctx.rank != 0) return;  // the statistics of one series are cheap: rank 0 does them
+
+  const int t0 = o.traj < 0 ? 0 : o.traj, t1 = o.traj < 0 ? m.n_traj : o.traj + 1;
+  // first pass: the mean profile fixes u_tau when the series is not in wall units
+  const int ny = m.ny();
+  const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
+  const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
+  solvers::ChannelStatistics mean_only(m.nx(), ny, m.nz(), lx, lz, m.y);
+  std::vector<std::vector<double>> fields;
+  std::ostringstream ts;
+  ts.precision(17);
+  ts << "time_index,t,kinetic_energy,u_centre\n";
+  const auto w = solvers::clenshaw_curtis_weights(ny);  // symmetric: order does not matter
+  const bool gl = on_gauss_lobatto(m.y);
+  for (int ti = o.start; ti < r.n_time(); ti += o.every) {
+    double ke = 0;
+    double uc = 0;
+    for (int tr = t0; tr < t1; ++tr) {
+      auto v = r.read_velocity(tr, ti);
+      for (double x : v) IFF_CHECK_AS(NumericalError, std::isfinite(x), "series " << o.input << ": non-finite value in trajectory " << tr << ", time index " << ti);
+      mean_only.add(v.data());
+      // volume-averaged kinetic energy, (1/2) <|u|^2>, y weights from Clenshaw–Curtis (GL) or trapezoid
+      std::vector<double> plane(ny, 0.0);
+      for (int i = 0; i < m.nx(); ++i)
+        for (int j = 0; j < ny; ++j)
+          for (int k = 0; k < m.nz(); ++k)
+            for (int c = 0; c < 3; ++c) {
+              const double u = v[((static_cast<std::size_t>(i) * ny + j) * m.nz() + k) * 3 + c];
+              plane[j] += u * u;
+            }
+      double e = 0;
+      for (int j = 0; j < ny; ++j) {
+        const double wj = gl ? w[j]
+                             : 0.5 * ((j + 1 < ny ? m.y[j + 1] - m.y[j] : 0) + (j > 0 ? m.y[j] - m.y[j - 1] : 0));
+        e += wj * plane[j] / (m.nx() * m.nz());
+      }
+      ke += 0.25 * e;  // (1/2) * (1/2) integral over y in [-1, 1]
+      double ucs = 0;
+      for (int i = 0; i < m.nx(); ++i)
+        for (int k = 0; k < m.nz(); ++k) ucs += v[((static_cast<std::size_t>(i) * ny + ny / 2) * m.nz() + k) * 3];
+      uc += ucs / (m.nx() * m.nz());
+    }
+    ts << ti << "," << r.times()[ti] << "," << ke / (t1 - t0) << "," << uc / (t1 - t0) << "\n";
+  }
+
+  double u_tau = 1.0, re_tau = o.re_tau;
+  if (m.units.find("u_tau") != std::string::npos) {
+    if (re_tau <= 0) re_tau = m.re_tau;
+  } else if (m.nu > 0) {
+    const auto [sb, st] = wall_slopes(m.y, mean_only.mean(0));
+    u_tau = std::sqrt(std::max(0.0, m.nu * (sb - st) / 2));
+    if (re_tau <= 0) re_tau = u_tau / m.nu;
+  }
+  std::vector<int> sj;
+  if (re_tau > 0)
+    for (double yp : o.spectra_y_plus) {
+      const double yt = -1.0 + yp / re_tau;
+      int best = 0;
+      for (int j = 0; j < ny; ++j)
+        if (std::abs(m.y[j] - yt) < std::abs(m.y[best] - yt)) best = j;
+      if (std::find(sj.begin(), sj.end(), best) == sj.end()) sj.push_back(best);
+    }
+  else
+    sj = {ny / 4, ny / 2};
+
+  // second pass with the spectra locations
+  solvers::ChannelStatistics stats(m.nx(), ny, m.nz(), lx, lz, m.y, sj);
+  for (int ti = o.start; ti < r.n_time(); ti += o.every)
+    for (int tr = t0; tr < t1; ++tr) stats.add(r.read_velocity(tr, ti).data());
+  stats.write_csv(o.output, re_tau, u_tau);
+  stats.write_h5(o.output + "/stats.h5");
+  write_text_atomic(o.output + "/timeseries.csv", ts.str());
+  write_text_atomic(o.output + "/wall_units.txt",
+                    fmt::format("u_tau {:.17g}\nre_tau {:.17g}\nsamples {}\nsource {}\n", u_tau, re_tau,
+                                stats.samples(), o.input));
+  log::info("stats: {} samples of {}; u_tau = {:.6g}, Re_tau = {:.6g}; tables in {}", stats.samples(), o.input, u_tau,
+            re_tau, o.output);
+}
+
+}  // namespace
+
+void add_stats(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<StatsOptions>();
+  auto* sub = app.add_subcommand("stats", "Statistics and spectra of any series (profiles, spectra, kinetic energy)");
+  sub->add_option("series", o->input, "series file (.h5)")->required();
+  sub->add_option("-o,--output", o->output, "output directory")->required();
+  sub->add_option("--start", o->start, "first time index")->capture_default_str();
+  sub->add_option("--every", o->every, "stride in time index")->capture_default_str();
+  sub->add_option("--traj", o->traj, "one trajectory (default: all)");
+  sub->add_option("--re-tau", o->re_tau, "Re_tau for wall units (default: from the file or the wall shear)");
+  sub->add_option("--spectra-y-plus", o->spectra_y_plus, "y+ of the spectra")->delimiter(',');
+  sub->callback([o, &ctx] { run_stats(*o, ctx); });
+}
+
+}  // namespace iff::app
