@@ -149,6 +149,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "n_explicit", std::int64_t(h.n.size()));
     f.set_attr("/", "grid", std::vector<double>{double(g.nx), double(g.ny), double(g.nz), g.lx, g.lz});
     f.set_attr("/", "nu", nse.physics().nu);
+    f.set_attr("/", "forcing", nse.forcing());
     f.set_attr("/", "layout", std::string("[mode = ikx*nz + jkz][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
     f.close();
@@ -158,7 +159,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
   MPI_Barrier(comm);
 }
 
-SbdfHistory read_checkpoint(const std::string& path, const ChannelNSE& nse, double* dt) {
+SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt) {
   auto f = h5::File::open(path, false, nse.comm());
   IFF_REQUIRE(f.has_attr("/", "format") && f.attr_string("/", "format") == kCheckpointFormat,
               "checkpoint " << path << " is not an ifactflow DNS checkpoint");
@@ -173,6 +174,7 @@ SbdfHistory read_checkpoint(const std::string& path, const ChannelNSE& nse, doub
   h.time = f.attr_double("/", "time");
   h.step = f.attr_int("/", "step");
   *dt = f.attr_double("/", "dt");
+  if (f.has_attr("/", "forcing")) nse.set_forcing(f.attr_double("/", "forcing"));
   const auto nx = f.attr_int("/", "n_states"), nn = f.attr_int("/", "n_explicit");
   for (int i = 0; i < nx; ++i) h.x.push_back(read_state(f, "/state/x" + std::to_string(i), nse));
   for (int i = 0; i < nn; ++i) h.n.push_back(read_state(f, "/state/n" + std::to_string(i), nse));
@@ -255,7 +257,13 @@ DnsSummary ChannelDns::run() {
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);
   std::string rows;
-  if (rank == 0) rows = ic.type == "restart" ? csv_prefix(csv, restart.step) : csv_header();
+  if (rank == 0) {
+    // a restart continues the time series of its output directory, else the checkpoint's
+    const std::string prev = std::filesystem::exists(csv)
+                                 ? csv
+                                 : (std::filesystem::path(ic.file).parent_path() / "timeseries.csv").string();
+    rows = ic.type == "restart" ? csv_prefix(prev, restart.step) : csv_header();
+  }
 
   // snapshots in the data contract
   std::unique_ptr<SeriesWriter> series;

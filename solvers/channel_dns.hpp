@@ -107,8 +107,8 @@ class ChannelDns {
 /// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic).
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
                       const std::string& config);
-/// Reads a checkpoint written by write_checkpoint for the same grid (collective); InputError
-/// naming the file when it does not match.
-SbdfHistory read_checkpoint(const std::string& path, const ChannelNSE& nse, double* dt);
+/// Reads a checkpoint written by write_checkpoint for the same grid (collective) and restores
+/// the forcing diagnostic of `nse`; InputError naming the file when it does not match.
+SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt);
 
 }  // namespace iff::solvers

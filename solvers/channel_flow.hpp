@@ -77,6 +77,8 @@ class ChannelNSE : public ImexProblem {
   const FlowDiagnostics& last_diagnostics() const { return diag_; }
   /// F = -dP/dx used by the last implicit solve (the fixed value before the first).
   double forcing() const;
+  /// Restores the last forcing (restart), so that diagnostics continue unchanged.
+  void set_forcing(double f) { forcing_ = f; }
   /// (1/2)∫U dy. Collective.
   double bulk_velocity(const cvec& x) const;
   /// Mean wall shear stress ν (|dU/dy(-1)| + |dU/dy(+1)|)/2. Collective.
