@@ -149,4 +149,17 @@ void ChannelTransform::to_physical(int nf) {
   count_ += nf;
 }
 
+void ChannelTransform::fftw_only(int nf, bool forward) {
+  IFF_CHECK(nf >= 1 && nf <= nfmax_, "fftw_only: bad field count " << nf);
+  if (forward) {
+    for (int f = 0; f < nf && nyl_ > 0; ++f) fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
+    fftw_mpi_execute_r2r(fwd_t_[nf - 1], ybuf_, spec_);
+    if (nml_ > 0) fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
+  } else {
+    if (nml_ > 0) fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
+    fftw_mpi_execute_r2r(bwd_t_[nf - 1], spec_, ybuf_);
+    for (int f = 0; f < nf && nyl_ > 0; ++f) fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
+  }
+}
+
 }  // namespace iff::solvers

@@ -78,6 +78,10 @@ class ChannelTransform {
   void to_spectral(int nf);
   /// spec() -> phys(0..nf); spec() is overwritten.
   void to_physical(int nf);
+  /// Only the FFTW work of to_spectral(nf) / to_physical(nf) (x–z FFTs of every field, the
+  /// FFTW-MPI transpose, the DCT-I in y), without packing, truncation and scaling: the FFT
+  /// floor the benchmark compares the solver with. Leaves the buffers with garbage.
+  void fftw_only(int nf, bool forward);
   /// Scalar 3-D transforms done so far (one per field per direction).
   long transforms() const { return count_; }
 
