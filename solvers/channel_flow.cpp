@@ -184,7 +184,9 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
 
 void ChannelNSE::apply_mass(const cvec& x, cvec& mx) const {
   mx.resize(x.size());
-  std::vector<cplx> d1(ny_), d2(ny_);
+  std::vector<cplx>& d1 = mass_d1_;
+  std::vector<cplx>& d2 = mass_d2_;
+  d1.resize(ny_), d2.resize(ny_);
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
     const cplx* xv = &x[index(ml, 0, 0)];
@@ -241,11 +243,17 @@ void ChannelNSE::build_operators(double a0, double dt) {
 void ChannelNSE::implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) {
   if (a0 != cached_a0_ || dt != cached_dt_) build_operators(a0, dt);
   const double sc = -1.0 / (ph_.nu * dt);
-  x.assign(state_size(), 0.0);
-  std::vector<cplx> f(ny_), phi(ny_), vp(ny_);
+  x.resize(state_size());
+  std::vector<cplx>& f = solve_f_;
+  std::vector<cplx>& phi = solve_phi_;
+  std::vector<cplx>& vp = solve_vp_;
+  f.resize(ny_), phi.resize(ny_), vp.resize(ny_);
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
-    if (g_.is_nyquist(m)) continue;
+    if (g_.is_nyquist(m)) {
+      for (int k = 0; k < 2 * ny_; ++k) x[index(ml, 0, k)] = 0.0;
+      continue;
+    }
     if (m == 0) {
       for (int c = 0; c < 2; ++c) {
         for (int k = 0; k < ny_; ++k) f[k] = sc * rhs[index(ml, c, k)].real();

@@ -118,7 +118,8 @@ class ChannelNSE : public ImexProblem {
   double cached_a0_ = -1.0, cached_dt_ = -1.0;
   double forcing_ = 0.0;
   FlowDiagnostics diag_;
-  std::vector<cplx> work_;
+  std::vector<cplx> work_, solve_f_, solve_phi_, solve_vp_;
+  mutable std::vector<cplx> mass_d1_, mass_d2_;
 };
 
 }  // namespace iff::solvers

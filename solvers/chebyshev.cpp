@@ -37,7 +37,7 @@ void chebyshev_derivative(const T* a, T* b, int n) {
   b[n - 1] = T(0);
   for (int k = n - 1; k >= 1; --k) {
     const T akm1 = a[k - 1];
-    const T bkm1 = (prev2 + T(2.0 * k) * ak) / T(k == 1 ? 2.0 : 1.0);
+    const T bkm1 = (k == 1 ? 0.5 : 1.0) * (prev2 + (2.0 * k) * ak);
     b[k - 1] = bkm1;
     prev2 = prev1;
     prev1 = bkm1;
@@ -202,24 +202,24 @@ void ChebyshevHelmholtz::solve_impl(const T* f, T* u, T g_top, T g_bottom) const
   rhs.resize(n_);
   // tau right-hand sides for every degree k >= 2 (computed before u may overwrite f)
   for (int k = 2; k <= m; ++k) {
-    T r = T((k == 2 ? 2.0 : 1.0) / (4.0 * k * (k - 1))) * fk(k - 2);
-    if (k <= m - 2) r -= fk(k) * T(1.0 / (2.0 * (double(k) * k - 1.0)));
-    if (k + 2 <= m - 2) r += fk(k + 2) * T(1.0 / (4.0 * k * (k + 1)));
+    T r = ((k == 2 ? 2.0 : 1.0) / (4.0 * k * (k - 1))) * fk(k - 2);
+    if (k <= m - 2) r -= (1.0 / (2.0 * (double(k) * k - 1.0))) * fk(k);
+    if (k + 2 <= m - 2) r += (1.0 / (4.0 * k * (k + 1))) * fk(k + 2);
     rhs[k] = r;
   }
   const T g[2] = {(g_top + g_bottom) * T(0.5), (g_top - g_bottom) * T(0.5)};
   for (int p = 0; p < 2; ++p) {
     const Parity& P = par_[p];
     pv.assign(P.m + 1, T(0));
-    for (int i = P.m - 1; i >= 1; --i) pv[i] = (rhs[2 * i + p] - T(P.upper[i]) * pv[i + 1]) * T(P.inv_den[i]);
+    for (int i = P.m - 1; i >= 1; --i) pv[i] = P.inv_den[i] * (rhs[2 * i + p] - P.upper[i] * pv[i + 1]);
     s.assign(P.m, T(0));
     T sum_s = T(0);
     for (int j = 1; j < P.m; ++j) {
-      s[j] = pv[j] + T(P.q[j]) * s[j - 1];
+      s[j] = pv[j] + P.q[j] * s[j - 1];
       sum_s += s[j];
     }
-    const T a0 = (g[p] - sum_s) * T(P.inv_sum_t);
-    for (int j = 0; j < P.m; ++j) u[2 * j + p] = s[j] + T(P.t[j]) * a0;
+    const T a0 = P.inv_sum_t * (g[p] - sum_s);
+    for (int j = 0; j < P.m; ++j) u[2 * j + p] = s[j] + P.t[j] * a0;
   }
 }
 

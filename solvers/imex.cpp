@@ -41,12 +41,23 @@ void Sbdf::advance(SbdfHistory& h, double dt) {
     const auto& nj = h.n[j - 1];
     for (std::size_t i = 0; i < n; ++i) rhs_[i] += dt * c.beta[j] * nj[i];
   }
-  cvec xnew(n);
+  // reuse the storage of the oldest entries (no allocation once the history is full)
+  cvec xnew;
+  if (int(h.x.size()) == max_order_) {
+    xnew = std::move(h.x.back());
+    h.x.pop_back();
+  }
   p_.implicit_solve(c.a0, dt, rhs_, xnew);
-  h.n.insert(h.n.begin(), nbuf_);
-  if (int(h.n.size()) > max_order_ - 1) h.n.resize(std::max(0, max_order_ - 1));
+  if (max_order_ > 1) {
+    cvec oldest;
+    if (int(h.n.size()) == max_order_ - 1) {
+      oldest = std::move(h.n.back());
+      h.n.pop_back();
+    }
+    h.n.insert(h.n.begin(), std::move(nbuf_));
+    nbuf_ = std::move(oldest);
+  }
   h.x.insert(h.x.begin(), std::move(xnew));
-  if (int(h.x.size()) > max_order_) h.x.resize(max_order_);
   h.time += dt;
   h.step += 1;
 }
