@@ -47,12 +47,14 @@ struct TimeParams {
 };
 
 struct InitialParams {
-  std::string type = "perturbed";  ///< laminar, perturbed, orr_sommerfeld, restart, series
-  double amplitude = 0.3;          ///< rms perturbation velocity (perturbed) or OS mode amplitude
+  std::string type = "perturbed";  ///< laminar, perturbed, orr_sommerfeld, stokes, restart, series
+  double amplitude = 0.3;          ///< rms perturbation velocity (perturbed); OS mode amplitude
+                                   ///< (fraction of U_c); Stokes mode amplitude (velocity units)
   std::uint64_t seed = 1;          ///< random seed (perturbed)
   std::string file;                ///< checkpoint (restart) or series file (series)
   int time_index = -1;             ///< snapshot of the series (-1: last)
   int trajectory = 0;              ///< trajectory of the series
+  int mode = 1;                    ///< Stokes mode number (stokes: 1, 3, .. even v; 2, 4, .. odd v)
   static InitialParams from(const ConfigSection& s);
 };
 

@@ -66,6 +66,34 @@ void add_orr_sommerfeld_mode(const ChannelNSE& nse, cvec& x, const OrrSommerfeld
   for (int k = 0; k < g.ny; ++k) x[nse.index(ml, 0, k)] += amplitude * v[k];
 }
 
+double add_stokes_mode(const ChannelNSE& nse, cvec& x, int n, double amplitude) {
+  const auto& g = nse.grid();
+  IFF_REQUIRE(n >= 1, "Stokes mode number must be >= 1, got " << n);
+  IFF_REQUIRE(g.nkx() >= 2, "Stokes-mode initial condition needs nx >= 4");
+  const double a = 2.0 * M_PI / g.lx;
+  const bool even = n % 2 == 1;
+  auto f = [&](double k) {
+    return even ? k * std::sin(k) + a * std::tanh(a) * std::cos(k) : k * std::cos(k) - a / std::tanh(a) * std::sin(k);
+  };
+  double lo = n * M_PI / 2 + 1e-12, hi = (n + 1) * M_PI / 2 - 1e-12;
+  IFF_CHECK(f(lo) * f(hi) < 0, "no Stokes root bracketed for mode " << n);
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (f(lo) * f(mid) <= 0 ? hi : lo) = mid;
+  }
+  const double k = 0.5 * (lo + hi);
+  const auto y = chebyshev_points(g.ny);
+  std::vector<cplx> v(g.ny);
+  for (int j = 0; j < g.ny; ++j)
+    v[j] = amplitude * (even ? std::cos(k * y[j]) / std::cos(k) - std::cosh(a * y[j]) / std::cosh(a)
+                             : std::sin(k * y[j]) / std::sin(k) - std::sinh(a * y[j]) / std::sinh(a));
+  ChebyshevTransform(g.ny).to_coefficients(v.data());
+  const int ml = g.nz - nse.m0();  // mode (kx = α, kz = 0)
+  if (ml >= 0 && ml < nse.nm_local())
+    for (int j = 0; j < g.ny; ++j) x[nse.index(ml, 0, j)] += v[j];
+  return k;
+}
+
 void state_from_physical(const ChannelNSE& nse, const std::vector<double>& field, int snx, int sny, int snz,
                          cvec& x) {
   const auto& g = nse.grid();

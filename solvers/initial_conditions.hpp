@@ -23,6 +23,12 @@ void add_random_perturbation(const ChannelNSE& nse, cvec& x, double amplitude, s
 /// eigenfunction (max |v| = 1), η̂ = 0. The box must have lx = 2π/α.
 void add_orr_sommerfeld_mode(const ChannelNSE& nse, cvec& x, const OrrSommerfeldMode& mode, double amplitude);
 
+/// Adds the n-th (n = 1, 2, ...) viscous Stokes mode of v at (kx = 2π/lx, kz = 0) with zero
+/// base flow: v = cos(ky)/cos k - cosh(αy)/cosh α (n odd, k tan k = -α tanh α) or
+/// sin(ky)/sin k - sinh(αy)/sinh α (n even, k cot k = α coth α), k in (nπ/2, (n+1)π/2),
+/// scaled to max |v| ~ amplitude; it decays at σ = -ν(α² + k²) (VALIDATION.md). Returns k.
+double add_stokes_mode(const ChannelNSE& nse, cvec& x, int n, double amplitude);
+
 /// Replaces the state by the velocity of a field given on rank 0 as [nx'][ny'][nz'][3]
 /// with y ascending on ny' Gauss–Lobatto points (another grid of the same box): Fourier in x, z and Chebyshev in y, truncated or
 /// zero-padded to this grid (spectral interpolation), then projected onto v, η, U, W.
