@@ -104,5 +104,15 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out = run(["dns", case, "--set", "time.cfl_max=0.01", "--set", "output.dir=" + os.path.join(tmp, "cfl")])
     check(rc != 0 and "CFL" in out and len(out.strip().splitlines()) <= 3, "CFL limit stops the run with a clear line")
 
+    # 4. a blow-up (dt far too large) stops with a clear line and keeps the last good checkpoint
+    blow = os.path.join(tmp, "blow")
+    rc, out = run(["dns", case, "--set", "output.dir=" + blow, "--set", "time.dt=0.3", "--set", "time.cfl_max=1e6",
+                   "--set", "time.steps=400", "--set", "output.checkpoint_every=4", "--set", "output.csv_every=1"])
+    check(rc != 0 and "last good checkpoint" in out, "blow-up reports the last good checkpoint")
+    with h5py.File(os.path.join(blow, "checkpoint.h5"), "r") as f:
+        good = all(np.isfinite(f["state"][k][:]).all() for k in f["state"])
+        check(good and int(f.attrs["step"]) % 4 == 0, "the kept checkpoint is finite (step %d)" % int(f.attrs["step"]))
+    check(not any(n.endswith(".partial") for n in os.listdir(blow)), "no partial files after the blow-up")
+
 print("%d failure(s)" % len(failures))
 sys.exit(1 if failures else 0)
