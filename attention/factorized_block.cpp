@@ -1,0 +1,79 @@
+#include "attention/factorized_block.hpp"
+
+#include "io/error.hpp"
+
+namespace iff::attention {
+
+namespace nn = torch::nn;
+
+torch::Tensor instance_norm_channels_last(const torch::Tensor& x, double eps) {
+  auto [var, mean] = torch::var_mean(x, {1}, /*unbiased=*/false, /*keepdim=*/true);
+  return (x - mean) * torch::rsqrt(var + eps);
+}
+
+FactorizedBlockImpl::FactorizedBlockImpl(const FactorizedBlockOptions& o) : o_(o) {
+  IFF_CHECK(o.dim > 0 && o.dim_head > 0 && o.heads > 0 && o.kernel_multiplier > 0,
+            "factorized block sizes must be positive");
+  const int64_t hd = o.heads * o.dim_head;
+  in_norm = register_module("in_norm", nn::LayerNorm(nn::LayerNormOptions({o.dim})));
+  to_v = register_module("to_v", nn::Linear(nn::LinearOptions(o.dim, hd).bias(false)));
+  to_in = register_module("to_in", nn::Linear(nn::LinearOptions(o.dim, o.dim).bias(false)));
+  reduce_x = PoolingReducer(o.dim, o.dim, o.dim);
+  reduce_y = PoolingReducer(o.dim, o.dim, o.dim);
+  reduce_z = PoolingReducer(o.dim, o.dim, o.dim);
+  to_x = register_module("to_x", nn::Sequential(reduce_x));
+  to_y = register_module("to_y", nn::Sequential(nn::Identity(), reduce_y));
+  to_z = register_module("to_z", nn::Sequential(nn::Identity(), reduce_z));
+  const int64_t dqk = o.dim_head * o.kernel_multiplier;
+  low_rank_kernel_x = register_module("low_rank_kernel_x", LowRankKernel(o.dim, dqk, o.heads));
+  low_rank_kernel_y = register_module("low_rank_kernel_y", LowRankKernel(o.dim, dqk, o.heads));
+  low_rank_kernel_z = register_module("low_rank_kernel_z", LowRankKernel(o.dim, dqk, o.heads));
+  const int64_t channels = o.factorization == Factorization::parallel ? 3 * hd : hd;
+  out_proj = nn::Linear(nn::LinearOptions(channels, o.dim).bias(false));
+  out_final = nn::Linear(nn::LinearOptions(o.dim, o.dim).bias(false));
+  to_out = register_module("to_out", nn::Sequential(nn::Identity(), nn::Identity(), out_proj,
+                                                    nn::GELU(), out_final));
+}
+
+std::array<torch::Tensor, 3> FactorizedBlockImpl::kernels(const torch::Tensor& un, const torch::Tensor& p_x,
+                                                          const torch::Tensor& p_y, const torch::Tensor& p_z) {
+  // un: [b, nx, ny, nz, dim]; pooled features per axis, then W_in and the reducer
+  auto a_x = reduce_x->forward(to_in->forward(un.mean({2, 3})));
+  auto a_y = reduce_y->forward(to_in->forward(un.mean({1, 3})));
+  auto a_z = reduce_z->forward(to_in->forward(un.mean({1, 2})));
+  return {low_rank_kernel_x->forward(a_x, p_x), low_rank_kernel_y->forward(a_y, p_y),
+          low_rank_kernel_z->forward(a_z, p_z)};
+}
+
+torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::Tensor& p_x,
+                                           const torch::Tensor& p_y, const torch::Tensor& p_z) {
+  IFF_CHECK(u.dim() == 5 && u.size(4) == o_.dim,
+            "factorized block expects [b, nx, ny, nz, " << o_.dim << "], got " << u.sizes());
+  const int64_t b = u.size(0), nx = u.size(1), ny = u.size(2), nz = u.size(3);
+  const int64_t n = nx * ny * nz, h = o_.heads, dh = o_.dim_head;
+  auto un = in_norm->forward(u);
+  auto K = kernels(un, p_x, p_y, p_z);
+  // V head-major [b, h, nx, ny, nz, dh]
+  auto v = to_v->forward(un).view({b, n, h, dh}).permute({0, 2, 1, 3}).contiguous();
+  auto along_x = [&](const torch::Tensor& t) {  // Σ_j K_x[i, j] t[j, l, r]
+    return torch::matmul(K[0], t.view({b, h, nx, ny * nz * dh})).view({b, h, n, dh});
+  };
+  auto along_y = [&](const torch::Tensor& t) {
+    return torch::matmul(K[1].unsqueeze(2), t.view({b, h, nx, ny, nz * dh})).view({b, h, n, dh});
+  };
+  auto along_z = [&](const torch::Tensor& t) {
+    return torch::matmul(K[2].unsqueeze(2), t.view({b, h, nx * ny, nz, dh})).view({b, h, n, dh});
+  };
+  torch::Tensor x;  // [b, n, channels] with the reference's channel order
+  if (o_.factorization == Factorization::parallel) {
+    auto to_points = [](const torch::Tensor& t) { return t.permute({0, 2, 1, 3}); };  // [b, n, h, dh]
+    x = torch::stack({to_points(along_x(v)), to_points(along_y(v)), to_points(along_z(v))}, 3)
+            .view({b, n, 3 * h * dh});
+  } else {
+    x = along_z(along_y(along_x(v))).permute({0, 2, 1, 3}).reshape({b, n, h * dh});
+  }
+  auto y = out_final->forward(torch::gelu(out_proj->forward(instance_norm_channels_last(x, o_.instance_norm_eps))));
+  return y.view({b, nx, ny, nz, o_.dim});
+}
+
+}  // namespace iff::attention

@@ -1,0 +1,92 @@
+#include "operators/state_dict_import.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "operators/checkpoint.hpp"
+#include "operators/convert.hpp"
+
+namespace iff::operators {
+
+StateDict state_dict(const torch::nn::Module& m) {
+  StateDict sd;
+  for (const auto& p : m.named_parameters(/*recurse=*/true)) sd[p.key()] = p.value();
+  for (const auto& b : m.named_buffers(/*recurse=*/true)) sd[b.key()] = b.value();
+  return sd;
+}
+
+StateDict load_state_dict_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  IFF_CHECK_AS(InputError, f.good(), "cannot open state_dict file " << path);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  c10::IValue value;
+  try {
+    value = torch::pickle_load(bytes);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw InputError("cannot read " + path +
+                     " as a PyTorch state_dict saved with torch.save(dict(model.state_dict()), f): " +
+                     what.substr(0, what.find('\n')));
+  }
+  IFF_CHECK_AS(InputError, value.isGenericDict(),
+               path << " does not hold a dict of tensors (save it with torch.save(dict(model.state_dict()), f))");
+  StateDict sd;
+  for (const auto& entry : value.toGenericDict()) {
+    IFF_CHECK_AS(InputError, entry.key().isString() && entry.value().isTensor(),
+                 path << ": every entry of the state_dict must map a name to a tensor");
+    sd[entry.key().toStringRef()] = entry.value().toTensor();
+  }
+  return sd;
+}
+
+void save_state_dict_file(const StateDict& sd, const std::string& path) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [k, v] : sd) dict.insert(k, v.detach().cpu().contiguous());
+  auto bytes = torch::pickle_save(c10::IValue(dict));
+  AtomicPath out(path);
+  {
+    std::ofstream f(out.temp(), std::ios::binary);
+    IFF_CHECK_AS(IOError, f.good(), "cannot write " << out.temp());
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    IFF_CHECK_AS(IOError, f.good(), "error writing " << out.temp());
+  }
+  out.commit();
+}
+
+void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::string& origin) {
+  auto own = state_dict(m);
+  for (const auto& [name, t] : own) {
+    auto it = sd.find(name);
+    IFF_CHECK_AS(InputError, it != sd.end(), origin << ": missing tensor '" << name << "' (shape " << t.sizes() << ")");
+    IFF_CHECK_AS(InputError, it->second.sizes() == t.sizes(),
+                 origin << ": tensor '" << name << "' has shape " << it->second.sizes() << ", the model expects "
+                        << t.sizes());
+    IFF_CHECK_AS(InputError, it->second.is_floating_point(),
+                 origin << ": tensor '" << name << "' is not floating point (" << it->second.scalar_type() << ")");
+  }
+  for (const auto& [name, t] : sd)
+    IFF_CHECK_AS(InputError, own.count(name), origin << ": unexpected tensor '" << name << "' (shape " << t.sizes() << ")");
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : own) t.copy_(sd.at(name));
+}
+
+}  // namespace iff::operators
+
+namespace iff::operators {
+
+int64_t convert_reference_weights(const ConvertRequest& r, bool write) {
+  auto model = make_model(r.spec);
+  load_state_dict(*model.module, load_state_dict_file(r.state_dict), r.state_dict);
+  CheckpointData data;
+  data.spec = model.spec;
+  data.norm = r.norm_file.empty() ? Normalization::identity() : Normalization::from_text_file(r.norm_file);
+  data.provenance = r.provenance;
+  data.config = r.config;
+  if (write) save_checkpoint(r.output, model, data);
+  return model.parameter_count();
+}
+
+}  // namespace iff::operators

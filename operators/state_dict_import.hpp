@@ -1,0 +1,31 @@
+// Reference PyTorch weights in and out.
+//
+// Import reads a state_dict saved by the reference code as a plain dict,
+//   torch.save(dict(model.state_dict()), "weights.pt")        (float32 or float64)
+// through torch::pickle_load, and copies every tensor into the project's module by exact
+// name. Any missing, unexpected or mis-shaped tensor is an InputError naming it.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+namespace iff::operators {
+
+using StateDict = std::map<std::string, torch::Tensor>;
+
+/// Parameters and buffers of `m` by their dotted names.
+StateDict state_dict(const torch::nn::Module& m);
+
+/// Reads a plain-dict state_dict file (InputError naming the file when it is not one).
+StateDict load_state_dict_file(const std::string& path);
+
+/// Writes `sd` as a plain dict that torch.load reads (written atomically).
+void save_state_dict_file(const StateDict& sd, const std::string& path);
+
+/// Copies `sd` into `m` (values cast to the module's dtype). `origin` names the source in
+/// errors. Checks all names and shapes before changing anything.
+void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::string& origin);
+
+}  // namespace iff::operators

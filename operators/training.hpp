@@ -1,0 +1,81 @@
+// Training a neural operator on a series file (`ifactflow train CASE.yaml`).
+//
+// Pairs (window of T snapshots → next snapshot) from the series; the last
+// `data.val_trajectories` trajectories form the validation set, so it never shares a
+// trajectory with training. Inputs and targets are normalised per component with the
+// mean/std of the training split. Loss: relative L2 error per sample in physical units,
+//   L = (1/B) Σ_s ‖û_s − u_s‖₂ / ‖u_s‖₂,
+// averaged over the global batch. AdamW with StepLR: lr(e) = lr·γ^⌊e/step⌋ at epoch e
+// (reference defaults lr 5e-4, step 5, γ 0.7, 30 epochs, batch 5).
+//
+// MPI data parallel: every rank holds the whole model; the global batch is split into
+// contiguous shards, each rank reads and processes only its shard, the gradients
+// (of Σ_shard loss / B) are summed with MPI_Allreduce, and every rank takes the same AdamW
+// step. The sample order of epoch e depends only on (seed, e), so 1 and 2 ranks see the
+// same batches and reach the same weights up to round-off; resuming at an epoch boundary
+// continues exactly (weights, AdamW moments, step count, RNG state are in the checkpoint).
+//
+// Outputs in `output.dir`: last.ckpt (every epoch), best.ckpt (lowest validation loss, or
+// training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,
+// val_loss, seconds, samples_per_s), config.resolved.yaml. All written atomically by rank 0.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "io/config.hpp"
+#include "operators/model_spec.hpp"
+
+namespace iff::operators {
+
+struct DataParams {
+  std::string series;          ///< series file (DESIGN.md §2) holding the trajectories
+  int val_trajectories = -1;   ///< trajectories held out (the last ones); −1: ⌈n_traj/5⌉ if n_traj > 1, else 0
+  int max_time = 0;            ///< use only time indices [0, max_time) (0: all)
+  static DataParams from(const ConfigSection& sec);
+};
+
+struct TrainParams {
+  int epochs = 30;               ///< passes over the training pairs
+  int batch_size = 5;            ///< global batch (samples per optimizer step, all ranks together)
+  double lr = 5e-4;              ///< AdamW learning rate at epoch 0
+  double weight_decay = 0.01;    ///< AdamW decoupled weight decay
+  int scheduler_step = 5;        ///< StepLR: epochs between decays
+  double scheduler_gamma = 0.7;  ///< StepLR: decay factor
+  int64_t seed = 0;              ///< initial weights and sample order
+  int64_t max_steps = 0;         ///< stop after this many optimizer steps in total (0: no limit)
+  std::string device = "cpu";    ///< cpu | cuda
+  std::string dtype = "float32"; ///< float32 | float64
+  int threads = 0;               ///< intra-op threads per rank (0: cores / ranks)
+  double progress_interval = 5;  ///< seconds between progress lines
+  static TrainParams from(const ConfigSection& sec);
+};
+
+struct TrainSetup {
+  DataParams data;
+  ModelSpec model;       ///< hyper-parameters; the grid is taken from the series
+  TrainParams train;
+  std::string output_dir;
+  std::string config;    ///< resolved YAML (stored in the checkpoints)
+  std::string provenance;
+  bool resume = false;   ///< continue from output_dir/last.ckpt
+};
+
+struct TrainSummary {
+  int64_t epochs = 0;        ///< completed epochs
+  int64_t steps = 0;         ///< optimizer steps taken in total
+  double train_loss = 0;     ///< mean loss of the last epoch's steps
+  double val_loss = -1;      ///< last validation loss (−1: no validation set)
+  double samples_per_s = 0;  ///< training throughput over the run (all ranks)
+  std::string last_checkpoint;
+};
+
+/// Runs the training (collective over `comm`).
+TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm);
+
+/// Sets at::set_num_threads: `threads` > 0, else max(1, hardware threads / ranks).
+int set_threads_per_rank(int threads, MPI_Comm comm);
+
+}  // namespace iff::operators
