@@ -23,15 +23,6 @@ namespace iff::app {
 
 namespace {
 
-struct StatsOptions {
-  std::string input, output;
-  int start = 0;       // first time index
-  int every = 1;       // stride in time index
-  int traj = -1;       // -1: all trajectories
-  double re_tau = 0;   // override (0: from the file or measured)
-  std::vector<double> spectra_y_plus = {5, 15, 30, 100};
-};
-
 bool on_gauss_lobatto(const std::vector<double>& y) {
   const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
   for (std::size_t j = 0; j < y.size(); ++j)
@@ -57,7 +48,9 @@ std::pair<double, double> wall_slopes(const std::vector<double>& y, const std::v
           slope(y[n - 1], y[n - 2], y[n - 3], U[n - 1], U[n - 2], U[n - 3])};
 }
 
-void run_stats(const StatsOptions& o, const Context& ctx) {
+}  // namespace
+
+void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   SeriesReader r(o.input);
   const auto& m = r.meta();
   IFF_REQUIRE(o.start >= 0 && o.start < std::max(r.n_time(), 1),
@@ -145,10 +138,8 @@ void run_stats(const StatsOptions& o, const Context& ctx) {
             re_tau, o.output);
 }
 
-}  // namespace
-
 void add_stats(CLI::App& app, Context& ctx) {
-  auto o = std::make_shared<StatsOptions>();
+  auto o = std::make_shared<SeriesStatsOptions>();
   auto* sub = app.add_subcommand("stats", "Statistics and spectra of any series (profiles, spectra, kinetic energy)");
   sub->add_option("series", o->input, "series file (.h5)")->required();
   sub->add_option("-o,--output", o->output, "output directory")->required();
@@ -157,7 +148,7 @@ void add_stats(CLI::App& app, Context& ctx) {
   sub->add_option("--traj", o->traj, "one trajectory (default: all)");
   sub->add_option("--re-tau", o->re_tau, "Re_tau for wall units (default: from the file or the wall shear)");
   sub->add_option("--spectra-y-plus", o->spectra_y_plus, "y+ of the spectra")->delimiter(',');
-  sub->callback([o, &ctx] { run_stats(*o, ctx); });
+  sub->callback([o, &ctx] { series_statistics(*o, ctx); });
 }
 
 }  // namespace iff::app

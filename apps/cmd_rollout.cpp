@@ -1,0 +1,338 @@
+// ifactflow rollout CASE.yaml [--set key=value ...]: autoregressive rollout of a trained
+// operator from snapshots of a series, initial states shared out over MPI ranks.
+//
+// Case keys (section rollout): checkpoint, series (initial states and reference), initial
+// (held_out | all | list), states ([[trajectory, time index], ...] for list), steps,
+// energy_band, batch, device, threads. Section output: dir, series_every, vtk_every,
+// vtk_trajectories, stats_start, spectra_y_plus, progress_seconds.
+//
+// Output directory:
+//   prediction.h5        data contract, kind = prediction, one trajectory per initial state,
+//                        /time = time since the initial state; /initial_time and
+//                        /completed_steps [n_traj] say where each starts and how far it got
+//   rollout.csv          per step and trajectory: time, kinetic energy, centre-line mean U,
+//                        relative L2 error per component and in total (when the reference
+//                        series has that snapshot)
+//   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
+//                        Q-criterion, and error = prediction - reference)
+//   stats/               profiles and spectra over steps >= stats_start (ifactflow stats)
+//   config.resolved.yaml
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "apps/commands.hpp"
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "io/log.hpp"
+#include "io/series.hpp"
+#include "io/vtk.hpp"
+#include "operators/operator_stepper.hpp"
+#include "operators/rollout.hpp"
+#include "solvers/chebyshev.hpp"
+#include "solvers/velocity_gradient.hpp"
+
+namespace iff {
+const char* git_commit();
+}
+
+namespace iff::app {
+
+namespace {
+
+using operators::Field;
+using operators::Trajectory;
+
+struct RolloutCase {
+  operators::RolloutParams engine;
+  operators::OperatorStepperOptions stepper;
+  std::string series;
+  std::string initial = "held_out";
+  std::vector<std::vector<int>> states;
+  std::string dir = "out/rollout";
+  int series_every = 1, vtk_every = 10, vtk_trajectories = 1, stats_start = 0;
+  std::vector<double> spectra_y_plus = {5, 15, 30, 100};
+
+  static RolloutCase from(const Config& cfg) {
+    RolloutCase c;
+    auto r = cfg.section("rollout");
+    c.stepper.checkpoint = r.require<std::string>("checkpoint");
+    c.series = r.require<std::string>("series");
+    c.initial = r.get_choice("initial", c.initial, {"held_out", "all", "list"});
+    if (c.initial == "list") {
+      const auto flat = r.require<std::vector<int>>("states");
+      IFF_CHECK_AS(ConfigError, flat.size() % 2 == 0 && !flat.empty(),
+                   "rollout.states in " << cfg.path() << ": expected [traj, time, traj, time, ...]");
+      for (std::size_t i = 0; i < flat.size(); i += 2) c.states.push_back({flat[i], flat[i + 1]});
+    }
+    c.engine.steps = r.get_in<int>("steps", 100, 0, 1 << 24);
+    c.engine.energy_band = r.get_in<double>("energy_band", 10.0, 0.0, 1e12);
+    c.engine.batch = r.get_in<int>("batch", 4, 1, 4096);
+    c.stepper.device = r.get_choice("device", "cpu", {"cpu", "cuda"});
+    c.stepper.threads = r.get_in<int>("threads", 1, 0, 1024);
+    auto o = cfg.section("output");
+    c.dir = o.get<std::string>("dir", c.dir);
+    c.series_every = o.get_in<int>("series_every", 1, 1, 1 << 24);
+    c.vtk_every = o.get_in<int>("vtk_every", 10, 0, 1 << 24);
+    c.vtk_trajectories = o.get_in<int>("vtk_trajectories", 1, 0, 1 << 20);
+    c.stats_start = o.get_in<int>("stats_start", 0, 0, 1 << 24);
+    c.spectra_y_plus = o.get<std::vector<double>>("spectra_y_plus", c.spectra_y_plus);
+    c.engine.progress_seconds = o.get_in<double>("progress_seconds", 5.0, 0.0, 1e6);
+    return c;
+  }
+};
+
+/// Volume-averaged kinetic energy (1/2)<|u|^2> with Clenshaw–Curtis weights in y.
+class EnergyMeter {
+ public:
+  explicit EnergyMeter(const SeriesMeta& m) : m_(m), w_(solvers::clenshaw_curtis_weights(m.ny())) {}
+  double operator()(const Field& u) const {
+    const int ny = m_.ny(), nz = m_.nz();
+    double e = 0;
+    for (int i = 0; i < m_.nx(); ++i)
+      for (int j = 0; j < ny; ++j)
+        for (int k = 0; k < nz; ++k) {
+          const double* p = &u[((static_cast<std::size_t>(i) * ny + j) * nz + k) * 3];
+          e += w_[j] * (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+        }
+    return 0.25 * e / (m_.nx() * nz);
+  }
+  double centre_u(const Field& u) const {
+    const int ny = m_.ny(), nz = m_.nz();
+    double s = 0;
+    for (int i = 0; i < m_.nx(); ++i)
+      for (int k = 0; k < nz; ++k) s += u[((static_cast<std::size_t>(i) * ny + ny / 2) * nz + k) * 3];
+    return s / (m_.nx() * nz);
+  }
+
+ private:
+  const SeriesMeta& m_;
+  std::vector<double> w_;
+};
+
+/// Relative L2 errors ||a - b|| / ||b|| per component and in total (point-wise sums).
+std::vector<double> relative_errors(const Field& a, const Field& b) {
+  double num[3] = {0, 0, 0}, den[3] = {0, 0, 0};
+  for (std::size_t p = 0; p < a.size(); ++p) {
+    const int c = p % 3;
+    num[c] += (a[p] - b[p]) * (a[p] - b[p]);
+    den[c] += b[p] * b[p];
+  }
+  std::vector<double> e(4);
+  for (int c = 0; c < 3; ++c) e[c] = den[c] > 0 ? std::sqrt(num[c] / den[c]) : 0.0;
+  e[3] = std::sqrt((num[0] + num[1] + num[2]) / std::max(den[0] + den[1] + den[2], 1e-300));
+  return e;
+}
+
+void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, const Context& ctx) {
+  auto cfg = Config::load(case_file, overrides);
+  auto c = RolloutCase::from(cfg);
+  cfg.reject_unknown();
+
+  SeriesReader ref(c.series);
+  const SeriesMeta& m = ref.meta();
+  IFF_REQUIRE(ref.n_time() > 0, "series " << c.series << " holds no snapshot");
+  const auto grid = operators::checkpoint_grid(c.stepper.checkpoint);
+  IFF_REQUIRE(grid[0] == m.nx() && grid[1] == m.ny() && grid[2] == m.nz(),
+              "checkpoint " << c.stepper.checkpoint << " is for a " << grid[0] << "x" << grid[1] << "x" << grid[2]
+                            << " grid, series " << c.series << " is " << m.nx() << "x" << m.ny() << "x" << m.nz());
+  c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
+
+  auto stepper = operators::make_operator_stepper(c.stepper);
+  const int window = stepper->window();
+
+  // initial states: (trajectory, time index) pairs
+  std::vector<std::vector<int>> starts = c.states;
+  if (c.initial != "list") {
+    const int val = c.initial == "all" ? m.n_traj
+                                       : operators::checkpoint_validation_trajectories(c.stepper.checkpoint, m.n_traj);
+    IFF_REQUIRE(val > 0, "checkpoint " << c.stepper.checkpoint << " held out no trajectory of " << c.series
+                                       << "; set rollout.initial to all or list");
+    for (int t = m.n_traj - val; t < m.n_traj; ++t) starts.push_back({t, window - 1});
+  }
+  for (const auto& s : starts)
+    IFF_REQUIRE(s[0] >= 0 && s[0] < m.n_traj && s[1] >= window - 1 && s[1] < ref.n_time(),
+                "rollout initial state (trajectory " << s[0] << ", time index " << s[1] << ") is not in " << c.series
+                                                     << " (with a window of " << window << ")");
+  const int n = static_cast<int>(starts.size());
+  const auto [first, last] = operators::share(n, ctx.rank, ctx.size);
+  std::vector<Trajectory> local;
+  for (int i = first; i < last; ++i) {
+    Trajectory t;
+    t.id = i;
+    t.label = fmt::format("series trajectory {}, time index {}", starts[i][0], starts[i][1]);
+    t.t0 = ref.times()[starts[i][1]];
+    for (int w = window - 1; w >= 0; --w) t.history.push_back(ref.read_velocity(starts[i][0], starts[i][1] - w));
+    local.push_back(std::move(t));
+  }
+
+  ensure_directory(c.dir);
+  ensure_directory(c.dir + "/vtk");
+  if (ctx.rank == 0) cfg.write_resolved(c.dir + "/config.resolved.yaml");
+  log::info("rollout: {} initial states over {} ranks, {} steps of dt = {:.6g}, {}", n, ctx.size, c.engine.steps,
+            c.engine.dt, stepper->describe());
+
+  SeriesMeta pm = m;
+  pm.kind = "prediction";
+  pm.n_traj = n;
+  pm.has_pressure = false;
+  pm.model = stepper->describe();
+  pm.config = cfg.resolved_yaml();
+  pm.git_commit = git_commit();
+  SeriesWriter out(c.dir + "/prediction.h5", pm, ctx.comm, WriteMode::in_place);
+
+  EnergyMeter energy(m);
+  solvers::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
+  std::map<int, std::unique_ptr<PvdCollection>> pvd;
+  std::ostringstream rows;
+  rows.precision(10);
+  auto reference_at = [&](int id, int step) -> std::optional<Field> {
+    const int ti = starts[id][1] + step;
+    if (ti >= ref.n_time()) return std::nullopt;
+    return ref.read_velocity(starts[id][0], ti);
+  };
+
+  auto observer = [&](int step, const std::vector<Trajectory>& traj) {
+    for (const auto& t : traj) {
+      if (t.completed != step) continue;  // stopped earlier
+      const auto r = reference_at(t.id, step);
+      const auto err = r ? relative_errors(t.state(), *r) : std::vector<double>{};
+      rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
+           << energy.centre_u(t.state());
+      for (int q = 0; q < 4; ++q) rows << "," << (r ? fmt::format("{:.10g}", err[q]) : "");
+      rows << "\n";
+      if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
+        std::vector<double> vort, q, diff;
+        grad.vorticity_and_q(t.state().data(), vort, q);
+        std::vector<VtkField> fields = {{"velocity", 3, t.state().data()}, {"vorticity", 3, vort.data()},
+                                        {"Q", 1, q.data()}};
+        if (r) {
+          diff.resize(r->size());
+          for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = t.state()[p] - (*r)[p];
+          fields.push_back({"error", 3, diff.data()});
+        }
+        const std::string name = fmt::format("traj{}_step{:06d}.vtr", t.id, step);
+        write_vtr(c.dir + "/vtk/" + name, VtkPiece{m.x, m.y, m.z, 0}, fields);
+        auto& coll = pvd[t.id];
+        if (!coll) coll = std::make_unique<PvdCollection>(fmt::format("{}/vtk/rollout_traj{}.pvd", c.dir, t.id));
+        coll->add(t.t0 + step * c.engine.dt, name);
+      }
+    }
+    if (step % c.series_every == 0) {
+      // collective: every rank writes its (still running) trajectories, possibly none
+      const int ti = step / c.series_every;
+      std::vector<double> block;
+      int t0 = first, count = 0;
+      bool contiguous = true;
+      for (const auto& t : traj) {
+        if (t.completed != step) {
+          contiguous = false;
+          continue;
+        }
+        if (!contiguous) break;
+        if (count == 0) t0 = t.id;
+        block.insert(block.end(), t.state().begin(), t.state().end());
+        ++count;
+      }
+      // a stopped trajectory in the middle of a rank's range splits its block: write the
+      // leading run collectively and the rest one trajectory at a time
+      out.write(ti, step * c.engine.dt, SeriesBlock{t0, count, 0, count ? m.nx() : 0}, block.data());
+      int rest = 0;
+      for (const auto& t : traj)
+        if (t.completed == step && (t.id < t0 || t.id >= t0 + count)) ++rest;
+      int max_rest = 0;
+      MPI_Allreduce(&rest, &max_rest, 1, MPI_INT, MPI_MAX, ctx.comm);
+      std::vector<const Trajectory*> extra;
+      for (const auto& t : traj)
+        if (t.completed == step && (t.id < t0 || t.id >= t0 + count)) extra.push_back(&t);
+      for (int e = 0; e < max_rest; ++e) {
+        const Trajectory* t = e < static_cast<int>(extra.size()) ? extra[e] : nullptr;
+        out.write(ti, step * c.engine.dt, t ? SeriesBlock{t->id, 1, 0, m.nx()} : SeriesBlock{},
+                  t ? t->state().data() : nullptr);
+      }
+    }
+  };
+
+  operators::RolloutEngine engine(c.engine, ctx.comm);
+  engine.run(
+      *stepper, local, [&](const Field& u) { return energy(u); },
+      [&](int id, int step) -> std::optional<double> {
+        auto r = reference_at(id, step);
+        return r ? std::optional<double>(energy(*r)) : std::nullopt;
+      },
+      observer);
+
+  // per-trajectory start time and completed steps, then the CSV gathered on rank 0
+  std::vector<double> t0s(n, 0.0), done(n, 0.0), t0_all(n), done_all(n);
+  std::string stops;
+  for (const auto& t : local) {
+    t0s[t.id] = t.t0;
+    done[t.id] = t.completed;
+    if (!t.alive) stops += t.stop_reason + "\n";
+  }
+  MPI_Allreduce(t0s.data(), t0_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
+  MPI_Allreduce(done.data(), done_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
+  out.close();
+  {
+    auto h = h5::File::open(c.dir + "/prediction.h5", true, ctx.comm);
+    h.write_vector("/initial_time", t0_all);
+    h.write_vector("/completed_steps", done_all);
+  }
+  const std::string mine = rows.str();
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(ctx.size), offs(ctx.size, 0);
+  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, ctx.comm);
+  std::string all;
+  if (ctx.rank == 0) {
+    for (int r = 1; r < ctx.size; ++r) offs[r] = offs[r - 1] + lens[r - 1];
+    all.resize(offs.back() + lens.back());
+  }
+  MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, 0, ctx.comm);
+  if (ctx.rank == 0) {
+    // order rows by step, then trajectory
+    std::vector<std::pair<std::pair<long, long>, std::string>> sorted;
+    std::istringstream in(all);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+      sorted.push_back({{std::stol(line.substr(0, c1)), std::stol(line.substr(c2 + 1, c3 - c2 - 1))}, line});
+    }
+    std::sort(sorted.begin(), sorted.end());
+    std::string csv = "step,t,trajectory,kinetic_energy,u_centre,err_u,err_v,err_w,err_total\n";
+    for (const auto& s : sorted) csv += s.second + "\n";
+    write_text_atomic(c.dir + "/rollout.csv", csv);
+  }
+  SeriesStatsOptions so;
+  so.input = c.dir + "/prediction.h5";
+  so.output = c.dir + "/stats";
+  so.start = c.stats_start / c.series_every;
+  so.spectra_y_plus = c.spectra_y_plus;
+  so.re_tau = m.re_tau;
+  if (so.start < out.n_time()) series_statistics(so, ctx);
+
+  int stopped_here = static_cast<int>(std::count_if(local.begin(), local.end(), [](const Trajectory& t) { return !t.alive; }));
+  int stopped = 0;
+  MPI_Allreduce(&stopped_here, &stopped, 1, MPI_INT, MPI_SUM, ctx.comm);
+  log::info("rollout: {} of {} trajectories completed {} steps; outputs in {}", n - stopped, n, c.engine.steps, c.dir);
+  IFF_CHECK_AS(NumericalError, stopped == 0,
+               stopped << " of " << n << " trajectories stopped early (" << (stops.empty() ? "on another rank" : stops.substr(0, stops.find('\n')))
+                       << "); everything up to each one's last good step is in " << c.dir);
+}
+
+}  // namespace
+
+void add_rollout(CLI::App& app, Context& ctx) {
+  auto case_file = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto* sub = app.add_subcommand("rollout", "Autoregressive rollout of a trained operator (VTK, statistics, errors)");
+  sub->add_option("case", *case_file, "YAML case file")->required();
+  sub->add_option("--set", *overrides, "Override a case key: section.key=value (repeatable)");
+  sub->callback([case_file, overrides, &ctx] { run_rollout(*case_file, *overrides, ctx); });
+}
+
+}  // namespace iff::app

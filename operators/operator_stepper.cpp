@@ -1,0 +1,92 @@
+#include "operators/operator_stepper.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "operators/checkpoint.hpp"
+
+namespace iff::operators {
+
+namespace {
+
+class OperatorStepper : public Stepper {
+ public:
+  explicit OperatorStepper(const OperatorStepperOptions& o) : device_(torch::kCPU) {
+    if (o.threads > 0) at::set_num_threads(o.threads);
+    if (o.device == "cuda") {
+      IFF_REQUIRE(torch::cuda::is_available(), "--device cuda: this libtorch has no CUDA device available");
+      device_ = torch::Device(torch::kCUDA);
+    } else {
+      IFF_REQUIRE(o.device == "cpu", "device '" << o.device << "' is not cpu or cuda");
+    }
+    model_ = load_model(o.checkpoint, &data_);
+    model_.module->to(device_);
+    model_.module->eval();
+    dtype_ = model_.module->parameters().empty() ? torch::kFloat32 : model_.module->parameters().front().scalar_type();
+    window_ = static_cast<int>(data_.spec.in_time_window());
+    name_ = fmt::format("{} from {}", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
+                        o.checkpoint);
+  }
+
+  int window() const override { return window_; }
+  std::string describe() const override { return name_; }
+
+  void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
+    torch::NoGradGuard no_grad;
+    const auto& s = data_.spec;
+    const int64_t nx = s.x.size(), ny = s.y.size(), nz = s.z.size();
+    const int64_t b = history.size(), n = nx * ny * nz * 3;
+    auto in = torch::empty({b, window_, nx, ny, nz, 3}, torch::kFloat64);
+    auto* p = in.data_ptr<double>();
+    for (int64_t i = 0; i < b; ++i)
+      for (int w = 0; w < window_; ++w) {
+        const Field& f = *history[i][w];
+        IFF_CHECK(static_cast<int64_t>(f.size()) == n, "state of " << f.size() << " values for a " << nx << "x"
+                                                                   << ny << "x" << nz << " operator");
+        std::copy(f.begin(), f.end(), p + (i * window_ + w) * n);
+      }
+    if (window_ == 1) in = in.squeeze(1);
+    auto u = data_.norm.normalize_input(in.to(dtype_)).to(device_);
+    auto out = data_.norm.denormalize_output(model_(u).to(torch::kCPU).to(torch::kFloat64)).contiguous();
+    const double* q = out.data_ptr<double>();
+    for (int64_t i = 0; i < b; ++i) next[i].assign(q + i * n, q + (i + 1) * n);
+  }
+
+ private:
+  torch::Device device_;
+  Model model_;
+  CheckpointData data_;
+  torch::ScalarType dtype_ = torch::kFloat32;
+  int window_ = 1;
+  std::string name_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stepper> make_operator_stepper(const OperatorStepperOptions& options) {
+  return std::make_unique<OperatorStepper>(options);
+}
+
+std::vector<int> checkpoint_grid(const std::string& checkpoint) {
+  const auto d = read_checkpoint_data(checkpoint);
+  return {static_cast<int>(d.spec.x.size()), static_cast<int>(d.spec.y.size()), static_cast<int>(d.spec.z.size())};
+}
+
+int checkpoint_validation_trajectories(const std::string& checkpoint, int n_traj) {
+  const auto d = read_checkpoint_data(checkpoint);
+  int val = -1;
+  try {
+    auto cfg = Config::from_string(d.config, checkpoint);
+    val = cfg.section("data").get<int>("val_trajectories", -1);
+  } catch (const Error&) {
+    val = -1;
+  }
+  if (val < 0) val = n_traj > 1 ? static_cast<int>(std::ceil(n_traj / 5.0)) : 0;
+  return std::min(val, n_traj);
+}
+
+}  // namespace iff::operators

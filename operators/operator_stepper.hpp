@@ -1,0 +1,30 @@
+// A trained operator as a rollout stepper: physical velocity in, physical velocity out,
+// through the checkpoint's normalisation:  u_next = D(model(N(u_window))), with N and D the
+// per-component input normalisation and output de-normalisation stored in the checkpoint.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "operators/rollout.hpp"
+
+namespace iff::operators {
+
+struct OperatorStepperOptions {
+  std::string checkpoint;       ///< operator checkpoint (ifactflow train / convert)
+  std::string device = "cpu";   ///< cpu or cuda
+  int threads = 0;              ///< intra-op threads for this rank (0: leave libtorch's)
+};
+
+/// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the
+/// linked libtorch lacks.
+std::unique_ptr<Stepper> make_operator_stepper(const OperatorStepperOptions& options);
+
+/// Grid of a checkpoint (to check it against the initial states): nx, ny, nz.
+std::vector<int> checkpoint_grid(const std::string& checkpoint);
+
+/// Trajectories the checkpoint's training held out for validation (the last ones of its
+/// training series): how many, from its resolved config (0 when unknown).
+int checkpoint_validation_trajectories(const std::string& checkpoint, int n_traj);
+
+}  // namespace iff::operators

@@ -1,0 +1,75 @@
+// Autoregressive rollout: any stepper advance(state) -> state (a trained operator, or a
+// numerical solver) applied N times to a set of initial states shared out over MPI ranks.
+//
+// Every rank runs every step in lockstep, whatever its own trajectories are doing, so the
+// observer may write collectively (parallel HDF5) at each step. A trajectory whose state
+// turns non-finite, or whose kinetic energy leaves the configured band around the
+// reference's, is stopped with a message naming it, the step and the cause; the others go
+// on. This header has no libtorch in it: operators/operator_stepper.hpp adapts a model.
+#pragma once
+
+#include <mpi.h>
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iff::operators {
+
+/// One snapshot of one trajectory, [nx][ny][nz][3] (u, v, w).
+using Field = std::vector<double>;
+
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  /// Snapshots of history the next state depends on (the operator's input window).
+  virtual int window() const { return 1; }
+  /// Advances a batch: history[b] holds window() states, oldest first; writes next[b].
+  virtual void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) = 0;
+  virtual std::string describe() const = 0;
+};
+
+struct RolloutParams {
+  int steps = 100;             ///< steps to take (each one snapshot interval)
+  double dt = 1.0;             ///< time per step (the training set's snapshot interval)
+  double energy_band = 0.0;    ///< stop when E leaves [E_ref/band, E_ref*band]; 0: no band
+  int batch = 4;               ///< trajectories advanced together by one stepper call
+  double progress_seconds = 5.0;
+};
+
+struct Trajectory {
+  int id = 0;                 ///< global index (its trajectory in the prediction series)
+  std::string label;          ///< where it came from, e.g. "series traj 3, time 0"
+  double t0 = 0.0;            ///< time of the initial state
+  std::deque<Field> history;  ///< the last window() states, newest last
+  bool alive = true;
+  int completed = 0;          ///< steps completed successfully
+  std::string stop_reason;    ///< why it stopped early (empty when it ran to the end)
+  const Field& state() const { return history.back(); }
+};
+
+/// [first, last) of n items for `rank` of `size`, contiguous, sizes differing by at most 1.
+std::pair<int, int> share(int n, int rank, int size);
+
+class RolloutEngine {
+ public:
+  /// Kinetic energy of one state (for the band).
+  using Energy = std::function<double(const Field&)>;
+  /// Reference energy of trajectory `id` after `step` steps, if known (else the initial
+  /// state's energy is the reference).
+  using ReferenceEnergy = std::function<std::optional<double>(int id, int step)>;
+  /// Called on every rank at step 0 (initial states) and after every step.
+  using Observer = std::function<void(int step, const std::vector<Trajectory>& local)>;
+
+  RolloutEngine(RolloutParams params, MPI_Comm comm);
+  void run(Stepper& stepper, std::vector<Trajectory>& local, const Energy& energy,
+           const ReferenceEnergy& reference, const Observer& observer) const;
+
+ private:
+  RolloutParams p_;
+  MPI_Comm comm_;
+};
+
+}  // namespace iff::operators
