@@ -96,13 +96,16 @@ void ChannelTransform::to_spectral(int nf) {
     if (nyl_ == 0) break;
     fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
     for (ptrdiff_t y = 0; y < nyl_; ++y)
-      for (int i = 0; i < nkx; ++i)
-        for (int j = 0; j < nz; ++j) {
-          const int sk = g_.signed_kz(j);
-          const int row = sk >= 0 ? sk : nzp + sk;
-          const cplx val = (j == nz / 2) ? cplx(0.0) : pl[(y * nzp + row) * nxh + i] * scale;
-          yb[(y * nm + i * nz + j) * nf + f] = val;
+      for (int j = 0; j < nz; ++j) {
+        cplx* out = yb + (y * nm + j) * nf + f;
+        if (j == nz / 2) {  // Nyquist slot stays zero
+          for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nz * nf] = 0.0;
+          continue;
         }
+        const int row = j < nz / 2 ? j : nzp - (nz - j);
+        const cplx* in = pl + (y * nzp + row) * nxh;
+        for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nz * nf] = in[i] * scale;
+      }
   }
   fftw_mpi_execute_r2r(fwd_t_[nf - 1], ybuf_, spec_);
   if (nml_ > 0) {
@@ -135,15 +138,18 @@ void ChannelTransform::to_physical(int nf) {
   auto* pl = reinterpret_cast<cplx*>(plane_);
   for (int f = 0; f < nf; ++f) {
     if (nyl_ == 0) break;
-    std::memset(plane_, 0, sizeof(fftw_complex) * nyl_ * nzp * nxh);
+    // every input value is rewritten (c2r destroys its input): kept modes or zero padding
     for (ptrdiff_t y = 0; y < nyl_; ++y)
-      for (int i = 0; i < nkx; ++i)
-        for (int j = 0; j < nz; ++j) {
-          if (j == nz / 2) continue;
-          const int sk = g_.signed_kz(j);
-          const int row = sk >= 0 ? sk : nzp + sk;
-          pl[(y * nzp + row) * nxh + i] = yb[(y * nm + i * nz + j) * nf + f];
+      for (int row = 0; row < nzp; ++row) {
+        cplx* out = pl + (y * nzp + row) * nxh;
+        const int j = row < nz / 2 ? row : (row > nzp - nz / 2 ? nz + row - nzp : -1);  // storage slot
+        int i = 0;
+        if (j >= 0) {
+          const cplx* in = yb + (y * nm + j) * nf + f;
+          for (; i < nkx; ++i) out[i] = in[std::size_t(i) * nz * nf];
         }
+        for (; i < nxh; ++i) out[i] = 0.0;
+      }
     fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
   }
   count_ += nf;
