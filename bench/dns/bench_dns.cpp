@@ -1,7 +1,8 @@
 // Channel DNS benchmark: seconds per SBDF3 step and per grid point for given resolved-mode
 // grids, the number of scalar 3-D transforms per step, and the FFTW-only time of that many
 // transforms measured in the same run (the ratio is the solver's overhead over its FFT
-// floor); wall time per unit of simulated time at the fixed dt. Median of several runs.
+// floor); wall time per unit of simulated time at the fixed dt and at CFL 0.5 (the dt a
+// CFL-limited run would take). Median of several runs.
 //
 //   mpirun -n 2 bench_dns [--grid 64x65x64 --grid 128x129x128] [--steps 5] [--repeats 3]
 //                         [--dt 0.01] [--re 1800] [--measure]
@@ -100,11 +101,15 @@ int main(int argc, char** argv) {
         }
       }, MPI_COMM_WORLD) / steps);
     const double t = median(per_step), tf = median(floor_per_step);
+    const double cfl = nse.last_diagnostics().cfl_rate * dt;
+    const double dt_cfl = dt * 0.5 / cfl;  // dt at CFL 0.5 (SBDF3 runs stably at 0.4-0.6)
     const double points = double(g.nx) * g.ny * g.nz;
     if (rank == 0) {
       std::printf("grid %s modes (padded %dx%dx%d): %.4f s/step  %.3e s/step/point  %ld 3-D transforms/step  "
                   "FFT floor %.4f s/step  ratio %.2f  wall per time unit %.2f s\n",
                   gs.c_str(), g.nxp(), g.ny, g.nzp(), t, t / points, transforms_per_step, tf, t / tf, t / dt);
+      std::printf("   CFL at dt %.4g: %.3f; at CFL 0.5 (dt %.4g): wall per time unit %.2f s\n", dt, cfl, dt_cfl,
+                  t / dt_cfl);
       std::printf("   runs (s/step):");
       for (double v : per_step) std::printf(" %.4f", v);
       std::printf("   floor runs:");
