@@ -44,11 +44,16 @@ ChannelTransform::ChannelTransform(const ChannelGrid& g, MPI_Comm comm, int max_
   std::memset(spec_, 0, sizeof(double) * std::max<ptrdiff_t>(alloc, 1));
 
   if (nyl_ > 0) {
-    const int dims[2] = {g_.nzp(), g_.nxp()};
-    r2c_ = fftw_plan_many_dft_r2c(2, dims, int(nyl_), phys_[0], nullptr, 1, int(plane), plane_, nullptr, 1,
-                                  int(cplane), flags);
-    c2r_ = fftw_plan_many_dft_c2r(2, dims, int(nyl_), plane_, nullptr, 1, int(cplane), phys_[0], nullptr, 1,
-                                  int(plane), flags);
+    // x: real <-> half-complex on every padded row; z: complex FFT only on the nkx resolved
+    // kx columns (the 3/2-padding columns are zero), in place in plane_
+    const int nxp = g_.nxp(), nxh = nxp / 2 + 1, rows = int(nyl_) * g_.nzp();
+    r2c_ = fftw_plan_many_dft_r2c(1, &nxp, rows, phys_[0], nullptr, 1, nxp, plane_, nullptr, 1, nxh, flags);
+    c2r_ = fftw_plan_many_dft_c2r(1, &nxp, rows, plane_, nullptr, 1, nxh, phys_[0], nullptr, 1, nxp, flags);
+    fftw_iodim zdim{g_.nzp(), nxh, nxh};
+    fftw_iodim zloops[2] = {{int(nyl_), int(cplane), int(cplane)}, {g_.nkx(), 1, 1}};
+    zf_ = fftw_plan_guru_dft(1, &zdim, 2, zloops, plane_, plane_, FFTW_FORWARD, flags);
+    zb_ = fftw_plan_guru_dft(1, &zdim, 2, zloops, plane_, plane_, FFTW_BACKWARD, flags);
+    IFF_CHECK(zf_ && zb_, "FFTW could not plan the z transforms");
     IFF_CHECK(r2c_ && c2r_, "FFTW could not plan the x-z transforms");
   }
   for (int nf = 1; nf <= nfmax_; ++nf) {
@@ -79,6 +84,8 @@ ChannelTransform::~ChannelTransform() {
     if (p) fftw_destroy_plan(p);
   if (r2c_) fftw_destroy_plan(r2c_);
   if (c2r_) fftw_destroy_plan(c2r_);
+  if (zf_) fftw_destroy_plan(zf_);
+  if (zb_) fftw_destroy_plan(zb_);
   for (auto p : phys_) fftw_free(p);
   fftw_free(plane_);
   fftw_free(ybuf_);
@@ -95,6 +102,7 @@ void ChannelTransform::to_spectral(int nf) {
   for (int f = 0; f < nf; ++f) {
     if (nyl_ == 0) break;
     fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
+    fftw_execute(zf_);
     for (ptrdiff_t y = 0; y < nyl_; ++y)
       for (int j = 0; j < nz; ++j) {
         cplx* out = yb + (y * nm + j) * nf + f;
@@ -150,6 +158,7 @@ void ChannelTransform::to_physical(int nf) {
         }
         for (; i < nxh; ++i) out[i] = 0.0;
       }
+    fftw_execute(zb_);
     fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
   }
   count_ += nf;
@@ -158,13 +167,19 @@ void ChannelTransform::to_physical(int nf) {
 void ChannelTransform::fftw_only(int nf, bool forward) {
   IFF_CHECK(nf >= 1 && nf <= nfmax_, "fftw_only: bad field count " << nf);
   if (forward) {
-    for (int f = 0; f < nf && nyl_ > 0; ++f) fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
+    for (int f = 0; f < nf && nyl_ > 0; ++f) {
+      fftw_execute_dft_r2c(r2c_, phys_[f], plane_);
+      fftw_execute(zf_);
+    }
     fftw_mpi_execute_r2r(fwd_t_[nf - 1], ybuf_, spec_);
     if (nml_ > 0) fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
   } else {
     if (nml_ > 0) fftw_execute_r2r(dct_[nf - 1], spec_, spec_);
     fftw_mpi_execute_r2r(bwd_t_[nf - 1], spec_, ybuf_);
-    for (int f = 0; f < nf && nyl_ > 0; ++f) fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
+    for (int f = 0; f < nf && nyl_ > 0; ++f) {
+      fftw_execute(zb_);
+      fftw_execute_dft_c2r(c2r_, plane_, phys_[f]);
+    }
   }
 }
 

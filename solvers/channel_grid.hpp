@@ -94,7 +94,7 @@ class ChannelTransform {
   fftw_complex* plane_ = nullptr;  // [ny_local][nzp][nxp/2+1]
   double* ybuf_ = nullptr;         // [ny_local][nm][nf] complex
   double* spec_ = nullptr;         // [nm_local][ny][nf] complex
-  fftw_plan r2c_ = nullptr, c2r_ = nullptr;
+  fftw_plan r2c_ = nullptr, c2r_ = nullptr, zf_ = nullptr, zb_ = nullptr;  // x: r2c/c2r; z: c2c on resolved kx
   std::vector<fftw_plan> fwd_t_, bwd_t_, dct_;
   long count_ = 0;
 };
