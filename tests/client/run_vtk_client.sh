@@ -7,4 +7,4 @@ script="$2"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 "$fixture" "$dir"
-xvfb-run -a pvpython "$script" "$dir/run.pvd" "$dir/frame.png"
+xvfb-run -a -s "-screen 0 1024x768x24" pvpython "$script" "$dir/run.pvd" "$dir/frame.png"

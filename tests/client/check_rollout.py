@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Rollout end to end with real clients: a tiny FNO is trained on a synthetic series, rolled
+out from 2 initial states on 1 and on 2 ranks (h5py: identical prediction files, contract
+attributes, per-step CSV), ParaView (pvpython, offscreen) opens the VTK collection and
+renders a frame, and a narrow energy band triggers the blow-up guard (non-zero exit, a
+message naming trajectory, step and cause, a readable series ending at the last good step).
+
+usage: check_rollout.py IFACTFLOW PVPYTHON_SCRIPT
+"""
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+exe, pv_script = sys.argv[1], sys.argv[2]
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args, ranks=1, ok=True):
+    cmd = [exe] + args
+    if ranks > 1:
+        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe"] + cmd
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if ok and p.returncode != 0:
+        print(p.stdout, p.stderr)
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    return p
+
+
+with tempfile.TemporaryDirectory() as d:
+    # a smooth synthetic series: 3 trajectories x 8 snapshots on 8 x 9 x 4
+    nt, nx, ny, nz = 8, 8, 9, 4
+    x = 2 * np.pi * np.arange(nx) / nx
+    y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
+    z = np.pi * np.arange(nz) / nz
+    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
+    a = np.zeros((3, nt, nx, ny, nz, 3), dtype="<f4")
+    for tr in range(3):
+        for t in range(nt):
+            ph = 0.3 * t + tr
+            a[tr, t, ..., 0] = (1 - Y**2) * (1 + 0.1 * np.sin(X + ph))
+            a[tr, t, ..., 1] = 0.05 * (1 - Y**2) ** 2 * np.cos(X + Z + ph)
+            a[tr, t, ..., 2] = 0.05 * (1 - Y**2) * np.sin(2 * Z - ph)
+    np.save(os.path.join(d, "data.npy"), a)
+    series = os.path.join(d, "series.h5")
+    run(["import", os.path.join(d, "data.npy"), "-o", series, "--lx", str(2 * np.pi), "--lz", str(np.pi),
+         "--dt", "0.5", "--kind", "fdns"])
+
+    with open(os.path.join(d, "train.yaml"), "w") as f:
+        f.write(f"""data:
+  series: {series}
+  val_trajectories: 1
+model:
+  kind: fno
+  modes_x: 2
+  modes_y: 3
+  modes_z: 2
+  width: 4
+  n_layer: 2
+train:
+  epochs: 1
+  batch_size: 4
+  seed: 0
+  threads: 1
+output:
+  dir: {d}/train
+""")
+    run(["train", os.path.join(d, "train.yaml")])
+    ckpt = os.path.join(d, "train", "best.ckpt")
+    check(os.path.exists(ckpt), "no best.ckpt after training")
+
+    def case(name, out, band, steps=7):
+        p = os.path.join(d, name)
+        with open(p, "w") as f:
+            f.write(f"""rollout:
+  checkpoint: {ckpt}
+  series: {series}
+  initial: list
+  states: [0, 0, 2, 1]
+  steps: {steps}
+  energy_band: {band}
+  threads: 1
+output:
+  dir: {out}
+  vtk_every: 2
+  vtk_trajectories: 2
+  progress_seconds: 0
+""")
+        return p
+
+    outs = {}
+    for ranks in (1, 2):
+        out = os.path.join(d, f"roll{ranks}")
+        run(["rollout", case(f"roll{ranks}.yaml", out, 100.0)], ranks=ranks)
+        outs[ranks] = out
+    with h5py.File(os.path.join(outs[1], "prediction.h5"), "r") as f1, \
+            h5py.File(os.path.join(outs[2], "prediction.h5"), "r") as f2:
+        check(f1["velocity"].shape == (2, 8, nx, ny, nz, 3), f"prediction shape {f1['velocity'].shape}")
+        check(np.array_equal(f1["velocity"][...], f2["velocity"][...]), "1-rank and 2-rank predictions differ")
+        check(f1.attrs["kind"] == "prediction", "kind is not prediction")
+        check("fno" in f1.attrs["model"], f"model attribute {f1.attrs['model']}")
+        check(np.allclose(f1["time"][...], 0.5 * np.arange(8)), f"times {f1['time'][...]}")
+        check(np.allclose(f1["initial_time"][...], [0.0, 0.5]), f"initial_time {f1['initial_time'][...]}")
+        check(list(f1["completed_steps"][...]) == [7, 7], "completed_steps")
+        # step 0 is the initial state itself
+        check(np.allclose(f1["velocity"][1, 0], a[2, 1]), "step 0 of trajectory 1 is not series (2, 1)")
+        check(np.all(np.isfinite(f1["velocity"][...])), "non-finite prediction")
+    rows = list(csv.DictReader(open(os.path.join(outs[1], "rollout.csv"))))
+    check(len(rows) == 16, f"{len(rows)} CSV rows, want 16")
+    r0 = [r for r in rows if r["step"] == "0" and r["trajectory"] == "0"][0]
+    check(float(r0["err_total"]) == 0.0, "error at step 0 is not zero")
+    r5 = [r for r in rows if r["step"] == "5" and r["trajectory"] == "0"][0]
+    check(0 < float(r5["err_total"]) < 10, f"error at step 5: {r5['err_total']}")
+    r6b = [r for r in rows if r["step"] == "6" and r["trajectory"] == "1"][0]
+    check(r6b["err_total"] != "", "trajectory 1 at step 6 (time index 7) has a reference")
+    r7b = [r for r in rows if r["step"] == "7" and r["trajectory"] == "1"][0]
+    check(r7b["err_total"] == "", "trajectory 1 at step 7 (time index 8) has no reference: error should be empty")
+    check(os.path.exists(os.path.join(outs[1], "stats", "profiles.csv")), "no stats/profiles.csv")
+
+    # ParaView opens the collection and renders
+    pvd = os.path.join(outs[2], "vtk", "rollout_traj0.pvd")
+    png = os.path.join(d, "rollout.png")
+    p = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", "pvpython", pv_script, pvd, png], capture_output=True, text=True)
+    print(p.stdout[-2000:])
+    check(p.returncode == 0, "pvpython check of the rollout VTK failed:\n" + p.stderr[-2000:])
+
+    # blow-up guard: an energy band narrower than one step's change
+    out = os.path.join(d, "blow")
+    p = run(["rollout", case("blow.yaml", out, 1.0000001, steps=4)], ok=False)
+    msg = p.stderr
+    check(p.returncode != 0, "rollout outside the energy band exited 0")
+    check("trajectory 0" in msg and "step 1" in msg and "kinetic energy" in msg, f"guard message: {msg[-500:]}")
+    with h5py.File(os.path.join(out, "prediction.h5"), "r") as f:
+        check(list(f["completed_steps"][...]) == [0, 0], f"completed_steps {f['completed_steps'][...]}")
+        check(np.allclose(f["velocity"][0, 0], a[0, 0]), "initial state not kept")
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("rollout: 1 and 2 ranks identical, VTK opens in ParaView, guard stops cleanly")
