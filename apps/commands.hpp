@@ -20,6 +20,23 @@ struct Context {
 void add_import(CLI::App& app, Context& ctx);
 void add_info(CLI::App& app, Context& ctx);
 void add_dns(CLI::App& app, Context& ctx);
+void add_stats(CLI::App& app, Context& ctx);
+void add_train(CLI::App& app, Context& ctx);    // with libtorch only
+void add_convert(CLI::App& app, Context& ctx);  // with libtorch only
+void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only
+
+/// Options of `ifactflow stats`, shared with the commands that end with statistics.
+struct SeriesStatsOptions {
+  std::string input, output;
+  int start = 0;       ///< first time index
+  int every = 1;       ///< stride in time index
+  int traj = -1;       ///< one trajectory, or -1 for all
+  double re_tau = 0;   ///< Re_tau for wall units (0: from the file or the wall shear)
+  std::vector<double> spectra_y_plus = {5, 15, 30, 100};
+};
+/// Profiles, spectra and the kinetic-energy table of a series (rank 0 computes; collective
+/// only in that every rank checks the input).
+void series_statistics(const SeriesStatsOptions& options, const Context& ctx);
 
 /// Registers the subcommands of DESIGN.md §6 that are not built yet: each says so and
 /// exits non-zero. A command that gets built replaces its entry here.

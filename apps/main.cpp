@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
   iff::app::add_import(app, ctx);
   iff::app::add_info(app, ctx);
   iff::app::add_dns(app, ctx);
+  iff::app::add_stats(app, ctx);
+#ifdef IFF_HAVE_TORCH
+  iff::app::add_train(app, ctx);
+  iff::app::add_convert(app, ctx);
+  iff::app::add_rollout(app, ctx);
+#endif
   iff::app::add_not_yet_built(app, ctx);
 
   try {

@@ -1,0 +1,67 @@
+// ifactflow train CASE.yaml [--set key=value ...] [--resume] [--device cpu|cuda]
+//                 [--dtype float32|float64] [--threads N]
+// Trains a neural operator on a series file (operators/training.hpp documents the case
+// keys: data.*, model.*, train.*, output.dir, and the output files).
+#include "apps/commands.hpp"
+
+#ifdef IFF_HAVE_TORCH
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "io/log.hpp"
+#include "operators/model_config.hpp"
+#include "operators/training.hpp"
+
+namespace iff {
+const char* git_commit();
+}
+
+namespace iff::app {
+
+namespace {
+struct TrainOptions {
+  std::string case_file;
+  std::vector<std::string> overrides;
+  bool resume = false;
+  std::string device, dtype;
+  int threads = -1;
+};
+}  // namespace
+
+void add_train(CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<TrainOptions>();
+  auto* sub = app.add_subcommand("train", "Train a neural operator (ifactformer-m | ifactformer-o | fno | ifno) on a series");
+  sub->add_option("case", opt->case_file, "YAML case file (cases/demo/ifactformer-m.yaml, ...)")->required();
+  sub->add_option("--set", opt->overrides, "Override a case key: section.key=value (repeatable)");
+  sub->add_flag("--resume", opt->resume, "Continue from OUTPUT/last.ckpt");
+  sub->add_option("--device", opt->device, "cpu or cuda (overrides train.device)")->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--dtype", opt->dtype, "float32 or float64 (overrides train.dtype)")
+      ->check(CLI::IsMember({"float32", "float64"}));
+  sub->add_option("--threads", opt->threads, "intra-op threads per rank (overrides train.threads)")
+      ->check(CLI::NonNegativeNumber);
+  sub->callback([opt, &ctx] {
+    auto overrides = opt->overrides;
+    if (!opt->device.empty()) overrides.push_back("train.device=" + opt->device);
+    if (!opt->dtype.empty()) overrides.push_back("train.dtype=" + opt->dtype);
+    if (opt->threads >= 0) overrides.push_back("train.threads=" + std::to_string(opt->threads));
+    auto cfg = Config::load(opt->case_file, overrides);
+    operators::TrainSetup setup;
+    setup.data = operators::DataParams::from(cfg.section("data"));
+    setup.model = operators::model_spec_from(cfg.section("model"));
+    setup.train = operators::TrainParams::from(cfg.section("train"));
+    setup.output_dir = cfg.section("output").get<std::string>("dir", "out/train");
+    cfg.reject_unknown();
+    ensure_directory(setup.output_dir);
+    if (ctx.rank == 0) cfg.write_resolved(setup.output_dir + "/config.resolved.yaml");
+    setup.config = cfg.resolved_yaml();
+    setup.resume = opt->resume;
+    setup.provenance = std::string("ifactflow train ") + opt->case_file + " (git " + git_commit() + ", " +
+                       std::to_string(ctx.size) + " rank(s))";
+    auto s = operators::train_operator(setup, ctx.comm);
+    log::info("train: done, {} epoch(s), {} step(s), train loss {:.4e}, {:.2f} samples/s; {}", s.epochs, s.steps,
+              s.train_loss, s.samples_per_s, s.last_checkpoint);
+  });
+}
+
+}  // namespace iff::app
+#endif
