@@ -22,7 +22,16 @@ Model make_model(const ModelSpec& spec) {
                                                             : attention::Factorization::chained;
     m.spec.ifactformer = o;
     IFF_REQUIRE(!spec.x.empty() && !spec.y.empty() && !spec.z.empty(), "model grid is empty");
-    IFactFormer net(o, make_positions(spec.positions, spec.x, spec.y, spec.z, spec.lx, spec.lz));
+    auto positions = make_positions(spec.positions, spec.x, spec.y, spec.z, spec.lx, spec.lz);
+    if (spec.positions == Positions::reference) {
+      // bit for bit what the reference feeds its model: torch.linspace(0, L, n) in float32
+      auto f32 = [](double length, std::size_t n) {
+        auto t = torch::linspace(0.0, length, static_cast<int64_t>(n), torch::kFloat32).to(torch::kFloat64);
+        return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+      };
+      positions = {f32(spec.lx, spec.x.size()), f32(2.0, spec.y.size()), f32(spec.lz, spec.z.size())};
+    }
+    IFactFormer net(o, positions);
     m.module = net.ptr();
     m.forward = [net](const torch::Tensor& u) mutable { return net->forward(u); };
   } else {

@@ -14,7 +14,8 @@ namespace iff::operators {
 
 /// Coordinates the positional features and rotary embeddings see.
 enum class Positions {
-  reference,  ///< linspace(0, L, n) with the end point, L = (Lx, 2, Lz): the reference weights' convention
+  reference,  ///< linspace(0, L, n) with the end point, L = (Lx, 2, Lz), in float32 as the reference's
+              ///< get_pos_lst: the convention its weights were trained with
   grid,       ///< the actual node coordinates of the series
 };
 std::string to_string(Positions p);

@@ -25,7 +25,8 @@ std::vector<double> Normalization::std_from_moments(const std::vector<double>& s
   mean->resize(sum.size());
   for (std::size_t c = 0; c < sum.size(); ++c) {
     (*mean)[c] = sum[c] / count;
-    const double var = std::max(sum_sq[c] / count - (*mean)[c] * (*mean)[c], 0.0);
+    // unbiased, as the reference's torch.std
+    const double var = std::max(sum_sq[c] - count * (*mean)[c] * (*mean)[c], 0.0) / std::max(count - 1.0, 1.0);
     sd[c] = std::sqrt(var);
     IFF_CHECK_AS(InputError, sd[c] > 1e-12, "normalisation: component " << c << " of the training data is constant");
   }

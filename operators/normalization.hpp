@@ -1,6 +1,7 @@
 // Per-component mean/std normalisation of operator inputs and targets:
 //   ũ_c = (u_c − μ_c) / σ_c,  u_c = ũ_c σ_c + μ_c,   c = velocity component (last axis).
-// μ and σ come from the training split (population std over all its points and snapshots);
+// μ and σ come from the training split (over all its points and snapshots; σ with the
+// unbiased n − 1 divisor, as the reference's torch.std);
 // identity (μ = 0, σ = 1) for imported weights unless given.
 #pragma once
 

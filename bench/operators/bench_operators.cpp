@@ -1,0 +1,230 @@
+// bench_operators: IFactFormer-m, FNO and IFNO at their default sizes on a 32x33x16 grid.
+//
+//   bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ]
+//                   [--models ifactformer-m,fno,ifno] [--batch B] [--no-plain-train]
+//
+// For each model: forward (batch 1, no gradients) and training step (forward, relative-L2
+// loss, backward, AdamW step) at batch B (default 5) with activation checkpointing, and
+// without it at batch 1 (its memory grows linearly with the batch; the batch-B figure is
+// the batch-1 peak scaled and is printed as an estimate unless --plain-batch is given).
+// Times are medians of R runs after one warm-up. GFLOP/s counts the multiply-adds of the
+// matrix products the implementation performs (formulas below), compared with the rate of
+// a 4096² sgemm measured in the same run. Peak memory: the process's resident-set peak
+// (VmHWM, reset before each measurement) on the CPU; the CUDA allocator's peak on a GPU.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "operators/model.hpp"
+
+namespace ops = iff::operators;
+
+namespace {
+
+struct Args {
+  std::string device = "cpu";
+  int threads = 2;
+  int repeats = 3;
+  int nx = 32, ny = 33, nz = 16;
+  std::vector<std::string> models{"ifactformer-m", "fno", "ifno"};
+  int batch = 5;
+  bool plain_batch = false;  // also run the non-checkpointed step at the full batch
+  bool plain_train = true;
+};
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+/// Resets the resident-set peak (Linux: /proc/self/clear_refs, value 5).
+void reset_peak(const torch::Device& d) {
+  if (d.is_cuda()) return;
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+/// Peak resident memory in GiB since the last reset (VmHWM).
+double peak_gib(const torch::Device& d) {
+  std::ifstream f("/proc/self/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
+  return -1;
+}
+
+/// Multiply-add FLOPs (2 per MAC) of one forward pass, as implemented.
+double forward_flops(const ops::ModelSpec& s, int b) {
+  const double nx = s.x.size(), ny = s.y.size(), nz = s.z.size(), n = nx * ny * nz;
+  if (s.is_ifactformer()) {
+    const auto& o = s.ifactformer;
+    const double dim = o.dim, half = o.dim / 2, hd = o.heads * o.dim_head, dqk = o.dim_head * o.kernel_multiplier;
+    const double ch = s.kind == ops::ModelKind::ifactformer_m ? 3 * hd : hd;
+    double block = 2 * n * dim * hd                     // to_v
+                   + 2 * hd * n * (nx + ny + nz)        // the three axial products
+                   + 2 * n * ch * dim + 2 * n * dim * dim;  // to_out.2, to_out.4
+    for (double na : {nx, ny, nz})                       // pooled reducers and kernels
+      block += 2 * na * (dim * dim * 2 + dim * 2 * dim + dim * dim) + 2 * 2 * na * dim * dqk * o.heads +
+               2 * o.heads * na * na * dqk;
+    const double lift = 2 * n * o.in_time_window * half * dim + 2 * n * 3 * half + 2 * n * dim * dim;
+    const double out = 2 * n * dim * half + 2 * n * half * o.out_dim;
+    return b * (lift + o.depth * o.n_layer * block + out);
+  }
+  const auto& o = s.fno;
+  const double w = o.width, nyp = ny + o.pad_y, np = nx * nyp * nz;
+  const double modes = 4.0 * o.modes_x * o.modes_y * o.modes_z;
+  const double fft = 2.5 * np * std::log2(np) * w * 2;   // rfftn + irfftn, 5 N log2 N per complex transform
+  const double layer = 8 * modes * w * w + 2 * np * w * w + fft;
+  return b * (2 * n * (3.0 * o.in_time_window + 3) * w + o.n_layer * layer + 2 * n * w * o.projection + 2 * n * o.projection * 3);
+}
+
+ops::ModelSpec default_spec(const std::string& kind, const Args& a) {
+  ops::ModelSpec s;
+  s.kind = ops::model_kind_from_string(kind);
+  s.lx = 4 * M_PI;
+  s.lz = 4 * M_PI / 3;
+  s.x = ops::ModelSpec::periodic_axis(a.nx, s.lx);
+  s.y = ops::ModelSpec::chebyshev_axis(a.ny);
+  s.z = ops::ModelSpec::periodic_axis(a.nz, s.lz);
+  return s;
+}
+
+struct Timing {
+  double seconds = 0, peak = 0;
+};
+
+template <class F>
+Timing measure(const Args& a, const torch::Device& d, F&& f) {
+  f();  // warm-up
+  sync(d);
+  std::vector<double> t;
+  double peak = 0;
+  for (int r = 0; r < a.repeats; ++r) {
+    reset_peak(d);
+    const double t0 = now();
+    f();
+    sync(d);
+    t.push_back(now() - t0);
+    peak = std::max(peak, d.is_cuda() ? 0.0 : peak_gib(d));
+  }
+  return {median(t), peak};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("missing value after " + k);
+      return argv[++i];
+    };
+    if (k == "--device") a.device = next();
+    else if (k == "--threads") a.threads = std::stoi(next());
+    else if (k == "--repeats") a.repeats = std::stoi(next());
+    else if (k == "--batch") a.batch = std::stoi(next());
+    else if (k == "--plain-batch") a.plain_batch = true;
+    else if (k == "--no-plain-train") a.plain_train = false;
+    else if (k == "--grid") {
+      auto g = next();
+      std::sscanf(g.c_str(), "%dx%dx%d", &a.nx, &a.ny, &a.nz);
+    } else if (k == "--models") {
+      a.models.clear();
+      std::stringstream ss(next());
+      for (std::string m; std::getline(ss, m, ',');) a.models.push_back(m);
+    } else {
+      std::cerr << "usage: bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ] "
+                   "[--models a,b] [--batch B] [--plain-batch] [--no-plain-train]\n";
+      return 2;
+    }
+  }
+  at::set_num_threads(a.threads);
+  torch::manual_seed(0);
+  torch::Device dev(a.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  if (dev.is_cuda() && !torch::cuda::is_available()) {
+    std::cerr << "bench_operators: no CUDA device\n";
+    return 2;
+  }
+  std::printf("bench_operators: grid %dx%dx%d, device %s, %d thread(s), median of %d run(s)\n", a.nx, a.ny, a.nz,
+              a.device.c_str(), a.threads, a.repeats);
+
+  // sgemm reference rate
+  const int64_t n = dev.is_cuda() ? 8192 : 4096;
+  auto A = torch::randn({n, n}, torch::TensorOptions().device(dev)), B = torch::randn({n, n}, torch::TensorOptions().device(dev));
+  auto tg = measure(a, dev, [&] { (void)torch::mm(A, B); });
+  const double peak_rate = 2.0 * n * n * n / tg.seconds / 1e9;
+  std::printf("sgemm %ldx%ld: %.3f s, %.1f GFLOP/s (reference rate)\n", static_cast<long>(n), static_cast<long>(n),
+              tg.seconds, peak_rate);
+  A = B = torch::Tensor();
+
+  for (const auto& kind : a.models) {
+    auto spec = default_spec(kind, a);
+    auto model = ops::make_model(spec);
+    model.module->to(dev);
+    const double params = static_cast<double>(model.parameter_count());
+    auto input = [&](int b) { return torch::randn({b, a.nx, a.ny, a.nz, 3}, torch::TensorOptions().device(dev)); };
+    std::printf("\n%s: %.0f parameters\n", kind.c_str(), params);
+
+    {  // forward, batch 1
+      model.module->eval();
+      auto u = input(1);
+      torch::NoGradGuard ng;
+      auto t = measure(a, dev, [&] { (void)model(u); });
+      const double gf = forward_flops(model.spec, 1) / 1e9;
+      std::printf("  forward  batch 1 : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm, %.1f GFLOP)  peak %.2f GiB\n",
+                  t.seconds, 1.0 / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, gf, t.peak);
+    }
+    auto train_step = [&](int b, bool checkpointing) {
+      auto s = spec;
+      s.ifactformer.checkpoint_activations = checkpointing;
+      torch::manual_seed(0);
+      auto m = ops::make_model(s);
+      m.module->to(dev);
+      m.module->train();
+      std::vector<torch::Tensor> params;
+      for (auto& p : m.module->parameters())
+        if (p.requires_grad()) params.push_back(p);
+      torch::optim::AdamW opt(params, torch::optim::AdamWOptions(5e-4));
+      auto u = input(b), target = input(b);
+      auto t = measure(a, dev, [&] {
+        opt.zero_grad();
+        auto pred = m(u);
+        auto loss = ((pred - target).reshape({b, -1}).norm(2, 1) / target.reshape({b, -1}).norm(2, 1)).mean();
+        loss.backward();
+        opt.step();
+      });
+      const double gf = 3 * forward_flops(s, b) / 1e9;  // backward ≈ 2 forwards (recompute not counted)
+      std::printf("  train    batch %d : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm)  peak %.2f GiB  [%s]\n", b,
+                  t.seconds, b / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, t.peak,
+                  checkpointing ? "activation checkpointing" : "no checkpointing");
+      return t;
+    };
+    if (spec.is_ifactformer()) {
+      auto ck = train_step(a.batch, true);
+      if (a.plain_train) {
+        auto pl = train_step(a.plain_batch ? a.batch : 1, false);
+        if (!a.plain_batch)
+          std::printf("  train    batch %d without checkpointing (estimate: batch-1 figures x %d): %.3f s, peak %.2f GiB; "
+                      "checkpointing costs %.2fx the time\n",
+                      a.batch, a.batch, pl.seconds * a.batch, pl.peak * a.batch, ck.seconds / (pl.seconds * a.batch));
+        else
+          std::printf("  checkpointing costs %.2fx the time of the plain step\n", ck.seconds / pl.seconds);
+      }
+    } else {
+      train_step(a.batch, false);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Checks ifactflow's IFactFormer-m/-o against the reference PyTorch implementation.
+
+    check_reference.py REFERENCE_DIR CHECK_TOOL [--kind ifactformer-m] [--grid 32x33x16]
+
+REFERENCE_DIR is a checkout of huiyu-2002/IFactFormer-m (holding libs/); it is imported, not
+copied. The script builds the reference Model at its default size with random weights, runs
+it in float64 on a random input with the reference positions (linspace(0, L, n), L = (4pi, 2,
+4pi/3)), saves the weights as users do (torch.save(dict(model.state_dict()), f)), and lets
+CHECK_TOOL (bench/operators/check_reference) import them as `ifactflow convert` does, run the
+checkpoint on the same input and compare. If the `einops` package is missing, a
+minimal stand-in for its rearrange/repeat/Rearrange (enough for the reference's patterns) is
+installed for this run.
+"""
+import argparse
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+import torch
+
+
+def _parse(side):
+    groups = []
+    for tok in re.findall(r"\([^)]*\)|\S+", side):
+        groups.append(tok[1:-1].split() if tok.startswith("(") else [tok])
+    return groups
+
+
+def rearrange(x, pattern, **sizes):
+    """einops-style axis rearrangement: split groups, permute, merge groups."""
+    lhs, rhs = [_parse(s) for s in pattern.split("->")]
+    shape = list(x.shape)
+    # expand '...' into anonymous names
+    def expand(groups, ndim_known):
+        out = []
+        for g in groups:
+            if g == ["..."]:
+                out += [["_e%d" % i] for i in range(ndim_known)]
+            else:
+                out.append(g)
+        return out
+    n_ell = len(shape) - (len(lhs) - 1) if ["..."] in lhs else 0
+    lhs, rhs = expand(lhs, n_ell), expand(rhs, n_ell)
+    known = dict(sizes)
+    elems, unit = [], 0
+    for g, n in zip(lhs, shape):
+        names = []
+        for name in g:
+            if name == "1":
+                name = "_one%d" % unit
+                unit += 1
+                known[name] = 1
+            names.append(name)
+        unknown = [a for a in names if a not in known]
+        prod = math.prod(known[a] for a in names if a in known)
+        if unknown:
+            known[unknown[0]] = n // prod
+        elems += names
+    x = x.reshape([known[a] for a in elems])
+    out_elems = [a for g in rhs for a in g if a != "1"]
+    new_axes = [a for a in out_elems if a not in elems]  # repeat(): broadcast new axes
+    drop = [a for a in elems if a not in out_elems]
+    for a in drop:
+        assert known[a] == 1, "cannot drop axis " + a
+    keep = [a for a in elems if a in out_elems]
+    x = x.reshape([known[a] for a in keep])
+    for a in new_axes:
+        x = x.unsqueeze(0)
+        keep = [a] + keep
+    x = x.permute([keep.index(a) for a in out_elems])
+    x = x.expand([known[a] for a in out_elems])
+    return x.reshape([math.prod(known[a] if a != "1" else 1 for a in g) for g in rhs])
+
+
+class Rearrange(torch.nn.Module):
+    def __init__(self, pattern, **sizes):
+        super().__init__()
+        self.pattern, self.sizes = pattern, sizes
+
+    def forward(self, x):
+        sizes = {k: v for k, v in self.sizes.items() if k in self.pattern.split("->")[0]}
+        return rearrange(x, self.pattern, **sizes)
+
+
+def install_einops_stand_in():
+    try:
+        import einops  # noqa: F401
+        return "einops " + einops.__version__
+    except ImportError:
+        pass
+    mod = types.ModuleType("einops")
+    mod.rearrange, mod.repeat, mod.reduce = rearrange, rearrange, None
+    layers = types.ModuleType("einops.layers")
+    lt = types.ModuleType("einops.layers.torch")
+    lt.Rearrange = Rearrange
+    sys.modules.update({"einops": mod, "einops.layers": layers, "einops.layers.torch": lt})
+    return "stand-in"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("reference_dir")
+    ap.add_argument("check_tool")
+    ap.add_argument("--kind", default="ifactformer-m", choices=["ifactformer-m", "ifactformer-o"])
+    ap.add_argument("--grid", default="32x33x16")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    print("einops:", install_einops_stand_in())
+    sys.path.insert(0, a.reference_dir)
+    import libs.factorization_module as fm
+    import libs.model as rm
+    rm.FABlock3D_o = fm.FABlock3D_o  # libs/model.py imports only FABlock3D_m
+    nx, ny, nz = (int(v) for v in a.grid.split("x"))
+    cfg = types.SimpleNamespace(in_dim=3, out_dim=3, in_time_window=1, dim=96, heads=5, depth=1, dim_head=96,
+                                n_layer=10, model="IFactFormer_m" if a.kind == "ifactformer-m" else "IFactFormer_o")
+    torch.manual_seed(0)
+    model = rm.Model(cfg)
+    with torch.no_grad():  # non-trivial norms and kernels
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.normal_(1.0, 0.2)
+            if "to_q" in name or "to_k" in name:
+                p.normal_(0.0, 0.05)
+    pos = [torch.linspace(0, L, n).unsqueeze(-1) for L, n in ((4 * math.pi, nx), (2.0, ny), (4 * math.pi / 3, nz))]
+    u = torch.randn(2, 1, nx, ny, nz, 3)
+    with torch.no_grad():
+        t0 = time.time()
+        model(u[:1].clone(), pos)
+        t32 = time.time() - t0
+        m64 = model.double()
+        y = m64(u.double().clone(), [p.double() for p in pos])
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"reference {a.kind}: {n_params} parameters; float32 forward, batch 1, {a.threads} threads: {t32:.2f} s")
+    work = tempfile.mkdtemp(prefix="iff_refcheck_")
+    sd_path, io_path, ckpt = (os.path.join(work, f) for f in ("weights.pt", "io.pt", "model.ckpt"))
+    torch.save(dict(m64.state_dict()), sd_path)
+    torch.save({"input": u.double().squeeze(1), "output": y}, io_path)
+    return subprocess.run([a.check_tool, sd_path, io_path, a.kind, a.grid, ckpt]).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
