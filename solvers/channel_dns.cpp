@@ -55,6 +55,14 @@ TimeParams TimeParams::from(const ConfigSection& s) {
   p.order = s.get_in<int>("order", p.order, 1, 3);
   p.startup_substeps = s.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000);
   p.cfl_max = s.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6);
+  p.adaptive = s.get<bool>("adaptive", p.adaptive);
+  p.cfl_target = s.get_in<double>("cfl_target", p.cfl_target, 1e-3, 10.0);
+  p.cfl_low = s.get_in<double>("cfl_low", p.cfl_low, 0.0, 10.0);
+  p.cfl_high = s.get_in<double>("cfl_high", p.cfl_high, 1e-3, 10.0);
+  p.dt_max = s.get_in<double>("dt_max", p.dt_max, 0.0, 1e6);
+  IFF_REQUIRE(!p.adaptive || (p.cfl_low < p.cfl_target && p.cfl_target < p.cfl_high),
+              "time.cfl_low < time.cfl_target < time.cfl_high is required, got " << p.cfl_low << ", " << p.cfl_target
+                                                                              << ", " << p.cfl_high);
   return p;
 }
 
@@ -222,8 +230,13 @@ DnsSummary ChannelDns::run() {
   if (ic.type == "restart") {
     double dt_file = 0.0;
     restart = read_checkpoint(ic.file, nse, &dt_file);
-    IFF_REQUIRE(dt_file == dt, "checkpoint " << ic.file << " was written with dt = " << dt_file
-                                             << ", the case has time.dt = " << dt << " (fixed-dt SBDF needs the same dt)");
+    if (p_.time.adaptive) {
+      dt = dt_file;  // continue with the checkpoint's current step
+    } else {
+      IFF_REQUIRE(dt_file == dt, "checkpoint " << ic.file << " was written with dt = " << dt_file
+                                               << ", the case has time.dt = " << dt
+                                               << " (fixed-dt SBDF needs the same dt, or time.adaptive: true)");
+    }
   } else if (ic.type == "series") {
     std::vector<double> field;
     int snx = 0, sny = 0, snz = 0;
@@ -262,7 +275,8 @@ DnsSummary ChannelDns::run() {
   }
 
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
-  const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);
+  const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
+  const double dt_max = p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt;
   std::string rows;
   if (rank == 0) {
     // a restart continues the time series of its output directory, else the checkpoint's
@@ -366,6 +380,12 @@ DnsSummary ChannelDns::run() {
     last_ckpt = restart.step;
   } else {
     nse.explicit_terms(x0, scratch);  // diagnostics of the initial state
+    const double cfl0 = nse.last_diagnostics().cfl_rate * dt;
+    if (p_.time.adaptive && cfl0 > p_.time.cfl_high) {  // a safe start for CFL-controlled runs
+      dt = std::min(dt_max, dt * p_.time.cfl_target / cfl0);
+      sbdf.set_dt(dt);
+      log::info("initial CFL {:.3f} at time.dt: starting with dt = {:.4g}", cfl0, dt);
+    }
     record(x0, 0, 0.0);
     snapshot(x0, 0, 0.0);
     sbdf.start(x0);
@@ -374,8 +394,13 @@ DnsSummary ChannelDns::run() {
             g.nz, g.nxp(), g.nzp(), [&] { int s; MPI_Comm_size(comm_, &s); return s; }(), dt, total,
             p_.physics.re, p_.physics.units, to_string(p_.physics.driving));
 
+  // fixed dt: a number of steps; CFL-controlled dt: until t_end
+  auto more = [&] {
+    return (p_.time.adaptive && p_.time.steps == 0) ? sbdf.time() < p_.time.t_end * (1.0 - 1e-12)
+                                                    : sbdf.step_count() < total;
+  };
   Progress progress("dns", total, out.progress_seconds);
-  while (sbdf.step_count() < total) {
+  while (more()) {
     const long step = sbdf.step_count();
     const double t = sbdf.time();
     const bool row = step % out.csv_every == 0;
@@ -398,14 +423,25 @@ DnsSummary ChannelDns::run() {
                           d.cfl_rate * dt, d.kinetic_energy, ef, ub, re_tau, div, forcing_before);
     }
     const long s1 = sbdf.step_count();
-    const bool ckpt_due = s1 % out.checkpoint_every == 0 && s1 < total;
+    const bool ckpt_due = s1 % out.checkpoint_every == 0 && more();
     const bool snap_due = (series && s1 % out.snapshot_every == 0) ||
                           (out.stats_every > 0 && s1 % out.stats_every == 0 && sbdf.time() >= out.stats_start);
-    if ((ckpt_due || snap_due || s1 == total) && !nse.finite(sbdf.state())) fail("non-finite state");
+    if ((ckpt_due || snap_due || !more()) && !nse.finite(sbdf.state())) fail("non-finite state");
     snapshot(sbdf.state(), s1, sbdf.time());
     if (ckpt_due) checkpoint();
     if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats();
     progress.update(s1, fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt));
+    if (p_.time.adaptive && more()) {
+      const double cfl = d.cfl_rate * dt;
+      if (cfl > p_.time.cfl_high || (cfl < p_.time.cfl_low && dt < dt_max)) {
+        const double nd = std::min(dt_max, dt * p_.time.cfl_target / std::max(cfl, 1e-300));
+        if (nd != dt) {
+          log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", s1, sbdf.time(), cfl, dt, nd);
+          sbdf.change_dt(nd);
+          dt = nd;
+        }
+      }
+    }
   }
   // final state: one more evaluation for its diagnostics
   nse.explicit_terms(sbdf.state(), scratch);

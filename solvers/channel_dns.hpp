@@ -43,6 +43,12 @@ struct TimeParams {
   int order = 3;              ///< SBDF order (1..3)
   int startup_substeps = 8;   ///< substeps per step in the self-starting phase
   double cfl_max = 2.0;       ///< stop when dt·max(|u|/Δx + |v|/Δy + |w|/Δz) exceeds this
+  bool adaptive = false;      ///< CFL-controlled dt: re-start SBDF at dt·cfl_target/CFL when the
+                              ///< CFL leaves [cfl_low, cfl_high] (dt <= dt_max)
+  double cfl_target = 0.3;    ///< CFL aimed at when dt changes
+  double cfl_low = 0.15;      ///< raise dt below this CFL (up to dt_max)
+  double cfl_high = 0.45;     ///< lower dt above this CFL
+  double dt_max = 0.0;        ///< largest dt (0: time.dt)
   static TimeParams from(const ConfigSection& s);
 };
 

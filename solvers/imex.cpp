@@ -62,11 +62,12 @@ void Sbdf::advance(SbdfHistory& h, double dt) {
   h.step += 1;
 }
 
-void Sbdf::start(const cvec& x0, double t0) {
+void Sbdf::start(const cvec& x0, double t0, long step0) {
   IFF_CHECK(x0.size() == p_.state_size(), "initial state has the wrong size");
   h_ = SbdfHistory{};
   h_.x = {x0};
   h_.time = t0;
+  h_.step = step0;
   if (max_order_ == 1 || substeps_ == 1) return;
   SbdfHistory s;
   s.x = {x0};
@@ -84,7 +85,16 @@ void Sbdf::start(const cvec& x0, double t0) {
   h_.x.resize(max_order_);
   h_.n.resize(max_order_ - 1);
   h_.time = t0 + 2.0 * dt_;
-  h_.step = 2;
+  h_.step = step0 + 2;
+}
+
+void Sbdf::change_dt(double dt) {
+  IFF_REQUIRE(dt > 0.0, "time step must be positive, got " << dt);
+  const cvec x = h_.x.front();
+  const double t = h_.time;
+  const long n = h_.step;
+  dt_ = dt;
+  start(x, t, n);
 }
 
 void Sbdf::resume(const SbdfHistory& h) {

@@ -54,8 +54,14 @@ struct SbdfHistory {
 class Sbdf {
  public:
   Sbdf(ImexProblem& p, double dt, int max_order = 3, int startup_substeps = 8);
-  /// Fresh start from x0 at time t0 (runs the self-starting phase when max_order > 1).
-  void start(const cvec& x0, double t0 = 0.0);
+  /// Fresh start from x0 at time t0, step number step0 (runs the self-starting phase when
+  /// max_order > 1).
+  void start(const cvec& x0, double t0 = 0.0, long step0 = 0);
+  /// Continues from the current state with another time step: the history is rebuilt by the
+  /// self-starting phase (used by CFL-controlled runs).
+  void change_dt(double dt);
+  /// Sets dt before start() (the history is not touched).
+  void set_dt(double dt) { dt_ = dt; }
   /// Continues from a saved history (restart).
   void resume(const SbdfHistory& h);
   /// One step of size dt at the highest order the history allows.

@@ -62,3 +62,18 @@ TEST(Sbdf, SubstepStartIsAsAccurateAsExactHistory) {
   while (r.step_count() < 200) r.step();
   EXPECT_GT(std::abs(r.state()[0] - p.exact(r.time())), 5.0 * err);
 }
+
+TEST(Sbdf, ChangeOfStepKeepsAccuracyAndCounts) {
+  Scalar p;
+  Sbdf s(p, 0.02, 3, 8);
+  s.start({1.0});
+  while (s.time() < 0.5 - 1e-12) s.step();
+  const long n = s.step_count();
+  s.change_dt(0.01);
+  EXPECT_EQ(s.step_count(), n + 2);  // the self-starting phase covers two steps of the new dt
+  EXPECT_DOUBLE_EQ(s.dt(), 0.01);
+  while (s.time() < 1.0 - 1e-12) s.step();
+  EXPECT_NEAR(s.time(), 1.0, 1e-12);
+  const double err = std::abs(s.state()[0] - p.exact(s.time()));
+  EXPECT_LT(err, 2.0 * error_exact_start(3, 0.02, 1.0)) << err;
+}

@@ -87,6 +87,18 @@ with tempfile.TemporaryDirectory() as tmp:
               "interpolated kinetic energy close to the snapshot's")
         check(float(first["max_div"]) < 1e-12, "interpolated field is divergence-free")
 
+    # 1c. CFL-controlled dt: a too-large dt is reduced and the run reaches t_end
+    rc, out = run(["dns", case, "--set", "output.dir=" + os.path.join(tmp, "cfl_adapt"), "--set", "time.dt=0.2",
+                   "--set", "time.steps=0", "--set", "time.t_end=3", "--set", "time.adaptive=true",
+                   "--set", "output.csv_every=1"], ranks=2)
+    check(rc == 0, "CFL-controlled run exits 0" + ("" if rc == 0 else ": " + out[-500:]))
+    if rc == 0:
+        ad = rows(os.path.join(tmp, "cfl_adapt", "timeseries.csv"))
+        dts = sorted(set(float(r["dt"]) for r in ad))
+        check(max(dts) < 0.2, "dt was adapted below time.dt (%d values, %.4g..%.4g)" % (len(dts), min(dts), max(dts)))
+        check(float(ad[-1]["t"]) >= 3 - 1e-9, "CFL-controlled run reaches t_end")
+        check(max(float(r["cfl"]) for r in ad[5:]) < 0.6, "CFL kept near its band")
+
     # 2. restart continues bit-for-bit (same rank count)
     for d, steps in [("a", 20), ("c", 40)]:
         with open(case, "w") as f:
