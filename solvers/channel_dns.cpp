@@ -159,7 +159,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "grid", std::vector<double>{double(g.nx), double(g.ny), double(g.nz), g.lx, g.lz});
     f.set_attr("/", "nu", nse.physics().nu);
     f.set_attr("/", "forcing", nse.forcing());
-    f.set_attr("/", "layout", std::string("[mode = ikx*nz + jkz][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
+    f.set_attr("/", "layout", std::string("[mode = jkz*(nx/2) + ikx][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
     f.close();
   }

@@ -105,14 +105,14 @@ void ChannelTransform::to_spectral(int nf) {
     fftw_execute(zf_);
     for (ptrdiff_t y = 0; y < nyl_; ++y)
       for (int j = 0; j < nz; ++j) {
-        cplx* out = yb + (y * nm + j) * nf + f;
+        cplx* out = yb + (y * nm + std::size_t(j) * nkx) * nf + f;  // modes (i, j), i = 0..nkx-1
         if (j == nz / 2) {  // Nyquist slot stays zero
-          for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nz * nf] = 0.0;
+          for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nf] = 0.0;
           continue;
         }
         const int row = j < nz / 2 ? j : nzp - (nz - j);
         const cplx* in = pl + (y * nzp + row) * nxh;
-        for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nz * nf] = in[i] * scale;
+        for (int i = 0; i < nkx; ++i) out[std::size_t(i) * nf] = in[i] * scale;
       }
   }
   fftw_mpi_execute_r2r(fwd_t_[nf - 1], ybuf_, spec_);
@@ -153,8 +153,8 @@ void ChannelTransform::to_physical(int nf) {
         const int j = row < nz / 2 ? row : (row > nzp - nz / 2 ? nz + row - nzp : -1);  // storage slot
         int i = 0;
         if (j >= 0) {
-          const cplx* in = yb + (y * nm + j) * nf + f;
-          for (; i < nkx; ++i) out[i] = in[std::size_t(i) * nz * nf];
+          const cplx* in = yb + (y * nm + std::size_t(j) * nkx) * nf + f;
+          for (; i < nkx; ++i) out[i] = in[std::size_t(i) * nf];
         }
         for (; i < nxh; ++i) out[i] = 0.0;
       }

@@ -11,7 +11,7 @@
 //
 // MPI (DESIGN.md §3): physical space is split in slabs of y planes (every rank holds whole
 // padded x–z planes for y indices [y0, y0 + ny_local)); spectral space is split in blocks
-// of wavenumber pairs m = i_kx * nz + j_kz (every rank holds all ny Chebyshev coefficients
+// of wavenumber pairs m = j_kz * nx/2 + i_kx (every rank holds all ny Chebyshev coefficients
 // of modes [m0, m0 + nm_local)). FFTW-MPI transposes move data between the two layouts.
 #pragma once
 
@@ -37,8 +37,11 @@ struct ChannelGrid {
   int nzp() const { return 3 * nz / 2; }  ///< padded points in z
   int nkx() const { return nx / 2; }      ///< stored kx >= 0 (Nyquist dropped)
   int nmodes() const { return nkx() * nz; }
-  int ikx(int m) const { return m / nz; }
-  int jkz(int m) const { return m % nz; }
+  /// Mode index of (i_kx, j_kz): kz-major, so that the kx of one kz row are contiguous (as in
+  /// the x-transformed physical rows).
+  int mode(int ikx, int jkz) const { return jkz * nkx() + ikx; }
+  int ikx(int m) const { return m % nkx(); }
+  int jkz(int m) const { return m / nkx(); }
   /// Signed spanwise index of storage slot j (the Nyquist slot returns nz/2).
   int signed_kz(int j) const { return j <= nz / 2 ? j : j - nz; }
   bool is_nyquist(int m) const { return jkz(m) == nz / 2; }
@@ -46,7 +49,7 @@ struct ChannelGrid {
   double kz(int m) const { return 2.0 * M_PI * signed_kz(jkz(m)) / lz; }
   std::vector<double> y() const { return chebyshev_points(ny); }
   /// Storage slot of the conjugate partner (0, -kz) of a kx = 0 mode.
-  int conjugate_slot(int m) const { return ikx(m) == 0 ? (nz - jkz(m)) % nz : m; }
+  int conjugate_slot(int m) const { return ikx(m) == 0 ? mode(0, (nz - jkz(m)) % nz) : m; }
 };
 
 /// Slab-decomposed transforms between the padded physical grid and Chebyshev–Fourier

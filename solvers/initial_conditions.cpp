@@ -60,7 +60,7 @@ void add_orr_sommerfeld_mode(const ChannelNSE& nse, cvec& x, const OrrSommerfeld
   IFF_REQUIRE(g.nkx() >= 2, "Orr-Sommerfeld initial condition needs nx >= 4");
   std::vector<cplx> v(mode.v);
   ChebyshevTransform(g.ny).to_coefficients(v.data());
-  const int m = 1 * g.nz + 0;  // kx = 2π/lx, kz = 0
+  const int m = g.mode(1, 0);  // kx = 2π/lx, kz = 0
   const int ml = m - nse.m0();
   if (ml < 0 || ml >= nse.nm_local()) return;
   for (int k = 0; k < g.ny; ++k) x[nse.index(ml, 0, k)] += amplitude * v[k];
@@ -88,7 +88,7 @@ double add_stokes_mode(const ChannelNSE& nse, cvec& x, int n, double amplitude) 
     v[j] = amplitude * (even ? std::cos(k * y[j]) / std::cos(k) - std::cosh(a * y[j]) / std::cosh(a)
                              : std::sin(k * y[j]) / std::sin(k) - std::sinh(a * y[j]) / std::sinh(a));
   ChebyshevTransform(g.ny).to_coefficients(v.data());
-  const int ml = g.nz - nse.m0();  // mode (kx = α, kz = 0)
+  const int ml = g.mode(1, 0) - nse.m0();  // mode (kx = α, kz = 0)
   if (ml >= 0 && ml < nse.nm_local())
     for (int j = 0; j < g.ny; ++j) x[nse.index(ml, 0, j)] += v[j];
   return k;

@@ -103,7 +103,7 @@ TEST_P(StokesModes, VDecayRateMatchesTable) {
   EXPECT_NEAR(k, c.k, 1e-9);
   EXPECT_NEAR(alpha * alpha + k * k, c.alpha2_k2, 1e-9);
   ChannelGrid g = small_grid(4, 49, 4, 2 * M_PI / alpha, 2 * M_PI);
-  const int m = g.nz;  // (kx = α, kz = 0)
+  const int m = g.mode(1, 0);  // (kx = α, kz = 0)
   auto init = [&](const ChannelNSE& nse, cvec& x) {
     const auto y = chebyshev_points(g.ny);
     std::vector<cplx> v(g.ny);
@@ -130,7 +130,7 @@ TEST(StokesModes, EtaAndMeanFlowDecayRates) {
   for (int n : {1, 2, 3}) {
     auto shape = [n](double y) { return n % 2 ? std::cos(n * M_PI * y / 2) : std::sin(n * M_PI * y / 2); };
     for (int which : {0, 1}) {  // 0: η of (α, 0); 1: mean spanwise flow W (α = 0)
-      const int m = which == 0 ? g.nz : 0;
+      const int m = which == 0 ? g.mode(1, 0) : 0;
       auto init = [&](const ChannelNSE& nse, cvec& x) {
         const auto y = chebyshev_points(g.ny);
         std::vector<cplx> f(g.ny);

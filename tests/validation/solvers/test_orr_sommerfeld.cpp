@@ -41,7 +41,7 @@ TEST(OrrSommerfeld, DnsFollowsEigenmodeAtRe7500) {
   const double eps = 1e-5;
   cvec x = laminar_state(nse, 1.0);
   add_orr_sommerfeld_mode(nse, x, mode, eps);
-  const int m = 1 * g.nz;  // kx = α, kz = 0
+  const int m = g.mode(1, 0);  // kx = α, kz = 0
   std::vector<cplx> v0(g.ny);
   for (int k = 0; k < g.ny; ++k) v0[k] = x[nse.index(m, 0, k)];
   const double e0 = nse.mode_energy(x, m);
