@@ -15,6 +15,12 @@ if(IFF_WITH_TORCH OR IFF_TORCH_ONLY)
   target_include_directories(iff_torch INTERFACE ${TORCH_INCLUDE_DIRS})
   separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   target_compile_options(iff_torch INTERFACE ${_torch_flags})
+  # ccache caches compilations that use the precompiled torch header only when GCC marks
+  # the PCH in its preprocessed output (and with sloppiness pch_defines,time_macros, set
+  # by scripts/build.sh)
+  if(CCACHE_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(iff_torch INTERFACE -fpch-preprocess)
+  endif()
 endif()
 
 if(IFF_TORCH_ONLY)

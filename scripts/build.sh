@@ -7,6 +7,8 @@ cd "$root"
 bash scripts/setup.sh
 # ccache hits across clones in different folders
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+# compilations with the precompiled torch header are cacheable only with this sloppiness
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 jobs="${IFF_JOBS:-$(nproc)}"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
