@@ -24,6 +24,11 @@
 
 #include "operators/model.hpp"
 
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define IFF_BENCH_CUDA_STATS 1
+#endif
+
 namespace ops = iff::operators;
 
 namespace {
@@ -50,14 +55,29 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-/// Resets the resident-set peak (Linux: /proc/self/clear_refs, value 5).
+/// Resets the resident-set peak (Linux: /proc/self/clear_refs, value 5) or the CUDA
+/// allocator's peak.
 void reset_peak(const torch::Device& d) {
-  if (d.is_cuda()) return;
+  if (d.is_cuda()) {
+#ifdef IFF_BENCH_CUDA_STATS
+    c10::cuda::CUDACachingAllocator::resetPeakStats(d.has_index() ? d.index() : 0);
+#endif
+    return;
+  }
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
-/// Peak resident memory in GiB since the last reset (VmHWM).
+/// Peak resident memory in GiB since the last reset (VmHWM), or the CUDA allocator's peak
+/// of allocated bytes (−1: not available in this build).
 double peak_gib(const torch::Device& d) {
+  if (d.is_cuda()) {
+#ifdef IFF_BENCH_CUDA_STATS
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(d.has_index() ? d.index() : 0);
+    return static_cast<double>(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0 * 1024.0);
+#else
+    return -1;
+#endif
+  }
   std::ifstream f("/proc/self/status");
   for (std::string line; std::getline(f, line);)
     if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
@@ -116,7 +136,7 @@ Timing measure(const Args& a, const torch::Device& d, F&& f) {
     f();
     sync(d);
     t.push_back(now() - t0);
-    peak = std::max(peak, d.is_cuda() ? 0.0 : peak_gib(d));
+    peak = std::max(peak, peak_gib(d));
   }
   return {median(t), peak};
 }
