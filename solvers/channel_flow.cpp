@@ -162,7 +162,7 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
   diag_.fluct_energy = 0.25 * kf;
   diag_.cfl_rate = rate;
   // 3. h_v, h_η and the mean-flow terms
-  n.assign(state_size(), 0.0);
+  n.resize(state_size());
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
     const cplx* s = S + std::size_t(ml) * ny * 3;
@@ -170,7 +170,9 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
     cplx* ne = &n[index(ml, 1, 0)];
     if (m == 0) {
       for (int k = 0; k < ny; ++k) nv[k] = s[3 * k].real(), ne[k] = s[3 * k + 2].real();
-    } else if (!g_.is_nyquist(m)) {
+    } else if (g_.is_nyquist(m)) {
+      for (int k = 0; k < ny; ++k) nv[k] = 0.0, ne[k] = 0.0;
+    } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
       for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[3 * k] + kz * s[3 * k + 2]);
       chebyshev_derivative(t, dv, ny);

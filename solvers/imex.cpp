@@ -29,17 +29,34 @@ void Sbdf::advance(SbdfHistory& h, double dt) {
   ++evals_;
   const int order = std::min<int>(max_order_, int(h.x.size()));
   const auto c = SbdfCoefficients::of_order(order);
-  comb_.assign(n, 0.0);
-  for (int j = 0; j < order; ++j) {
-    const auto& xj = h.x[j];
-    for (std::size_t i = 0; i < n; ++i) comb_[i] += c.alpha[j] * xj[i];
-  }
+  // one pass each (memory-bound on large grids); same summation order as term by term
+  comb_.resize(n);
   rhs_.resize(n);
+  {
+    const auto* x0 = h.x[0].data();
+    const auto* x1 = order > 1 ? h.x[1].data() : nullptr;
+    const auto* x2 = order > 2 ? h.x[2].data() : nullptr;
+    auto* cb = comb_.data();
+    if (order == 1)
+      for (std::size_t i = 0; i < n; ++i) cb[i] = c.alpha[0] * x0[i];
+    else if (order == 2)
+      for (std::size_t i = 0; i < n; ++i) cb[i] = c.alpha[0] * x0[i] + c.alpha[1] * x1[i];
+    else
+      for (std::size_t i = 0; i < n; ++i) cb[i] = c.alpha[0] * x0[i] + c.alpha[1] * x1[i] + c.alpha[2] * x2[i];
+  }
   p_.apply_mass(comb_, rhs_);
-  for (std::size_t i = 0; i < n; ++i) rhs_[i] += dt * c.beta[0] * nbuf_[i];
-  for (int j = 1; j < order; ++j) {
-    const auto& nj = h.n[j - 1];
-    for (std::size_t i = 0; i < n; ++i) rhs_[i] += dt * c.beta[j] * nj[i];
+  {
+    const double b0 = dt * c.beta[0], b1 = dt * c.beta[1], b2 = dt * c.beta[2];
+    const auto* n0 = nbuf_.data();
+    const auto* n1 = order > 1 ? h.n[0].data() : nullptr;
+    const auto* n2 = order > 2 ? h.n[1].data() : nullptr;
+    auto* r = rhs_.data();
+    if (order == 1)
+      for (std::size_t i = 0; i < n; ++i) r[i] += b0 * n0[i];
+    else if (order == 2)
+      for (std::size_t i = 0; i < n; ++i) r[i] = r[i] + b0 * n0[i] + b1 * n1[i];
+    else
+      for (std::size_t i = 0; i < n; ++i) r[i] = r[i] + b0 * n0[i] + b1 * n1[i] + b2 * n2[i];
   }
   // reuse the storage of the oldest entries (no allocation once the history is full)
   cvec xnew;
