@@ -43,11 +43,15 @@ endfunction()
 # A client test: a real external program (python3 with h5py, pvpython, matplotlib) run by a
 # shell command line. Label client added.
 function(ifactflow_add_client_test name)
-  cmake_parse_arguments(A "" "TIMEOUT" "COMMAND;LABELS;DEPENDS" ${ARGN})
+  cmake_parse_arguments(A "" "TIMEOUT" "COMMAND;LABELS;DEPENDS;RESOURCE_LOCK" ${ARGN})
   add_test(NAME ${name} COMMAND ${A_COMMAND})
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 600)
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "client;${A_LABELS}" TIMEOUT ${A_TIMEOUT}
                        ENVIRONMENT "${IFF_MPI_TEST_ENV};IFF_EXE=$<TARGET_FILE:ifactflow>")
+  if(A_RESOURCE_LOCK)
+    # e.g. xvfb: xvfb-run -a picks a free display racily, so X clients run one at a time
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${A_RESOURCE_LOCK}")
+  endif()
 endfunction()

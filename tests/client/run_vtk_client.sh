@@ -7,4 +7,5 @@ script="$2"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 "$fixture" "$dir"
-xvfb-run -a -s "-screen 0 1024x768x24" pvpython "$script" "$dir/run.pvd" "$dir/frame.png"
+pvpython "$script" "$dir/run.pvd" -
+"$(dirname "$0")/with_xvfb.sh" pvbatch "$script" "$dir/run.pvd" "$dir/frame.png"
