@@ -21,6 +21,7 @@ void add_import(CLI::App& app, Context& ctx);
 void add_info(CLI::App& app, Context& ctx);
 void add_dns(CLI::App& app, Context& ctx);
 void add_stats(CLI::App& app, Context& ctx);
+void add_filter(CLI::App& app, Context& ctx);
 void add_train(CLI::App& app, Context& ctx);    // with libtorch only
 void add_convert(CLI::App& app, Context& ctx);  // with libtorch only
 void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   iff::app::add_info(app, ctx);
   iff::app::add_dns(app, ctx);
   iff::app::add_stats(app, ctx);
+  iff::app::add_filter(app, ctx);
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);

@@ -61,6 +61,14 @@ std::string exe() {
   return e ? e : "ifactflow";
 }
 
+std::string mpirun(int ranks) {
+  const char* path = std::getenv("PATH");
+  const char* home = std::getenv("HOME");
+  return std::string("env -i PATH='") + (path ? path : "/usr/bin:/bin") + "' HOME='" + (home ? home : "/root") +
+         "' OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpirun -n " +
+         std::to_string(ranks) + " --oversubscribe ";
+}
+
 int run(const std::string& command, std::string* output) {
   std::string cmd = command + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");

@@ -17,6 +17,11 @@ int size(MPI_Comm comm = MPI_COMM_WORLD);
 /// Path to the ifactflow executable (from the IFF_EXE environment variable set by CTest).
 std::string exe();
 
+/// "mpirun -n N --oversubscribe" with a clean environment, for launching the executable
+/// from inside a test process that is itself an MPI singleton (Open MPI refuses a nested
+/// launch that inherits the parent's OMPI_/PMIX_ variables).
+std::string mpirun(int ranks);
+
 /// Runs a shell command, returns its exit status; stdout+stderr captured into `output`.
 int run(const std::string& command, std::string* output = nullptr);
 

@@ -93,3 +93,48 @@ TEST(StatsCommand, EmptySeriesIsAnError) {
   EXPECT_NE(iff::test::run(iff::test::exe() + " stats " + dir + "/e.h5 -o " + dir + "/st", &out), 0);
   EXPECT_NE(out.find("no snapshot"), std::string::npos) << out;
 }
+
+// `ifactflow filter` on 1 and on 2 ranks writes the same file, and the filter is recorded.
+TEST(FilterCommand, OneAndTwoRanksGiveTheSameSeries) {
+  const auto dir = iff::test::temp_dir("filter");
+  iff::SeriesMeta m;
+  m.kind = "dns";
+  m.n_traj = 2;
+  m.dtype = iff::h5::DType::f64;
+  m.lx = 2.0;
+  m.lz = 1.0;
+  for (int i = 0; i < 8; ++i) m.x.push_back(m.lx * i / 8);
+  m.y = iff::gauss_lobatto_y(17);
+  for (int k = 0; k < 6; ++k) m.z.push_back(m.lz * k / 6);
+  {
+    iff::SeriesWriter w(dir + "/fine.h5", m);
+    std::vector<double> v(m.snapshot_size());
+    for (int t = 0; t < 3; ++t)
+      for (int tr = 0; tr < 2; ++tr) {
+        for (std::size_t p = 0; p < v.size(); ++p) v[p] = std::sin(0.1 * p + t + 3.0 * tr);
+        w.write(t, 0.5 * t, {tr, 1, 0, 8}, v.data());
+      }
+    w.close();
+  }
+  std::string out;
+  ASSERT_EQ(iff::test::run(iff::test::exe() + " filter " + dir + "/fine.h5 --grid 4x9x4 -o " + dir + "/c1.h5", &out), 0)
+      << out;
+  ASSERT_EQ(iff::test::run(iff::test::mpirun(2) + iff::test::exe() + " filter " + dir +
+                               "/fine.h5 --grid 4x9x4 -o " + dir + "/c2.h5",
+                           &out),
+            0)
+      << out;
+  iff::SeriesReader a(dir + "/c1.h5"), b(dir + "/c2.h5");
+  EXPECT_EQ(a.meta().nx(), 4);
+  EXPECT_EQ(a.meta().ny(), 9);
+  EXPECT_EQ(a.meta().kind, "fdns");
+  EXPECT_NE(a.meta().filter.find("sharp"), std::string::npos) << a.meta().filter;
+  ASSERT_EQ(a.n_time(), 3);
+  for (int tr = 0; tr < 2; ++tr)
+    for (int t = 0; t < 3; ++t) EXPECT_EQ(a.read_velocity(tr, t), b.read_velocity(tr, t)) << tr << " " << t;
+  // a coarse grid finer than the series is refused, naming it, and leaves no output
+  EXPECT_NE(iff::test::run(iff::test::exe() + " filter " + dir + "/fine.h5 --grid 16x9x4 -o " + dir + "/bad.h5", &out),
+            0);
+  EXPECT_NE(out.find("finer than the series"), std::string::npos) << out;
+  EXPECT_FALSE(std::ifstream(dir + "/bad.h5").good());
+}

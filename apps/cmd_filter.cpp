@@ -1,0 +1,110 @@
+// ifactflow filter SERIES.h5 --grid NXxNYxNZ -o OUT.h5: filtered DNS on a coarse grid
+// (solvers/channel_filter.hpp). Snapshots are shared out round-robin over MPI ranks and
+// written collectively; the filter is recorded in the output's `filter` attribute.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "apps/commands.hpp"
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "io/log.hpp"
+#include "io/series.hpp"
+#include "solvers/channel_filter.hpp"
+
+namespace iff {
+const char* git_commit();
+}
+
+namespace iff::app {
+
+namespace {
+
+struct FilterOptions {
+  std::string input, output, grid, kind = "sharp", kind_out = "fdns";
+  double width_ratio = 2.0;
+};
+
+void run_filter(const FilterOptions& o, const Context& ctx) {
+  SeriesReader in(o.input);
+  const auto& m = in.meta();
+  const auto g = parse_grid_triplet(o.grid);
+  solvers::FilterSpec s;
+  s.nx = m.nx(), s.ny = m.ny(), s.nz = m.nz();
+  s.NX = g[0], s.NY = g[1], s.NZ = g[2];
+  s.lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
+  s.lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
+  s.kind = solvers::filter_kind_from_string(o.kind);
+  s.width_ratio = o.width_ratio;
+  const auto gl = gauss_lobatto_y(m.ny());
+  for (int j = 0; j < m.ny(); ++j)
+    IFF_REQUIRE(std::abs(gl[j] - m.y[j]) < 1e-9,
+                "series " << o.input << ": y is not on Gauss-Lobatto points (the y filter is a Chebyshev projection)");
+  solvers::ChannelFilter filter(s);
+
+  SeriesMeta out = m;
+  out.kind = o.kind_out;
+  out.x.resize(s.NX);
+  out.z.resize(s.NZ);
+  for (int i = 0; i < s.NX; ++i) out.x[i] = s.lx * i / s.NX;
+  for (int k = 0; k < s.NZ; ++k) out.z[k] = s.lz * k / s.NZ;
+  out.y = gauss_lobatto_y(s.NY);
+  out.lx = s.lx, out.lz = s.lz;
+  out.filter = s.describe();
+  out.config = fmt::format("filter:\n  source: {}\n  grid: {}\n  kind: {}\n  width_ratio: {}\n{}", o.input, o.grid,
+                           o.kind, o.width_ratio, m.config.empty() ? "" : "source_config: |\n  (see the source series)\n");
+  out.git_commit = git_commit();
+  SeriesWriter w(o.output, out, ctx.comm, WriteMode::atomic);
+
+  const std::size_t fine_pts = m.snapshot_size() / 3, coarse_pts = out.snapshot_size() / 3;
+  std::vector<double> v(fine_pts * 3), p(fine_pts), fv(coarse_pts * 3), fp(coarse_pts);
+  const long total = static_cast<long>(m.n_traj) * in.n_time();
+  const long rounds = (total + ctx.size - 1) / ctx.size;
+  Progress progress("filter", rounds);
+  for (long r = 0; r < rounds; ++r) {
+    const long idx = r * ctx.size + ctx.rank;
+    const bool mine = idx < total;
+    const int traj = mine ? static_cast<int>(idx / in.n_time()) : 0, t = mine ? static_cast<int>(idx % in.n_time()) : 0;
+    if (mine) {
+      in.read(t, SeriesBlock{traj, 1, 0, m.nx()}, v.data(), m.has_pressure ? p.data() : nullptr);
+      filter.apply(v.data(), fv.data(), 3);
+      if (m.has_pressure) filter.apply(p.data(), fp.data(), 1);
+    }
+    // collective: ranks may hold different time indices, so each time index of this round
+    // is written in turn (a rank with another index passes an empty block)
+    std::vector<int> tis(ctx.size);
+    const int my_t = mine ? t : -1;
+    MPI_Allgather(&my_t, 1, MPI_INT, tis.data(), 1, MPI_INT, ctx.comm);
+    std::vector<int> distinct;
+    for (int x : tis)
+      if (x >= 0 && std::find(distinct.begin(), distinct.end(), x) == distinct.end()) distinct.push_back(x);
+    for (int ti : distinct) {
+      const bool write = mine && ti == t;
+      w.write(ti, in.times()[ti], write ? SeriesBlock{traj, 1, 0, s.NX} : SeriesBlock{}, fv.data(),
+              m.has_pressure ? fp.data() : nullptr);
+    }
+    progress.update(r + 1);
+  }
+  w.close();
+  log::info("filter: {} -> {} ({}x{}x{} -> {}x{}x{}, {} snapshots; {})", o.input, o.output, m.nx(), m.ny(), m.nz(),
+            s.NX, s.NY, s.NZ, total, s.describe());
+}
+
+}  // namespace
+
+void add_filter(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<FilterOptions>();
+  auto* sub = app.add_subcommand("filter", "Filter a series onto a coarse grid (filtered DNS)");
+  sub->add_option("series", o->input, "input series (.h5)")->required();
+  sub->add_option("--grid", o->grid, "coarse grid NXxNYxNZ (e.g. 32x33x16)")->required();
+  sub->add_option("-o,--output", o->output, "output series (.h5)")->required();
+  sub->add_option("--filter", o->kind, "x-z filter: sharp (default), box or gaussian")
+      ->check(CLI::IsMember({"sharp", "box", "gaussian"}))
+      ->capture_default_str();
+  sub->add_option("--width-ratio", o->width_ratio, "box/gaussian width over the coarse spacing")->capture_default_str();
+  sub->add_option("--kind", o->kind_out, "kind of the output series")->capture_default_str();
+  sub->callback([o, &ctx] { run_filter(*o, ctx); });
+}
+
+}  // namespace iff::app
