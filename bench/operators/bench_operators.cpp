@@ -170,6 +170,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   at::set_num_threads(a.threads);
   torch::manual_seed(0);
   torch::Device dev(a.device == "cuda" ? torch::kCUDA : torch::kCPU);
