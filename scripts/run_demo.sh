@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded demo case (toy sizes; minutes on 2 cores).
 #   bash scripts/run_demo.sh IFACTFLOW_EXE OUTPUT_DIR
-# Stages: DNS of a minimal turbulent channel -> statistics -> IFactFormer-m (and FNO)
-# trained for a few epochs on its snapshots -> rollout with VTK, errors and spectra.
+# Stages: DNS of a minimal turbulent channel -> statistics -> filtered DNS on a coarse grid
+# -> IFactFormer-m (and FNO) trained for a few epochs on the DNS snapshots -> rollout with
+# VTK, errors and spectra.
 # IFF_DEMO_SET adds --set overrides to the DNS (the reduced CI run shortens it);
 # IFF_DEMO_EPOCHS and IFF_DEMO_STEPS shorten training and rollout.
 set -euo pipefail
@@ -10,8 +11,8 @@ exe="$1"
 out="$(mkdir -p "$2" && cd "$2" && pwd)"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ranks="${IFF_DEMO_RANKS:-2}"
-epochs="${IFF_DEMO_EPOCHS:-3}"
-steps="${IFF_DEMO_STEPS:-20}"
+epochs="${IFF_DEMO_EPOCHS:-4}"
+steps="${IFF_DEMO_STEPS:-40}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 mpi=(mpirun -n "$ranks" --oversubscribe)
 start=$(date +%s)
@@ -27,23 +28,29 @@ converged model. The published set-ups are in cases/re180/ (DNS 4pi x 2 x 4pi/3 
   mpirun -n 8  build/release/apps/ifactflow train cases/re180/ifactformer-m.yaml
 MSG
 
-stage "1/5 DNS (${ranks} ranks): cases/demo/dns.yaml"
-"${mpi[@]}" "$exe" dns "$root/cases/demo/dns.yaml" --set output.dir="$out/dns" ${IFF_DEMO_SET:-}
+stage "1/6 DNS (${ranks} ranks): cases/demo/dns.yaml"
+# snapshots every 0.5 time units (25 steps): the operators learn that step
+"${mpi[@]}" "$exe" dns "$root/cases/demo/dns.yaml" --set output.dir="$out/dns" --set output.snapshot_every=25 \
+    ${IFF_DEMO_SET:-}
 "$exe" info "$out/dns/snapshots.h5" | tee "$out/dns/info.txt"
 n_time=$(sed -n 's/^time *: \([0-9]*\) snapshots.*/\1/p' "$out/dns/info.txt")
 
-stage "2/5 statistics and spectra of the second half of the DNS snapshots"
+stage "2/6 statistics and spectra of the second half of the DNS snapshots"
 "$exe" stats "$out/dns/snapshots.h5" -o "$out/dns/stats" --start $(( n_time / 2 ))
 
-stage "3/5 train IFactFormer-m (${epochs} epochs, ${ranks} ranks, data parallel)"
+stage "3/6 filtered DNS: the snapshots filtered onto the coarse grid 8x17x8 (a small training set)"
+"${mpi[@]}" "$exe" filter "$out/dns/snapshots.h5" --grid 8x17x8 -o "$out/fdns.h5"
+"$exe" stats "$out/fdns.h5" -o "$out/fdns_stats" --start $(( n_time / 2 ))
+
+stage "4/6 train IFactFormer-m (${epochs} epochs, ${ranks} ranks, data parallel)"
 "${mpi[@]}" "$exe" train "$root/cases/demo/ifactformer-m.yaml" --set data.series="$out/dns/snapshots.h5" \
     --set output.dir="$out/ifactformer-m" --set train.epochs="$epochs"
 
-stage "4/5 train FNO briefly (baseline)"
+stage "5/6 train FNO briefly (baseline)"
 "${mpi[@]}" "$exe" train "$root/cases/demo/fno.yaml" --set data.series="$out/dns/snapshots.h5" \
     --set output.dir="$out/fno" --set train.epochs="$epochs"
 
-stage "5/5 rollout of IFactFormer-m (${ranks} ranks): VTK, errors, statistics"
+stage "6/6 rollout of IFactFormer-m (${ranks} ranks): VTK, errors, statistics"
 last=$(( n_time - 1 ))
 first=$(( last > steps ? last - steps : 0 ))
 "${mpi[@]}" "$exe" rollout "$root/cases/demo/rollout.yaml" --set rollout.checkpoint="$out/ifactformer-m/best.ckpt" \
@@ -53,6 +60,7 @@ first=$(( last > steps ? last - steps : 0 ))
 echo
 echo "demo finished in $(( $(date +%s) - start )) s. Outputs in $out:"
 echo "  dns/timeseries.csv, dns/snapshots.h5, dns/stats/       DNS time series, snapshots, profiles and spectra"
+echo "  fdns.h5, fdns_stats/                                   filtered DNS on 8x17x8 and its statistics"
 echo "  ifactformer-m/, fno/                                   checkpoints and training logs"
 echo "  rollout/prediction.h5, rollout/rollout.csv             prediction and its error against the DNS"
 echo "  rollout/vtk/rollout_traj0.pvd                          open in ParaView"
