@@ -1,7 +1,8 @@
 // bench_operators: IFactFormer-m, FNO and IFNO at their default sizes on a 32x33x16 grid.
 //
 //   bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ]
-//                   [--models ifactformer-m,fno,ifno] [--batch B] [--no-plain-train]
+//                   [--models ifactformer-m,fno,ifno] [--batch B] [--plain-batch]
+//                   [--no-plain-train] [--forward-only]
 //
 // For each model: forward (batch 1, no gradients) and training step (forward, relative-L2
 // loss, backward, AdamW step) at batch B (default 5) with activation checkpointing, and
@@ -42,6 +43,7 @@ struct Args {
   int batch = 5;
   bool plain_batch = false;  // also run the non-checkpointed step at the full batch
   bool plain_train = true;
+  bool forward_only = false;
 };
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -157,6 +159,7 @@ int main(int argc, char** argv) {
     else if (k == "--batch") a.batch = std::stoi(next());
     else if (k == "--plain-batch") a.plain_batch = true;
     else if (k == "--no-plain-train") a.plain_train = false;
+    else if (k == "--forward-only") a.forward_only = true;
     else if (k == "--grid") {
       auto g = next();
       std::sscanf(g.c_str(), "%dx%dx%d", &a.nx, &a.ny, &a.nz);
@@ -166,7 +169,7 @@ int main(int argc, char** argv) {
       for (std::string m; std::getline(ss, m, ',');) a.models.push_back(m);
     } else {
       std::cerr << "usage: bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ] "
-                   "[--models a,b] [--batch B] [--plain-batch] [--no-plain-train]\n";
+                   "[--models a,b] [--batch B] [--plain-batch] [--no-plain-train] [--forward-only]\n";
       return 2;
     }
   }
@@ -207,6 +210,7 @@ int main(int argc, char** argv) {
       std::printf("  forward  batch 1 : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm, %.1f GFLOP)  peak %.2f GiB\n",
                   t.seconds, 1.0 / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, gf, t.peak);
     }
+    if (a.forward_only) continue;
     auto train_step = [&](int b, bool checkpointing) {
       auto s = spec;
       s.ifactformer.checkpoint_activations = checkpointing;
