@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
+#include "apps/field_measures.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -34,7 +35,6 @@
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
 #include "operators/rollout.hpp"
-#include "solvers/chebyshev.hpp"
 #include "solvers/velocity_gradient.hpp"
 
 namespace iff {
@@ -85,34 +85,6 @@ struct RolloutCase {
     c.engine.progress_seconds = o.get_in<double>("progress_seconds", 5.0, 0.0, 1e6);
     return c;
   }
-};
-
-/// Volume-averaged kinetic energy (1/2)<|u|^2> with Clenshaw–Curtis weights in y.
-class EnergyMeter {
- public:
-  explicit EnergyMeter(const SeriesMeta& m) : m_(m), w_(solvers::clenshaw_curtis_weights(m.ny())) {}
-  double operator()(const Field& u) const {
-    const int ny = m_.ny(), nz = m_.nz();
-    double e = 0;
-    for (int i = 0; i < m_.nx(); ++i)
-      for (int j = 0; j < ny; ++j)
-        for (int k = 0; k < nz; ++k) {
-          const double* p = &u[((static_cast<std::size_t>(i) * ny + j) * nz + k) * 3];
-          e += w_[j] * (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
-        }
-    return 0.25 * e / (m_.nx() * nz);
-  }
-  double centre_u(const Field& u) const {
-    const int ny = m_.ny(), nz = m_.nz();
-    double s = 0;
-    for (int i = 0; i < m_.nx(); ++i)
-      for (int k = 0; k < nz; ++k) s += u[((static_cast<std::size_t>(i) * ny + ny / 2) * nz + k) * 3];
-    return s / (m_.nx() * nz);
-  }
-
- private:
-  const SeriesMeta& m_;
-  std::vector<double> w_;
 };
 
 /// Relative L2 errors ||a - b|| / ||b|| per component and in total (point-wise sums).
@@ -186,7 +158,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   pm.git_commit = git_commit();
   SeriesWriter out(c.dir + "/prediction.h5", pm, ctx.comm, WriteMode::in_place);
 
-  EnergyMeter energy(m);
+  const FieldMeasures measures(m);
+  auto energy = [&](const Field& u) { return measures.kinetic_energy(u.data()); };
   solvers::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
   std::map<int, std::unique_ptr<PvdCollection>> pvd;
   std::ostringstream rows;
@@ -203,7 +176,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       const auto r = reference_at(t.id, step);
       const auto err = r ? relative_errors(t.state(), *r) : std::vector<double>{};
       rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
-           << energy.centre_u(t.state());
+           << measures.centre_u(t.state().data());
       for (int q = 0; q < 4; ++q) rows << "," << (r ? fmt::format("{:.10g}", err[q]) : "");
       rows << "\n";
       if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
@@ -260,7 +233,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
 
   operators::RolloutEngine engine(c.engine, ctx.comm);
   engine.run(
-      *stepper, local, [&](const Field& u) { return energy(u); },
+      *stepper, local, energy,
       [&](int id, int step) -> std::optional<double> {
         auto r = reference_at(id, step);
         return r ? std::optional<double>(energy(*r)) : std::nullopt;

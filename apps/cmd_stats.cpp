@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
+#include "apps/field_measures.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
@@ -22,13 +23,6 @@
 namespace iff::app {
 
 namespace {
-
-bool on_gauss_lobatto(const std::vector<double>& y) {
-  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
-  for (std::size_t j = 0; j < y.size(); ++j)
-    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
-  return true;
-}
 
 /// (dU/dy at y = -1) and (dU/dy at y = +1) of a profile on ascending y.
 std::pair<double, double> wall_slopes(const std::vector<double>& y, const std::vector<double>& U) {
@@ -67,39 +61,21 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
   const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
   solvers::ChannelStatistics mean_only(m.nx(), ny, m.nz(), lx, lz, m.y);
-  std::vector<std::vector<double>> fields;
   std::ostringstream ts;
   ts.precision(17);
   ts << "time_index,t,kinetic_energy,u_centre\n";
-  const auto w = solvers::clenshaw_curtis_weights(ny);  // symmetric: order does not matter
-  const bool gl = on_gauss_lobatto(m.y);
+  const FieldMeasures measures(m);
   for (int ti = o.start; ti < r.n_time(); ti += o.every) {
     double ke = 0;
     double uc = 0;
     for (int tr = t0; tr < t1; ++tr) {
       auto v = r.read_velocity(tr, ti);
-      for (double x : v) IFF_CHECK_AS(NumericalError, std::isfinite(x), "series " << o.input << ": non-finite value in trajectory " << tr << ", time index " << ti);
+      for (double x : v)
+        IFF_CHECK_AS(NumericalError, std::isfinite(x),
+                     "series " << o.input << ": non-finite value in trajectory " << tr << ", time index " << ti);
       mean_only.add(v.data());
-      // volume-averaged kinetic energy, (1/2) <|u|^2>, y weights from Clenshaw–Curtis (GL) or trapezoid
-      std::vector<double> plane(ny, 0.0);
-      for (int i = 0; i < m.nx(); ++i)
-        for (int j = 0; j < ny; ++j)
-          for (int k = 0; k < m.nz(); ++k)
-            for (int c = 0; c < 3; ++c) {
-              const double u = v[((static_cast<std::size_t>(i) * ny + j) * m.nz() + k) * 3 + c];
-              plane[j] += u * u;
-            }
-      double e = 0;
-      for (int j = 0; j < ny; ++j) {
-        const double wj = gl ? w[j]
-                             : 0.5 * ((j + 1 < ny ? m.y[j + 1] - m.y[j] : 0) + (j > 0 ? m.y[j] - m.y[j - 1] : 0));
-        e += wj * plane[j] / (m.nx() * m.nz());
-      }
-      ke += 0.25 * e;  // (1/2) * (1/2) integral over y in [-1, 1]
-      double ucs = 0;
-      for (int i = 0; i < m.nx(); ++i)
-        for (int k = 0; k < m.nz(); ++k) ucs += v[((static_cast<std::size_t>(i) * ny + ny / 2) * m.nz() + k) * 3];
-      uc += ucs / (m.nx() * m.nz());
+      ke += measures.kinetic_energy(v.data());
+      uc += measures.centre_u(v.data());
     }
     ts << ti << "," << r.times()[ti] << "," << ke / (t1 - t0) << "," << uc / (t1 - t0) << "\n";
   }

@@ -68,13 +68,17 @@ bool File::is_hdf5(const std::string& path) {
   return H5Fis_hdf5(path.c_str()) > 0;
 }
 
-File File::create(const std::string& path, MPI_Comm comm) {
-  File f;
-  f.path_ = path;
-  f.comm_ = comm;
-  f.parallel_ = comm_size(comm) > 1;
+File::File(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm), parallel_(comm_size(comm) > 1) {}
+
+Id File::access_plist() const {
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (f.parallel_) H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+  if (parallel_) H5Pset_fapl_mpio(fapl.get(), comm_, MPI_INFO_NULL);
+  return fapl;
+}
+
+File File::create(const std::string& path, MPI_Comm comm) {
+  File f(path, comm);
+  Id fapl = f.access_plist();
   Quiet q;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   IFF_CHECK_AS(InputError, id >= 0, "cannot create HDF5 file " << path);
@@ -88,12 +92,8 @@ File File::open(const std::string& path, bool writable, MPI_Comm comm) {
     IFF_CHECK_AS(InputError, probe.good(), "file " << path << " does not exist or cannot be read");
   }
   IFF_CHECK_AS(InputError, is_hdf5(path), "file " << path << " is not an HDF5 file");
-  File f;
-  f.path_ = path;
-  f.comm_ = comm;
-  f.parallel_ = comm_size(comm) > 1;
-  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (f.parallel_) H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+  File f(path, comm);
+  Id fapl = f.access_plist();
   Quiet q;
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
   IFF_CHECK_AS(InputError, id >= 0, "cannot open HDF5 file " << path << (writable ? " for writing" : ""));

@@ -106,6 +106,8 @@ class File {
   std::vector<std::string> attr_names(const std::string& object) const;
 
  private:
+  File(const std::string& path, MPI_Comm comm);
+  Id access_plist() const;  // MPI-IO driver when the communicator has several ranks
   Id open_object(const std::string& object) const;
   Id transfer_plist() const;
   std::string path_;

@@ -1,0 +1,48 @@
+#include "apps/field_measures.hpp"
+
+#include <cmath>
+
+#include "solvers/chebyshev.hpp"
+
+namespace iff::app {
+
+bool on_gauss_lobatto(const std::vector<double>& y) {
+  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
+  for (std::size_t j = 0; j < y.size(); ++j)
+    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
+  return true;
+}
+
+FieldMeasures::FieldMeasures(const SeriesMeta& m)
+    : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()), gauss_lobatto_(on_gauss_lobatto(m.y)) {
+  if (gauss_lobatto_) {
+    w_ = solvers::clenshaw_curtis_weights(ny_);  // symmetric: the order of y does not matter
+  } else {
+    w_.assign(ny_, 0.0);
+    for (int j = 0; j < ny_; ++j)
+      w_[j] = 0.5 * ((j + 1 < ny_ ? m.y[j + 1] - m.y[j] : 0.0) + (j > 0 ? m.y[j] - m.y[j - 1] : 0.0));
+  }
+}
+
+double FieldMeasures::kinetic_energy(const double* u) const {
+  double e = 0;
+  for (int i = 0; i < nx_; ++i)
+    for (int j = 0; j < ny_; ++j) {
+      double plane = 0;
+      for (int k = 0; k < nz_; ++k) {
+        const double* p = u + ((static_cast<std::size_t>(i) * ny_ + j) * nz_ + k) * 3;
+        plane += p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+      }
+      e += w_[j] * plane;
+    }
+  return 0.25 * e / (static_cast<double>(nx_) * nz_);
+}
+
+double FieldMeasures::centre_u(const double* u) const {
+  double s = 0;
+  for (int i = 0; i < nx_; ++i)
+    for (int k = 0; k < nz_; ++k) s += u[((static_cast<std::size_t>(i) * ny_ + ny_ / 2) * nz_ + k) * 3];
+  return s / (static_cast<double>(nx_) * nz_);
+}
+
+}  // namespace iff::app
