@@ -64,7 +64,9 @@ std::string exe() {
 std::string mpirun(int ranks) {
   const char* path = std::getenv("PATH");
   const char* home = std::getenv("HOME");
+  const char* asan = std::getenv("ASAN_OPTIONS");  // kept for the asan preset
   return std::string("env -i PATH='") + (path ? path : "/usr/bin:/bin") + "' HOME='" + (home ? home : "/root") +
+         (asan ? std::string("' ASAN_OPTIONS='") + asan : std::string()) +
          "' OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpirun -n " +
          std::to_string(ranks) + " --oversubscribe ";
 }
