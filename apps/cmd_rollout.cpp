@@ -164,16 +164,23 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   std::map<int, std::unique_ptr<PvdCollection>> pvd;
   std::ostringstream rows;
   rows.precision(10);
-  auto reference_at = [&](int id, int step) -> std::optional<Field> {
-    const int ti = starts[id][1] + step;
-    if (ti >= ref.n_time()) return std::nullopt;
-    return ref.read_velocity(starts[id][0], ti);
+  // the reference snapshot of (trajectory, step), read once: the energy band and the
+  // observer both ask for it at the same step
+  std::map<int, std::pair<int, std::optional<Field>>> reference_cache;
+  auto reference_at = [&](int id, int step) -> const std::optional<Field>& {
+    auto& [cached_step, field] = reference_cache.try_emplace(id, -1, std::nullopt).first->second;
+    if (cached_step != step) {
+      const int ti = starts[id][1] + step;
+      field = ti < ref.n_time() ? std::optional<Field>(ref.read_velocity(starts[id][0], ti)) : std::nullopt;
+      cached_step = step;
+    }
+    return field;
   };
 
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
     for (const auto& t : traj) {
       if (t.completed != step) continue;  // stopped earlier
-      const auto r = reference_at(t.id, step);
+      const auto& r = reference_at(t.id, step);
       const auto err = r ? relative_errors(t.state(), *r) : std::vector<double>{};
       rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
            << measures.centre_u(t.state().data());
@@ -197,36 +204,28 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       }
     }
     if (step % c.series_every == 0) {
-      // collective: every rank writes its (still running) trajectories, possibly none
+      // collective: each rank writes its still-running trajectories as runs of consecutive
+      // ids (one run unless a trajectory stopped in the middle of its share); every rank
+      // takes part in as many writes as the rank with the most runs, with empty blocks
       const int ti = step / c.series_every;
-      std::vector<double> block;
-      int t0 = first, count = 0;
-      bool contiguous = true;
+      std::vector<std::pair<int, std::vector<double>>> runs;  // (first id, states)
+      int previous = -2;
       for (const auto& t : traj) {
-        if (t.completed != step) {
-          contiguous = false;
-          continue;
-        }
-        if (!contiguous) break;
-        if (count == 0) t0 = t.id;
-        block.insert(block.end(), t.state().begin(), t.state().end());
-        ++count;
+        if (t.completed != step) continue;
+        if (t.id != previous + 1) runs.emplace_back(t.id, std::vector<double>());
+        runs.back().second.insert(runs.back().second.end(), t.state().begin(), t.state().end());
+        previous = t.id;
       }
-      // a stopped trajectory in the middle of a rank's range splits its block: write the
-      // leading run collectively and the rest one trajectory at a time
-      out.write(ti, step * c.engine.dt, SeriesBlock{t0, count, 0, count ? m.nx() : 0}, block.data());
-      int rest = 0;
-      for (const auto& t : traj)
-        if (t.completed == step && (t.id < t0 || t.id >= t0 + count)) ++rest;
-      int max_rest = 0;
-      MPI_Allreduce(&rest, &max_rest, 1, MPI_INT, MPI_MAX, ctx.comm);
-      std::vector<const Trajectory*> extra;
-      for (const auto& t : traj)
-        if (t.completed == step && (t.id < t0 || t.id >= t0 + count)) extra.push_back(&t);
-      for (int e = 0; e < max_rest; ++e) {
-        const Trajectory* t = e < static_cast<int>(extra.size()) ? extra[e] : nullptr;
-        out.write(ti, step * c.engine.dt, t ? SeriesBlock{t->id, 1, 0, m.nx()} : SeriesBlock{},
-                  t ? t->state().data() : nullptr);
+      int n_runs = static_cast<int>(runs.size()), max_runs = 0;
+      MPI_Allreduce(&n_runs, &max_runs, 1, MPI_INT, MPI_MAX, ctx.comm);
+      const std::size_t per_traj = m.snapshot_size();
+      for (int k = 0; k < max_runs; ++k) {
+        if (k < n_runs) {
+          const int count = static_cast<int>(runs[k].second.size() / per_traj);
+          out.write(ti, step * c.engine.dt, SeriesBlock{runs[k].first, count, 0, m.nx()}, runs[k].second.data());
+        } else {
+          out.write(ti, step * c.engine.dt, SeriesBlock{}, nullptr);
+        }
       }
     }
   };
@@ -235,7 +234,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   engine.run(
       *stepper, local, energy,
       [&](int id, int step) -> std::optional<double> {
-        auto r = reference_at(id, step);
+        const auto& r = reference_at(id, step);
         return r ? std::optional<double>(energy(*r)) : std::nullopt;
       },
       observer);
