@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Runs a command under a private Xvfb server (24-bit screen, no TCP, first free display
-# from :100) and returns the command's exit status. Used by the ParaView client tests.
+# Runs a command under a private Xvfb server and returns the command's exit status. Used by
+# the ParaView client tests. Xvfb chooses a free display itself and writes its number to
+# -displayfd only once it accepts connections, so the command never races the server's
+# start (waiting for the socket file is not enough: a stale one from an earlier server
+# may still be there).
 set -u
-pid=""
-for n in $(seq 100 199); do
-  [ -e "/tmp/.X$n-lock" ] && continue
-  Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 &
-  pid=$!
-  for _ in $(seq 50); do
-    [ -e "/tmp/.X11-unix/X$n" ] && break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then break; fi
-  pid=""
-done
-[ -n "$pid" ] || { echo "with_xvfb: no Xvfb display could be started" >&2; exit 1; }
+fifo_dir="$(mktemp -d)"
+mkfifo "$fifo_dir/fd"
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$fifo_dir/fd" >/dev/null 2>&1 &
+pid=$!
+n=""
+read -r -t 30 n <"$fifo_dir/fd"
+rm -rf "$fifo_dir"
+if [ -z "$n" ] || ! kill -0 "$pid" 2>/dev/null; then
+  echo "with_xvfb: no Xvfb display could be started" >&2
+  kill "$pid" 2>/dev/null
+  exit 1
+fi
 DISPLAY=":$n" "$@"
 rc=$?
 kill "$pid" 2>/dev/null
