@@ -22,6 +22,8 @@ void add_info(CLI::App& app, Context& ctx);
 void add_dns(CLI::App& app, Context& ctx);
 void add_stats(CLI::App& app, Context& ctx);
 void add_filter(CLI::App& app, Context& ctx);
+void add_dataset(CLI::App& app, Context& ctx);
+void add_compare(CLI::App& app, Context& ctx);
 void add_train(CLI::App& app, Context& ctx);    // with libtorch only
 void add_convert(CLI::App& app, Context& ctx);  // with libtorch only
 void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only

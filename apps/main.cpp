@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   iff::app::add_dns(app, ctx);
   iff::app::add_stats(app, ctx);
   iff::app::add_filter(app, ctx);
+  iff::app::add_dataset(app, ctx);
+  iff::app::add_compare(app, ctx);
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);

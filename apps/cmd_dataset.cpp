@@ -1,0 +1,8 @@
+// ifactflow dataset: registered by its owner once built; until then "not built" (cmd_not_built.cpp).
+#include "apps/commands.hpp"
+
+namespace iff::app {
+
+void add_dataset(CLI::App&, Context&) {}
+
+}  // namespace iff::app
