@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""Figures and report.html of an `ifactflow compare` output folder.
+
+usage: /usr/bin/python3 scripts/plot_compare.py OUTPUT_DIR
+
+Reads the tables the compare command wrote (summary.csv, profiles.csv, spectra.csv,
+error_vs_time.csv, energy_vs_time.csv, slice.h5) and writes, into OUTPUT_DIR:
+  figures/mean_velocity.png    U+ against y+ (log axis), lower half of the channel
+  figures/rms.png              u'+, v'+, w'+ against y+ (three panels)
+  figures/reynolds_stress.png  -<u'v'>+ against y+
+  figures/spectra.png          E_uu(kx) and E_uu(kz) at each y+ of the spectra (2 panels per y+)
+  figures/error.png            relative L2 error against time, with the threshold
+  figures/energy.png           kinetic energy against time
+  figures/slice.png            u at y+ ~ 15 after the chosen step: reference and each candidate
+  figures.json                 manifest: file, title and number of data panels of each figure
+  report.html                  the summary table and every figure on one static page
+The reference is drawn in black (solid, thicker) in every figure; each candidate has one
+colour and label throughout. Headless (Agg backend). Without matplotlib the script prints
+one line, still writes report.html with the table, and exits with status 3.
+The compare command calls this script at the end; run it again by hand to regenerate.
+"""
+import csv
+import html
+import json
+import os
+import sys
+
+
+def read_csv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def write_report(out, rows, figures, note=""):
+    """report.html: the summary table (from summary.csv) and the figures, relative links only."""
+    with open(os.path.join(out, "summary.csv"), newline="") as f:
+        table = list(csv.reader(f))
+    parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\"><title>ifactflow compare</title>",
+             "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}"
+             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #999;padding:3px 6px;"
+             "text-align:right}th{background:#eee}td:first-child{text-align:left}"
+             "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>",
+             "<h1>ifactflow compare</h1>"]
+    summary_md = os.path.join(out, "summary.md")
+    if os.path.exists(summary_md):
+        with open(summary_md) as f:
+            first = f.readline().lstrip("# ").strip()
+        parts.append(f"<p>{html.escape(first)}</p>")
+    if note:
+        parts.append(f"<p><b>{html.escape(note)}</b></p>")
+    if table:
+        skip = {"file", "cost_source"}
+        keep = [i for i, h in enumerate(table[0]) if h not in skip]
+        parts.append("<table><tr>" + "".join(f"<th>{html.escape(table[0][i])}</th>" for i in keep) + "</tr>")
+        for row in table[1:]:
+            cells = []
+            for i in keep:
+                v = row[i] if i < len(row) else ""
+                x = fnum(v)
+                txt = f"{x:.4g}" if v and x == x and not v.lstrip("-").isdigit() else v
+                cells.append(f"<td>{html.escape(txt)}</td>")
+            parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append("</table>")
+    parts.append("<p>Tables: " + ", ".join(
+        f"<a href=\"{n}\">{n}</a>" for n in ["summary.csv", "summary.md", "error_vs_time.csv", "energy_vs_time.csv",
+                                             "profiles.csv", "spectra.csv", "slice.h5"]
+        if os.path.exists(os.path.join(out, n))) + "</p>")
+    if os.path.exists(summary_md):
+        with open(summary_md) as f:
+            text = f.read().strip().splitlines()
+        parts.append("<p>" + html.escape(text[-1]) + "</p>")
+    for fig in figures:
+        parts.append(f"<h2>{html.escape(fig['title'])}</h2><img src=\"{fig['file']}\" alt=\"{html.escape(fig['title'])}\">")
+    parts.append("</body></html>")
+    tmp = os.path.join(out, ".report.html.partial")
+    with open(tmp, "w") as f:
+        f.write("\n".join(parts) + "\n")
+    os.replace(tmp, os.path.join(out, "report.html"))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    if not os.path.exists(os.path.join(out, "summary.csv")):
+        sys.exit(f"plot_compare: {out} has no summary.csv (not an ifactflow compare output folder)")
+    summary = read_csv(os.path.join(out, "summary.csv"))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+    except ImportError as e:
+        print(f"plot_compare: matplotlib is not available ({e}); install python3-matplotlib to get the figures. "
+              f"The tables are in {out}; report.html has the table only.")
+        write_report(out, summary, [], "Figures not made: python3-matplotlib is not installed.")
+        sys.exit(3)
+
+    figdir = os.path.join(out, "figures")
+    os.makedirs(figdir, exist_ok=True)
+    labels = [r["label"] for r in summary]
+    profiles = read_csv(os.path.join(out, "profiles.csv"))
+    ref_label = profiles[0]["series"] if profiles else "reference"
+    palette = [c for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+    colour = {lab: palette[i % len(palette)] for i, lab in enumerate(labels)}
+    order = [ref_label] + labels
+
+    def style(series):
+        if series == ref_label:
+            return dict(color="black", lw=2.2, label=series, zorder=5)
+        return dict(color=colour.get(series, "grey"), lw=1.4, label=series)
+
+    figures = []
+
+    def save(fig, name, title, panels):
+        path = os.path.join(figdir, name)
+        fig.savefig(path + ".partial.png", dpi=110)
+        os.replace(path + ".partial.png", path)
+        plt.close(fig)
+        figures.append({"file": f"figures/{name}", "title": title, "panels": panels})
+
+    def by_series(rows):
+        d = {}
+        for r in rows:
+            d.setdefault(r["series"], []).append(r)
+        return d
+
+    prof = by_series(profiles)
+    have_yplus = profiles and profiles[0]["y_plus"] != ""
+
+    def lower_half(rows, key):
+        pts = [(fnum(r["y_plus"]) if have_yplus else 1 + fnum(r["y"]), fnum(r[key])) for r in rows if fnum(r["y"]) < 0]
+        pts = [p for p in pts if p[0] > 0]
+        pts.sort()
+        return [p[0] for p in pts], [p[1] for p in pts]
+
+    xlab = "y+" if have_yplus else "1 + y"
+    if profiles:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for s in order:
+            if s in prof:
+                ax.semilogx(*lower_half(prof[s], "U_plus"), **style(s))
+        ax.set_xlabel(xlab)
+        ax.set_ylabel("U+")
+        ax.set_title("Mean velocity")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        save(fig, "mean_velocity.png", "Mean velocity profile in wall units", 1)
+
+        fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+        for ax, key, name in zip(axes, ["u_rms_plus", "v_rms_plus", "w_rms_plus"], ["u'+", "v'+", "w'+"]):
+            for s in order:
+                if s in prof:
+                    ax.semilogx(*lower_half(prof[s], key), **style(s))
+            ax.set_xlabel(xlab)
+            ax.set_ylabel(name)
+            ax.set_title(f"rms {name}")
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        save(fig, "rms.png", "Velocity fluctuations (rms) in wall units", 3)
+
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for s in order:
+            if s in prof:
+                ax.semilogx(*lower_half(prof[s], "minus_uv_plus"), **style(s))
+        ax.set_xlabel(xlab)
+        ax.set_ylabel("-u'v'+")
+        ax.set_title("Reynolds shear stress")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        save(fig, "reynolds_stress.png", "Reynolds shear stress in wall units", 1)
+
+    spectra = read_csv(os.path.join(out, "spectra.csv"))
+    if spectra:
+        heights = sorted({r["y"] for r in spectra}, key=fnum)
+        fig, axes = plt.subplots(len(heights), 2, figsize=(11, 3.6 * len(heights)), squeeze=False)
+        for row, yv in enumerate(heights):
+            for col, axis in enumerate(["kx", "kz"]):
+                ax = axes[row][col]
+                sel = by_series([r for r in spectra if r["y"] == yv and r["axis"] == axis])
+                for s in order:
+                    if s in sel:
+                        pts = [(fnum(r["k"]), fnum(r["E_uu"])) for r in sel[s] if fnum(r["k"]) > 0]
+                        ax.loglog([p[0] for p in pts], [max(p[1], 1e-300) for p in pts], marker=".", **style(s))
+                yp = sel[ref_label][0]["y_plus"] if ref_label in sel else ""
+                where = f"y+ = {fnum(yp):.1f}" if yp else f"y = {fnum(yv):.3f}"
+                ax.set_xlabel(axis)
+                ax.set_ylabel(f"E_uu({axis})")
+                ax.set_title(f"Streamwise energy spectrum in {axis}, {where}")
+                ax.grid(True, which="both", alpha=0.3)
+        axes[0][0].legend(fontsize=8)
+        fig.tight_layout()
+        save(fig, "spectra.png", "Streamwise and spanwise spectra of u", 2 * len(heights))
+
+    errors = by_series(read_csv(os.path.join(out, "error_vs_time.csv")))
+    energy = by_series(read_csv(os.path.join(out, "energy_vs_time.csv")))
+    if errors:
+        threshold = None
+        for k in (summary[0].keys() if summary else []):
+            if k.startswith("first_step_over_"):
+                threshold = fnum(k[len("first_step_over_"):])
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for s in labels:
+            if s in errors:
+                ax.plot([fnum(r["t"]) for r in errors[s]], [fnum(r["err_total"]) for r in errors[s]], **style(s))
+        if threshold is not None:
+            ax.axhline(threshold, color="grey", ls="--", lw=1, label=f"threshold {threshold:g}")
+        ax.axhline(0.0, color="black", lw=2.2, label=f"{ref_label} (0)")
+        ax.set_xlabel("time since the initial state")
+        ax.set_ylabel("relative L2 error")
+        ax.set_title("Error against the reference")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        save(fig, "error.png", "Relative L2 error against time", 1)
+    if energy:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        first = next((s for s in labels if s in energy), None)
+        if first:
+            ax.plot([fnum(r["t"]) for r in energy[first]], [fnum(r["reference_kinetic_energy"]) for r in energy[first]],
+                    **style(ref_label))
+        for s in labels:
+            if s in energy:
+                ax.plot([fnum(r["t"]) for r in energy[s]], [fnum(r["kinetic_energy"]) for r in energy[s]], **style(s))
+        ax.set_xlabel("time since the initial state")
+        ax.set_ylabel("kinetic energy")
+        ax.set_title("Kinetic energy")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        save(fig, "energy.png", "Kinetic energy against time", 1)
+
+    slice_path = os.path.join(out, "slice.h5")
+    if os.path.exists(slice_path):
+        try:
+            import h5py
+        except ImportError:
+            h5py = None
+            print("plot_compare: h5py is not available (python3-h5py); no slice figure")
+        if h5py is not None:
+            with h5py.File(slice_path, "r") as f:
+                x, z = f["x"][...], f["z"][...]
+                panels = []
+                if "reference" in f:
+                    panels.append((f"{ref_label} (step {int(f['reference'].attrs['step'])})", f["reference"][...], True))
+                for i in range(int(f.attrs["candidates"])):
+                    g = f"candidate_{i}"
+                    if g in f:
+                        panels.append((f"{f[g].attrs['label'].decode() if isinstance(f[g].attrs['label'], bytes) else f[g].attrs['label']}"
+                                       f" (step {int(f[g].attrs['step'])})", f[g][...], False))
+                yplus = float(f.attrs["y_plus"])
+            if panels:
+                lo = min(float(np.min(p[1])) for p in panels)
+                hi = max(float(np.max(p[1])) for p in panels)
+                n = len(panels)
+                cols = min(n, 3)
+                rows = (n + cols - 1) // cols
+                fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+                dx, dz = (x[1] - x[0]) if len(x) > 1 else 1, (z[1] - z[0]) if len(z) > 1 else 1
+                extent = [x[0], x[-1] + dx, z[0], z[-1] + dz]
+                im = None
+                for k, (title, data, is_ref) in enumerate(panels):
+                    ax = axes[k // cols][k % cols]
+                    im = ax.imshow(np.asarray(data).T, origin="lower", extent=extent, aspect="auto", cmap="RdBu_r",
+                                   vmin=lo, vmax=hi)
+                    ax.set_title(title, fontsize=9, color="black" if is_ref else colour.get(title.rsplit(" (", 1)[0], "k"))
+                    ax.set_xlabel("x")
+                    ax.set_ylabel("z")
+                for k in range(n, rows * cols):
+                    axes[k // cols][k % cols].axis("off")
+                fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="u")
+                where = f"y+ = {yplus:.1f}" if yplus >= 0 else "the slice height"
+                fig.suptitle(f"Streamwise velocity at {where}")
+                save(fig, "slice.png", f"Instantaneous u in an x-z plane at {where}", n)
+
+    tmp = os.path.join(out, ".figures.json.partial")
+    with open(tmp, "w") as f:
+        json.dump({"reference": ref_label, "candidates": labels, "figures": figures}, f, indent=1)
+    os.replace(tmp, os.path.join(out, "figures.json"))
+    write_report(out, summary, figures)
+    print(f"plot_compare: {len(figures)} figures and report.html in {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+#include "solvers/series_comparison.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "io/error.hpp"
+#include "solvers/chebyshev.hpp"
+
+namespace iff::solvers {
+
+namespace {
+
+bool gauss_lobatto(const std::vector<double>& y) {
+  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
+  for (std::size_t j = 0; j < y.size(); ++j)
+    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
+  return y.size() >= 2;
+}
+
+double box_length(double l, const std::vector<double>& x) {
+  return l > 0 ? l : x.back() + (x.size() > 1 ? x[1] - x[0] : 1.0);
+}
+
+bool same_coordinates(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::abs(a[i] - b[i]) > 1e-9 * std::max(1.0, std::abs(b[i]))) return false;
+  return true;
+}
+
+void require_finite(const std::vector<double>& v, const std::string& file, int traj, int ti) {
+  for (double x : v)
+    IFF_CHECK_AS(NumericalError, std::isfinite(x),
+                 "series " << file << ": non-finite value in trajectory " << traj << ", time index " << ti);
+}
+
+/// y index nearest to y+ above the lower wall.
+int index_of_y_plus(const std::vector<double>& y, double y_plus, double re_tau) {
+  const double yt = -1.0 + y_plus / re_tau;
+  int best = 0;
+  for (int j = 0; j < static_cast<int>(y.size()); ++j)
+    if (std::abs(y[j] - yt) < std::abs(y[best] - yt)) best = j;
+  return best;
+}
+
+}  // namespace
+
+double wall_friction_velocity(const std::vector<double>& y, const std::vector<double>& U, double nu) {
+  const int n = static_cast<int>(y.size());
+  IFF_REQUIRE(n >= 3 && U.size() == y.size(), "wall shear: need a profile on at least 3 points");
+  double bottom = 0, top = 0;
+  if (gauss_lobatto(y)) {
+    std::vector<double> a(U.rbegin(), U.rend());  // descending y: y_0 = +1
+    ChebyshevTransform t(n);
+    t.to_coefficients(a.data());
+    bottom = chebyshev_slope_bottom(a.data(), n);
+    top = chebyshev_slope_top(a.data(), n);
+  } else {
+    // second-order one-sided differences
+    auto slope = [](double y0, double y1, double y2, double u0, double u1, double u2) {
+      const double h1 = y1 - y0, h2 = y2 - y0;
+      return (u1 * h2 * h2 - u2 * h1 * h1 - u0 * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h2 - h1));
+    };
+    bottom = slope(y[0], y[1], y[2], U[0], U[1], U[2]);
+    top = slope(y[n - 1], y[n - 2], y[n - 3], U[n - 1], U[n - 2], U[n - 3]);
+  }
+  return std::sqrt(std::max(0.0, nu * (bottom - top) / 2));
+}
+
+std::vector<double> y_quadrature_weights(const std::vector<double>& y) {
+  const int n = static_cast<int>(y.size());
+  if (gauss_lobatto(y)) return clenshaw_curtis_weights(n);
+  std::vector<double> w(n, 0.0);
+  for (int j = 0; j < n; ++j)
+    w[j] = 0.5 * ((j + 1 < n ? y[j + 1] - y[j] : 0.0) + (j > 0 ? y[j] - y[j - 1] : 0.0));
+  return w;
+}
+
+double relative_l2_over_y(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& w) {
+  double num = 0, den = 0;
+  for (std::size_t j = 0; j < b.size(); ++j) {
+    num += w[j] * (a[j] - b[j]) * (a[j] - b[j]);
+    den += w[j] * b[j] * b[j];
+  }
+  if (den <= 0) return num > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  return std::sqrt(num / den);
+}
+
+SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParams params, EnergyFunction energy)
+    : ref_(std::make_unique<SeriesReader>(reference)), p_(std::move(params)), energy_(std::move(energy)) {
+  IFF_CHECK(static_cast<bool>(energy_), "SeriesComparison needs an energy function");
+  const SeriesMeta& m = ref_->meta();
+  IFF_REQUIRE(ref_->n_time() >= 2, "reference " << reference << " holds " << ref_->n_time()
+                                                << " snapshot(s); at least 2 are needed to compare in time");
+  IFF_REQUIRE(m.nx() >= 2 && m.nz() >= 2 && m.ny() >= 3,
+              "reference " << reference << ": grid " << m.nx() << "x" << m.ny() << "x" << m.nz() << " is too small");
+  IFF_REQUIRE(p_.threshold > 0, "threshold must be positive, got " << p_.threshold);
+  IFF_REQUIRE(p_.time_tolerance > 0 && p_.time_tolerance < 0.5,
+              "time_tolerance must be in (0, 0.5) snapshot intervals, got " << p_.time_tolerance);
+  const auto& t = ref_->times();
+  dt_ = t[1] - t[0];
+  IFF_REQUIRE(dt_ > 0, "reference " << reference << ": times are not increasing (" << t[0] << ", " << t[1] << ")");
+  for (int i = 1; i < ref_->n_time(); ++i)
+    IFF_REQUIRE(std::abs(t[i] - t[i - 1] - dt_) <= p_.time_tolerance * dt_,
+                "reference " << reference << ": snapshot interval is not uniform (t[" << i - 1 << "] = " << t[i - 1]
+                             << ", t[" << i << "] = " << t[i] << ", first interval " << dt_ << ")");
+  IFF_REQUIRE(p_.statistics_start >= 0 && p_.statistics_start < ref_->n_time(),
+              "statistics_start " << p_.statistics_start << " outside the " << ref_->n_time()
+                                  << " snapshots of the reference " << reference);
+  lx_ = box_length(m.lx, m.x);
+  lz_ = box_length(m.lz, m.z);
+  w_y_ = y_quadrature_weights(m.y);
+
+  auto each_snapshot = [&](const std::function<void(const std::vector<double>&)>& f) {
+    for (int tr = 0; tr < m.n_traj; ++tr)
+      for (int ti = p_.statistics_start; ti < ref_->n_time(); ++ti) {
+        auto v = ref_->read_velocity(tr, ti);
+        require_finite(v, reference, tr, ti);
+        f(v);
+      }
+  };
+  // wall units: (h, u_tau) series have u_tau = 1; others take u_tau from the mean wall shear
+  const bool wall_units = m.units.find("u_tau") != std::string::npos;
+  if (wall_units) {
+    u_tau_ = 1.0;
+    re_tau_ = p_.re_tau > 0 ? p_.re_tau : (m.re_tau > 0 ? m.re_tau : (m.nu > 0 ? 1.0 / m.nu : 0.0));
+  } else if (m.nu > 0) {
+    ChannelStatistics mean_only(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y);
+    each_snapshot([&](const std::vector<double>& v) { mean_only.add(v.data()); });
+    u_tau_ = wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
+    IFF_REQUIRE(u_tau_ > 0, "reference " << reference << ": zero mean wall shear, wall units undefined");
+    re_tau_ = p_.re_tau > 0 ? p_.re_tau : u_tau_ / m.nu;
+  } else {
+    u_tau_ = 1.0;
+    re_tau_ = p_.re_tau;
+  }
+  const double re_place = re_tau_ > 0 ? re_tau_ : 180.0;  // nominal when unknown
+  for (double yp : p_.spectra_y_plus) {
+    const int j = index_of_y_plus(m.y, yp, re_place);
+    if (std::find(spectra_j_.begin(), spectra_j_.end(), j) == spectra_j_.end()) spectra_j_.push_back(j);
+  }
+  slice_j_ = index_of_y_plus(m.y, p_.slice_y_plus, re_place);
+  ref_stats_ = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
+  each_snapshot([&](const std::vector<double>& v) { ref_stats_->add(v.data()); });
+}
+
+int SeriesComparison::reference_index_of(double time, const std::string& who) const {
+  const auto& t = ref_->times();
+  for (int i = 0; i < ref_->n_time(); ++i)
+    if (std::abs(t[i] - time) <= p_.time_tolerance * dt_) return i;
+  IFF_REQUIRE(false, who << ": initial time " << time << " is not a snapshot time of the reference " << ref_->path()
+                         << " (t = " << t.front() << " .. " << t.back() << " every " << dt_ << ")");
+  return -1;
+}
+
+std::array<std::vector<double>, 5> SeriesComparison::profiles(const ChannelStatistics& s) const {
+  std::array<std::vector<double>, 5> p = {s.mean(0), s.rms(0), s.rms(1), s.rms(2), s.reynolds_shear()};
+  for (int q = 0; q < 5; ++q)
+    for (double& v : p[q]) v /= q == 4 ? u_tau_ * u_tau_ : u_tau_;
+  return p;
+}
+
+CandidateResult SeriesComparison::compare(const std::string& label, const std::string& file,
+                                          const std::vector<TrajectoryAlignment>& alignment,
+                                          const std::string& kind) const {
+  SeriesReader cand(file);
+  const SeriesMeta& m = cand.meta();
+  const SeriesMeta& rm = ref_->meta();
+  const std::string& rfile = ref_->path();
+  IFF_REQUIRE(m.nx() == rm.nx() && m.ny() == rm.ny() && m.nz() == rm.nz(),
+              "series " << file << " (" << label << "): grid " << m.nx() << "x" << m.ny() << "x" << m.nz()
+                        << " differs from the reference " << rfile << "'s " << rm.nx() << "x" << rm.ny() << "x"
+                        << rm.nz());
+  IFF_REQUIRE(same_coordinates(m.x, rm.x) && same_coordinates(m.y, rm.y) && same_coordinates(m.z, rm.z) &&
+                  std::abs(box_length(m.lx, m.x) - lx_) <= 1e-9 * lx_ &&
+                  std::abs(box_length(m.lz, m.z) - lz_) <= 1e-9 * lz_,
+              "series " << file << " (" << label << "): grid coordinates or box " << box_length(m.lx, m.x) << " x "
+                        << box_length(m.lz, m.z) << " differ from the reference " << rfile << "'s " << lx_ << " x "
+                        << lz_);
+  IFF_REQUIRE(cand.n_time() >= 1, "series " << file << " (" << label << ") holds no snapshot");
+  const auto& tc = cand.times();
+  const auto& tr = ref_->times();
+  if (cand.n_time() >= 2) {
+    const double dtc = tc[1] - tc[0];
+    IFF_REQUIRE(std::abs(dtc - dt_) <= p_.time_tolerance * dt_,
+                "series " << file << " (" << label << "): snapshot interval " << dtc
+                          << " differs from the reference " << rfile << "'s " << dt_);
+  }
+  IFF_REQUIRE(static_cast<int>(alignment.size()) == m.n_traj,
+              "series " << file << " (" << label << "): " << alignment.size() << " alignments for " << m.n_traj
+                        << " trajectories");
+
+  CandidateResult r;
+  r.label = label;
+  r.file = file;
+  r.kind = kind.empty() ? m.kind : kind;
+  r.n_traj = m.n_traj;
+  r.steps = cand.n_time() - 1;
+  r.alignment = alignment;
+  r.dt = dt_;
+  r.completed.assign(m.n_traj, r.steps);
+  if (cand.file().exists("/completed_steps")) {
+    const auto done = cand.file().read_vector("/completed_steps");
+    IFF_REQUIRE(static_cast<int>(done.size()) == m.n_traj,
+                "series " << file << ": /completed_steps has " << done.size() << " entries for " << m.n_traj
+                          << " trajectories");
+    for (int c = 0; c < m.n_traj; ++c) r.completed[c] = std::clamp(static_cast<int>(std::lround(done[c])), 0, r.steps);
+  }
+
+  // compared steps per trajectory
+  std::vector<int> kc(m.n_traj);
+  int kmax = 0;
+  for (int c = 0; c < m.n_traj; ++c) {
+    const auto& a = alignment[c];
+    IFF_REQUIRE(a.ref_traj >= 0 && a.ref_traj < rm.n_traj && a.ref_start >= 0 && a.ref_start < ref_->n_time(),
+                "series " << file << " (" << label << "), trajectory " << c << ": reference snapshot (trajectory "
+                          << a.ref_traj << ", time index " << a.ref_start << ") is not in " << rfile << " ("
+                          << rm.n_traj << " trajectories, " << ref_->n_time() << " snapshots)");
+    kc[c] = std::min(r.completed[c], ref_->n_time() - 1 - a.ref_start);
+    for (int k = 0; k <= std::min(r.steps, ref_->n_time() - 1 - a.ref_start); ++k) {
+      const double dc = tc[k] - tc[0], dr = tr[a.ref_start + k] - tr[a.ref_start];
+      IFF_REQUIRE(std::abs(dc - dr) <= p_.time_tolerance * dt_,
+                  "series " << file << " (" << label << "): snapshot " << k << " at t = " << tc[k]
+                            << " does not match the reference " << rfile << " time " << tr[a.ref_start + k]
+                            << " (interval " << dt_ << ", trajectory " << c << " starts at reference time index "
+                            << a.ref_start << ")");
+    }
+    kmax = std::max(kmax, kc[c]);
+  }
+
+  // per (trajectory, step) values, averaged in a fixed order afterwards
+  const int n_k = kmax + 1;
+  std::vector<double> e(std::size_t(m.n_traj) * n_k * 4, 0.0), en(std::size_t(m.n_traj) * n_k * 2, 0.0);
+  r.stats = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
+  const int k_slice = std::max(0, std::min(p_.slice_step, kc[0]));
+  const std::size_t plane = std::size_t(m.nx()) * m.nz();
+  for (int c = 0; c < m.n_traj; ++c) {
+    const auto& a = alignment[c];
+    for (int k = 0; k <= r.completed[c]; ++k) {
+      const auto u = cand.read_velocity(c, k);
+      require_finite(u, file, c, k);
+      if (k >= p_.statistics_start) r.stats->add(u.data());
+      if (k > kc[c]) continue;
+      const auto ur = ref_->read_velocity(a.ref_traj, a.ref_start + k);
+      require_finite(ur, rfile, a.ref_traj, a.ref_start + k);
+      double num[3] = {0, 0, 0}, den[3] = {0, 0, 0};
+      for (std::size_t p = 0; p < u.size(); ++p) {
+        const double d = u[p] - ur[p];
+        num[p % 3] += d * d;
+        den[p % 3] += ur[p] * ur[p];
+      }
+      double* ec = &e[(std::size_t(c) * n_k + k) * 4];
+      for (int q = 0; q < 3; ++q)
+        ec[q + 1] = den[q] > 0 ? std::sqrt(num[q] / den[q]) : (num[q] > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+      const double dsum = den[0] + den[1] + den[2], nsum = num[0] + num[1] + num[2];
+      ec[0] = dsum > 0 ? std::sqrt(nsum / dsum) : (nsum > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+      en[(std::size_t(c) * n_k + k) * 2] = energy_(u.data());
+      en[(std::size_t(c) * n_k + k) * 2 + 1] = energy_(ur.data());
+      if (c == 0 && k == k_slice) {
+        r.slice_step = k;
+        r.slice.resize(plane);
+        r.slice_ref.resize(plane);
+        for (int i = 0; i < m.nx(); ++i)
+          for (int kz = 0; kz < m.nz(); ++kz) {
+            const std::size_t at = ((std::size_t(i) * m.ny() + slice_j_) * m.nz() + kz) * 3;
+            r.slice[std::size_t(i) * m.nz() + kz] = u[at];
+            r.slice_ref[std::size_t(i) * m.nz() + kz] = ur[at];
+          }
+      }
+    }
+  }
+
+  r.error.assign(n_k, 0.0);
+  for (auto& v : r.error_c) v.assign(n_k, 0.0);
+  r.count.assign(n_k, 0);
+  r.energy.assign(n_k, 0.0);
+  r.energy_ref.assign(n_k, 0.0);
+  for (int k = 0; k < n_k; ++k) {
+    for (int c = 0; c < m.n_traj; ++c) {
+      if (k > kc[c]) continue;
+      const double* ec = &e[(std::size_t(c) * n_k + k) * 4];
+      r.error[k] += ec[0];
+      for (int q = 0; q < 3; ++q) r.error_c[q][k] += ec[q + 1];
+      r.energy[k] += en[(std::size_t(c) * n_k + k) * 2];
+      r.energy_ref[k] += en[(std::size_t(c) * n_k + k) * 2 + 1];
+      ++r.count[k];
+    }
+    if (r.count[k] > 0) {
+      const double inv = 1.0 / r.count[k];
+      r.error[k] *= inv;
+      for (int q = 0; q < 3; ++q) r.error_c[q][k] *= inv;
+      r.energy[k] *= inv;
+      r.energy_ref[k] *= inv;
+    }
+  }
+  for (int h : p_.horizons)
+    r.horizon_error.push_back(h >= 0 && h < n_k && r.count[h] > 0 ? r.error[h]
+                                                                  : std::numeric_limits<double>::quiet_NaN());
+  // first step over the threshold: the mean error, or a guard stop inside the compared range
+  int stop = std::numeric_limits<int>::max();
+  for (int c = 0; c < m.n_traj; ++c)
+    if (r.completed[c] < r.steps && r.completed[c] + 1 <= ref_->n_time() - 1 - alignment[c].ref_start)
+      stop = std::min(stop, r.completed[c] + 1);
+  for (int k = 1; k < n_k; ++k)
+    if (r.count[k] > 0 && r.error[k] > p_.threshold) {
+      r.first_over = k;
+      break;
+    }
+  if (stop != std::numeric_limits<int>::max() && (r.first_over < 0 || stop < r.first_over)) {
+    r.first_over = stop;
+    r.first_over_by_stop = true;
+  }
+
+  if (r.stats->samples() > 0) {
+    const auto pc = profiles(*r.stats), pr = profiles(*ref_stats_);
+    for (int q = 0; q < 5; ++q) r.stats_error[q] = relative_l2_over_y(pc[q], pr[q], w_y_);
+    if (m.nu > 0) {
+      r.u_tau_own = wall_friction_velocity(m.y, r.stats->mean(0), m.nu);
+      r.re_tau_own = r.u_tau_own / m.nu;
+    }
+  } else {
+    r.stats_error.fill(std::numeric_limits<double>::quiet_NaN());
+  }
+  return r;
+}
+
+}  // namespace iff::solvers

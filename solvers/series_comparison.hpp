@@ -1,0 +1,139 @@
+// Comparison of candidate series (LES runs, operator rollouts) with a reference series
+// (filtered DNS) on the same coarse grid, from the same initial states (issue 7). All
+// series follow the data contract (io/series.hpp).
+//
+// Alignment. Trajectory c of a candidate starts from snapshot (r_c, s_c) of the reference
+// (trajectory r_c, time index s_c); its snapshot k ("step k") is compared with reference
+// snapshot (r_c, s_c + k). The candidate's times must advance like the reference's:
+//   | (t_c[k] - t_c[0]) - (t_ref[s_c + k] - t_ref[s_c]) | <= tol * dt_ref  for every compared k,
+// with dt_ref = t_ref[1] - t_ref[0]; a different snapshot interval, grid or box is an
+// InputError naming the candidate file. A candidate compares steps
+// k = 0 .. min(completed_c, n_time_ref - 1 - s_c), where completed_c is the file's
+// /completed_steps[c] (predictions stop early when their guard trips) or n_time - 1.
+//
+// Short-term error. Per trajectory and step, the discrete relative L2 error over the whole
+// field (all nx*ny*nz points and the three components, no quadrature weights — the same
+// definition as rollout.csv):
+//   e_c(k) = sqrt( sum_p |u_c,p(k) - u_ref,p|^2 ) / sqrt( sum_p |u_ref,p|^2 )
+// (and per component with the sums restricted to one component). The reported e(k) is the
+// arithmetic mean of e_c(k) over the trajectories that have step k. The first step over
+// the threshold is the smallest k >= 1 with e(k) > threshold, or with a trajectory stopped by
+// its guard before step k (a stop counts as exceeding); "never" within the compared steps
+// otherwise.
+//
+// Long-term statistics. Each series' profiles (solvers::ChannelStatistics) over all its
+// trajectories and its snapshots with time index >= statistics_start (candidates: up to each
+// trajectory's completed steps). All series are put in the reference's wall units (u_tau
+// of the reference), so the errors compare the same quantities; for f in {U+, u'+, v'+, w'+,
+// -<u'v'>+} the error is the relative L2 norm over y with quadrature weights w_j
+// (Clenshaw–Curtis on Gauss–Lobatto points, trapezoid otherwise):
+//   err_f = sqrt( sum_j w_j (f_c(y_j) - f_ref(y_j))^2 ) / sqrt( sum_j w_j f_ref(y_j)^2 ).
+// Each series' own u_tau (from its mean wall shear) is reported beside.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/series.hpp"
+#include "solvers/channel_statistics.hpp"
+
+namespace iff::solvers {
+
+struct ComparisonParams {
+  std::vector<int> horizons = {1, 10, 100};       ///< steps at which the error is reported
+  double threshold = 0.5;                         ///< error level of "first step over"
+  std::vector<double> spectra_y_plus = {15};      ///< y+ (lower wall) of the spectra
+  double slice_y_plus = 15;                       ///< y+ of the x–z slice
+  int slice_step = 10;                            ///< steps after the initial state of the slice
+  int statistics_start = 0;                       ///< first time index in the statistics
+  double time_tolerance = 1e-3;                   ///< time matching, in reference snapshot intervals
+  double re_tau = 0;                              ///< Re_tau of the wall units (0: from the reference)
+};
+
+/// Where a candidate trajectory starts in the reference.
+struct TrajectoryAlignment {
+  int ref_traj = 0;    ///< reference trajectory r_c
+  int ref_start = 0;   ///< reference time index s_c of the candidate's snapshot 0
+};
+
+/// Kinetic energy of one snapshot [nx][ny][nz][3] (the app passes FieldMeasures).
+using EnergyFunction = std::function<double(const double*)>;
+
+/// The five profiles of the long-term statistics, in the reference's wall units.
+inline constexpr std::array<const char*, 5> kProfileNames = {"U_plus", "u_rms_plus", "v_rms_plus", "w_rms_plus",
+                                                             "minus_uv_plus"};
+
+struct CandidateResult {
+  std::string label, file, kind;
+  int n_traj = 0;
+  int steps = 0;                          ///< steps the file holds (n_time - 1)
+  std::vector<int> completed;             ///< completed steps per trajectory
+  std::vector<TrajectoryAlignment> alignment;
+  double dt = 0;                          ///< snapshot interval
+  // per compared step k = 0..K (mean over the trajectories that have step k)
+  std::vector<double> error;                    ///< e(k), total
+  std::array<std::vector<double>, 3> error_c;   ///< e(k) of u, v, w
+  std::vector<int> count;                       ///< trajectories averaged at step k
+  std::vector<double> energy, energy_ref;       ///< mean kinetic energy of candidate and reference
+  std::vector<double> horizon_error;            ///< e(h) per horizon (NaN when not compared)
+  int first_over = -1;                          ///< first step over the threshold (-1: never)
+  bool first_over_by_stop = false;              ///< first_over comes from a guard stop
+  std::array<double, 5> stats_error{};          ///< relative L2 over y per kProfileNames
+  double u_tau_own = 0, re_tau_own = 0;         ///< from the series' own mean wall shear
+  std::shared_ptr<ChannelStatistics> stats;     ///< profiles and spectra
+  // x–z slice of u at the slice y index (trajectory 0), and the matching reference slice
+  int slice_step = -1;
+  std::vector<double> slice, slice_ref;         ///< [nx][nz]
+};
+
+/// Friction velocity from the mean wall shear of a profile U(y) on ascending y:
+///   u_tau^2 = nu (dU/dy|_{y=-1} - dU/dy|_{y=+1}) / 2,
+/// slopes from the Chebyshev series on Gauss–Lobatto points, second-order one-sided
+/// differences otherwise.
+double wall_friction_velocity(const std::vector<double>& y, const std::vector<double>& U, double nu);
+
+/// Quadrature weights over y in [-1, 1] (Clenshaw–Curtis on Gauss–Lobatto points,
+/// trapezoid on any other ascending grid).
+std::vector<double> y_quadrature_weights(const std::vector<double>& y);
+
+/// Relative L2 norm over y: sqrt(sum w (a - b)^2) / sqrt(sum w b^2) (0 when b = 0 = a).
+double relative_l2_over_y(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& w);
+
+class SeriesComparison {
+ public:
+  /// Opens the reference, checks it and computes its statistics and wall units.
+  SeriesComparison(const std::string& reference, ComparisonParams params, EnergyFunction energy);
+
+  /// Compares one candidate. `alignment` holds one entry per candidate trajectory.
+  CandidateResult compare(const std::string& label, const std::string& file,
+                          const std::vector<TrajectoryAlignment>& alignment, const std::string& kind = "") const;
+
+  /// Reference time index whose time is within tolerance of `t` (InputError naming `who`
+  /// otherwise).
+  int reference_index_of(double t, const std::string& who) const;
+
+  const SeriesReader& reference() const { return *ref_; }
+  const ChannelStatistics& reference_statistics() const { return *ref_stats_; }
+  double u_tau() const { return u_tau_; }      ///< of the wall units
+  double re_tau() const { return re_tau_; }    ///< of the wall units (0: unknown)
+  double dt() const { return dt_; }            ///< reference snapshot interval
+  const std::vector<int>& spectra_indices() const { return spectra_j_; }
+  int slice_index() const { return slice_j_; }
+  /// Profiles of `s` in the reference's wall units, in the order of kProfileNames.
+  std::array<std::vector<double>, 5> profiles(const ChannelStatistics& s) const;
+
+ private:
+  std::unique_ptr<SeriesReader> ref_;
+  ComparisonParams p_;
+  EnergyFunction energy_;
+  double dt_ = 1.0, u_tau_ = 1.0, re_tau_ = 0.0, lx_ = 0, lz_ = 0;
+  std::vector<int> spectra_j_;
+  int slice_j_ = 0;
+  std::vector<double> w_y_;
+  std::shared_ptr<ChannelStatistics> ref_stats_;
+};
+
+}  // namespace iff::solvers
