@@ -109,6 +109,7 @@ DnsParams DnsParams::from(const Config& cfg) {
   p.time = TimeParams::from(cfg.section("time"));
   p.initial = InitialParams::from(cfg.section("initial"));
   p.output = OutputParams::from(cfg.section("output"));
+  p.sgs = SgsParams::from(cfg.section("sgs"));
   p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"});
   return p;
 }
@@ -221,7 +222,9 @@ DnsSummary ChannelDns::run() {
   const std::string ckpt = out.dir + "/checkpoint.h5";
   const std::string csv = out.dir + "/timeseries.csv";
 
-  ChannelNSE nse(p_.grid, p_.physics.channel(), comm_, p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE);
+  ChannelPhysics physics = p_.physics.channel();
+  physics.sgs = p_.sgs;
+  ChannelNSE nse(p_.grid, physics, comm_, p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE);
   const auto& g = nse.grid();
   double dt = p_.time.dt;
   const auto& ic = p_.initial;
@@ -294,7 +297,7 @@ DnsSummary ChannelDns::run() {
       series = std::make_unique<SeriesWriter>(SeriesWriter::reopen(spath, comm_));
     } else {
       SeriesMeta m;
-      m.kind = "dns";
+      m.kind = nse.les() ? "les-" + to_string(p_.sgs.model) : "dns";
       for (int i = 0; i < g.nx; ++i) m.x.push_back(g.lx * i / g.nx);
       m.y = g.y();
       std::reverse(m.y.begin(), m.y.end());  // wall to wall, ascending
@@ -371,6 +374,12 @@ DnsSummary ChannelDns::run() {
     if (out.stats_every > 0 && step % out.stats_every == 0 && t >= out.stats_start) {
       auto f = nse.gather_velocity(x);
       if (stats) stats->add(f.data());
+      if (nse.les()) {
+        // SGS profiles of this state, Gauss–Lobatto order (upper wall first) -> y ascending
+        auto s = nse.sgs_profiles(x);
+        for (auto* v : {&s.nu_t, &s.dissipation, &s.coefficient}) std::reverse(v->begin(), v->end());
+        if (stats) stats->add_sgs(s.nu_t.data(), s.dissipation.data(), s.coefficient.data());
+      }
     }
   };
 
@@ -393,6 +402,14 @@ DnsSummary ChannelDns::run() {
   log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
             g.nz, g.nxp(), g.nzp(), [&] { int s; MPI_Comm_size(comm_, &s); return s; }(), dt, total,
             p_.physics.re, p_.physics.units, to_string(p_.physics.driving));
+  if (nse.les()) {
+    const auto& sp = p_.sgs;
+    const std::string detail =
+        sp.model == SgsModelKind::smagorinsky ? fmt::format("C_s = {}, van Driest A+ = {}", sp.cs, sp.van_driest_a_plus)
+        : sp.model == SgsModelKind::wale      ? fmt::format("C_w = {}", sp.cw)
+                                              : fmt::format("{} test filter of ratio 2 in x and z", to_string(sp.dsm_test_filter));
+    log::info("les: {} model ({}), filter width {}", to_string(sp.model), detail, to_string(sp.filter_width));
+  }
 
   // fixed dt: a number of steps; CFL-controlled dt: until t_end
   auto more = [&] {

@@ -13,6 +13,10 @@
 //                          the previous checkpoint stays until the new one is complete)
 //   snapshots.h5           velocity series in the data contract (every output.snapshot_every)
 //   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5   running statistics
+//
+// LES: a case with sgs.model = smagorinsky | dsm | wale (solvers/sgs_model.hpp) runs the same
+// loop with the eddy-viscosity closure; its snapshots have kind les-<model>, and its
+// statistics add the plane averages of ν_t, the SGS dissipation and the model coefficient.
 #pragma once
 
 #include <cstdint>
@@ -85,10 +89,11 @@ struct DnsParams {
   TimeParams time;
   InitialParams initial;
   OutputParams output;
+  SgsParams sgs;                   ///< LES closure (section sgs; model none: DNS)
   std::string fftw_planner = "estimate";  ///< estimate (reproducible) or measure
   std::string resolved_config;     ///< resolved YAML stored in the outputs
   std::string git_commit;          ///< producing binary's commit
-  /// Reads sections grid, physics, time, initial, output, fftw (does not reject unknown keys).
+  /// Reads sections grid, physics, time, initial, output, sgs, fftw (does not reject unknown keys).
   static DnsParams from(const Config& cfg);
 };
 

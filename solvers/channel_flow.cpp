@@ -1,5 +1,6 @@
 #include "solvers/channel_flow.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -20,7 +21,7 @@ Driving driving_from_string(const std::string& s) {
 std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
 
 ChannelNSE::ChannelNSE(const ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
-    : g_(g), ph_(phys), comm_(comm), tr_(g, comm, 6, fftw_flags) {
+    : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? 11 : 6, fftw_flags) {
   IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);
   ny_ = g_.ny;
   m0_ = tr_.m0();
@@ -35,6 +36,14 @@ ChannelNSE::ChannelNSE(const ChannelGrid& g, const ChannelPhysics& phys, MPI_Com
     inv_dy_[j] = 1.0 / d;
   }
   ops_.resize(nml_);
+  if (ph_.sgs.active()) {
+    SgsGeometry geo;
+    geo.grid = g_;
+    geo.y0 = int(tr_.y0());
+    geo.ny_local = int(tr_.ny_local());
+    geo.nu = ph_.nu;
+    sgs_ = make_sgs_model(ph_.sgs, geo);
+  }
   forcing_ = ph_.driving == Driving::pressure_gradient ? ph_.pressure_gradient : 0.0;
 }
 
@@ -82,30 +91,39 @@ void ChannelNSE::state_from_velocity(const cplx* uvw, cvec& x) const {
   }
 }
 
-void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
+void ChannelNSE::fill_fields(const cvec& x, int nf) {
   const int ny = ny_;
   work_.resize(6 * ny);
-  cplx *dv = work_.data(), *u = dv + ny, *w = u + ny, *du = w + ny, *dw = du + ny, *t = dw + ny;
+  cplx *dv = work_.data(), *u = dv + ny, *w = u + ny, *du = w + ny, *dw = du + ny;
+  const bool strain = nf == 11;
   cplx* S = tr_.spec();
-  // 1. u, v, w and ω = ∇×u in Chebyshev–Fourier space
+  // u, v, w and ω = ∇×u in Chebyshev–Fourier space (LES: and S_ij, S33 = −S11 − S22)
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
     const cplx* xv = &x[index(ml, 0, 0)];
     const cplx* xe = &x[index(ml, 1, 0)];
-    cplx* s = S + std::size_t(ml) * ny * 6;
+    cplx* s = S + std::size_t(ml) * ny * nf;
     if (m == 0) {
       chebyshev_derivative(xv, du, ny);
       chebyshev_derivative(xe, dw, ny);
       for (int k = 0; k < ny; ++k) {
-        s[6 * k + 0] = xv[k];
-        s[6 * k + 1] = 0.0;
-        s[6 * k + 2] = xe[k];
-        s[6 * k + 3] = dw[k];
-        s[6 * k + 4] = 0.0;
-        s[6 * k + 5] = -du[k];
+        s[nf * k + 0] = xv[k];
+        s[nf * k + 1] = 0.0;
+        s[nf * k + 2] = xe[k];
+        s[nf * k + 3] = dw[k];
+        s[nf * k + 4] = 0.0;
+        s[nf * k + 5] = -du[k];
       }
+      if (strain)
+        for (int k = 0; k < ny; ++k) {
+          s[nf * k + 6] = 0.0;
+          s[nf * k + 7] = 0.0;
+          s[nf * k + 8] = 0.5 * du[k];
+          s[nf * k + 9] = 0.0;
+          s[nf * k + 10] = 0.5 * dw[k];
+        }
     } else if (g_.is_nyquist(m)) {
-      for (int k = 0; k < 6 * ny; ++k) s[k] = 0.0;
+      for (int k = 0; k < nf * ny; ++k) s[k] = 0.0;
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
       chebyshev_derivative(xv, dv, ny);
@@ -116,17 +134,28 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
       chebyshev_derivative(u, du, ny);
       chebyshev_derivative(w, dw, ny);
       for (int k = 0; k < ny; ++k) {
-        s[6 * k + 0] = u[k];
-        s[6 * k + 1] = xv[k];
-        s[6 * k + 2] = w[k];
-        s[6 * k + 3] = dw[k] - I * kz * xv[k];
-        s[6 * k + 4] = xe[k];
-        s[6 * k + 5] = I * kx * xv[k] - du[k];
+        s[nf * k + 0] = u[k];
+        s[nf * k + 1] = xv[k];
+        s[nf * k + 2] = w[k];
+        s[nf * k + 3] = dw[k] - I * kz * xv[k];
+        s[nf * k + 4] = xe[k];
+        s[nf * k + 5] = I * kx * xv[k] - du[k];
       }
+      if (strain)
+        for (int k = 0; k < ny; ++k) {
+          s[nf * k + 6] = I * kx * u[k];                     // S11 = ∂u/∂x
+          s[nf * k + 7] = dv[k];                             // S22 = ∂v/∂y
+          s[nf * k + 8] = 0.5 * (du[k] + I * kx * xv[k]);    // S12 = (∂u/∂y + ∂v/∂x)/2
+          s[nf * k + 9] = 0.5 * I * (kz * u[k] + kx * w[k]); // S13 = (∂u/∂z + ∂w/∂x)/2
+          s[nf * k + 10] = 0.5 * (I * kz * xv[k] + dw[k]);   // S23 = (∂v/∂z + ∂w/∂y)/2
+        }
     }
   }
-  tr_.to_physical(6);
-  // 2. H = u × ω on the padded grid, with plane sums for the diagnostics
+}
+
+void ChannelNSE::nonlinear_product() {
+  const int ny = ny_;
+  // H = u × ω on the padded grid, with plane sums for the diagnostics
   const std::size_t P = tr_.phys_plane();
   const double inv_dx = g_.nx / g_.lx, inv_dz = g_.nz / g_.lz;
   std::vector<double> red(5 * std::size_t(ny), 0.0);
@@ -148,7 +177,6 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
     red[5 * J + 0] = su2, red[5 * J + 1] = sv2, red[5 * J + 2] = sw2, red[5 * J + 3] = su, red[5 * J + 4] = sw;
     rate = std::max(rate, r);
   }
-  tr_.to_spectral(3);
   MPI_Allreduce(MPI_IN_PLACE, red.data(), int(red.size()), MPI_DOUBLE, MPI_SUM, comm_);
   MPI_Allreduce(MPI_IN_PLACE, &rate, 1, MPI_DOUBLE, MPI_MAX, comm_);
   double ke = 0.0, kf = 0.0;
@@ -161,27 +189,166 @@ void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
   diag_.kinetic_energy = 0.25 * ke;
   diag_.fluct_energy = 0.25 * kf;
   diag_.cfl_rate = rate;
-  // 3. h_v, h_η and the mean-flow terms
+}
+
+void ChannelNSE::project(cvec& n, int nf) {
+  const int ny = ny_;
+  work_.resize(6 * ny);
+  cplx *dv = work_.data(), *t = dv + 5 * ny;
+  const cplx* S = tr_.spec();
+  // h_v, h_η and the mean-flow terms from Ĥ (fields 0..2, stride nf)
   n.resize(state_size());
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
-    const cplx* s = S + std::size_t(ml) * ny * 3;
+    const cplx* s = S + std::size_t(ml) * ny * nf;
     cplx* nv = &n[index(ml, 0, 0)];
     cplx* ne = &n[index(ml, 1, 0)];
     if (m == 0) {
-      for (int k = 0; k < ny; ++k) nv[k] = s[3 * k].real(), ne[k] = s[3 * k + 2].real();
+      for (int k = 0; k < ny; ++k) nv[k] = s[nf * k].real(), ne[k] = s[nf * k + 2].real();
     } else if (g_.is_nyquist(m)) {
       for (int k = 0; k < ny; ++k) nv[k] = 0.0, ne[k] = 0.0;
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
-      for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[3 * k] + kz * s[3 * k + 2]);
+      for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[nf * k] + kz * s[nf * k + 2]);
       chebyshev_derivative(t, dv, ny);
       for (int k = 0; k < ny; ++k) {
-        nv[k] = -dv[k] - kk * s[3 * k + 1];
-        ne[k] = I * (kz * s[3 * k] - kx * s[3 * k + 2]);
+        nv[k] = -dv[k] - kk * s[nf * k + 1];
+        ne[k] = I * (kz * s[nf * k] - kx * s[nf * k + 2]);
       }
     }
   }
+}
+
+void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
+  if (!sgs_) {
+    fill_fields(x, 6);
+    tr_.to_physical(6);
+    nonlinear_product();
+    tr_.to_spectral(3);
+    project(n, 3);
+    return;
+  }
+  // LES: H = u × ω + ∂_j(2 ν_t S_ij)
+  evaluate_sgs(x);        // fields 0..10: u, ω, S; nut_
+  nonlinear_product();    // fields 0..2: u × ω
+  write_sgs_stress(3);    // fields 3..7: τ11, τ22, τ12, τ13, τ23
+  tr_.to_spectral(8);
+  const int ny = ny_, nf = 8;
+  div_work_.resize(3 * std::size_t(ny));
+  cplx* S = tr_.spec();
+  for (int ml = 0; ml < nml_; ++ml) {
+    cplx* s = S + std::size_t(ml) * ny * nf;
+    stress_divergence(ml, s, nf, 3, div_work_.data());
+    for (int k = 0; k < ny; ++k)
+      for (int c = 0; c < 3; ++c) s[nf * k + c] += div_work_[3 * k + c];
+  }
+  project(n, nf);
+}
+
+void ChannelNSE::evaluate_sgs(const cvec& x) {
+  fill_fields(x, 11);
+  ResolvedFields f;
+  if (sgs_->needs_friction_velocity()) f.u_tau = std::sqrt(std::abs(wall_shear(x)));
+  tr_.to_physical(11);
+  for (int c = 0; c < 3; ++c) f.u[c] = tr_.phys(c), f.omega[c] = tr_.phys(3 + c);
+  for (int c = 0; c < 5; ++c) f.s[c] = tr_.phys(6 + c);
+  const std::size_t P = tr_.phys_plane();
+  const int nyl = tr_.ny_local();
+  nut_.resize(P * nyl);
+  coeff_.resize(nyl);
+  sgs_->eddy_viscosity(f, nut_.data(), coeff_.data());
+  // plane sums: ν_t, ε_sgs = 2 ν_t S_ij S_ij, min(ν + ν_t)
+  plane_nut_.assign(nyl, 0.0), plane_eps_.assign(nyl, 0.0), plane_min_.assign(nyl, 0.0);
+  const double *s11 = f.s[0], *s22 = f.s[1], *s12 = f.s[2], *s13 = f.s[3], *s23 = f.s[4];
+  for (int jl = 0; jl < nyl; ++jl) {
+    double a = 0.0, e = 0.0, lo = std::numeric_limits<double>::max();
+    for (std::size_t q = jl * P, end = (jl + 1) * P; q < end; ++q) {
+      const double s33 = -s11[q] - s22[q];
+      const double ss = s11[q] * s11[q] + s22[q] * s22[q] + s33 * s33 +
+                        2.0 * (s12[q] * s12[q] + s13[q] * s13[q] + s23[q] * s23[q]);
+      a += nut_[q];
+      e += 2.0 * nut_[q] * ss;
+      lo = std::min(lo, ph_.nu + nut_[q]);
+    }
+    plane_nut_[jl] = a / P, plane_eps_[jl] = e / P, plane_min_[jl] = lo;
+  }
+}
+
+void ChannelNSE::write_sgs_stress(int t0) {
+  const std::size_t N = tr_.phys_plane() * tr_.ny_local();
+  const double *s11 = tr_.phys(6), *s22 = tr_.phys(7), *s12 = tr_.phys(8), *s13 = tr_.phys(9), *s23 = tr_.phys(10);
+  double *t11 = tr_.phys(t0), *t22 = tr_.phys(t0 + 1), *t12 = tr_.phys(t0 + 2), *t13 = tr_.phys(t0 + 3),
+         *t23 = tr_.phys(t0 + 4);
+  // pointwise, every S_ij read before any τ_ij is written (the fields may overlap)
+  for (std::size_t q = 0; q < N; ++q) {
+    const double two_nu = 2.0 * nut_[q];
+    const double a = s11[q], b = s22[q], c = s12[q], d = s13[q], e = s23[q];
+    t11[q] = two_nu * a, t22[q] = two_nu * b, t12[q] = two_nu * c, t13[q] = two_nu * d, t23[q] = two_nu * e;
+  }
+}
+
+void ChannelNSE::stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* f) {
+  // f_i = ∂_j τ_ij: f1 = i kx τ11 + D τ12 + i kz τ13, f2 = i kx τ12 + D τ22 + i kz τ23,
+  // f3 = i kx τ13 + D τ23 + i kz τ33, τ33 = −τ11 − τ22
+  const int ny = ny_, m = m0_ + ml;
+  if (g_.is_nyquist(m)) {
+    for (int k = 0; k < 3 * ny; ++k) f[k] = 0.0;
+    return;
+  }
+  const double kx = g_.kx(m), kz = g_.kz(m);
+  std::vector<cplx>& w = work_;
+  w.resize(6 * std::size_t(ny));
+  cplx *a = w.data(), *b = a + ny, *c = b + ny, *da = c + ny, *db = da + ny, *dc = db + ny;
+  for (int k = 0; k < ny; ++k) a[k] = s[nf * k + t0 + 2], b[k] = s[nf * k + t0 + 1], c[k] = s[nf * k + t0 + 4];
+  chebyshev_derivative(a, da, ny);
+  chebyshev_derivative(b, db, ny);
+  chebyshev_derivative(c, dc, ny);
+  for (int k = 0; k < ny; ++k) {
+    const cplx t11 = s[nf * k + t0], t22 = s[nf * k + t0 + 1], t12 = s[nf * k + t0 + 2];
+    const cplx t13 = s[nf * k + t0 + 3], t23 = s[nf * k + t0 + 4];
+    f[3 * k + 0] = I * kx * t11 + da[k] + I * kz * t13;
+    f[3 * k + 1] = I * kx * t12 + db[k] + I * kz * t23;
+    f[3 * k + 2] = I * kx * t13 + dc[k] - I * kz * (t11 + t22);
+  }
+}
+
+void ChannelNSE::sgs_force(const cvec& x, cplx* f) {
+  const std::size_t n = std::size_t(nml_) * ny_ * 3;
+  if (!sgs_) {
+    std::fill(f, f + n, cplx(0.0));
+    return;
+  }
+  evaluate_sgs(x);
+  write_sgs_stress(0);
+  tr_.to_spectral(5);
+  for (int ml = 0; ml < nml_; ++ml) stress_divergence(ml, tr_.spec() + std::size_t(ml) * ny_ * 5, 5, 0, f + std::size_t(ml) * ny_ * 3);
+}
+
+SgsProfiles ChannelNSE::sgs_profiles(const cvec& x) {
+  SgsProfiles p;
+  p.nu_t.assign(ny_, 0.0), p.dissipation.assign(ny_, 0.0), p.coefficient.assign(ny_, 0.0);
+  p.nu_total_min.assign(ny_, std::numeric_limits<double>::max());
+  if (!sgs_) {
+    p.nu_total_min.assign(ny_, ph_.nu);
+    return p;
+  }
+  evaluate_sgs(x);
+  for (int jl = 0; jl < tr_.ny_local(); ++jl) {
+    const int J = tr_.y0() + jl;
+    p.nu_t[J] = plane_nut_[jl], p.dissipation[J] = plane_eps_[jl], p.coefficient[J] = coeff_[jl];
+    p.nu_total_min[J] = plane_min_[jl];
+  }
+  // every plane lives on one rank: the sums only add zeros
+  for (auto* v : {&p.nu_t, &p.dissipation, &p.coefficient})
+    MPI_Allreduce(MPI_IN_PLACE, v->data(), ny_, MPI_DOUBLE, MPI_SUM, comm_);
+  MPI_Allreduce(MPI_IN_PLACE, p.nu_total_min.data(), ny_, MPI_DOUBLE, MPI_MIN, comm_);
+  return p;
+}
+
+std::vector<double> ChannelNSE::eddy_viscosity(const cvec& x) {
+  if (!sgs_) return {};
+  evaluate_sgs(x);
+  return nut_;
 }
 
 void ChannelNSE::apply_mass(const cvec& x, cvec& mx) const {

@@ -19,13 +19,23 @@
 //
 // State vector (ImexProblem): this rank's modes [nm_local][2][ny] of Chebyshev
 // coefficients: component 0 = v̂, 1 = η̂; for the mean mode kx = kz = 0 they hold U and W.
+//
+// LES (physics.sgs.model != none, solvers/sgs_model.hpp): H = u × ω + ∇·(2 ν_t S), with ν_t
+// from the resolved gradient on the padded grid. Per evaluation: 11 fields to physical space
+// (u, ω, and S11, S22, S12, S13, S23 from the spectral derivatives), ν_t and the stress
+// τ_ij = 2 ν_t S_ij pointwise, H and the five independent τ_ij back to spectral space (8
+// fields; τ33 = −τ11 − τ22 since S is traceless), and ∂_j τ_ij spectrally (i kx, i kz,
+// Chebyshev D) added to Ĥ before the projection onto h_v, h_η and the mean-flow terms.
+// With model none the DNS path runs unchanged (6 + 3 transforms, bit-identical results).
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "solvers/channel_grid.hpp"
 #include "solvers/imex.hpp"
+#include "solvers/sgs_model.hpp"
 
 namespace iff::solvers {
 
@@ -41,6 +51,16 @@ struct ChannelPhysics {
   Driving driving = Driving::pressure_gradient;
   double pressure_gradient = 1.0;  ///< F = -dP/dx for pressure_gradient driving
   double bulk_velocity = 2.0 / 3.0;  ///< target (1/2)∫U dy for bulk_velocity driving
+  SgsParams sgs;             ///< LES closure (model none: DNS)
+};
+
+/// x–z plane averages of the SGS model at every Gauss–Lobatto index j (y_j = cos(π j/M),
+/// upper wall first), on the padded grid.
+struct SgsProfiles {
+  std::vector<double> nu_t;        ///< <ν_t>
+  std::vector<double> dissipation; ///< ε_sgs = <2 ν_t S_ij S_ij> = −<τ_ij S_ij>
+  std::vector<double> coefficient; ///< model coefficient C (SgsModel::eddy_viscosity)
+  std::vector<double> nu_total_min;  ///< min over the plane of ν + ν_t
 };
 
 /// Volume and plane averages of the state an explicit_terms() call was made for.
@@ -97,6 +117,20 @@ class ChannelNSE : public ImexProblem {
   /// True when every coefficient is finite on every rank. Collective.
   bool finite(const cvec& x) const;
 
+  /// Whether an SGS model is active (physics.sgs.model != none).
+  bool les() const { return sgs_ != nullptr; }
+  /// The SGS model (nullptr for DNS).
+  const SgsModel* sgs_model() const { return sgs_.get(); }
+  /// SGS force f = ∂_j(2 ν_t S_ij) of state x as Chebyshev coefficients [nm_local][ny][3]
+  /// (zero without a model). Collective.
+  void sgs_force(const cvec& x, cplx* f);
+  /// Plane profiles of the SGS model at state x, on every rank (zero without a model).
+  /// Collective.
+  SgsProfiles sgs_profiles(const cvec& x);
+  /// ν_t on this rank's planes of the padded grid [ny_local][nzp][nxp] at state x (empty
+  /// without a model). Collective.
+  std::vector<double> eddy_viscosity(const cvec& x);
+
  private:
   struct ModeOps {
     ChebyshevHelmholtz phi, vel;   // (D² - λ), (D² - k²)
@@ -104,6 +138,16 @@ class ChannelNSE : public ImexProblem {
     double minv[4] = {0, 0, 0, 0}; // inverse of [[Dv1(+1), Dv2(+1)], [Dv1(-1), Dv2(-1)]]
   };
   void build_operators(double a0, double dt);
+  // explicit_terms in steps: spectral u, v, w, ω (and S when nf = 11) -> fields 0..nf-1;
+  // H = u × ω on the padded grid into fields 0..2 (and the diagnostics); Ĥ -> h_v, h_η, means
+  void fill_fields(const cvec& x, int nf);
+  void nonlinear_product();
+  void project(cvec& n, int nf);
+  // LES: fields of x in physical space and ν_t (nut_), with per-plane sums; τ_ij = 2 ν_t S_ij
+  // into fields t0..t0+4; f = ∂_j τ_ij of one mode from the spectral τ at field t0 (stride nf)
+  void evaluate_sgs(const cvec& x);
+  void write_sgs_stress(int t0);
+  void stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* f);
   double k2(int m) const { return g_.kx(m) * g_.kx(m) + g_.kz(m) * g_.kz(m); }
 
   ChannelGrid g_;
@@ -119,6 +163,10 @@ class ChannelNSE : public ImexProblem {
   double forcing_ = 0.0;
   FlowDiagnostics diag_;
   std::vector<cplx> work_, solve_f_, solve_phi_, solve_vp_;
+  std::unique_ptr<SgsModel> sgs_;
+  std::vector<double> nut_, coeff_;             // ν_t [ny_local][nzp][nxp]; C per local plane
+  std::vector<double> plane_nut_, plane_eps_, plane_min_;  // per local plane
+  std::vector<cplx> div_work_;
   mutable std::vector<cplx> mass_d1_, mass_d2_;
 };
 

@@ -73,6 +73,24 @@ void ChannelStatistics::add(const double* f) {
   ++n_;
 }
 
+void ChannelStatistics::add_sgs(const double* nu_t, const double* dissipation, const double* coefficient) {
+  snut_.resize(ny_, 0.0), seps_.resize(ny_, 0.0), sc_.resize(ny_, 0.0);
+  for (int j = 0; j < ny_; ++j) snut_[j] += nu_t[j], seps_[j] += dissipation[j], sc_[j] += coefficient[j];
+  ++n_sgs_;
+}
+
+namespace {
+std::vector<double> averaged(const std::vector<double>& sum, long n, int ny) {
+  std::vector<double> a(ny, 0.0);
+  for (int j = 0; j < ny && n > 0; ++j) a[j] = sum[j] / n;
+  return a;
+}
+}  // namespace
+
+std::vector<double> ChannelStatistics::mean_eddy_viscosity() const { return averaged(snut_, n_sgs_, ny_); }
+std::vector<double> ChannelStatistics::sgs_dissipation() const { return averaged(seps_, n_sgs_, ny_); }
+std::vector<double> ChannelStatistics::sgs_coefficient() const { return averaged(sc_, n_sgs_, ny_); }
+
 std::vector<double> ChannelStatistics::mean(int c) const {
   std::vector<double> m(ny_, 0.0);
   for (int j = 0; j < ny_ && n_ > 0; ++j) m[j] = s1_[3 * j + c] / n_;
@@ -113,8 +131,11 @@ void ChannelStatistics::write_csv(const std::string& dir, double re_tau, double 
   p.precision(12);
   p << "y" << (re_tau > 0 ? ",y_plus_lower_wall" : "") << ",U,W,u_rms,v_rms,w_rms,minus_uv";
   if (re_tau > 0) p << ",U_plus,u_rms_plus,v_rms_plus,w_rms_plus,minus_uv_plus";
+  const bool sgs = n_sgs_ > 0;
+  if (sgs) p << ",nu_t,eps_sgs,c_sgs" << (re_tau > 0 ? ",nu_t_over_nu,eps_sgs_plus" : "");
   p << "\n";
   const auto U = mean(0), W = mean(2), ur = rms(0), vr = rms(1), wr = rms(2), uv = reynolds_shear();
+  const auto nut = mean_eddy_viscosity(), eps = sgs_dissipation(), cs = sgs_coefficient();
   for (int j = 0; j < ny_; ++j) {
     p << y_[j];
     if (re_tau > 0) p << "," << (1.0 - std::abs(y_[j])) * re_tau;
@@ -122,6 +143,10 @@ void ChannelStatistics::write_csv(const std::string& dir, double re_tau, double 
     if (re_tau > 0)
       p << "," << U[j] / u_tau << "," << ur[j] / u_tau << "," << vr[j] / u_tau << "," << wr[j] / u_tau << ","
         << uv[j] / (u_tau * u_tau);
+    if (sgs) {
+      p << "," << nut[j] << "," << eps[j] << "," << cs[j];
+      if (re_tau > 0) p << "," << nut[j] * re_tau / u_tau << "," << eps[j] / (re_tau * u_tau * u_tau * u_tau);
+    }
     p << "\n";
   }
   write_text_atomic(dir + "/profiles.csv", p.str());
@@ -164,6 +189,12 @@ void ChannelStatistics::write_h5(const std::string& path) const {
       for (auto& v : ez) v /= std::max<long>(n_, 1);
       f.write_vector("/spectra_kx", ex, {hsize_t(sj_.size()), 3, hsize_t(nx_ / 2 + 1)});
       f.write_vector("/spectra_kz", ez, {hsize_t(sj_.size()), 3, hsize_t(nz_ / 2 + 1)});
+    }
+    if (n_sgs_ > 0) {
+      f.write_vector("/nu_t", mean_eddy_viscosity());
+      f.write_vector("/eps_sgs", sgs_dissipation());
+      f.write_vector("/c_sgs", sgs_coefficient());
+      f.set_attr("/", "sgs_samples", std::int64_t(n_sgs_));
     }
     f.set_attr("/", "samples", std::int64_t(n_));
     f.set_attr("/", "lx", lx_);

@@ -7,6 +7,9 @@
 //   E_ii(kx; y_j): one-sided 1-D spectrum in x of the plane fluctuation u_i - <u_i>_xz(y_j),
 //   averaged over z lines and snapshots; E_ii(kz; y_j) likewise. Normalised so that
 //   sum_kx E_ii(kx) = sum_kz E_ii(kz) = <u_i'²> at y_j (Parseval).
+// LES runs add, per sample, plane profiles of the SGS model (solvers/sgs_model.hpp):
+//   <ν_t>(y),  ε_sgs(y) = <2 ν_t S_ij S_ij> = −<τ_ij S_ij>,  C(y) (the DSM's dynamic
+//   coefficient; (C_s D)² for Smagorinsky, C_w² for WALE), averaged over the samples.
 #pragma once
 
 #include <string>
@@ -23,6 +26,12 @@ class ChannelStatistics {
   /// Adds one snapshot [nx][ny][nz][3].
   void add(const double* field);
   long samples() const { return n_; }
+  /// Adds the SGS profiles of one LES state (ny values each, in the order of y).
+  void add_sgs(const double* nu_t, const double* dissipation, const double* coefficient);
+  long sgs_samples() const { return n_sgs_; }
+  std::vector<double> mean_eddy_viscosity() const;  ///< <ν_t>(y)
+  std::vector<double> sgs_dissipation() const;      ///< ε_sgs(y) = <2 ν_t S_ij S_ij>
+  std::vector<double> sgs_coefficient() const;      ///< time average of C(y)
 
   std::vector<double> mean(int comp) const;         ///< <u_comp>(y)
   std::vector<double> rms(int comp) const;          ///< u'_comp,rms(y)
@@ -35,7 +44,9 @@ class ChannelStatistics {
 
   /// Writes profiles.csv, spectra_kx.csv and spectra_kz.csv into `dir` (atomically). When
   /// re_tau > 0 (wall units), y+ and the profiles in wall units are added (u_tau = 1 for
-  /// pressure-gradient driving in wall units; pass u_tau for others).
+  /// pressure-gradient driving in wall units; pass u_tau for others). With SGS samples,
+  /// the columns nu_t, eps_sgs, c_sgs follow (and nu_t_over_nu = ν_t Re_tau/u_tau,
+  /// eps_sgs_plus = ε_sgs/(Re_tau u_tau³) in wall units, ν = u_tau h/Re_tau).
   void write_csv(const std::string& dir, double re_tau = 0.0, double u_tau = 1.0) const;
   /// Writes the same tables into an HDF5 file (serial, atomically).
   void write_h5(const std::string& path) const;
@@ -48,6 +59,8 @@ class ChannelStatistics {
   long n_ = 0;
   std::vector<double> s1_, s2_, suv_;          // [ny][3] sums of u_i, u_i², and [ny] of uv
   std::vector<double> ex_, ez_;                // [ns][3][nx/2+1], [ns][3][nz/2+1]
+  long n_sgs_ = 0;
+  std::vector<double> snut_, seps_, sc_;       // [ny] sums of the SGS profiles
 };
 
 }  // namespace iff::solvers
