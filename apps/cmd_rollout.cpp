@@ -16,6 +16,8 @@
 //   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
 //                        Q-criterion, and error = prediction - reference)
 //   stats/               profiles and spectra over steps >= stats_start (ifactflow stats)
+//   cost.csv             wall-clock of the time loop split into model steps, output (series
+//                        and VTK) and analysis (errors, energies), per unit simulated time
 //   config.resolved.yaml
 #include <algorithm>
 #include <cmath>
@@ -31,6 +33,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/run_cost.hpp"
 #include "io/series.hpp"
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
@@ -85,6 +88,23 @@ struct RolloutCase {
     c.engine.progress_seconds = o.get_in<double>("progress_seconds", 5.0, 0.0, 1e6);
     return c;
   }
+};
+
+/// Adds the wall-clock spent in advance() (the model itself) to `seconds`.
+class TimedStepper : public operators::Stepper {
+ public:
+  TimedStepper(operators::Stepper& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
+  int window() const override { return inner_.window(); }
+  void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
+    const double t0 = MPI_Wtime();
+    inner_.advance(history, next);
+    seconds_ += MPI_Wtime() - t0;
+  }
+  std::string describe() const override { return inner_.describe(); }
+
+ private:
+  operators::Stepper& inner_;
+  double& seconds_;
 };
 
 /// Relative L2 errors ||a - b|| / ||b|| per component and in total (point-wise sums).
@@ -177,7 +197,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     return field;
   };
 
+  double step_seconds = 0.0, output_seconds = 0.0;
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
+    double output_start = 0.0;
     for (const auto& t : traj) {
       if (t.completed != step) continue;  // stopped earlier
       const auto& r = reference_at(t.id, step);
@@ -187,6 +209,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       for (int q = 0; q < 4; ++q) rows << "," << (r ? fmt::format("{:.10g}", err[q]) : "");
       rows << "\n";
       if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
+        output_start = MPI_Wtime();
         std::vector<double> vort, q, diff;
         grad.vorticity_and_q(t.state().data(), vort, q);
         std::vector<VtkField> fields = {{"velocity", 3, t.state().data()}, {"vorticity", 3, vort.data()},
@@ -201,9 +224,11 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
         auto& coll = pvd[t.id];
         if (!coll) coll = std::make_unique<PvdCollection>(fmt::format("{}/vtk/rollout_traj{}.pvd", c.dir, t.id));
         coll->add(t.t0 + step * c.engine.dt, name);
+        output_seconds += MPI_Wtime() - output_start;
       }
     }
     if (step % c.series_every == 0) {
+      output_start = MPI_Wtime();
       // collective: each rank writes its still-running trajectories as runs of consecutive
       // ids (one run unless a trajectory stopped in the middle of its share); every rank
       // takes part in as many writes as the rank with the most runs, with empty blocks
@@ -227,17 +252,42 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
           out.write(ti, step * c.engine.dt, SeriesBlock{}, nullptr);
         }
       }
+      output_seconds += MPI_Wtime() - output_start;
     }
   };
 
   operators::RolloutEngine engine(c.engine, ctx.comm);
+  TimedStepper timed(*stepper, step_seconds);
+  MPI_Barrier(ctx.comm);
+  const double loop_start = MPI_Wtime();
   engine.run(
-      *stepper, local, energy,
+      timed, local, energy,
       [&](int id, int step) -> std::optional<double> {
         const auto& r = reference_at(id, step);
         return r ? std::optional<double>(energy(*r)) : std::nullopt;
       },
       observer);
+  {
+    // the slowest rank sets the pace (every rank steps in lockstep)
+    double mine[3] = {MPI_Wtime() - loop_start, step_seconds, output_seconds}, worst[3];
+    MPI_Allreduce(mine, worst, 3, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    RunCost cost;
+    cost.command = "rollout";
+    cost.model = operators::checkpoint_model_kind(c.stepper.checkpoint);
+    cost.ranks = ctx.size;
+    cost.threads_per_rank = operators::intra_op_threads();
+    cost.steps = c.engine.steps;
+    cost.simulated_time = c.engine.steps * c.engine.dt;
+    cost.wall_seconds = worst[0];
+    cost.step_seconds = worst[1];
+    cost.output_seconds = worst[2];
+    cost.analysis_seconds = std::max(0.0, worst[0] - worst[1] - worst[2]);
+    if (ctx.rank == 0) write_run_cost(c.dir + "/cost.csv", cost);
+    log::info("rollout: {:.3g} steps/s, {:.3g} s per unit time; model {:.1f}%, output {:.1f}%, analysis {:.1f}% of {:.3g} s",
+              cost.steps_per_second(), cost.wall_per_unit_time(), 100 * worst[1] / std::max(worst[0], 1e-300),
+              100 * worst[2] / std::max(worst[0], 1e-300), 100 * *cost.analysis_seconds / std::max(worst[0], 1e-300),
+              worst[0]);
+  }
 
   // per-trajectory start time and completed steps, then the CSV gathered on rank 0
   std::vector<double> t0s(n, 0.0), done(n, 0.0), t0_all(n), done_all(n);

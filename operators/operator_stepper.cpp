@@ -76,6 +76,12 @@ std::vector<int> checkpoint_grid(const std::string& checkpoint) {
   return {static_cast<int>(d.spec.x.size()), static_cast<int>(d.spec.y.size()), static_cast<int>(d.spec.z.size())};
 }
 
+std::string checkpoint_model_kind(const std::string& checkpoint) {
+  return to_string(read_checkpoint_data(checkpoint).spec.kind);
+}
+
+int intra_op_threads() { return at::get_num_threads(); }
+
 int checkpoint_validation_trajectories(const std::string& checkpoint, int n_traj) {
   const auto d = read_checkpoint_data(checkpoint);
   int val = -1;

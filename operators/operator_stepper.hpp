@@ -23,6 +23,12 @@ std::unique_ptr<Stepper> make_operator_stepper(const OperatorStepperOptions& opt
 /// Grid of a checkpoint (to check it against the initial states): nx, ny, nz.
 std::vector<int> checkpoint_grid(const std::string& checkpoint);
 
+/// Model kind of a checkpoint: ifactformer-m, ifactformer-o, fno or ifno.
+std::string checkpoint_model_kind(const std::string& checkpoint);
+
+/// Intra-op threads libtorch uses on this rank.
+int intra_op_threads();
+
 /// Trajectories the checkpoint's training held out for validation (the last ones of its
 /// training series): how many, from its resolved config (0 when unknown).
 int checkpoint_validation_trajectories(const std::string& checkpoint, int n_traj);

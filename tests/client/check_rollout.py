@@ -135,6 +135,17 @@ output:
     r7b = [r for r in rows if r["step"] == "7" and r["trajectory"] == "1"][0]
     check(r7b["err_total"] == "", "trajectory 1 at step 7 (time index 8) has no reference: error should be empty")
     check(os.path.exists(os.path.join(outs[1], "stats", "profiles.csv")), "no stats/profiles.csv")
+    for ranks in (1, 2):
+        with open(os.path.join(outs[ranks], "cost.csv")) as f:
+            cost = list(csv.DictReader(f))
+        check(len(cost) == 1, f"cost.csv holds {len(cost)} rows")
+        c = cost[0]
+        check(c["command"] == "rollout" and c["model"] == "fno" and int(c["ranks"]) == ranks
+              and int(c["threads_per_rank"]) == 1 and int(c["steps"]) == 7, f"cost record {c}")
+        wall, model, out = float(c["wall_seconds"]), float(c["step_seconds"]), float(c["output_seconds"])
+        check(abs(float(c["simulated_time"]) - 3.5) < 1e-12, f"simulated time {c['simulated_time']}, want 7 x 0.5")
+        check(wall > 0 and model > 0 and out > 0 and model + out <= wall * 1.001, f"cost phases {c}")
+        check(abs(float(c["wall_per_unit_time"]) - wall / 3.5) < 1e-3 * wall, f"wall per unit time {c}")
 
     # ParaView opens the collection and renders
     pvd = os.path.join(outs[2], "vtk", "rollout_traj0.pvd")

@@ -1,0 +1,40 @@
+// Cost record of a time-marching run (DNS, LES, operator rollout): one header row and one
+// value row in OUTDIR/cost.csv, so that runs of different kinds are compared per unit of
+// simulated time on the same footing (ifactflow compare reads it).
+//
+//   command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,
+//   step_seconds,output_seconds,analysis_seconds,wall_per_unit_time,steps_per_second
+//
+// wall_seconds covers the time loop (setup and final statistics excluded); step_seconds is
+// the part spent advancing the state, output_seconds writing series/VTK, analysis_seconds
+// the rest (errors against a reference, energies). A phase that a run does not time
+// separately is written as an empty field.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace iff {
+
+struct RunCost {
+  std::string command;  ///< dns, les, rollout
+  std::string model;    ///< e.g. "dns", "les-dsm", "ifactformer-m"
+  int ranks = 1;
+  int threads_per_rank = 1;
+  long steps = 0;
+  double simulated_time = 0.0;
+  double wall_seconds = 0.0;
+  std::optional<double> step_seconds, output_seconds, analysis_seconds;
+
+  double wall_per_unit_time() const { return simulated_time > 0 ? wall_seconds / simulated_time : 0.0; }
+  double steps_per_second() const { return wall_seconds > 0 ? steps / wall_seconds : 0.0; }
+};
+
+/// Writes `cost` to `path` atomically (call on one rank).
+void write_run_cost(const std::string& path, const RunCost& cost);
+
+/// Reads a file written by write_run_cost; InputError naming the file when it is missing
+/// or malformed.
+RunCost read_run_cost(const std::string& path);
+
+}  // namespace iff
