@@ -28,7 +28,9 @@
 //   energy_vs_time.csv                series,step,t,kinetic_energy,reference_kinetic_energy,trajectories
 //   profiles.csv                      series,y,y_plus,U_plus,u_rms_plus,v_rms_plus,w_rms_plus,minus_uv_plus
 //   spectra.csv                       series,axis,y,y_plus,k,E_uu,E_vv,E_ww
-//   slice.h5                          x-z slices of u at y+ ~ slice.y_plus after slice.step steps
+//   slice.h5                          x-z slices of u at y+ ~ slice.y_plus after slice.step steps:
+//                                     /candidate_i and the reference snapshot it is compared with,
+//                                     /reference_i (trajectory 0 of each candidate)
 //   series/<label>/                   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5 of
 //                                     each series (solvers::ChannelStatistics)
 //   config.resolved.yaml
@@ -379,7 +381,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     for (int h : p.horizons) s += fmt::format(" error @{} |", h);
     s += fmt::format(" first step > {} |", p.threshold);
     s += " U+ | u'+ | v'+ | w'+ | -u'v'+ | completed steps | Re_tau | wall s / unit time | ranks x threads |\n|---|---|";
-    for (std::size_t q = 0; q < p.horizons.size() + 11; ++q) s += "---|";
+    for (std::size_t q = 0; q < p.horizons.size() + 10; ++q) s += "---|";
     s += "\n";
     for (std::size_t i = 0; i < res.size(); ++i) {
       const auto& r = res[i];
@@ -471,7 +473,6 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       f.set_attr("/", "reference_label", cc.reference_label);
       f.set_attr("/", "u_tau", u_tau);
       const hsize_t nx = rm.nx(), nz = rm.nz();
-      bool ref_written = false;
       for (std::size_t i = 0; i < res.size(); ++i) {
         const auto& r = res[i];
         if (r.slice_step < 0) continue;
@@ -481,17 +482,13 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
         f.set_attr(g, "step", std::int64_t(r.slice_step));
         f.set_attr(g, "reference_trajectory", std::int64_t(r.alignment[0].ref_traj));
         f.set_attr(g, "reference_time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
-        if (!ref_written) {
-          f.write_vector("/reference", r.slice_ref, {nx, nz});
-          f.set_attr("/reference", "label", cc.reference_label);
-          f.set_attr("/reference", "step", std::int64_t(r.slice_step));
-          f.set_attr("/reference", "trajectory", std::int64_t(r.alignment[0].ref_traj));
-          f.set_attr("/reference", "time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
-          ref_written = true;
-        } else if (r.alignment[0].ref_traj != res[0].alignment[0].ref_traj ||
-                   r.alignment[0].ref_start + r.slice_step != res[0].alignment[0].ref_start + res[0].slice_step) {
-          log::warn("compare: the slice of {} is at another reference snapshot than the reference panel's", r.label);
-        }
+        // the reference snapshot this candidate's slice is compared with
+        const std::string gr = fmt::format("/reference_{}", i);
+        f.write_vector(gr, r.slice_ref, {nx, nz});
+        f.set_attr(gr, "label", cc.reference_label);
+        f.set_attr(gr, "step", std::int64_t(r.slice_step));
+        f.set_attr(gr, "trajectory", std::int64_t(r.alignment[0].ref_traj));
+        f.set_attr(gr, "time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
       }
       f.set_attr("/", "candidates", std::int64_t(res.size()));
       f.close();

@@ -12,7 +12,7 @@ error_vs_time.csv, energy_vs_time.csv, slice.h5) and writes, into OUTPUT_DIR:
   figures/error.png            relative L2 error against time, with the threshold
   figures/energy.png           kinetic energy against time
   figures/slice.png            u at y+ ~ 15 after the chosen step: reference and each candidate
-  figures.json                 manifest: file, title and number of data panels of each figure
+  figures.json                 manifest: file, title, data panels and matplotlib axes of each figure
   report.html                  the summary table and every figure on one static page
 The reference is drawn in black (solid, thicker) in every figure; each candidate has one
 colour and label throughout. Headless (Agg backend). Without matplotlib the script prints
@@ -116,17 +116,18 @@ def main():
 
     def style(series):
         if series == ref_label:
-            return dict(color="black", lw=2.2, label=series, zorder=5)
+            return dict(color="black", lw=2.6, label=series, zorder=1)  # beneath: candidates that match stay visible
         return dict(color=colour.get(series, "grey"), lw=1.4, label=series)
 
     figures = []
 
     def save(fig, name, title, panels):
         path = os.path.join(figdir, name)
+        n_axes = len(fig.axes)
         fig.savefig(path + ".partial.png", dpi=110)
         os.replace(path + ".partial.png", path)
         plt.close(fig)
-        figures.append({"file": f"figures/{name}", "title": title, "panels": panels})
+        figures.append({"file": f"figures/{name}", "title": title, "panels": panels, "axes": n_axes})
 
     def by_series(rows):
         d = {}
@@ -138,7 +139,7 @@ def main():
     have_yplus = profiles and profiles[0]["y_plus"] != ""
 
     def lower_half(rows, key):
-        pts = [(fnum(r["y_plus"]) if have_yplus else 1 + fnum(r["y"]), fnum(r[key])) for r in rows if fnum(r["y"]) < 0]
+        pts = [(fnum(r["y_plus"]) if have_yplus else 1 + fnum(r["y"]), fnum(r[key])) for r in rows if fnum(r["y"]) <= 1e-12]
         pts = [p for p in pts if p[0] > 0]
         pts.sort()
         return [p[0] for p in pts], [p[1] for p in pts]
@@ -196,6 +197,9 @@ def main():
                         ax.loglog([p[0] for p in pts], [max(p[1], 1e-300) for p in pts], marker=".", **style(s))
                 yp = sel[ref_label][0]["y_plus"] if ref_label in sel else ""
                 where = f"y+ = {fnum(yp):.1f}" if yp else f"y = {fnum(yv):.3f}"
+                top = max((fnum(r["E_uu"]) for rs in sel.values() for r in rs), default=0.0)
+                if top > 0:
+                    ax.set_ylim(bottom=top * 1e-10)  # round-off floor off the axis
                 ax.set_xlabel(axis)
                 ax.set_ylabel(f"E_uu({axis})")
                 ax.set_title(f"Streamwise energy spectrum in {axis}, {where}")
@@ -250,36 +254,51 @@ def main():
             h5py = None
             print("plot_compare: h5py is not available (python3-h5py); no slice figure")
         if h5py is not None:
+            def text(v):
+                return v.decode() if isinstance(v, bytes) else str(v)
+
             with h5py.File(slice_path, "r") as f:
                 x, z = f["x"][...], f["z"][...]
-                panels = []
-                if "reference" in f:
-                    panels.append((f"{ref_label} (step {int(f['reference'].attrs['step'])})", f["reference"][...], True))
-                for i in range(int(f.attrs["candidates"])):
-                    g = f"candidate_{i}"
-                    if g in f:
-                        panels.append((f"{f[g].attrs['label'].decode() if isinstance(f[g].attrs['label'], bytes) else f[g].attrs['label']}"
-                                       f" (step {int(f[g].attrs['step'])})", f[g][...], False))
                 yplus = float(f.attrs["y_plus"])
-            if panels:
+                cands, refs = [], []
+                for i in range(int(f.attrs["candidates"])):
+                    g, r = f"candidate_{i}", f"reference_{i}"
+                    if g not in f:
+                        continue
+                    cands.append((f"{text(f[g].attrs['label'])} (step {int(f[g].attrs['step'])})", f[g][...],
+                                  text(f[g].attrs["label"])))
+                    key = (int(f[r].attrs["trajectory"]), int(f[r].attrs["time_index"]))
+                    refs.append((f"{ref_label} (traj {key[0]}, index {key[1]})", f[r][...], key))
+            # one reference panel when every candidate is compared with the same snapshot, else
+            # the reference snapshot above each candidate
+            if cands:
+                shared = len({r[2] for r in refs}) == 1
+                if shared:
+                    panels = [(refs[0][0], refs[0][1], None)] + cands
+                    cols = min(len(panels), 3)
+                    rows = (len(panels) + cols - 1) // cols
+                    place = list(range(len(panels)))
+                else:
+                    panels = [(r[0], r[1], None) for r in refs] + cands
+                    cols, rows = len(cands), 2
+                    place = list(range(len(panels)))
+                n = len(panels)
                 lo = min(float(np.min(p[1])) for p in panels)
                 hi = max(float(np.max(p[1])) for p in panels)
-                n = len(panels)
-                cols = min(n, 3)
-                rows = (n + cols - 1) // cols
                 fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
                 dx, dz = (x[1] - x[0]) if len(x) > 1 else 1, (z[1] - z[0]) if len(z) > 1 else 1
                 extent = [x[0], x[-1] + dx, z[0], z[-1] + dz]
                 im = None
-                for k, (title, data, is_ref) in enumerate(panels):
+                for k, (title, data, who) in zip(place, panels):
                     ax = axes[k // cols][k % cols]
                     im = ax.imshow(np.asarray(data).T, origin="lower", extent=extent, aspect="auto", cmap="RdBu_r",
                                    vmin=lo, vmax=hi)
-                    ax.set_title(title, fontsize=9, color="black" if is_ref else colour.get(title.rsplit(" (", 1)[0], "k"))
+                    ax.set_title(title, fontsize=9, color="black" if who is None else colour.get(who, "black"))
                     ax.set_xlabel("x")
                     ax.set_ylabel("z")
                 for k in range(n, rows * cols):
                     axes[k // cols][k % cols].axis("off")
+                fig.subplots_adjust(hspace=0.45, right=0.85)
                 fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="u")
                 where = f"y+ = {yplus:.1f}" if yplus >= 0 else "the slice height"
                 fig.suptitle(f"Streamwise velocity at {where}")

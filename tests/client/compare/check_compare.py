@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""`ifactflow compare` end to end with real clients (h5py writes the series, matplotlib draws).
+
+Synthetic series in the data contract (8 x 17 x 8, Re_tau 180, snapshots every 0.5):
+  reference  3 trajectories x 8 snapshots (kind fdns)
+  offset     a copy with u + 0.1 (kind les-dsm, same times)
+  noise      a prediction of the last two (held-out) trajectories from time index 2 with noise
+             of amplitude 0.05, /initial_time, /completed_steps [5, 3] (the second stopped by its
+             guard) and a rollout log (cost)
+  shift      an LES-like run from (trajectory 0, time index 3), its times from 0, shifted in x by
+             two grid points (alignment from its config attribute initial.*)
+Every error in summary.csv / error_vs_time.csv is recomputed here with numpy; 1 and 2 ranks
+give identical tables; missing file, other grid, other snapshot interval and an unknown key
+fail with one line naming the file or key; the figures are PNGs with the expected panels
+(figures.json), report.html links only files that exist, and without matplotlib the script
+says so and keeps the tables.
+
+usage: check_compare.py IFACTFLOW PLOT_SCRIPT
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+exe, plot_script = sys.argv[1], sys.argv[2]
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args, ranks=1):
+    cmd = [exe] + args
+    if ranks > 1:
+        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe"] + cmd
+    return subprocess.run(cmd, env=env, capture_output=True, text=True)
+
+
+nx, ny, nz, re_tau, dt = 8, 17, 8, 180.0, 0.5
+lx, lz = 2 * np.pi, np.pi
+x = lx * np.arange(nx) / nx
+y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
+z = lz * np.arange(nz) / nz
+X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
+
+
+def field(tr, t):
+    ph, w = 0.4 * t + 1.3 * tr, 1 - Y**2
+    f = np.empty((nx, ny, nz, 3))
+    f[..., 0] = 15 * w + 2 * w * np.sin(X + ph) * np.cos(2 * Z) + 0.5 * np.cos(2 * X - ph) * w
+    f[..., 1] = w**2 * np.cos(X + Z + ph)
+    f[..., 2] = 0.7 * w * np.sin(2 * Z - ph) + 0.3 * np.sin(3 * X) * w
+    return f
+
+
+def write_series(path, vel, times, kind, grid=(x, y, z), config="", extra=None):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("velocity", data=vel.astype("<f8"), chunks=(1, 1) + vel.shape[2:])
+        g = f.create_group("grid")
+        for n, v in zip("xyz", grid):
+            g.create_dataset(n, data=np.asarray(v, dtype="<f8"))
+        f.create_dataset("time", data=np.asarray(times, dtype="<f8"))
+        a = f.attrs
+        a["format"], a["format_version"], a["kind"] = "ifactflow-series", 1, kind
+        a["re_tau"], a["nu"], a["lx"], a["ly"], a["lz"] = re_tau, 1 / re_tau, lx, 2.0, lz
+        a["units"], a["filter"], a["model"], a["config"], a["git_commit"] = "h, u_tau", "", "", config, "test"
+        for k, v in (extra or {}).items():
+            f.create_dataset(k, data=np.asarray(v, dtype="<f8"))
+
+
+# --- independent expectations ---------------------------------------------------------
+def quadrature_weights(yy):
+    """Weights integrating polynomials of degree < n exactly on [-1, 1] (Vandermonde solve)."""
+    n = len(yy)
+    V = np.vander(yy, n, increasing=True).T
+    b = np.array([2.0 / (k + 1) if k % 2 == 0 else 0.0 for k in range(n)])
+    return np.linalg.solve(V, b)
+
+
+W = quadrature_weights(y)
+
+
+def profiles(snaps):
+    s = np.array(snaps)  # [n, nx, ny, nz, 3]
+    m = s.mean(axis=(0, 1, 3))
+    sq = (s**2).mean(axis=(0, 1, 3))
+    uv = (s[..., 0] * s[..., 1]).mean(axis=(0, 1, 3))
+    rms = np.sqrt(np.maximum(sq - m**2, 0))
+    return [m[:, 0], rms[:, 0], rms[:, 1], rms[:, 2], -(uv - m[:, 0] * m[:, 1])]
+
+
+def rel_y(a, b):
+    return np.sqrt(np.sum(W * (a - b) ** 2) / np.sum(W * b**2))
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+nt_ref = 8
+ref = np.array([[field(tr, t) for t in range(nt_ref)] for tr in range(3)])
+ref_prof = profiles([ref[tr, t] for tr in range(3) for t in range(nt_ref)])
+expect = {}  # label -> (errors per step, per-step counts, stats errors, completed)
+
+with tempfile.TemporaryDirectory() as d:
+    times = dt * np.arange(nt_ref)
+    write_series(f"{d}/ref.h5", ref, times, "fdns")
+
+    off = ref.copy()
+    off[..., 0] += 0.1
+    write_series(f"{d}/off.h5", off, times, "les-dsm")
+    e = [np.mean([rel(off[tr, k], ref[tr, k]) for tr in range(3)]) for k in range(nt_ref)]
+    expect["offset"] = (e, [3] * nt_ref, [rel_y(p, q) for p, q in zip(profiles(list(off.reshape(-1, nx, ny, nz, 3))), ref_prof)])
+
+    rng = np.random.default_rng(7)
+    n_pred, start = 6, 2
+    pred = np.array([[field(tr, start + k) for k in range(n_pred)] for tr in (1, 2)])
+    pred += 0.05 * rng.standard_normal(pred.shape)
+    completed = [5, 3]
+    pred[1, 4:] = 0.0  # beyond the guard stop the file holds no valid state
+    write_series(f"{d}/pred.h5", pred, dt * np.arange(n_pred), "prediction",
+                 config="rollout:\n  initial: held_out\n  threads: 2\n",
+                 extra={"initial_time": [start * dt] * 2, "completed_steps": completed})
+    with open(f"{d}/rollout.log", "w") as f:
+        f.write("[12:00:00] info rollout: 2 initial states over 2 ranks, 5 steps of dt = 0.5, FNO3d\n"
+                "[12:00:02] info rollout 3/5 live trajectories per rank 1/1, 1.5 steps/s, elapsed 2.0s, ETA 1.3s\n"
+                "[12:00:04] info rollout 5/5 live trajectories per rank 1/0, 1.2 steps/s, elapsed 4.2s, ETA 0s\n")
+    e, cnt = [], []
+    for k in range(n_pred):
+        v = [rel(pred[c, k], ref[1 + c, start + k]) for c in range(2) if k <= completed[c]]
+        e.append(np.mean(v))
+        cnt.append(len(v))
+    snaps = [pred[c, k] for c in range(2) for k in range(completed[c] + 1)]
+    expect["noise"] = (e, cnt, [rel_y(p, q) for p, q in zip(profiles(snaps), ref_prof)])
+
+    n_les, s0 = 5, 3
+    les = np.array([[np.roll(field(0, s0 + k), -2, axis=0) for k in range(n_les)]])
+    write_series(f"{d}/les.h5", les, dt * np.arange(n_les), "les-wale",
+                 config="initial:\n  type: series\n  trajectory: 0\n  time_index: 3\n")
+    e = [rel(les[0, k], ref[0, s0 + k]) for k in range(n_les)]
+    expect["shift"] = (e, [1] * n_les, [rel_y(p, q) for p, q in zip(profiles(list(les[0])), ref_prof)])
+
+    case = f"""reference: {{file: {d}/ref.h5, label: filtered DNS}}
+candidates:
+  - {{label: offset, file: {d}/off.h5}}
+  - {{label: noise, file: {d}/pred.h5, log: {d}/rollout.log}}
+  - {{label: shift, file: {d}/les.h5, kind: les-wale}}
+horizons: [1, 3, 20]
+threshold: 0.02
+spectra_y_plus: [15, 60]
+slice: {{y_plus: 15, step: 2}}
+output: {{dir: {d}/out1}}
+"""
+    with open(f"{d}/case.yaml", "w") as f:
+        f.write(case)
+
+    p = run(["compare", f"{d}/case.yaml"])
+    print(p.stdout, p.stderr)
+    check(p.returncode == 0, "compare on 1 rank succeeds")
+
+    rows = {r["label"]: r for r in csv.DictReader(open(f"{d}/out1/summary.csv"))}
+    check(list(rows) == ["offset", "noise", "shift"], f"summary rows {list(rows)}")
+    curves = {}
+    for r in csv.DictReader(open(f"{d}/out1/error_vs_time.csv")):
+        curves.setdefault(r["series"], []).append(r)
+    names = ["U_plus", "u_rms_plus", "v_rms_plus", "w_rms_plus", "minus_uv_plus"]
+    for label, (e, cnt, st) in expect.items():
+        got = [float(r["err_total"]) for r in curves[label]]
+        check(len(got) == len(e), f"{label}: {len(got)} steps compared, expected {len(e)}")
+        check(np.allclose(got, e, rtol=1e-9, atol=1e-14), f"{label}: errors {got} != {e}")
+        check([int(r["trajectories"]) for r in curves[label]] == cnt, f"{label}: trajectory counts")
+        for h in (1, 3, 20):
+            v = rows[label][f"error_step_{h}"]
+            if h < len(e):
+                check(abs(float(v) - e[h]) <= 1e-9 * e[h], f"{label}: error at step {h} {v} != {e[h]}")
+            else:
+                check(v == "", f"{label}: error at step {h} beyond the compared steps should be empty, got {v}")
+        for n, x_ in zip(names, st):
+            # (a constant offset leaves the rms exact only up to the round-off of sqrt(<u^2> - U^2))
+            check(abs(float(rows[label]["error_" + n]) - x_) <= 1e-8 * x_ + 1e-8,
+                  f"{label}: {n} error {rows[label]['error_' + n]} != {x_}")
+        first = next((k for k in range(1, len(e)) if e[k] > 0.02), None)
+        if label == "noise":  # trajectory 2 stopped after step 3: a stop counts at step 4
+            first = min(first or 99, 4)
+        check(rows[label]["first_step_over_0.02"] == (str(first) if first else "never"),
+              f"{label}: first step over {rows[label]['first_step_over_0.02']} != {first}")
+    check(rows["noise"]["completed_steps_min"] == "3" and rows["noise"]["trajectories_completed"] == "1",
+          "noise: completed steps 3, one trajectory completed")
+    check(rows["shift"]["kind"] == "les-wale", "kind from the case")
+    # cost of the prediction from its log: 4.2 s for 2 trajectories x 5 steps x 0.5
+    check(abs(float(rows["noise"]["wall_seconds_per_unit_time"]) - 4.2 / 5.0) < 1e-12, "rollout cost per unit time")
+    check(rows["noise"]["ranks"] == "2" and rows["noise"]["threads"] == "2", "rollout ranks and threads")
+    check(rows["offset"]["cost_source"] == "no log", "no log: no cost")
+    # the slice: u at y+ ~ 15 of reference (traj 0, time index 2) and of the offset copy
+    with h5py.File(f"{d}/out1/slice.h5") as f:
+        j = int(np.argmin(np.abs(y - (-1 + 15 / re_tau))))
+        check(np.allclose(f["reference_0"][...], ref[0, 2, :, j, :, 0], rtol=0, atol=1e-12), "reference slice")
+        check(np.allclose(f["reference_2"][...], ref[0, 5, :, j, :, 0], rtol=0, atol=1e-12), "shift's reference slice")
+        check(np.allclose(f["candidate_0"][...], off[0, 2, :, j, :, 0], rtol=0, atol=1e-12), "offset slice")
+        check(int(f["candidate_2"].attrs["reference_time_index"]) == 5, "shift slice: reference time index 3 + 2")
+
+    # 2 ranks: identical tables
+    p2 = run(["compare", f"{d}/case.yaml", "--set", f"output.dir={d}/out2", "--set", "output.plot=false"], ranks=2)
+    check(p2.returncode == 0, "compare on 2 ranks succeeds: " + p2.stderr[-400:])
+    for n in ["summary.csv", "summary.md", "error_vs_time.csv", "energy_vs_time.csv", "profiles.csv", "spectra.csv",
+              "series/noise/profiles.csv"]:
+        check(open(f"{d}/out1/{n}").read() == open(f"{d}/out2/{n}").read(), f"{n} equal on 1 and 2 ranks")
+    with h5py.File(f"{d}/out1/slice.h5") as a, h5py.File(f"{d}/out2/slice.h5") as b:
+        check(all(np.array_equal(a[k][...], b[k][...]) for k in a), "slice.h5 equal on 1 and 2 ranks")
+
+    # bad inputs: one line naming the file or key
+    write_series(f"{d}/grid.h5", ref[:, :, :6], times, "les-dsm", grid=(x[:6], y, z))
+    write_series(f"{d}/interval.h5", ref, 2 * times, "les-dsm")
+    for what, sets, needle in [
+        ("missing file", [f"candidates.0.file={d}/nothing.h5"], f"{d}/nothing.h5"),
+        ("other grid", [f"candidates.0.file={d}/grid.h5"], f"{d}/grid.h5"),
+        ("other interval", [f"candidates.0.file={d}/interval.h5"], "snapshot interval"),
+        ("unknown key", ["candidates.1.colour=red"], "unknown key candidates.1.colour"),
+        ("missing reference", [f"reference.file={d}/none.h5"], f"{d}/none.h5"),
+    ]:
+        args = ["compare", f"{d}/case.yaml", "--set", f"output.dir={d}/bad", "--set", "output.plot=false"]
+        for s in sets:
+            args += ["--set", s]
+        pb = run(args)
+        lines = [l for l in pb.stderr.splitlines() if "error" in l]
+        check(pb.returncode != 0, f"{what}: non-zero exit")
+        check(len(lines) == 1 and needle in lines[0], f"{what}: one error line naming {needle}: {pb.stderr!r}")
+        if what == "other interval":
+            check(f"{d}/interval.h5" in lines[0], f"{what}: names the file")
+
+    # figures, manifest, report
+    man = json.load(open(f"{d}/out1/figures.json"))
+    expected_panels = {"mean_velocity.png": 1, "rms.png": 3, "reynolds_stress.png": 1, "spectra.png": 4,
+                       "error.png": 1, "energy.png": 1, "slice.png": 6}
+    # (slice: the candidates start from different reference snapshots, so each has its reference above it)
+    got = {os.path.basename(fg["file"]): fg for fg in man["figures"]}
+    check(set(got) == set(expected_panels), f"figures {sorted(got)}")
+    for name, n in expected_panels.items():
+        if name not in got:
+            continue
+        path = f"{d}/out1/figures/{name}"
+        data = open(path, "rb").read() if os.path.exists(path) else b""
+        check(data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000, f"{name} is a non-empty PNG")
+        w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        check(w >= 300 and h >= 200, f"{name}: {w}x{h} pixels")
+        check(got[name]["panels"] == n, f"{name}: {got[name]['panels']} panels, expected {n}")
+        check(got[name]["axes"] >= n, f"{name}: {got[name]['axes']} matplotlib axes for {n} panels")
+    html = open(f"{d}/out1/report.html").read()
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    check(all(not r.startswith(("http:", "https:", "/")) for r in refs), "report.html: relative links only")
+    check(all(os.path.exists(os.path.join(f"{d}/out1", r)) for r in refs), f"report.html references missing files: {refs}")
+    check(all(f"figures/{n}" in refs for n in expected_panels), "report.html shows every figure")
+    check("noise" in html and "offset" in html, "report.html has the summary table")
+
+    # without matplotlib (site-packages off): one clear line, exit 3, tables and a table-only report kept
+    shutil.copytree(f"{d}/out2", f"{d}/nompl")
+    pn = subprocess.run(["/usr/bin/python3", "-S", plot_script, f"{d}/nompl"], capture_output=True, text=True)
+    check(pn.returncode == 3 and "python3-matplotlib" in pn.stdout, f"no matplotlib: {pn.returncode} {pn.stdout!r}")
+    check(os.path.exists(f"{d}/nompl/report.html") and os.path.exists(f"{d}/nompl/summary.csv"),
+          "no matplotlib: report.html (table only) and the tables exist")
+
+if failures:
+    sys.exit(f"{len(failures)} check(s) failed")
+print("compare client checks passed")
