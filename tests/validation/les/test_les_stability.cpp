@@ -1,0 +1,89 @@
+// LES at Re_tau = 180 on the coarse grid 32 × 33 × 16 (box 4π × 2 × 4π/3, the published
+// coarse set) runs stably with each SGS model from a turbulent-like state (Reichardt mean
+// profile + random fluctuations, les_test_state.hpp), at the dt of cases/re180/les-*.yaml:
+// finite state, CFL below 1, divergence at round-off, bulk velocity held, fluctuation
+// energy within a band, Re_tau plausible, total viscosity ν + ν_t ≥ 0, and an eddy
+// viscosity that is positive on average away from the walls.
+// CI runs 200 steps (IFF_LES_STEPS overrides; bench/les/les_stability.sh runs the full 2,000).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "tests/validation/les/les_test_state.hpp"
+
+using namespace iff::solvers;
+
+namespace {
+long steps_from_env(long fallback) {
+  const char* s = std::getenv("IFF_LES_STEPS");
+  return s ? std::atol(s) : fallback;
+}
+double dt_from_env(double fallback) {
+  const char* s = std::getenv("IFF_LES_DT");
+  return s ? std::atof(s) : fallback;
+}
+}  // namespace
+
+class LesStability : public ::testing::TestWithParam<SgsModelKind> {};
+
+TEST_P(LesStability, Re180CoarseGridRunsStably) {
+  ChannelGrid g;
+  g.nx = 32, g.ny = 33, g.nz = 16, g.lx = 4 * M_PI, g.lz = 4 * M_PI / 3;
+  ChannelPhysics ph;
+  ph.nu = 1.0 / 180;
+  ph.driving = Driving::bulk_velocity;
+  ph.bulk_velocity = 15.68;
+  ph.sgs.model = GetParam();
+  ChannelNSE nse(g, ph, MPI_COMM_WORLD);
+  const cvec x0 = iff::test::turbulent_like_state(nse, 180.0, 1.5, 3);
+  const double dt = dt_from_env(0.004);  // cases/re180/les-*.yaml
+  const long steps = steps_from_env(200);
+  Sbdf s(nse, dt, 3, 8);
+  s.start(x0);
+  const double e0 = nse.fluctuation_energy(x0);
+  double cfl = 0, emin = 1e300, emax = 0;
+  while (s.step_count() < steps) {
+    s.step();
+    const auto& d = nse.last_diagnostics();
+    ASSERT_TRUE(std::isfinite(d.kinetic_energy)) << "step " << s.step_count();
+    cfl = std::max(cfl, d.cfl_rate * dt);
+    if (s.step_count() % 20 == 0) {
+      const double e = nse.fluctuation_energy(s.state());
+      emin = std::min(emin, e), emax = std::max(emax, e);
+    }
+  }
+  const cvec& x = s.state();
+  ASSERT_TRUE(nse.finite(x));
+  const double ef = nse.fluctuation_energy(x);
+  const double re_tau = std::sqrt(nse.wall_shear(x)) * 180.0;
+  const auto p = nse.sgs_profiles(x);
+  double nut_core = 0, nmin = 1e300;
+  int n_core = 0;
+  const auto y = g.y();
+  for (int j = 0; j < g.ny; ++j) {
+    nmin = std::min(nmin, p.nu_total_min[j]);
+    if (std::abs(y[j]) < 0.8) nut_core += p.nu_t[j], ++n_core;
+  }
+  nut_core /= n_core;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    std::printf("%s: %ld steps dt %.4g: max CFL %.3f, E' %.3f -> %.3f (range %.3f..%.3f), Re_tau %.1f, "
+                "<nu_t>/nu (|y|<0.8) %.3f, min(nu+nu_t)/nu %.3f, max|div| %.1e\n",
+                to_string(GetParam()).c_str(), steps, dt, cfl, e0, ef, emin, emax, re_tau, nut_core / ph.nu,
+                nmin / ph.nu, nse.max_divergence(x));
+  EXPECT_LT(cfl, 1.0);
+  EXPECT_LT(nse.max_divergence(x), 1e-9);
+  EXPECT_NEAR(nse.bulk_velocity(x), 15.68, 1e-9);
+  EXPECT_GT(emin, 0.05 * e0);
+  EXPECT_LT(emax, 20.0 * e0);
+  EXPECT_GT(re_tau, 100.0);
+  EXPECT_LT(re_tau, 400.0);
+  EXPECT_GE(nmin, 0.0);
+  EXPECT_GT(nut_core, 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, LesStability,
+                         ::testing::Values(SgsModelKind::smagorinsky, SgsModelKind::dsm, SgsModelKind::wale),
+                         [](const auto& info) { return to_string(info.param); });
