@@ -1,8 +1,61 @@
-// ifactflow dataset: registered by its owner once built; until then "not built" (cmd_not_built.cpp).
+// ifactflow dataset CASE.yaml [--set key=value ...]: an ensemble of decorrelated DNS
+// trajectories filtered onto a coarse grid as they run (solvers/channel_dataset.hpp documents
+// the method, the parallel layout, the outputs and resuming).
+//
+// IFF_DATASET_KILL_AFTER=N (testing): the process kills itself with SIGKILL once N snapshots
+// have been written and counted, as a job killed by a scheduler would be (no clean-up).
+#include <csignal>
+#include <cstdlib>
+
 #include "apps/commands.hpp"
+#include "io/config.hpp"
+#include "io/error.hpp"
+#include "io/fsutil.hpp"
+#include "solvers/channel_dataset.hpp"
+
+namespace iff {
+const char* git_commit();
+}
 
 namespace iff::app {
 
-void add_dataset(CLI::App&, Context&) {}
+namespace {
+struct DatasetOptions {
+  std::string case_file;
+  std::vector<std::string> overrides;
+};
+
+long kill_after() {
+  const char* v = std::getenv("IFF_DATASET_KILL_AFTER");
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  IFF_REQUIRE(end && *end == '\0' && n > 0, "IFF_DATASET_KILL_AFTER must be a positive integer, got '" << v << "'");
+  return n;
+}
+}  // namespace
+
+void add_dataset(CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<DatasetOptions>();
+  auto* sub = app.add_subcommand("dataset", "Ensemble of DNS trajectories filtered onto a coarse grid (training set)");
+  sub->add_option("case", opt->case_file, "YAML case file (cases/demo/dataset.yaml, ...)")->required();
+  sub->add_option("--set", opt->overrides, "Override a case key: section.key=value (repeatable)");
+  sub->callback([opt, &ctx] {
+    auto cfg = Config::load(opt->case_file, opt->overrides);
+    auto params = solvers::DatasetParams::from(cfg);
+    cfg.reject_unknown();
+    const long kill = kill_after();
+    ensure_directory(params.dir);
+    if (ctx.rank == 0) cfg.write_resolved(params.dir + "/config.resolved.yaml");
+    params.resolved_config = cfg.resolved_yaml();
+    params.git_commit = git_commit();
+    solvers::ChannelDataset dataset(params, ctx.comm);
+    if (kill > 0)
+      dataset.set_snapshot_hook([kill](long written) {
+        if (written >= kill) std::raise(SIGKILL);
+      });
+    dataset.run();
+  });
+}
 
 }  // namespace iff::app

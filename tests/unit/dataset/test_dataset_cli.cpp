@@ -1,0 +1,184 @@
+// `ifactflow dataset` end to end on a tiny channel: a short DNS makes the turbulent-ish
+// starting checkpoint, then the command builds a 3-trajectory training set (with the DNS-grid
+// snapshots kept, in float64 so that comparisons are exact).
+//   - 1 rank, 2 ranks in 2 groups (bit-identical) and 2 ranks in 1 group (round-off);
+//   - a job killed by SIGKILL mid-way and resumed (on another rank layout) gives the same file;
+//   - every coarse snapshot is the filter of its DNS snapshot; trajectories differ;
+//   - bad input fails with one line naming the key or file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "io/h5.hpp"
+#include "io/series.hpp"
+#include "solvers/channel_filter.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kGridPhysics = R"(grid: {nx: 12, ny: 17, nz: 8, lx: 3.141592653589793, lz: 0.9424777960769379}
+physics: {units: centreline, re: 4200, driving: bulk_velocity, bulk_velocity: 0.6666666666666666}
+)";
+
+std::string dir_;     // shared by the tests of this file
+std::string case_;    // the dataset case
+std::string ref_;     // output dir of the one-rank run
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+int dataset(const std::string& launcher, const std::string& out_dir, const std::string& extra, std::string* log) {
+  return iff::test::run(launcher + iff::test::exe() + " dataset " + case_ + " --set output.dir=" + out_dir + " " + extra,
+                        log);
+}
+
+std::vector<double> read(const std::string& path, const std::string& dataset) {
+  return iff::h5::File::open(path).read_vector(dataset);
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = a.size() == b.size() ? 0.0 : INFINITY;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+class DatasetCommand : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = iff::test::temp_dir("dataset-cli");
+    write(dir_ + "/dns.yaml", std::string(kGridPhysics) + R"(time: {dt: 0.02, steps: 12, startup_substeps: 4}
+initial: {type: perturbed, amplitude: 0.3, seed: 3}
+output: {csv_every: 4, checkpoint_every: 1000}
+)");
+    std::string log;
+    ASSERT_EQ(iff::test::run(iff::test::exe() + " dns " + dir_ + "/dns.yaml --set output.dir=" + dir_ + "/dns", &log), 0)
+        << log;
+    case_ = dir_ + "/dataset.yaml";
+    write(case_, std::string(kGridPhysics) + "time: {dt: 0.02, startup_substeps: 4}\ninitial: {file: " + dir_ +
+                     R"(/dns/checkpoint.h5}
+dataset: {n_traj: 3, n_time: 5, snapshot_every: 2, spinup: 0.08, perturbation: 0.05, seed: 7}
+filter: {grid: 8x9x4}
+output: {keep_full: true, dtype: f64, checkpoint_every: 2, progress_seconds: 0}
+)");
+    ref_ = dir_ + "/ref";
+    ASSERT_EQ(dataset("", ref_, "", &log), 0) << log;
+  }
+};
+
+void expect_same_files(const std::string& a, const std::string& b, double tol) {
+  for (const char* file : {"fdns.h5", "dns.h5"}) {
+    const auto va = read(a + "/" + file, "/velocity"), vb = read(b + "/" + file, "/velocity");
+    ASSERT_EQ(va.size(), vb.size()) << file;
+    EXPECT_LE(max_abs_diff(va, vb), tol) << b << "/" << file;
+    EXPECT_EQ(read(a + "/" + file, "/time"), read(b + "/" + file, "/time")) << file;
+    EXPECT_EQ(read(b + "/" + file, "/completed"), std::vector<double>(3, 5.0)) << file;
+  }
+}
+
+}  // namespace
+
+TEST_F(DatasetCommand, OneAndTwoRanksWriteTheSameFile) {
+  std::string log;
+  ASSERT_EQ(dataset(iff::test::mpirun(2), dir_ + "/groups", "--set dataset.ranks_per_trajectory=1", &log), 0) << log;
+  expect_same_files(ref_, dir_ + "/groups", 0.0);  // two groups of one rank: bit for bit
+  ASSERT_EQ(dataset(iff::test::mpirun(2), dir_ + "/slabs", "--set dataset.ranks_per_trajectory=2", &log), 0) << log;
+  expect_same_files(ref_, dir_ + "/slabs", 1e-11);  // one group of two: the DNS's round-off
+}
+
+TEST_F(DatasetCommand, KilledJobResumesToTheSameFile) {
+  const std::string out = dir_ + "/killed";
+  std::string log;
+  // 2 groups: snapshots are written two at a time, SIGKILL once 5 are on disk (after 6)
+  EXPECT_NE(dataset(iff::test::mpirun(2) + "-x IFF_DATASET_KILL_AFTER=5 ", out, "", &log), 0) << log;
+  EXPECT_FALSE(fs::exists(out + "/fdns.h5"));
+  const std::string partial = iff::partial_name(out + "/fdns.h5");
+  ASSERT_TRUE(fs::exists(partial)) << log;
+  EXPECT_EQ(read(partial, "/completed"), (std::vector<double>{3, 3, 0}));
+  // a second kill on one rank, then the rest on one rank
+  EXPECT_NE(iff::test::run("IFF_DATASET_KILL_AFTER=3 " + iff::test::exe() + " dataset " + case_ +
+                               " --set output.dir=" + out,
+                           &log),
+            0);
+  ASSERT_EQ(dataset("", out, "", &log), 0) << log;
+  EXPECT_NE(log.find("resuming"), std::string::npos) << log;
+  expect_same_files(ref_, out, 0.0);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_FALSE(fs::exists(out + "/trajectories"));
+}
+
+TEST_F(DatasetCommand, SnapshotsAreTheFilteredDnsAndTrajectoriesDiffer) {
+  iff::SeriesReader fine(ref_ + "/dns.h5"), coarse(ref_ + "/fdns.h5");
+  const auto& m = coarse.meta();
+  EXPECT_EQ(m.kind, "fdns");
+  EXPECT_NE(m.filter.find("sharp"), std::string::npos);
+  EXPECT_NE(m.config.find("n_traj: 3"), std::string::npos);
+  ASSERT_EQ(m.n_traj, 3);
+  ASSERT_EQ(coarse.n_time(), 5);
+  ASSERT_EQ(m.nx(), 8);
+  ASSERT_EQ(m.ny(), 9);
+  ASSERT_EQ(m.nz(), 4);
+  // time axis: t0 + (spin-up 4 + 2 s) dt
+  const double t0 = iff::h5::File::open(dir_ + "/dns/checkpoint.h5").attr_double("/", "time");
+  for (int s = 0; s < 5; ++s) EXPECT_NEAR(coarse.times()[s], t0 + (4 + 2 * s) * 0.02, 1e-12);
+
+  iff::solvers::FilterSpec spec;
+  spec.nx = 12, spec.ny = 17, spec.nz = 8, spec.NX = 8, spec.NY = 9, spec.NZ = 4;
+  spec.lx = M_PI, spec.lz = 0.3 * M_PI;
+  iff::solvers::ChannelFilter filter(spec);
+  std::vector<double> want(m.snapshot_size());
+  for (int i = 0; i < 3; ++i)
+    for (int s = 0; s < 5; ++s) {
+      filter.apply(fine.read_velocity(i, s).data(), want.data(), 3);
+      EXPECT_EQ(max_abs_diff(coarse.read_velocity(i, s), want), 0.0) << "trajectory " << i << " snapshot " << s;
+    }
+  // each trajectory has its own perturbation (rms 0.05 against |u| ~ 1)
+  for (int a = 0; a < 3; ++a)
+    for (int b = a + 1; b < 3; ++b) {
+      const auto ua = fine.read_velocity(a, 0), ub = fine.read_velocity(b, 0);
+      double d2 = 0.0, n2 = 0.0;
+      for (std::size_t q = 0; q < ua.size(); ++q) d2 += (ua[q] - ub[q]) * (ua[q] - ub[q]), n2 += ua[q] * ua[q];
+      EXPECT_GT(std::sqrt(d2 / n2), 1e-3) << "trajectories " << a << " and " << b;
+    }
+}
+
+TEST_F(DatasetCommand, FinishedDataSetIsLeftAloneAndAnotherCaseIsRefused) {
+  std::string log;
+  ASSERT_EQ(dataset("", ref_, "", &log), 0) << log;
+  EXPECT_NE(log.find("nothing to do"), std::string::npos) << log;
+  EXPECT_NE(dataset("", ref_, "--set dataset.seed=8", &log), 0);
+  EXPECT_NE(log.find("holds another data set"), std::string::npos) << log;
+  EXPECT_NE(log.find("seed"), std::string::npos) << log;
+}
+
+TEST_F(DatasetCommand, BadInputFailsWithOneLineNamingTheProblem) {
+  struct Bad {
+    std::string launcher, extra, expect;
+  };
+  const Bad cases[] = {
+      {"", "--set dataset.n_trajectories=3", "dataset.n_trajectories"},
+      {"", "--set initial.file=" + dir_ + "/missing.h5", dir_ + "/missing.h5 does not exist"},
+      {"", "--set dataset.n_traj=0", "dataset.n_traj"},
+      {"", "--set filter.grid=16x9x4", "filter.grid"},
+      {iff::test::mpirun(2), "--set dataset.ranks_per_trajectory=3", "ranks_per_trajectory = 3 does not divide"},
+  };
+  for (const auto& c : cases) {
+    std::string log;
+    EXPECT_NE(dataset(c.launcher, dir_ + "/bad", c.extra, &log), 0) << c.extra;
+    EXPECT_NE(log.find(c.expect), std::string::npos) << c.extra << "\n" << log;
+  }
+}
+
+TEST_F(DatasetCommand, ShippedCasesHaveOnlyKnownKeys) {
+  // every key is read and checked before the initial file is opened
+  for (const char* c : {"cases/demo/dataset.yaml", "cases/re180/dataset.yaml"}) {
+    std::string log;
+    EXPECT_NE(iff::test::run(iff::test::exe() + " dataset " + IFF_SOURCE_DIR + "/" + c + " --set output.dir=" + dir_ +
+                                 "/cases --set dataset.ranks_per_trajectory=1 --set initial.file=" + dir_ + "/none.h5",
+                             &log),
+              0);
+    EXPECT_NE(log.find(dir_ + "/none.h5 does not exist"), std::string::npos) << c << "\n" << log;
+  }
+}
