@@ -15,7 +15,9 @@
 //                     rollout.states; an LES's initial.trajectory and initial.time_index;
 //                     otherwise trajectory c and the reference snapshot at the same time)
 //       cost          figures given by hand (override what the log says)
-//   horizons: [1, 10, 100]   threshold: 0.5   spectra_y_plus: [15]   statistics_start: 0
+//   horizons: [1, 10, 100]   threshold: 0.5   spectra_y_plus: [15]
+//   statistics_start: 0 (first step of each candidate in its statistics)
+//   reference_statistics_start: 0 (first time index of the reference in its statistics)
 //   time_tolerance: 1e-3 (snapshot intervals)   re_tau: 0 (wall units from the reference)
 //   slice: {y_plus: 15, step: 10}
 //   output: {dir, plot: true, plot_script: ""}
@@ -57,6 +59,7 @@
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
 #include "io/log.hpp"
+#include "io/run_cost.hpp"
 #include "io/series.hpp"
 #include "solvers/series_comparison.hpp"
 
@@ -70,7 +73,8 @@ using solvers::TrajectoryAlignment;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// Cost of a run: wall-clock, simulated time (summed over trajectories), ranks, threads.
+/// Cost of a run: wall-clock of its time loop, the simulated time it advanced (all its
+/// trajectories together, as io/run_cost.hpp records it), ranks, threads per rank.
 struct Cost {
   double wall_seconds = kNaN;
   double simulated_time = kNaN;
@@ -157,6 +161,7 @@ CompareCase read_case(const Config& cfg, int n_candidates) {
   p.threshold = top.get_in<double>("threshold", p.threshold, 1e-12, 1e12);
   p.spectra_y_plus = top.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus);
   p.statistics_start = top.get_in<int>("statistics_start", 0, 0, 1 << 30);
+  p.reference_statistics_start = top.get_in<int>("reference_statistics_start", 0, 0, 1 << 30);
   p.time_tolerance = top.get_in<double>("time_tolerance", p.time_tolerance, 1e-12, 0.49);
   p.re_tau = top.get_in<double>("re_tau", 0.0, 0.0, 1e7);
   auto sl = cfg.section("slice");
@@ -218,13 +223,13 @@ Cost cost_from_log(const CandidateCase& k, const SeriesReader& r) {
       roll_progress(R"(rollout (\d+)/(\d+) .*elapsed (\S+), ETA)");
   std::string line;
   double dns_t = kNaN, roll_dt = kNaN;
-  int roll_n = 0, roll_steps = 0;
+  int roll_steps = 0;
   std::smatch m;
   while (std::getline(in, line)) {
     if (std::regex_search(line, m, dns_start)) c.ranks = std::stoi(m[1]), c.source = "dns log";
     if (std::regex_search(line, m, dns_done)) dns_t = std::stod(m[2]), c.wall_seconds = parse_duration(m[3]);
     if (std::regex_search(line, m, roll_start)) {
-      roll_n = std::stoi(m[1]), c.ranks = std::stoi(m[2]), roll_steps = std::stoi(m[3]), roll_dt = std::stod(m[4]);
+      c.ranks = std::stoi(m[2]), roll_steps = std::stoi(m[3]), roll_dt = std::stod(m[4]);
       c.source = "rollout log";
     }
     if (std::regex_search(line, m, roll_progress) && m[1] == m[2]) c.wall_seconds = parse_duration(m[3]);
@@ -250,7 +255,7 @@ Cost cost_from_log(const CandidateCase& k, const SeriesReader& r) {
       if (!first.empty()) c.simulated_time = time_of(last) - time_of(first), c.source += " + timeseries.csv";
     }
   } else if (c.source == "rollout log") {
-    c.simulated_time = roll_n * roll_steps * roll_dt;  // trajectory-time units
+    c.simulated_time = roll_steps * roll_dt;  // all its trajectories advance together
     c.threads = yaml_get<int>(cfg, "rollout", "threads", 0);
   } else {
     c.source = "no dns/rollout lines in " + k.log;
@@ -300,8 +305,19 @@ std::vector<TrajectoryAlignment> alignment_of(const CandidateCase& k, const Seri
     IFF_REQUIRE(static_cast<int>(t0.size()) == n, who << ": /initial_time has " << t0.size() << " entries");
     for (int c = 0; c < n; ++c) a[c].ref_start = cmp.reference_index_of(t0[c] + r.times()[0], who);
   } else if (from_series) {
+    // the time of the initial snapshot in the run's initial file, matched in the reference
+    // (the index itself when that file is not at hand)
     const int ti = yaml_get<int>(cfg, "initial", "time_index", -1);
-    for (int c = 0; c < n; ++c) a[c].ref_start = ti < 0 ? nt_ref + ti : ti;
+    const auto src_file = yaml_get<std::string>(cfg, "initial", "file", "");
+    int start = ti < 0 ? nt_ref + ti : ti;
+    if (!src_file.empty() && fs::exists(src_file)) {
+      SeriesReader src(src_file);
+      const int si = ti < 0 ? src.n_time() + ti : ti;
+      IFF_REQUIRE(si >= 0 && si < src.n_time(),
+                  who << ": initial.time_index " << ti << " is outside its initial file " << src_file);
+      start = cmp.reference_index_of(src.times()[si], who);
+    }
+    for (int c = 0; c < n; ++c) a[c].ref_start = start;
   } else {
     for (int c = 0; c < n; ++c) a[c].ref_start = cmp.reference_index_of(r.times()[0], who);
   }
@@ -352,8 +368,8 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     for (int h : p.horizons) s += fmt::format(",error_step_{}", h);
     s += fmt::format(",first_step_over_{}", p.threshold);
     for (const char* n : solvers::kProfileNames) s += fmt::format(",error_{}", n);
-    s += ",u_tau_own,re_tau_own,wall_seconds,simulated_time,wall_seconds_per_unit_time,ranks,threads,"
-         "core_seconds_per_unit_time,cost_source\n";
+    s += ",u_tau_own,re_tau_own,wall_seconds,simulated_time,wall_seconds_per_unit_time,"
+         "wall_seconds_per_trajectory_time,ranks,threads,core_seconds_per_trajectory_time,cost_source\n";
     for (std::size_t i = 0; i < res.size(); ++i) {
       const auto& r = res[i];
       const auto& c = costs[i];
@@ -363,10 +379,10 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       for (double e : r.horizon_error) s += "," + num(e);
       s += "," + (r.first_over < 0 ? std::string("never") : std::to_string(r.first_over));
       for (double e : r.stats_error) s += "," + num(e);
-      const double per = c.wall_seconds / c.simulated_time;
-      const double cores = c.ranks > 0 && c.threads > 0 ? per * c.ranks * c.threads : kNaN;
-      s += fmt::format(",{},{},{},{},{},{},{},{},{}\n", num(r.u_tau_own), num(r.re_tau_own), num(c.wall_seconds),
-                       num(c.simulated_time), num(per), c.ranks > 0 ? std::to_string(c.ranks) : "",
+      const double per = c.wall_seconds / c.simulated_time, per_traj = per / r.n_traj;
+      const double cores = c.ranks > 0 && c.threads > 0 ? per_traj * c.ranks * c.threads : kNaN;
+      s += fmt::format(",{},{},{},{},{},{},{},{},{},{}\n", num(r.u_tau_own), num(r.re_tau_own), num(c.wall_seconds),
+                       num(c.simulated_time), num(per), num(per_traj), c.ranks > 0 ? std::to_string(c.ranks) : "",
                        c.threads > 0 ? std::to_string(c.threads) : "", num(cores), c.source);
     }
     write_text_atomic(dir + "/summary.csv", s);
@@ -380,7 +396,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     s += "| candidate | kind |";
     for (int h : p.horizons) s += fmt::format(" error @{} |", h);
     s += fmt::format(" first step > {} |", p.threshold);
-    s += " U+ | u'+ | v'+ | w'+ | -u'v'+ | completed steps | Re_tau | wall s / unit time | ranks x threads |\n|---|---|";
+    s += " U+ | u'+ | v'+ | w'+ | -u'v'+ | completed steps | Re_tau | wall s per trajectory and unit time | ranks x threads |\n|---|---|";
     for (std::size_t q = 0; q < p.horizons.size() + 10; ++q) s += "---|";
     s += "\n";
     for (std::size_t i = 0; i < res.size(); ++i) {
@@ -393,7 +409,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       for (double e : r.stats_error) s += " " + md_num(e) + " |";
       s += fmt::format(" {} of {} |", cmin, r.steps);
       s += " " + md_num(r.re_tau_own, "{:.1f}") + " |";
-      s += " " + md_num(c.wall_seconds / c.simulated_time) + " |";
+      s += " " + md_num(c.wall_seconds / c.simulated_time / r.n_traj) + " |";
       s += " " + (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
            " |\n";
     }
@@ -401,10 +417,11 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
         "\nerror @k: relative L2 error ||u - u_ref|| / ||u_ref|| over the whole field (all points, u, v, w) after k "
         "snapshot intervals, averaged over trajectories. first step > {0}: the first step whose averaged error "
         "exceeds {0}, or at which a trajectory was stopped by its guard. U+ .. -u'v'+: relative L2 error over y "
-        "(quadrature-weighted) of the long-term profiles, all in the reference's wall units; statistics from time "
-        "index {1} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock seconds per unit of simulated "
-        "time (summed over trajectories), from each run's log; — where no log was given.\n",
-        p.threshold, p.statistics_start);
+        "(quadrature-weighted) of the long-term profiles, all in the reference's wall units; statistics of the candidates from step {1} "
+        "on, of the reference from time index {2} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock seconds of the run's time loop "
+        "per trajectory and unit of simulated time (a run advancing n trajectories together counts n), from the "
+        "run's cost.csv or its log; — where neither exists.\n",
+        p.threshold, p.statistics_start, p.reference_statistics_start);
     write_text_atomic(dir + "/summary.md", s);
   }
   // error and energy against time
@@ -529,7 +546,16 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
       SeriesReader r(k.file);
       const auto align = alignment_of(k, r, cmp);
       results.push_back(cmp.compare(k.label, k.file, align, k.kind));
-      Cost c = cost_from_log(k, r);
+      // cost: the run's own record (OUTDIR/cost.csv, io/run_cost.hpp) or else its log; case keys win
+      Cost c;
+      const fs::path record = fs::path(k.file).parent_path() / "cost.csv";
+      if (fs::exists(record)) {
+        const RunCost rc = read_run_cost(record.string());
+        c.wall_seconds = rc.wall_seconds, c.simulated_time = rc.simulated_time;
+        c.ranks = rc.ranks, c.threads = rc.threads_per_rank, c.source = record.string();
+      } else {
+        c = cost_from_log(k, r);
+      }
       if (std::isfinite(k.cost.wall_seconds)) c.wall_seconds = k.cost.wall_seconds, c.source = "case";
       if (std::isfinite(k.cost.simulated_time)) c.simulated_time = k.cost.simulated_time, c.source = "case";
       if (k.cost.ranks > 0) c.ranks = k.cost.ranks, c.source = "case";

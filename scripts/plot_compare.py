@@ -298,7 +298,7 @@ def main():
                     ax.set_ylabel("z")
                 for k in range(n, rows * cols):
                     axes[k // cols][k % cols].axis("off")
-                fig.subplots_adjust(hspace=0.45, right=0.85)
+                fig.subplots_adjust(hspace=0.5, right=0.85, top=0.8 if rows == 1 else 0.88)
                 fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="u")
                 where = f"y+ = {yplus:.1f}" if yplus >= 0 else "the slice height"
                 fig.suptitle(f"Streamwise velocity at {where}")

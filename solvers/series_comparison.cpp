@@ -105,8 +105,8 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
     IFF_REQUIRE(std::abs(t[i] - t[i - 1] - dt_) <= p_.time_tolerance * dt_,
                 "reference " << reference << ": snapshot interval is not uniform (t[" << i - 1 << "] = " << t[i - 1]
                              << ", t[" << i << "] = " << t[i] << ", first interval " << dt_ << ")");
-  IFF_REQUIRE(p_.statistics_start >= 0 && p_.statistics_start < ref_->n_time(),
-              "statistics_start " << p_.statistics_start << " outside the " << ref_->n_time()
+  IFF_REQUIRE(p_.reference_statistics_start >= 0 && p_.reference_statistics_start < ref_->n_time(),
+              "reference_statistics_start " << p_.reference_statistics_start << " outside the " << ref_->n_time()
                                   << " snapshots of the reference " << reference);
   lx_ = box_length(m.lx, m.x);
   lz_ = box_length(m.lz, m.z);
@@ -114,7 +114,7 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
 
   auto each_snapshot = [&](const std::function<void(const std::vector<double>&)>& f) {
     for (int tr = 0; tr < m.n_traj; ++tr)
-      for (int ti = p_.statistics_start; ti < ref_->n_time(); ++ti) {
+      for (int ti = p_.reference_statistics_start; ti < ref_->n_time(); ++ti) {
         auto v = ref_->read_velocity(tr, ti);
         require_finite(v, reference, tr, ti);
         f(v);

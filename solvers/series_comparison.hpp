@@ -22,11 +22,12 @@
 // otherwise.
 //
 // Long-term statistics. Each series' profiles (solvers::ChannelStatistics) over all its
-// trajectories and its snapshots with time index >= statistics_start (candidates: up to each
-// trajectory's completed steps). All series are put in the reference's wall units (u_tau
-// of the reference), so the errors compare the same quantities; for f in {U+, u'+, v'+, w'+,
-// -<u'v'>+} the error is the relative L2 norm over y with quadrature weights w_j
-// (Clenshaw–Curtis on Gauss–Lobatto points, trapezoid otherwise):
+// trajectories: candidates from step statistics_start up to each trajectory's completed
+// steps, the reference from time index reference_statistics_start. All series are put in
+// the reference's wall units (u_tau of the reference), so the errors compare the same
+// quantities; for f in {U+, u'+, v'+, w'+, -<u'v'>+} the error is the relative L2 norm over
+// y with quadrature weights w_j (Clenshaw–Curtis on Gauss–Lobatto points, trapezoid
+// otherwise):
 //   err_f = sqrt( sum_j w_j (f_c(y_j) - f_ref(y_j))^2 ) / sqrt( sum_j w_j f_ref(y_j)^2 ).
 // Each series' own u_tau (from its mean wall shear) is reported beside.
 #pragma once
@@ -48,7 +49,8 @@ struct ComparisonParams {
   std::vector<double> spectra_y_plus = {15};      ///< y+ (lower wall) of the spectra
   double slice_y_plus = 15;                       ///< y+ of the x–z slice
   int slice_step = 10;                            ///< steps after the initial state of the slice
-  int statistics_start = 0;                       ///< first time index in the statistics
+  int statistics_start = 0;                       ///< first step of a candidate in its statistics
+  int reference_statistics_start = 0;             ///< first reference time index in its statistics
   double time_tolerance = 1e-3;                   ///< time matching, in reference snapshot intervals
   double re_tau = 0;                              ///< Re_tau of the wall units (0: from the reference)
 };

@@ -145,8 +145,12 @@ with tempfile.TemporaryDirectory() as d:
     expect["noise"] = (e, cnt, [rel_y(p, q) for p, q in zip(profiles(snaps), ref_prof)])
 
     n_les, s0 = 5, 3
+    os.makedirs(f"{d}/les")
+    with open(f"{d}/les/cost.csv", "w") as f:
+        f.write("command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,step_seconds,output_seconds,"
+                "analysis_seconds,wall_per_unit_time,steps_per_second\nles,les-wale,2,1,100,2,3,,,,1.5,33.3\n")
     les = np.array([[np.roll(field(0, s0 + k), -2, axis=0) for k in range(n_les)]])
-    write_series(f"{d}/les.h5", les, dt * np.arange(n_les), "les-wale",
+    write_series(f"{d}/les/snapshots.h5", les, dt * np.arange(n_les), "les-wale",
                  config="initial:\n  type: series\n  trajectory: 0\n  time_index: 3\n")
     e = [rel(les[0, k], ref[0, s0 + k]) for k in range(n_les)]
     expect["shift"] = (e, [1] * n_les, [rel_y(p, q) for p, q in zip(profiles(list(les[0])), ref_prof)])
@@ -155,7 +159,7 @@ with tempfile.TemporaryDirectory() as d:
 candidates:
   - {{label: offset, file: {d}/off.h5}}
   - {{label: noise, file: {d}/pred.h5, log: {d}/rollout.log}}
-  - {{label: shift, file: {d}/les.h5, kind: les-wale}}
+  - {{label: shift, file: {d}/les/snapshots.h5, kind: les-wale}}
 horizons: [1, 3, 20]
 threshold: 0.02
 spectra_y_plus: [15, 60]
@@ -198,8 +202,12 @@ output: {{dir: {d}/out1}}
     check(rows["noise"]["completed_steps_min"] == "3" and rows["noise"]["trajectories_completed"] == "1",
           "noise: completed steps 3, one trajectory completed")
     check(rows["shift"]["kind"] == "les-wale", "kind from the case")
-    # cost of the prediction from its log: 4.2 s for 2 trajectories x 5 steps x 0.5
-    check(abs(float(rows["noise"]["wall_seconds_per_unit_time"]) - 4.2 / 5.0) < 1e-12, "rollout cost per unit time")
+    # cost of the prediction from its log: 4.2 s for 5 steps x 0.5 of 2 trajectories together
+    check(abs(float(rows["noise"]["wall_seconds_per_unit_time"]) - 4.2 / 2.5) < 1e-12, "rollout cost per unit time")
+    check(abs(float(rows["noise"]["wall_seconds_per_trajectory_time"]) - 4.2 / 5.0) < 1e-12, "per trajectory")
+    # cost of the LES-like run from its cost.csv record (io/run_cost.hpp)
+    check(abs(float(rows["shift"]["wall_seconds_per_trajectory_time"]) - 3.0 / 2.0) < 1e-12, "cost.csv per unit time")
+    check(rows["shift"]["ranks"] == "2" and rows["shift"]["threads"] == "1", "cost.csv ranks and threads")
     check(rows["noise"]["ranks"] == "2" and rows["noise"]["threads"] == "2", "rollout ranks and threads")
     check(rows["offset"]["cost_source"] == "no log", "no log: no cost")
     # the slice: u at y+ ~ 15 of reference (traj 0, time index 2) and of the offset copy
