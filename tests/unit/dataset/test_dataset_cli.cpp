@@ -173,7 +173,8 @@ TEST_F(DatasetCommand, BadInputFailsWithOneLineNamingTheProblem) {
 
 TEST_F(DatasetCommand, ShippedCasesHaveOnlyKnownKeys) {
   // every key is read and checked before the initial file is opened
-  for (const char* c : {"cases/demo/dataset.yaml", "cases/re180/dataset.yaml"}) {
+  for (const char* c : {"cases/demo/dataset.yaml", "cases/re180/dataset.yaml", "cases/re395/dataset.yaml",
+                        "cases/re590/dataset.yaml"}) {
     std::string log;
     EXPECT_NE(iff::test::run(iff::test::exe() + " dataset " + IFF_SOURCE_DIR + "/" + c + " --set output.dir=" + dir_ +
                                  "/cases --set dataset.ranks_per_trajectory=1 --set initial.file=" + dir_ + "/none.h5",
