@@ -161,3 +161,25 @@ TEST_F(DatasetMpi, StoppedAndResumedRunEqualsTheUninterruptedOne) {
   // a finished data set of the same case is left alone
   EXPECT_TRUE(ChannelDataset(p, MPI_COMM_WORLD).run().already_complete);
 }
+
+TEST_F(DatasetMpi, EachTrajectoryIsSeededByItsIndexAlone) {
+  if (iff::test::rank() != 0) return;
+  // two trajectories: the first two of the three-trajectory reference, bit for bit
+  auto p = tiny_case(initial_, dir_ + "/two");
+  p.n_traj = 2;
+  ChannelDataset(p, MPI_COMM_SELF).run();
+  const auto three = read(ref("dns.h5"), "/velocity"), two = read(dir_ + "/two/dns.h5", "/velocity");
+  ASSERT_EQ(two.size() * 3, three.size() * 2);
+  EXPECT_EQ(max_abs_diff(two, std::vector<double>(three.begin(), three.begin() + two.size())), 0.0);
+  // the trajectories differ through their perturbations alone: without one they coincide
+  p.dir = dir_ + "/unperturbed";
+  p.perturbation = 0.0;
+  ChannelDataset(p, MPI_COMM_SELF).run();
+  const auto u = read(dir_ + "/unperturbed/dns.h5", "/velocity");
+  const std::size_t half = u.size() / 2;
+  EXPECT_EQ(max_abs_diff(std::vector<double>(u.begin(), u.begin() + half), std::vector<double>(u.begin() + half, u.end())),
+            0.0);
+  EXPECT_GT(max_abs_diff(std::vector<double>(two.begin(), two.begin() + half),
+                         std::vector<double>(two.begin() + half, two.end())),
+            1e-3);
+}
