@@ -216,7 +216,11 @@ Cost cost_from_log(const CandidateCase& k, const SeriesReader& r) {
   Cost c;
   if (k.log.empty()) return c;
   std::ifstream in(k.log);
-  IFF_CHECK_AS(InputError, in.good(), "log " << k.log << " of candidate " << k.label << " cannot be read");
+  if (!in.good()) {  // the cost is optional: the comparison goes on without it
+    log::warn("compare: log {} of candidate {} cannot be read; no cost for it", k.log, k.label);
+    c.source = "log " + k.log + " missing";
+    return c;
+  }
   static const std::regex dns_start(R"(dns: \S+ modes .*, (\d+) ranks, )"),
       dns_done(R"(dns: done, (\d+) steps to t = ([-0-9.eE+]+) in (\S+);)"),
       roll_start(R"(rollout: (\d+) initial states over (\d+) ranks, (\d+) steps of dt = ([-0-9.eE+]+))"),
