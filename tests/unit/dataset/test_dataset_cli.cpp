@@ -51,7 +51,7 @@ class DatasetCommand : public ::testing::Test {
     dir_ = iff::test::temp_dir("dataset-cli");
     write(dir_ + "/dns.yaml", std::string(kGridPhysics) + R"(time: {dt: 0.02, steps: 12, startup_substeps: 4}
 initial: {type: perturbed, amplitude: 0.3, seed: 3}
-output: {csv_every: 4, checkpoint_every: 1000}
+output: {csv_every: 4, checkpoint_every: 1000, snapshot_every: 6, snapshot_dtype: f64}
 )");
     std::string log;
     ASSERT_EQ(iff::test::run(iff::test::exe() + " dns " + dir_ + "/dns.yaml --set output.dir=" + dir_ + "/dns", &log), 0)
@@ -142,6 +142,15 @@ TEST_F(DatasetCommand, SnapshotsAreTheFilteredDnsAndTrajectoriesDiffer) {
       for (std::size_t q = 0; q < ua.size(); ++q) d2 += (ua[q] - ub[q]) * (ua[q] - ub[q]), n2 += ua[q] * ua[q];
       EXPECT_GT(std::sqrt(d2 / n2), 1e-3) << "trajectories " << a << " and " << b;
     }
+}
+
+TEST_F(DatasetCommand, StartsFromASeriesSnapshotAsFromTheCheckpoint) {
+  // the DNS's last snapshot (float64, on the DNS grid) is its final checkpoint's state: the
+  // spectral interpolation onto the same grid reproduces it to round-off
+  std::string log;
+  ASSERT_EQ(dataset("", dir_ + "/series", "--set initial.file=" + dir_ + "/dns/snapshots.h5", &log), 0) << log;
+  EXPECT_NE(log.find("series snapshot"), std::string::npos) << log;
+  expect_same_files(ref_, dir_ + "/series", 1e-11);
 }
 
 TEST_F(DatasetCommand, FinishedDataSetIsLeftAloneAndAnotherCaseIsRefused) {
