@@ -37,6 +37,10 @@
 //                                     each series (solvers::ChannelStatistics)
 //   config.resolved.yaml
 //   figures/*.png, figures.json, report.html   from scripts/plot_compare.py
+#include <fmt/format.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -47,10 +51,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include "apps/commands.hpp"
 #include "apps/field_measures.hpp"
@@ -166,8 +166,8 @@ CompareCase read_case(const Config& cfg, int n_candidates) {
   p.re_tau = top.get_in<double>("re_tau", 0.0, 0.0, 1e7);
   auto sl = cfg.section("slice");
   p.slice_y_plus = sl.get_in<double>("y_plus", p.slice_y_plus, 0.0, 1e7);
-  p.slice_step = sl.get_in<int>("step", p.horizons.empty() ? 10 : *std::max_element(p.horizons.begin(), p.horizons.end()),
-                                0, 1 << 30);
+  p.slice_step = sl.get_in<int>(
+      "step", p.horizons.empty() ? 10 : *std::max_element(p.horizons.begin(), p.horizons.end()), 0, 1 << 30);
   auto o = cfg.section("output");
   c.dir = o.get<std::string>("dir", c.dir);
   c.plot = o.get<bool>("plot", true);
@@ -296,8 +296,8 @@ std::vector<TrajectoryAlignment> alignment_of(const CandidateCase& k, const Seri
   } else if (from_series) {
     for (int c = 0; c < n; ++c) a[c].ref_traj = yaml_get<int>(cfg, "initial", "trajectory", 0);
   } else {
-    IFF_REQUIRE(n <= n_ref, who << " has " << n << " trajectories, the reference " << cmp.reference().path()
-                                << " has " << n_ref << "; set candidates.N.trajectories");
+    IFF_REQUIRE(n <= n_ref, who << " has " << n << " trajectories, the reference " << cmp.reference().path() << " has "
+                                << n_ref << "; set candidates.N.trajectories");
     for (int c = 0; c < n; ++c) a[c].ref_traj = c;
   }
   // start indices
@@ -331,6 +331,21 @@ std::vector<TrajectoryAlignment> alignment_of(const CandidateCase& k, const Seri
 std::string num(double v, const char* f = "{:.10g}") { return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : ""; }
 std::string md_num(double v, const char* f = "{:.4g}") {
   return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : (std::isnan(v) ? "—" : "inf");
+}
+
+/// A CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + "\"";
+}
+
+/// A Markdown table cell: '|' escaped.
+std::string md_cell(const std::string& v) {
+  std::string o;
+  for (char ch : v) o += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  return o;
 }
 
 /// Where scripts/plot_compare.py is: the case's output.plot_script, else beside the
@@ -379,7 +394,8 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       const auto& c = costs[i];
       const int cmin = *std::min_element(r.completed.begin(), r.completed.end());
       const int full = static_cast<int>(std::count(r.completed.begin(), r.completed.end(), r.steps));
-      s += fmt::format("{},{},{},{},{},{},{}", r.label, r.kind, r.file, r.n_traj, r.steps, cmin, full);
+      s += fmt::format("{},{},{},{},{},{},{}", csv_field(r.label), csv_field(r.kind), csv_field(r.file), r.n_traj,
+                       r.steps, cmin, full);
       for (double e : r.horizon_error) s += "," + num(e);
       s += "," + (r.first_over < 0 ? std::string("never") : std::to_string(r.first_over));
       for (double e : r.stats_error) s += "," + num(e);
@@ -387,42 +403,51 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       const double cores = c.ranks > 0 && c.threads > 0 ? per_traj * c.ranks * c.threads : kNaN;
       s += fmt::format(",{},{},{},{},{},{},{},{},{},{}\n", num(r.u_tau_own), num(r.re_tau_own), num(c.wall_seconds),
                        num(c.simulated_time), num(per), num(per_traj), c.ranks > 0 ? std::to_string(c.ranks) : "",
-                       c.threads > 0 ? std::to_string(c.threads) : "", num(cores), c.source);
+                       c.threads > 0 ? std::to_string(c.threads) : "", num(cores), csv_field(c.source));
     }
     write_text_atomic(dir + "/summary.csv", s);
   }
   // summary.md
   {
-    std::string s = fmt::format("# Comparison against {} (`{}`)\n\n", cc.reference_label, cc.reference);
-    s += fmt::format("Grid {}x{}x{}, {} reference trajectories x {} snapshots every {:.6g}; wall units: u_tau = {:.6g}, "
-                     "Re_tau = {:.6g}.\n\n",
-                     rm.nx(), rm.ny(), rm.nz(), rm.n_traj, cmp.reference().n_time(), cmp.dt(), u_tau, re_tau);
+    std::string s = fmt::format("# Comparison against {} (`{}`)\n\n", md_cell(cc.reference_label), cc.reference);
+    s += fmt::format(
+        "Grid {}x{}x{}, {} reference trajectories x {} snapshots every {:.6g}; wall units: u_tau = {:.6g}, "
+        "Re_tau = {:.6g}.\n\n",
+        rm.nx(), rm.ny(), rm.nz(), rm.n_traj, cmp.reference().n_time(), cmp.dt(), u_tau, re_tau);
     s += "| candidate | kind |";
     for (int h : p.horizons) s += fmt::format(" error @{} |", h);
     s += fmt::format(" first step > {} |", p.threshold);
-    s += " U+ | u'+ | v'+ | w'+ | -u'v'+ | completed steps | Re_tau | wall s per trajectory and unit time | ranks x threads |\n|---|---|";
+    s += " U+ | u'+ | v'+ | w'+ | -u'v'+ | completed steps | Re_tau | wall s per trajectory and unit time | ranks x "
+         "threads |\n|---|---|";
     for (std::size_t q = 0; q < p.horizons.size() + 10; ++q) s += "---|";
     s += "\n";
     for (std::size_t i = 0; i < res.size(); ++i) {
       const auto& r = res[i];
       const auto& c = costs[i];
       const int cmin = *std::min_element(r.completed.begin(), r.completed.end());
-      s += fmt::format("| {} | {} |", r.label, r.kind);
+      s += fmt::format("| {} | {} |", md_cell(r.label), md_cell(r.kind));
       for (double e : r.horizon_error) s += " " + md_num(e) + " |";
-      s += " " + (r.first_over < 0 ? std::string("never") : std::to_string(r.first_over) + (r.first_over_by_stop ? " (stopped)" : "")) + " |";
+      // "never" within the compared steps
+      s += " " +
+           (r.first_over < 0 ? fmt::format("never (to {})", static_cast<int>(r.error.size()) - 1)
+                             : std::to_string(r.first_over) + (r.first_over_by_stop ? " (stopped)" : "")) +
+           " |";
       for (double e : r.stats_error) s += " " + md_num(e) + " |";
       s += fmt::format(" {} of {} |", cmin, r.steps);
       s += " " + md_num(r.re_tau_own, "{:.1f}") + " |";
       s += " " + md_num(c.wall_seconds / c.simulated_time / r.n_traj) + " |";
-      s += " " + (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
+      s += " " +
+           (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
            " |\n";
     }
     s += fmt::format(
         "\nerror @k: relative L2 error ||u - u_ref|| / ||u_ref|| over the whole field (all points, u, v, w) after k "
         "snapshot intervals, averaged over trajectories. first step > {0}: the first step whose averaged error "
         "exceeds {0}, or at which a trajectory was stopped by its guard. U+ .. -u'v'+: relative L2 error over y "
-        "(quadrature-weighted) of the long-term profiles, all in the reference's wall units; statistics of the candidates from step {1} "
-        "on, of the reference from time index {2} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock seconds of the run's time loop "
+        "(quadrature-weighted) of the long-term profiles, all in the reference's wall units; statistics of the "
+        "candidates from step {1} "
+        "on, of the reference from time index {2} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock "
+        "seconds of the run's time loop "
         "per trajectory and unit of simulated time (a run advancing n trajectories together counts n), from the "
         "run's cost.csv or its log; — where neither exists.\n",
         p.threshold, p.statistics_start, p.reference_statistics_start);
@@ -435,10 +460,10 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     for (const auto& r : res)
       for (std::size_t k = 0; k < r.error.size(); ++k) {
         if (r.count[k] == 0) continue;
-        e += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{}\n", r.label, k, k * r.dt, r.error[k],
-                         r.error_c[0][k], r.error_c[1][k], r.error_c[2][k], r.count[k]);
-        en += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{}\n", r.label, k, k * r.dt, r.energy[k], r.energy_ref[k],
-                          r.count[k]);
+        e += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{}\n", csv_field(r.label), k, k * r.dt,
+                         r.error[k], r.error_c[0][k], r.error_c[1][k], r.error_c[2][k], r.count[k]);
+        en += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{}\n", csv_field(r.label), k, k * r.dt, r.energy[k],
+                          r.energy_ref[k], r.count[k]);
       }
     write_text_atomic(dir + "/error_vs_time.csv", e);
     write_text_atomic(dir + "/energy_vs_time.csv", en);
@@ -458,7 +483,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       if (st->samples() == 0) continue;
       const auto prof = cmp.profiles(*st);
       for (int j = 0; j < rm.ny(); ++j) {
-        pr += fmt::format("{},{:.12g},{}", label, rm.y[j], num(y_plus(rm.y[j]), "{:.12g}"));
+        pr += fmt::format("{},{:.12g},{}", csv_field(label), rm.y[j], num(y_plus(rm.y[j]), "{:.12g}"));
         for (int q = 0; q < 5; ++q) pr += fmt::format(",{:.12g}", prof[q][j]);
         pr += "\n";
       }
@@ -466,11 +491,13 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
         for (int axis = 0; axis < 2; ++axis) {
           std::array<std::vector<double>, 3> E;
           for (int c = 0; c < 3; ++c) E[c] = axis == 0 ? st->spectrum_x(c, int(s)) : st->spectrum_z(c, int(s));
-          const double dk = 2.0 * M_PI / (axis == 0 ? (rm.lx > 0 ? rm.lx : rm.x.back() + rm.x[1] - rm.x[0])
-                                                    : (rm.lz > 0 ? rm.lz : rm.z.back() + rm.z[1] - rm.z[0]));
+          const double dk = 2.0 * M_PI /
+                            (axis == 0 ? (rm.lx > 0 ? rm.lx : rm.x.back() + rm.x[1] - rm.x[0])
+                                       : (rm.lz > 0 ? rm.lz : rm.z.back() + rm.z[1] - rm.z[0]));
           for (std::size_t q = 0; q < E[0].size(); ++q)
-            sp += fmt::format("{},{},{:.12g},{},{:.12g},{:.12g},{:.12g},{:.12g}\n", label, axis == 0 ? "kx" : "kz",
-                              rm.y[js[s]], num(y_plus(rm.y[js[s]]), "{:.12g}"), q * dk, E[0][q], E[1][q], E[2][q]);
+            sp += fmt::format("{},{},{:.12g},{},{:.12g},{:.12g},{:.12g},{:.12g}\n", csv_field(label),
+                              axis == 0 ? "kx" : "kz", rm.y[js[s]], num(y_plus(rm.y[js[s]]), "{:.12g}"), q * dk,
+                              E[0][q], E[1][q], E[2][q]);
         }
       const std::string sd = dir + "/series/" + (i == 0 ? std::string("reference") : slug(label));
       ensure_directory(sd);
@@ -540,10 +567,11 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
     const FieldMeasures measures(ref.meta());
     solvers::SeriesComparison cmp(cc.reference, cc.params,
                                   [&measures](const double* u) { return measures.kinetic_energy(u); });
-    log::info("compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); u_tau = {:.6g}, "
-              "Re_tau = {:.6g}",
-              cc.reference, ref.meta().nx(), ref.meta().ny(), ref.meta().nz(), ref.meta().n_traj, ref.n_time(),
-              cmp.dt(), cmp.u_tau(), cmp.re_tau());
+    log::info(
+        "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); u_tau = {:.6g}, "
+        "Re_tau = {:.6g}",
+        cc.reference, ref.meta().nx(), ref.meta().ny(), ref.meta().nz(), ref.meta().n_traj, ref.n_time(), cmp.dt(),
+        cmp.u_tau(), cmp.re_tau());
     std::vector<CandidateResult> results;
     std::vector<Cost> costs;
     for (const auto& k : cc.candidates) {
@@ -581,7 +609,8 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
         log::warn("compare: scripts/plot_compare.py not found (set output.plot_script); tables are in {}", cc.dir);
       } else {
         const char* py_env = std::getenv("IFF_PYTHON");
-        const std::string py = py_env && *py_env ? py_env : (fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+        const std::string py =
+            py_env && *py_env ? py_env : (fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
         const std::string cmd = shell_quote(py) + " " + shell_quote(script) + " " + shell_quote(cc.dir);
         const int rc = std::system(cmd.c_str());
         if (rc != 0)
@@ -600,8 +629,9 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
 void add_compare(CLI::App& app, Context& ctx) {
   auto case_file = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
-  auto* sub = app.add_subcommand("compare", "Compare candidates (LES, rollouts) with a reference series: errors, "
-                                            "statistics, spectra, cost; tables, figures and report.html");
+  auto* sub = app.add_subcommand("compare",
+                                 "Compare candidates (LES, rollouts) with a reference series: errors, "
+                                 "statistics, spectra, cost; tables, figures and report.html");
   sub->add_option("case", *case_file, "YAML case file")->required();
   sub->add_option("--set", *overrides, "Override a case key: section.key=value (repeatable)");
   sub->callback([case_file, overrides, &ctx] { run_compare(*case_file, *overrides, ctx); });

@@ -72,8 +72,7 @@ std::vector<double> y_quadrature_weights(const std::vector<double>& y) {
   const int n = static_cast<int>(y.size());
   if (gauss_lobatto(y)) return clenshaw_curtis_weights(n);
   std::vector<double> w(n, 0.0);
-  for (int j = 0; j < n; ++j)
-    w[j] = 0.5 * ((j + 1 < n ? y[j + 1] - y[j] : 0.0) + (j > 0 ? y[j] - y[j - 1] : 0.0));
+  for (int j = 0; j < n; ++j) w[j] = 0.5 * ((j + 1 < n ? y[j + 1] - y[j] : 0.0) + (j > 0 ? y[j] - y[j - 1] : 0.0));
   return w;
 }
 
@@ -107,7 +106,7 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
                              << ", t[" << i << "] = " << t[i] << ", first interval " << dt_ << ")");
   IFF_REQUIRE(p_.reference_statistics_start >= 0 && p_.reference_statistics_start < ref_->n_time(),
               "reference_statistics_start " << p_.reference_statistics_start << " outside the " << ref_->n_time()
-                                  << " snapshots of the reference " << reference);
+                                            << " snapshots of the reference " << reference);
   lx_ = box_length(m.lx, m.x);
   lz_ = box_length(m.lz, m.z);
   w_y_ = y_quadrature_weights(m.y);
@@ -172,24 +171,23 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
               "series " << file << " (" << label << "): grid " << m.nx() << "x" << m.ny() << "x" << m.nz()
                         << " differs from the reference " << rfile << "'s " << rm.nx() << "x" << rm.ny() << "x"
                         << rm.nz());
-  IFF_REQUIRE(same_coordinates(m.x, rm.x) && same_coordinates(m.y, rm.y) && same_coordinates(m.z, rm.z) &&
-                  std::abs(box_length(m.lx, m.x) - lx_) <= 1e-9 * lx_ &&
-                  std::abs(box_length(m.lz, m.z) - lz_) <= 1e-9 * lz_,
-              "series " << file << " (" << label << "): grid coordinates or box " << box_length(m.lx, m.x) << " x "
-                        << box_length(m.lz, m.z) << " differ from the reference " << rfile << "'s " << lx_ << " x "
-                        << lz_);
+  IFF_REQUIRE(
+      same_coordinates(m.x, rm.x) && same_coordinates(m.y, rm.y) && same_coordinates(m.z, rm.z) &&
+          std::abs(box_length(m.lx, m.x) - lx_) <= 1e-9 * lx_ && std::abs(box_length(m.lz, m.z) - lz_) <= 1e-9 * lz_,
+      "series " << file << " (" << label << "): grid coordinates or box " << box_length(m.lx, m.x) << " x "
+                << box_length(m.lz, m.z) << " differ from the reference " << rfile << "'s " << lx_ << " x " << lz_);
   IFF_REQUIRE(cand.n_time() >= 1, "series " << file << " (" << label << ") holds no snapshot");
   const auto& tc = cand.times();
   const auto& tr = ref_->times();
   if (cand.n_time() >= 2) {
     const double dtc = tc[1] - tc[0];
     IFF_REQUIRE(std::abs(dtc - dt_) <= p_.time_tolerance * dt_,
-                "series " << file << " (" << label << "): snapshot interval " << dtc
-                          << " differs from the reference " << rfile << "'s " << dt_);
+                "series " << file << " (" << label << "): snapshot interval " << dtc << " differs from the reference "
+                          << rfile << "'s " << dt_);
   }
-  IFF_REQUIRE(static_cast<int>(alignment.size()) == m.n_traj,
-              "series " << file << " (" << label << "): " << alignment.size() << " alignments for " << m.n_traj
-                        << " trajectories");
+  IFF_REQUIRE(static_cast<int>(alignment.size()) == m.n_traj, "series "
+                                                                  << file << " (" << label << "): " << alignment.size()
+                                                                  << " alignments for " << m.n_traj << " trajectories");
 
   CandidateResult r;
   r.label = label;
@@ -202,9 +200,8 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   r.completed.assign(m.n_traj, r.steps);
   if (cand.file().exists("/completed_steps")) {
     const auto done = cand.file().read_vector("/completed_steps");
-    IFF_REQUIRE(static_cast<int>(done.size()) == m.n_traj,
-                "series " << file << ": /completed_steps has " << done.size() << " entries for " << m.n_traj
-                          << " trajectories");
+    IFF_REQUIRE(static_cast<int>(done.size()) == m.n_traj, "series " << file << ": /completed_steps has " << done.size()
+                                                                     << " entries for " << m.n_traj << " trajectories");
     for (int c = 0; c < m.n_traj; ++c) r.completed[c] = std::clamp(static_cast<int>(std::lround(done[c])), 0, r.steps);
   }
 
@@ -252,7 +249,8 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       }
       double* ec = &e[(std::size_t(c) * n_k + k) * 4];
       for (int q = 0; q < 3; ++q)
-        ec[q + 1] = den[q] > 0 ? std::sqrt(num[q] / den[q]) : (num[q] > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+        ec[q + 1] =
+            den[q] > 0 ? std::sqrt(num[q] / den[q]) : (num[q] > 0 ? std::numeric_limits<double>::infinity() : 0.0);
       const double dsum = den[0] + den[1] + den[2], nsum = num[0] + num[1] + num[2];
       ec[0] = dsum > 0 ? std::sqrt(nsum / dsum) : (nsum > 0 ? std::numeric_limits<double>::infinity() : 0.0);
       en[(std::size_t(c) * n_k + k) * 2] = energy_(u.data());

@@ -44,21 +44,21 @@
 namespace iff::solvers {
 
 struct ComparisonParams {
-  std::vector<int> horizons = {1, 10, 100};       ///< steps at which the error is reported
-  double threshold = 0.5;                         ///< error level of "first step over"
-  std::vector<double> spectra_y_plus = {15};      ///< y+ (lower wall) of the spectra
-  double slice_y_plus = 15;                       ///< y+ of the x–z slice
-  int slice_step = 10;                            ///< steps after the initial state of the slice
-  int statistics_start = 0;                       ///< first step of a candidate in its statistics
-  int reference_statistics_start = 0;             ///< first reference time index in its statistics
-  double time_tolerance = 1e-3;                   ///< time matching, in reference snapshot intervals
-  double re_tau = 0;                              ///< Re_tau of the wall units (0: from the reference)
+  std::vector<int> horizons = {1, 10, 100};   ///< steps at which the error is reported
+  double threshold = 0.5;                     ///< error level of "first step over"
+  std::vector<double> spectra_y_plus = {15};  ///< y+ (lower wall) of the spectra
+  double slice_y_plus = 15;                   ///< y+ of the x–z slice
+  int slice_step = 10;                        ///< steps after the initial state of the slice
+  int statistics_start = 0;                   ///< first step of a candidate in its statistics
+  int reference_statistics_start = 0;         ///< first reference time index in its statistics
+  double time_tolerance = 1e-3;               ///< time matching, in reference snapshot intervals
+  double re_tau = 0;                          ///< Re_tau of the wall units (0: from the reference)
 };
 
 /// Where a candidate trajectory starts in the reference.
 struct TrajectoryAlignment {
-  int ref_traj = 0;    ///< reference trajectory r_c
-  int ref_start = 0;   ///< reference time index s_c of the candidate's snapshot 0
+  int ref_traj = 0;   ///< reference trajectory r_c
+  int ref_start = 0;  ///< reference time index s_c of the candidate's snapshot 0
 };
 
 /// Kinetic energy of one snapshot [nx][ny][nz][3] (the app passes FieldMeasures).
@@ -71,24 +71,24 @@ inline constexpr std::array<const char*, 5> kProfileNames = {"U_plus", "u_rms_pl
 struct CandidateResult {
   std::string label, file, kind;
   int n_traj = 0;
-  int steps = 0;                          ///< steps the file holds (n_time - 1)
-  std::vector<int> completed;             ///< completed steps per trajectory
+  int steps = 0;               ///< steps the file holds (n_time - 1)
+  std::vector<int> completed;  ///< completed steps per trajectory
   std::vector<TrajectoryAlignment> alignment;
-  double dt = 0;                          ///< snapshot interval
+  double dt = 0;  ///< snapshot interval
   // per compared step k = 0..K (mean over the trajectories that have step k)
-  std::vector<double> error;                    ///< e(k), total
-  std::array<std::vector<double>, 3> error_c;   ///< e(k) of u, v, w
-  std::vector<int> count;                       ///< trajectories averaged at step k
-  std::vector<double> energy, energy_ref;       ///< mean kinetic energy of candidate and reference
-  std::vector<double> horizon_error;            ///< e(h) per horizon (NaN when not compared)
-  int first_over = -1;                          ///< first step over the threshold (-1: never)
-  bool first_over_by_stop = false;              ///< first_over comes from a guard stop
-  std::array<double, 5> stats_error{};          ///< relative L2 over y per kProfileNames
-  double u_tau_own = 0, re_tau_own = 0;         ///< from the series' own mean wall shear
-  std::shared_ptr<ChannelStatistics> stats;     ///< profiles and spectra
+  std::vector<double> error;                   ///< e(k), total
+  std::array<std::vector<double>, 3> error_c;  ///< e(k) of u, v, w
+  std::vector<int> count;                      ///< trajectories averaged at step k
+  std::vector<double> energy, energy_ref;      ///< mean kinetic energy of candidate and reference
+  std::vector<double> horizon_error;           ///< e(h) per horizon (NaN when not compared)
+  int first_over = -1;                         ///< first step over the threshold (-1: never)
+  bool first_over_by_stop = false;             ///< first_over comes from a guard stop
+  std::array<double, 5> stats_error{};         ///< relative L2 over y per kProfileNames
+  double u_tau_own = 0, re_tau_own = 0;        ///< from the series' own mean wall shear
+  std::shared_ptr<ChannelStatistics> stats;    ///< profiles and spectra
   // x–z slice of u at the slice y index (trajectory 0), and the matching reference slice
   int slice_step = -1;
-  std::vector<double> slice, slice_ref;         ///< [nx][nz]
+  std::vector<double> slice, slice_ref;  ///< [nx][nz]
 };
 
 /// Friction velocity from the mean wall shear of a profile U(y) on ascending y:
@@ -119,9 +119,9 @@ class SeriesComparison {
 
   const SeriesReader& reference() const { return *ref_; }
   const ChannelStatistics& reference_statistics() const { return *ref_stats_; }
-  double u_tau() const { return u_tau_; }      ///< of the wall units
-  double re_tau() const { return re_tau_; }    ///< of the wall units (0: unknown)
-  double dt() const { return dt_; }            ///< reference snapshot interval
+  double u_tau() const { return u_tau_; }    ///< of the wall units
+  double re_tau() const { return re_tau_; }  ///< of the wall units (0: unknown)
+  double dt() const { return dt_; }          ///< reference snapshot interval
   const std::vector<int>& spectra_indices() const { return spectra_j_; }
   int slice_index() const { return slice_j_; }
   /// Profiles of `s` in the reference's wall units, in the order of kProfileNames.

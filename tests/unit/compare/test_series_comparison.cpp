@@ -65,8 +65,8 @@ std::vector<double> field(int tr, int t, int nx = NX) {
 
 using Transform = std::function<std::vector<double>(std::vector<double>, int tr, int t)>;
 
-void write(const std::string& path, const Transform& f, int n_time = NT, double dt = DT, int nx = NX,
-           double t0 = 0.0, int start = 0) {
+void write(const std::string& path, const Transform& f, int n_time = NT, double dt = DT, int nx = NX, double t0 = 0.0,
+           int start = 0) {
   iff::SeriesWriter w(path, meta(nx));
   for (int t = 0; t < n_time; ++t)
     for (int tr = 0; tr < NTRAJ; ++tr)
@@ -119,7 +119,8 @@ TEST_F(Comparison, ConstantOffsetGivesKnownErrors) {
   ASSERT_EQ(r.error.size(), std::size_t(NT));
   const double n_points = double(NX) * NY * NZ;
   for (int k = 0; k < NT; ++k) {
-    const double expect = 0.5 * (a * std::sqrt(n_points) / norm(field(0, k)) + a * std::sqrt(n_points) / norm(field(1, k)));
+    const double expect =
+        0.5 * (a * std::sqrt(n_points) / norm(field(0, k)) + a * std::sqrt(n_points) / norm(field(1, k)));
     EXPECT_NEAR(r.error[k], expect, 1e-13 * expect) << "step " << k;
     EXPECT_EQ(r.count[k], 2);
     EXPECT_DOUBLE_EQ(r.error_c[1][k], 0.0);
@@ -174,8 +175,7 @@ TEST_F(Comparison, PhaseShiftInX) {
   auto roll = [&](const std::vector<double>& v) {
     std::vector<double> o(v.size());
     const std::size_t row = std::size_t(NY) * NZ * 3;
-    for (int i = 0; i < NX; ++i)
-      std::copy_n(&v[((i + shift) % NX) * row], row, &o[i * row]);
+    for (int i = 0; i < NX; ++i) std::copy_n(&v[((i + shift) % NX) * row], row, &o[i * row]);
     return o;
   };
   write(dir + "/shift.h5", [&](std::vector<double> v, int, int) { return roll(v); });
@@ -255,7 +255,8 @@ TEST_F(Comparison, RunStartingLaterInTheReference) {
   EXPECT_EQ(cmp.reference_index_of(1.0, "x"), 2);
   // a wrong start is caught by the time check when the times are absolute
   const std::string abs_times = dir + "/abs.h5";
-  write(abs_times, [](std::vector<double> v, int, int) { return v; }, 3, DT, NX, 2 * DT, 2);
+  write(
+      abs_times, [](std::vector<double> v, int, int) { return v; }, 3, DT, NX, 2 * DT, 2);
   EXPECT_NO_THROW(cmp.compare("abs", abs_times, {{0, 2}, {1, 2}}));
 }
 
@@ -273,13 +274,15 @@ TEST_F(Comparison, BadInputsNameTheFile) {
   EXPECT_NE(message(missing, identity()).find(missing), std::string::npos) << message(missing, identity());
 
   const std::string grid = dir + "/grid.h5";
-  write(grid, [](std::vector<double> v, int, int) { return v; }, NT, DT, 6);
+  write(
+      grid, [](std::vector<double> v, int, int) { return v; }, NT, DT, 6);
   auto m = message(grid, identity());
   EXPECT_NE(m.find(grid), std::string::npos) << m;
   EXPECT_NE(m.find("grid 6x9x4"), std::string::npos) << m;
 
   const std::string interval = dir + "/interval.h5";
-  write(interval, [](std::vector<double> v, int, int) { return v; }, NT, 2 * DT);
+  write(
+      interval, [](std::vector<double> v, int, int) { return v; }, NT, 2 * DT);
   m = message(interval, identity());
   EXPECT_NE(m.find(interval), std::string::npos) << m;
   EXPECT_NE(m.find("snapshot interval"), std::string::npos) << m;
