@@ -126,8 +126,10 @@ double wale_operator(const double g[9]) {
       sdsd += sd * sd;
     }
   const double ss = strain_squared(g);
-  const double den = std::pow(ss, 2.5) + std::pow(sdsd, 1.25);
-  return den > 0.0 ? std::pow(sdsd, 1.5) / den : 0.0;
+  // (S^d:S^d)^(3/2) / ((S:S)^(5/2) + (S^d:S^d)^(5/4)), powers through square roots
+  const double r = std::sqrt(sdsd), rr = std::sqrt(r);
+  const double den = ss * ss * std::sqrt(ss) + sdsd * rr;
+  return den > 0.0 ? sdsd * r / den : 0.0;
 }
 
 double van_driest_damping(double y_plus, double a_plus) {
@@ -220,14 +222,19 @@ double TestFilter::transfer(int i, int j) const {
 void TestFilter::apply(double* f) const {
   if (n_planes_ <= 0) return;
   const std::size_t n = std::size_t(n_planes_) * g_.nzp() * g_.nxp();
-  const std::size_t plane_c = gain_.size();
   std::memcpy(real_, f, n * sizeof(double));
+  apply_in_place();
+  std::memcpy(f, real_, n * sizeof(double));
+}
+
+void TestFilter::apply_in_place() const {
+  if (n_planes_ <= 0) return;
+  const std::size_t plane_c = gain_.size();
   fftw_execute(static_cast<fftw_plan>(fwd_));
   auto* s = static_cast<std::complex<double>*>(spec_);
   for (int p = 0; p < n_planes_; ++p)
     for (std::size_t q = 0; q < plane_c; ++q) s[p * plane_c + q] *= gain_[q];
   fftw_execute(static_cast<fftw_plan>(bwd_));
-  std::memcpy(f, real_, n * sizeof(double));
 }
 
 // ------------------------------------------------------------------------------ dynamic model
@@ -238,17 +245,18 @@ constexpr int kDsmFields = 19;  // u_i (3), u_i u_j (6), S_ij (5), |S| S_ij (5)
 
 DynamicSmagorinskyModel::DynamicSmagorinskyModel(const SgsParams& p, const SgsGeometry& geo)
     : SgsModel(p, geo),
-      filter_(geo.grid, geo.ny_local, p.dsm_test_filter),
+      filter_(geo.grid, kDsmFields * geo.ny_local, p.dsm_test_filter),
       alpha2_(test_filter_width_ratio_squared(p.filter_width)) {
-  work_.resize((kDsmFields + 1) * geo.plane() * geo.ny_local);
+  abs_s_.resize(geo.plane() * geo.ny_local);
 }
 
 void DynamicSmagorinskyModel::eddy_viscosity(const ResolvedFields& f, double* nu_t, double* coeff) {
   const std::size_t P = geo_.plane(), N = P * geo_.ny_local;
   if (N == 0) return;
-  double* F[kDsmFields + 1];
-  for (int k = 0; k <= kDsmFields; ++k) F[k] = work_.data() + k * N;
-  double* absS = F[kDsmFields];
+  // the 19 fields are the test filter's own buffer, filtered in one batch of 2-D FFTs
+  double* F[kDsmFields];
+  for (int k = 0; k < kDsmFields; ++k) F[k] = filter_.data() + k * N;
+  double* absS = abs_s_.data();
   for (std::size_t q = 0; q < N; ++q) {
     const double u = f.u[0][q], v = f.u[1][q], w = f.u[2][q];
     const double s11 = f.s[0][q], s22 = f.s[1][q], s12 = f.s[2][q], s13 = f.s[3][q], s23 = f.s[4][q];
@@ -259,7 +267,7 @@ void DynamicSmagorinskyModel::eddy_viscosity(const ResolvedFields& f, double* nu
     F[14][q] = a * s11, F[15][q] = a * s22, F[16][q] = a * s12, F[17][q] = a * s13, F[18][q] = a * s23;
     absS[q] = a;
   }
-  for (int k = 0; k < kDsmFields; ++k) filter_.apply(F[k]);
+  filter_.apply_in_place();
   for (int jl = 0; jl < geo_.ny_local; ++jl) {
     const int J = geo_.y0 + jl;
     const double d2 = delta_[J] * delta_[J];

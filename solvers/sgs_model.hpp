@@ -173,6 +173,9 @@ class TestFilter {
   TestFilter& operator=(const TestFilter&) = delete;
   /// Filters n_planes planes [n_planes][nzp][nxp] in place.
   void apply(double* f) const;
+  /// The filter's own buffer of n_planes planes, and its filtering in place (no copies).
+  double* data() { return real_; }
+  void apply_in_place() const;
   /// Transfer function of the padded-grid mode (i, j): i = 0..nxp/2 (kx = 2π i/lx), j the
   /// signed kz index (kz = 2π j/lz).
   double transfer(int i, int j) const;
@@ -197,9 +200,9 @@ class DynamicSmagorinskyModel final : public SgsModel {
   const TestFilter& test_filter() const { return filter_; }
 
  private:
-  TestFilter filter_;
+  TestFilter filter_;  // over 19 fields of the slab: u_i, u_i u_j, S_ij, |S| S_ij
   double alpha2_;
-  std::vector<double> work_;  // 19 fields of the slab, filtered; and |S|
+  std::vector<double> abs_s_;  // |S| of the slab
 };
 
 /// The model named by p.model for the given slab (NoSgsModel for none).

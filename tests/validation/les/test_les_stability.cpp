@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "tests/support/test_support.hpp"
 #include "tests/validation/les/les_test_state.hpp"
 
 using namespace iff::solvers;
@@ -33,13 +34,14 @@ TEST_P(LesStability, Re180CoarseGridRunsStably) {
   const int re = re_env ? std::atoi(re_env) : 180;
   ChannelGrid g;
   ChannelPhysics ph;
-  double dt_case = 0.004;  // cases/re180/les-*.yaml
+  double dt_case = 0.0025;  // cases/re180/les-*.yaml
   g.nx = 32, g.ny = 33, g.nz = 16, g.lx = 4 * M_PI, g.lz = 4 * M_PI / 3, ph.bulk_velocity = 15.68;
-  if (re == 395) g.nx = 64, g.ny = 49, g.nz = 24, g.lx = 2 * M_PI, g.lz = M_PI, ph.bulk_velocity = 17.5, dt_case = 0.001;
-  if (re == 590) g.nx = 96, g.ny = 65, g.nz = 48, g.lx = 2 * M_PI, g.lz = M_PI, ph.bulk_velocity = 18.5, dt_case = 0.0008;
+  if (re == 395) g.nx = 64, g.ny = 49, g.nz = 24, g.lx = 2 * M_PI, g.lz = M_PI, ph.bulk_velocity = 17.5, dt_case = 0.0005;
+  if (re == 590) g.nx = 96, g.ny = 65, g.nz = 48, g.lx = 2 * M_PI, g.lz = M_PI, ph.bulk_velocity = 18.5, dt_case = 0.0004;
   ph.nu = 1.0 / re;
   ph.driving = Driving::bulk_velocity;
   ph.sgs.model = GetParam();
+  if (const char* cs = std::getenv("IFF_LES_CS")) ph.sgs.cs = std::atof(cs);  // diagnostics: C_s = 0 is the DNS
   ChannelNSE nse(g, ph, MPI_COMM_WORLD);
   const cvec x0 = iff::test::turbulent_like_state(nse, re, 1.5, 3);
   const double dt = dt_from_env(dt_case);
@@ -56,6 +58,8 @@ TEST_P(LesStability, Re180CoarseGridRunsStably) {
     if (s.step_count() % 20 == 0) {
       const double e = nse.fluctuation_energy(s.state());
       emin = std::min(emin, e), emax = std::max(emax, e);
+      if (std::getenv("IFF_LES_VERBOSE") && iff::test::rank() == 0)
+        std::printf("  step %ld: CFL %.3f E' %.4f\n", s.step_count(), d.cfl_rate * dt, e);
     }
   }
   const cvec& x = s.state();
