@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """`ifactflow compare` end to end with real clients (h5py writes the series, matplotlib draws).
 
-Synthetic series in the data contract (8 x 17 x 8, Re_tau 180, snapshots every 0.5):
+Synthetic series in the data contract (8 x 17 x 8, Re_tau 180, snapshots every 0.5), and one real
+solver run:
   reference  3 trajectories x 8 snapshots (kind fdns)
   offset     a copy with u + 0.1 (kind les-dsm, same times)
   noise      a prediction of the last two (held-out) trajectories from time index 2 with noise
              of amplitude 0.05, /initial_time, /completed_steps [5, 3] (the second stopped by its
              guard) and a rollout log (cost)
   shift      an LES-like run from (trajectory 0, time index 3), its times from 0, shifted in x by
-             two grid points (alignment from its config attribute initial.*)
+             two grid points (alignment from its config attribute initial.*), cost from cost.csv
+  solver     `ifactflow dns` from reference snapshot (1, 2) for 4 intervals (alignment from its
+             config, cost from its captured log)
 Every error in summary.csv / error_vs_time.csv is recomputed here with numpy; 1 and 2 ranks
 give identical tables; missing file, other grid, other snapshot interval and an unknown key
 fail with one line naming the file or key; the figures are PNGs with the expected panels
@@ -155,11 +158,26 @@ with tempfile.TemporaryDirectory() as d:
     e = [rel(les[0, k], ref[0, s0 + k]) for k in range(n_les)]
     expect["shift"] = (e, [1] * n_les, [rel_y(p, q) for p, q in zip(profiles(list(les[0])), ref_prof)])
 
+    # a real run of the solver from reference snapshot (trajectory 1, time index 2): its
+    # alignment comes from its config (initial.*), its cost from its log
+    with open(f"{d}/dns.yaml", "w") as f:
+        f.write(f"""grid: {{nx: {nx}, ny: {ny}, nz: {nz}, lx: {lx!r}, lz: {lz!r}}}
+physics: {{units: wall, re: {re_tau}}}
+time: {{dt: 0.01, t_end: 2}}
+initial: {{type: series, file: {d}/ref.h5, trajectory: 1, time_index: 2}}
+output: {{dir: {d}/run, snapshot_every: 50, snapshot_dtype: f64, csv_every: 50, checkpoint_every: 1000}}
+""")
+    pd = run(["dns", f"{d}/dns.yaml"])
+    check(pd.returncode == 0, "the solver run succeeds: " + pd.stderr[-300:])
+    with open(f"{d}/run/log.txt", "w") as f:
+        f.write(pd.stdout + pd.stderr)
+
     case = f"""reference: {{file: {d}/ref.h5, label: filtered DNS}}
 candidates:
   - {{label: offset, file: {d}/off.h5}}
   - {{label: noise, file: {d}/pred.h5, log: {d}/rollout.log}}
   - {{label: shift, file: {d}/les/snapshots.h5, kind: les-wale}}
+  - {{label: solver, file: {d}/run/snapshots.h5, log: {d}/run/log.txt}}
 horizons: [1, 3, 20]
 threshold: 0.02
 spectra_y_plus: [15, 60]
@@ -174,7 +192,7 @@ output: {{dir: {d}/out1}}
     check(p.returncode == 0, "compare on 1 rank succeeds")
 
     rows = {r["label"]: r for r in csv.DictReader(open(f"{d}/out1/summary.csv"))}
-    check(list(rows) == ["offset", "noise", "shift"], f"summary rows {list(rows)}")
+    check(list(rows) == ["offset", "noise", "shift", "solver"], f"summary rows {list(rows)}")
     curves = {}
     for r in csv.DictReader(open(f"{d}/out1/error_vs_time.csv")):
         curves.setdefault(r["series"], []).append(r)
@@ -210,6 +228,16 @@ output: {{dir: {d}/out1}}
     check(rows["shift"]["ranks"] == "2" and rows["shift"]["threads"] == "1", "cost.csv ranks and threads")
     check(rows["noise"]["ranks"] == "2" and rows["noise"]["threads"] == "2", "rollout ranks and threads")
     check(rows["offset"]["cost_source"] == "no log", "no log: no cost")
+    # the solver run: 4 steps of 0.5 from (1, 2), cost from its own log or cost record
+    sol = rows["solver"]
+    check(sol["steps"] == "4" and sol["completed_steps_min"] == "4", f"solver run: steps {sol['steps']}")
+    with h5py.File(f"{d}/run/snapshots.h5") as f:
+        run_u = f["velocity"][0]
+    e = [rel(run_u[k], ref[1, 2 + k]) for k in range(5)]
+    got = [float(r["err_total"]) for r in curves["solver"]]
+    check(np.allclose(got, e, rtol=1e-9, atol=0), f"solver run aligned with reference (1, 2 + k): {got} != {e}")
+    check(sol["ranks"] == "1" and float(sol["wall_seconds"]) > 0 and abs(float(sol["simulated_time"]) - 2) < 1e-9,
+          f"solver cost {sol['ranks']} ranks, {sol['wall_seconds']} s for {sol['simulated_time']}")
     # the slice: u at y+ ~ 15 of reference (traj 0, time index 2) and of the offset copy
     with h5py.File(f"{d}/out1/slice.h5") as f:
         j = int(np.argmin(np.abs(y - (-1 + 15 / re_tau))))
@@ -250,7 +278,7 @@ output: {{dir: {d}/out1}}
     # figures, manifest, report
     man = json.load(open(f"{d}/out1/figures.json"))
     expected_panels = {"mean_velocity.png": 1, "rms.png": 3, "reynolds_stress.png": 1, "spectra.png": 4,
-                       "error.png": 1, "energy.png": 1, "slice.png": 6}
+                       "error.png": 1, "energy.png": 1, "slice.png": 8}
     # (slice: the candidates start from different reference snapshots, so each has its reference above it)
     got = {os.path.basename(fg["file"]): fg for fg in man["figures"]}
     check(set(got) == set(expected_panels), f"figures {sorted(got)}")
