@@ -186,25 +186,30 @@ void WaleModel::eddy_viscosity(const ResolvedFields& f, double* nu_t, double* co
 TestFilter::TestFilter(const ChannelGrid& g, int n_planes, TestFilterKind kind)
     : g_(g), n_planes_(n_planes), kind_(kind) {
   const int nxp = g.nxp(), nzp = g.nzp(), nxh = nxp / 2 + 1;
-  gain_.resize(std::size_t(nzp) * nxh);
+  // the sharp filter keeps kx indices i < nx/4 only: the z transforms run on those columns
+  ncols_ = kind == TestFilterKind::sharp ? std::min(nxh, (g.nx + 3) / 4) : nxh;
+  gain_.resize(std::size_t(nzp) * ncols_);
   const double norm = 1.0 / (double(nxp) * nzp);
   for (int r = 0; r < nzp; ++r)
-    for (int i = 0; i < nxh; ++i) gain_[std::size_t(r) * nxh + i] = norm * transfer(i, r <= nzp / 2 ? r : r - nzp);
+    for (int i = 0; i < ncols_; ++i) gain_[std::size_t(r) * ncols_ + i] = norm * transfer(i, r <= nzp / 2 ? r : r - nzp);
   if (n_planes_ <= 0) return;
-  real_ = fftw_alloc_real(std::size_t(n_planes_) * nzp * nxp);
-  auto* spec = fftw_alloc_complex(std::size_t(n_planes_) * nzp * nxh);
+  const int rows = n_planes_ * nzp;
+  real_ = fftw_alloc_real(std::size_t(rows) * nxp);
+  auto* spec = fftw_alloc_complex(std::size_t(rows) * nxh);
   spec_ = spec;
-  const int n[2] = {nzp, nxp};
-  fwd_ = fftw_plan_many_dft_r2c(2, n, n_planes_, real_, nullptr, 1, nzp * nxp, spec, nullptr, 1, nzp * nxh,
-                                FFTW_ESTIMATE);
-  bwd_ = fftw_plan_many_dft_c2r(2, n, n_planes_, spec, nullptr, 1, nzp * nxh, real_, nullptr, 1, nzp * nxp,
-                                FFTW_ESTIMATE);
-  IFF_CHECK(fwd_ && bwd_, "FFTW could not plan the DSM test filter");
+  // x: real <-> half-complex on every row; z: complex FFT of the kept kx columns, in place
+  xf_ = fftw_plan_many_dft_r2c(1, &nxp, rows, real_, nullptr, 1, nxp, spec, nullptr, 1, nxh, FFTW_ESTIMATE);
+  xb_ = fftw_plan_many_dft_c2r(1, &nxp, rows, spec, nullptr, 1, nxh, real_, nullptr, 1, nxp, FFTW_ESTIMATE);
+  fftw_iodim zdim{nzp, nxh, nxh};
+  fftw_iodim loops[2] = {{n_planes_, nzp * nxh, nzp * nxh}, {ncols_, 1, 1}};
+  zf_ = fftw_plan_guru_dft(1, &zdim, 2, loops, spec, spec, FFTW_FORWARD, FFTW_ESTIMATE);
+  zb_ = fftw_plan_guru_dft(1, &zdim, 2, loops, spec, spec, FFTW_BACKWARD, FFTW_ESTIMATE);
+  IFF_CHECK(xf_ && xb_ && zf_ && zb_, "FFTW could not plan the DSM test filter");
 }
 
 TestFilter::~TestFilter() {
-  if (fwd_) fftw_destroy_plan(static_cast<fftw_plan>(fwd_));
-  if (bwd_) fftw_destroy_plan(static_cast<fftw_plan>(bwd_));
+  for (void* p : {xf_, xb_, zf_, zb_})
+    if (p) fftw_destroy_plan(static_cast<fftw_plan>(p));
   if (real_) fftw_free(real_);
   if (spec_) fftw_free(spec_);
 }
@@ -229,12 +234,21 @@ void TestFilter::apply(double* f) const {
 
 void TestFilter::apply_in_place() const {
   if (n_planes_ <= 0) return;
-  const std::size_t plane_c = gain_.size();
-  fftw_execute(static_cast<fftw_plan>(fwd_));
+  const int nzp = g_.nzp(), nxh = g_.nxp() / 2 + 1;
+  fftw_execute(static_cast<fftw_plan>(xf_));
+  fftw_execute(static_cast<fftw_plan>(zf_));
   auto* s = static_cast<std::complex<double>*>(spec_);
   for (int p = 0; p < n_planes_; ++p)
-    for (std::size_t q = 0; q < plane_c; ++q) s[p * plane_c + q] *= gain_[q];
-  fftw_execute(static_cast<fftw_plan>(bwd_));
+    for (int r = 0; r < nzp; ++r) {
+      std::complex<double>* row = s + (std::size_t(p) * nzp + r) * nxh;
+      const double* gain = &gain_[std::size_t(r) * ncols_];
+      for (int i = 0; i < ncols_; ++i) row[i] *= gain[i];
+    }
+  fftw_execute(static_cast<fftw_plan>(zb_));
+  // columns beyond the kept ones are zero (every value is rewritten: c2r destroys its input)
+  for (std::size_t q = 0, rows = std::size_t(n_planes_) * nzp; q < rows; ++q)
+    for (int i = ncols_; i < nxh; ++i) s[q * nxh + i] = 0.0;
+  fftw_execute(static_cast<fftw_plan>(xb_));
 }
 
 // ------------------------------------------------------------------------------ dynamic model

@@ -164,7 +164,8 @@ class WaleModel final : public SgsModel {
 };
 
 /// Test filter of the dynamic model on x–z planes of the padded grid (width ratio 2 in x
-/// and z, none in y), applied through a 2-D real FFT of each plane.
+/// and z, none in y): real FFT in x, complex FFT in z of the kx columns the filter keeps
+/// (sharp: i < nx/4; box: all), transfer function, and back.
 class TestFilter {
  public:
   TestFilter(const ChannelGrid& g, int n_planes, TestFilterKind kind);
@@ -184,11 +185,14 @@ class TestFilter {
   ChannelGrid g_;
   int n_planes_;
   TestFilterKind kind_;
-  std::vector<double> gain_;  // [nzp][nxp/2+1], normalisation 1/(nxp nzp) included
-  double* real_ = nullptr;
-  void* spec_ = nullptr;
-  void* fwd_ = nullptr;
-  void* bwd_ = nullptr;
+  int ncols_ = 0;             // kx columns transformed in z and kept
+  std::vector<double> gain_;  // [nzp][ncols], normalisation 1/(nxp nzp) included
+  double* real_ = nullptr;    // [n_planes][nzp][nxp]
+  void* spec_ = nullptr;      // [n_planes][nzp][nxp/2+1]
+  void* xf_ = nullptr;
+  void* xb_ = nullptr;
+  void* zf_ = nullptr;
+  void* zb_ = nullptr;
 };
 
 class DynamicSmagorinskyModel final : public SgsModel {
