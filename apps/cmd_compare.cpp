@@ -23,8 +23,11 @@
 //   output: {dir, plot: true, plot_script: ""}
 // `--set candidates.1.file=...` addresses the second candidate.
 //
-// Output directory (every file written atomically; rank 0 computes, the result does not
-// depend on the number of ranks):
+// Ranks: every rank computes the reference's statistics; the candidates are shared out
+// (candidate i on rank i % size) and rank 0 writes the tables. The outputs do not depend on
+// the number of ranks.
+//
+// Output directory (every file written atomically):
 //   summary.csv, summary.md           one row per candidate
 //   error_vs_time.csv                 series,step,t,err_total,err_u,err_v,err_w,trajectories
 //   energy_vs_time.csv                series,step,t,kinetic_energy,reference_kinetic_energy,trajectories
@@ -373,8 +376,127 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, const std::vector<CandidateResult>& res,
-                   const std::vector<Cost>& costs) {
+/// Profiles (reference wall units) and spectra of one series, as the tables need them.
+struct SeriesTables {
+  long samples = 0;
+  std::array<std::vector<double>, 5> profiles;             ///< per kProfileNames
+  std::vector<std::array<std::vector<double>, 3>> ex, ez;  ///< per spectra height: E_uu, E_vv, E_ww
+};
+
+SeriesTables tables_of(const solvers::ChannelStatistics& st, const solvers::SeriesComparison& cmp) {
+  SeriesTables t;
+  t.samples = st.samples();
+  t.profiles = cmp.profiles(st);
+  for (std::size_t s = 0; s < cmp.spectra_indices().size(); ++s) {
+    t.ex.emplace_back();
+    t.ez.emplace_back();
+    for (int c = 0; c < 3; ++c) t.ex.back()[c] = st.spectrum_x(c, int(s)), t.ez.back()[c] = st.spectrum_z(c, int(s));
+  }
+  return t;
+}
+
+/// What one candidate contributes to the outputs (computed on the rank that owns it).
+struct Outcome {
+  CandidateResult result;
+  SeriesTables tables;
+  Cost cost;
+};
+
+/// Flat message of doubles (integers and characters are exact in a double).
+struct Packer {
+  std::vector<double> d;
+  void put(double v) { d.push_back(v); }
+  void put(const std::vector<double>& v) {
+    put(double(v.size()));
+    d.insert(d.end(), v.begin(), v.end());
+  }
+  void put(const std::vector<int>& v) {
+    put(double(v.size()));
+    d.insert(d.end(), v.begin(), v.end());
+  }
+  void put(const std::string& v) {
+    put(double(v.size()));
+    for (char ch : v) d.push_back(static_cast<unsigned char>(ch));
+  }
+};
+
+struct Unpacker {
+  const std::vector<double>& d;
+  std::size_t at = 0;
+  double num() { return d.at(at++); }
+  int integer() { return static_cast<int>(num()); }
+  std::vector<double> vec() {
+    const auto n = static_cast<std::size_t>(num());
+    std::vector<double> v(d.begin() + at, d.begin() + at + n);
+    at += n;
+    return v;
+  }
+  std::vector<int> ints() {
+    const auto v = vec();
+    return std::vector<int>(v.begin(), v.end());
+  }
+  std::string str() {
+    std::string v;
+    for (double x : vec()) v += static_cast<char>(static_cast<unsigned char>(x));
+    return v;
+  }
+};
+
+std::vector<double> pack(const Outcome& o) {
+  Packer p;
+  const auto& r = o.result;
+  p.put(r.label), p.put(r.file), p.put(r.kind), p.put(r.n_traj), p.put(r.steps), p.put(r.completed);
+  p.put(double(r.alignment.size()));
+  for (const auto& a : r.alignment) p.put(a.ref_traj), p.put(a.ref_start);
+  p.put(r.dt), p.put(r.error);
+  for (const auto& e : r.error_c) p.put(e);
+  p.put(r.count), p.put(r.energy), p.put(r.energy_ref), p.put(r.horizon_error), p.put(r.first_over);
+  p.put(r.first_over_by_stop ? 1.0 : 0.0);
+  for (double e : r.stats_error) p.put(e);
+  p.put(r.u_tau_own), p.put(r.re_tau_own), p.put(r.slice_step), p.put(r.slice), p.put(r.slice_ref);
+  const auto& t = o.tables;
+  p.put(double(t.samples));
+  for (const auto& v : t.profiles) p.put(v);
+  p.put(double(t.ex.size()));
+  for (std::size_t s = 0; s < t.ex.size(); ++s)
+    for (int c = 0; c < 3; ++c) p.put(t.ex[s][c]), p.put(t.ez[s][c]);
+  p.put(o.cost.wall_seconds), p.put(o.cost.simulated_time), p.put(o.cost.ranks), p.put(o.cost.threads);
+  p.put(o.cost.source);
+  return p.d;
+}
+
+Outcome unpack(const std::vector<double>& d) {
+  Unpacker u{d};
+  Outcome o;
+  auto& r = o.result;
+  r.label = u.str(), r.file = u.str(), r.kind = u.str();
+  r.n_traj = u.integer(), r.steps = u.integer(), r.completed = u.ints();
+  r.alignment.resize(u.integer());
+  for (auto& a : r.alignment) a.ref_traj = u.integer(), a.ref_start = u.integer();
+  r.dt = u.num(), r.error = u.vec();
+  for (auto& e : r.error_c) e = u.vec();
+  r.count = u.ints(), r.energy = u.vec(), r.energy_ref = u.vec(), r.horizon_error = u.vec();
+  r.first_over = u.integer();
+  r.first_over_by_stop = u.num() != 0.0;
+  for (double& e : r.stats_error) e = u.num();
+  r.u_tau_own = u.num(), r.re_tau_own = u.num(), r.slice_step = u.integer(), r.slice = u.vec(), r.slice_ref = u.vec();
+  auto& t = o.tables;
+  t.samples = static_cast<long>(u.num());
+  for (auto& v : t.profiles) v = u.vec();
+  t.ex.resize(u.integer());
+  t.ez.resize(t.ex.size());
+  for (std::size_t s = 0; s < t.ex.size(); ++s)
+    for (int c = 0; c < 3; ++c) t.ex[s][c] = u.vec(), t.ez[s][c] = u.vec();
+  o.cost.wall_seconds = u.num(), o.cost.simulated_time = u.num(), o.cost.ranks = u.integer();
+  o.cost.threads = u.integer(), o.cost.source = u.str();
+  IFF_CHECK(u.at == d.size(), "compare: candidate message of " << d.size() << " values read up to " << u.at);
+  return o;
+}
+
+void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, const std::vector<Outcome>& outcomes) {
+  std::vector<CandidateResult> res;
+  std::vector<Cost> costs;
+  for (const auto& o : outcomes) res.push_back(o.result), costs.push_back(o.cost);
   const auto& rm = cmp.reference().meta();
   const auto& p = cc.params;
   const std::string& dir = cc.dir;
@@ -470,27 +592,24 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
   }
   // profiles and spectra (long tables), and each series' own tables
   {
-    std::vector<std::pair<std::string, const solvers::ChannelStatistics*>> all = {
-        {cc.reference_label, &cmp.reference_statistics()}};
-    for (const auto& r : res) all.emplace_back(r.label, r.stats.get());
+    std::vector<std::pair<std::string, SeriesTables>> all = {
+        {cc.reference_label, tables_of(cmp.reference_statistics(), cmp)}};
+    for (const auto& o : outcomes) all.emplace_back(o.result.label, o.tables);
     std::string pr = "series,y,y_plus";
     for (const char* n : solvers::kProfileNames) pr += std::string(",") + n;
     pr += "\n";
     std::string sp = "series,axis,y,y_plus,k,E_uu,E_vv,E_ww\n";
     const auto& js = cmp.spectra_indices();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto& [label, st] = all[i];
-      if (st->samples() == 0) continue;
-      const auto prof = cmp.profiles(*st);
+    for (const auto& [label, t] : all) {
+      if (t.samples == 0) continue;
       for (int j = 0; j < rm.ny(); ++j) {
         pr += fmt::format("{},{:.12g},{}", csv_field(label), rm.y[j], num(y_plus(rm.y[j]), "{:.12g}"));
-        for (int q = 0; q < 5; ++q) pr += fmt::format(",{:.12g}", prof[q][j]);
+        for (int q = 0; q < 5; ++q) pr += fmt::format(",{:.12g}", t.profiles[q][j]);
         pr += "\n";
       }
       for (std::size_t s = 0; s < js.size(); ++s)
         for (int axis = 0; axis < 2; ++axis) {
-          std::array<std::vector<double>, 3> E;
-          for (int c = 0; c < 3; ++c) E[c] = axis == 0 ? st->spectrum_x(c, int(s)) : st->spectrum_z(c, int(s));
+          const auto& E = axis == 0 ? t.ex[s] : t.ez[s];
           const double dk = 2.0 * M_PI /
                             (axis == 0 ? (rm.lx > 0 ? rm.lx : rm.x.back() + rm.x[1] - rm.x[0])
                                        : (rm.lz > 0 ? rm.lz : rm.z.back() + rm.z[1] - rm.z[0]));
@@ -499,10 +618,6 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
                               axis == 0 ? "kx" : "kz", rm.y[js[s]], num(y_plus(rm.y[js[s]]), "{:.12g}"), q * dk,
                               E[0][q], E[1][q], E[2][q]);
         }
-      const std::string sd = dir + "/series/" + (i == 0 ? std::string("reference") : slug(label));
-      ensure_directory(sd);
-      st->write_csv(sd, re_tau, u_tau);
-      st->write_h5(sd + "/stats.h5");
     }
     write_text_atomic(dir + "/profiles.csv", pr);
     write_text_atomic(dir + "/spectra.csv", sp);
@@ -554,54 +669,99 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   for (const auto& k : cc.candidates)
     IFF_CHECK_AS(ConfigError, slugs.insert(slug(k.label)).second,
                  "candidate label '" << k.label << "' is used twice (or as a folder name clashes with another)");
-  // every rank checks that the inputs exist; rank 0 computes (reads are cheap beside the
-  // runs that produced the series, and one reader keeps the result rank-independent)
+  // every rank checks that the inputs exist (one clear error before any work)
   for (const std::string& f : std::vector<std::string>{cc.reference})
     IFF_REQUIRE(fs::exists(f), "reference series " << f << " does not exist");
   for (const auto& k : cc.candidates)
     IFF_REQUIRE(fs::exists(k.file), "series " << k.file << " of candidate " << k.label << " does not exist");
   ensure_directory(cc.dir);
-  if (ctx.rank == 0) {
-    cfg.write_resolved(cc.dir + "/config.resolved.yaml");
-    SeriesReader ref(cc.reference);
-    const FieldMeasures measures(ref.meta());
-    solvers::SeriesComparison cmp(cc.reference, cc.params,
-                                  [&measures](const double* u) { return measures.kinetic_energy(u); });
-    log::info(
-        "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); u_tau = {:.6g}, "
-        "Re_tau = {:.6g}",
-        cc.reference, ref.meta().nx(), ref.meta().ny(), ref.meta().nz(), ref.meta().n_traj, ref.n_time(), cmp.dt(),
-        cmp.u_tau(), cmp.re_tau());
-    std::vector<CandidateResult> results;
-    std::vector<Cost> costs;
-    for (const auto& k : cc.candidates) {
-      SeriesReader r(k.file);
-      const auto align = alignment_of(k, r, cmp);
-      results.push_back(cmp.compare(k.label, k.file, align, k.kind));
-      // cost: the run's own record (OUTDIR/cost.csv, io/run_cost.hpp) or else its log; case keys win
-      Cost c;
-      const fs::path record = fs::path(k.file).parent_path() / "cost.csv";
-      if (fs::exists(record)) {
-        const RunCost rc = read_run_cost(record.string());
-        c.wall_seconds = rc.wall_seconds, c.simulated_time = rc.simulated_time;
-        c.ranks = rc.ranks, c.threads = rc.threads_per_rank, c.source = record.string();
-      } else {
-        c = cost_from_log(k, r);
-      }
-      if (std::isfinite(k.cost.wall_seconds)) c.wall_seconds = k.cost.wall_seconds, c.source = "case";
-      if (std::isfinite(k.cost.simulated_time)) c.simulated_time = k.cost.simulated_time, c.source = "case";
-      if (k.cost.ranks > 0) c.ranks = k.cost.ranks, c.source = "case";
-      if (k.cost.threads > 0) c.threads = k.cost.threads, c.source = "case";
-      if (c.source.empty()) c.source = "no log";
-      costs.push_back(c);
-      const auto& res = results.back();
+  if (ctx.rank == 0) cfg.write_resolved(cc.dir + "/config.resolved.yaml");
+  // every rank computes the reference's statistics and wall units (one read of the reference
+  // each); candidate i is compared by rank i % size, which writes its series/<label>/ tables
+  // and sends its numbers to rank 0: each number is computed by one rank in one order, so the
+  // outputs do not depend on the number of ranks
+  SeriesReader ref(cc.reference);
+  const FieldMeasures measures(ref.meta());
+  solvers::SeriesComparison cmp(cc.reference, cc.params,
+                                [&measures](const double* u) { return measures.kinetic_energy(u); });
+  log::info(
+      "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); u_tau = {:.6g}, "
+      "Re_tau = {:.6g}; {} candidates over {} ranks",
+      cc.reference, ref.meta().nx(), ref.meta().ny(), ref.meta().nz(), ref.meta().n_traj, ref.n_time(), cmp.dt(),
+      cmp.u_tau(), cmp.re_tau(), cc.candidates.size(), ctx.size);
+  const int n = static_cast<int>(cc.candidates.size());
+  std::vector<Outcome> outcomes(n);
+  for (int i = ctx.rank; i < n; i += ctx.size) {
+    const auto& k = cc.candidates[i];
+    SeriesReader r(k.file);
+    const auto align = alignment_of(k, r, cmp);
+    Outcome& o = outcomes[i];
+    o.result = cmp.compare(k.label, k.file, align, k.kind);
+    o.tables = tables_of(*o.result.stats, cmp);
+    if (o.result.stats->samples() > 0) {
+      const std::string sd = cc.dir + "/series/" + slug(k.label);
+      ensure_directory(sd);
+      o.result.stats->write_csv(sd, cmp.re_tau(), cmp.u_tau());
+      o.result.stats->write_h5(sd + "/stats.h5");
+    }
+    // cost: the run's own record (OUTDIR/cost.csv, io/run_cost.hpp) or else its log; case keys win
+    Cost& c = o.cost;
+    const fs::path record = fs::path(k.file).parent_path() / "cost.csv";
+    if (fs::exists(record)) {
+      const RunCost rc = read_run_cost(record.string());
+      c.wall_seconds = rc.wall_seconds, c.simulated_time = rc.simulated_time;
+      c.ranks = rc.ranks, c.threads = rc.threads_per_rank, c.source = record.string();
+    } else {
+      c = cost_from_log(k, r);
+    }
+    if (std::isfinite(k.cost.wall_seconds)) c.wall_seconds = k.cost.wall_seconds, c.source = "case";
+    if (std::isfinite(k.cost.simulated_time)) c.simulated_time = k.cost.simulated_time, c.source = "case";
+    if (k.cost.ranks > 0) c.ranks = k.cost.ranks, c.source = "case";
+    if (k.cost.threads > 0) c.threads = k.cost.threads, c.source = "case";
+    if (c.source.empty()) c.source = "no log";
+    const auto& res = o.result;
+    if (ctx.rank == 0)
       log::info("compare: {}: {} trajectories, {} steps compared, error at step {} = {}, first step over {}: {}",
                 k.label, res.n_traj, static_cast<int>(res.error.size()) - 1,
                 cc.params.horizons.empty() ? 0 : cc.params.horizons[0],
                 res.horizon_error.empty() ? "-" : md_num(res.horizon_error[0]), cc.params.threshold,
                 res.first_over < 0 ? std::string("never") : std::to_string(res.first_over));
+  }
+  // candidates computed elsewhere come to rank 0
+  for (int i = 0; i < n; ++i) {
+    const int owner = i % ctx.size;
+    if (owner == 0) continue;
+    if (ctx.rank == owner) {
+      const auto msg = pack(outcomes[i]);
+      long len = static_cast<long>(msg.size());
+      MPI_Send(&len, 1, MPI_LONG, 0, 2 * i, ctx.comm);
+      MPI_Send(msg.data(), static_cast<int>(len), MPI_DOUBLE, 0, 2 * i + 1, ctx.comm);
+    } else if (ctx.rank == 0) {
+      long len = 0;
+      MPI_Recv(&len, 1, MPI_LONG, owner, 2 * i, ctx.comm, MPI_STATUS_IGNORE);
+      std::vector<double> msg(len);
+      MPI_Recv(msg.data(), static_cast<int>(len), MPI_DOUBLE, owner, 2 * i + 1, ctx.comm, MPI_STATUS_IGNORE);
+      outcomes[i] = unpack(msg);
     }
-    write_outputs(cc, cmp, results, costs);
+  }
+  if (ctx.rank == 0) {
+    for (int i = 0; i < n; ++i) {
+      if (i % ctx.size == 0) continue;
+      const auto& res = outcomes[i].result;
+      log::info(
+          "compare: {}: {} trajectories, {} steps compared (rank {}), error at step {} = {}, first step over {}: {}",
+          res.label, res.n_traj, static_cast<int>(res.error.size()) - 1, i % ctx.size,
+          cc.params.horizons.empty() ? 0 : cc.params.horizons[0],
+          res.horizon_error.empty() ? "-" : md_num(res.horizon_error[0]), cc.params.threshold,
+          res.first_over < 0 ? std::string("never") : std::to_string(res.first_over));
+    }
+    {
+      const std::string sd = cc.dir + "/series/reference";
+      ensure_directory(sd);
+      cmp.reference_statistics().write_csv(sd, cmp.re_tau(), cmp.u_tau());
+      cmp.reference_statistics().write_h5(sd + "/stats.h5");
+    }
+    write_outputs(cc, cmp, outcomes);
     log::info("compare: tables in {}", cc.dir);
     if (cc.plot) {
       const std::string script = find_plot_script(cc.plot_script);
