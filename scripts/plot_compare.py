@@ -10,8 +10,11 @@ error_vs_time.csv, energy_vs_time.csv, slice.h5) and writes, into OUTPUT_DIR:
   figures/reynolds_stress.png  -<u'v'>+ against y+
   figures/spectra.png          E_uu(kx) and E_uu(kz) at each y+ of the spectra (2 panels per y+)
   figures/error.png            relative L2 error against time, with the threshold
-  figures/energy.png           kinetic energy against time
-  figures/slice.png            u at y+ ~ 15 after the chosen step: reference and each candidate
+  figures/energy.png           kinetic energy against time (the reference: the snapshots the first
+                               candidate is compared with)
+  figures/slice.png            u at y+ ~ 15 after the chosen step: the reference (one panel when every
+                               candidate starts from the same reference snapshot, else one above
+                               each candidate) and each candidate, on one colour scale
   figures.json                 manifest: file, title, data panels and matplotlib axes of each figure
   report.html                  the summary table and every figure on one static page
 The reference is drawn in black (solid, thicker) in every figure; each candidate has one
