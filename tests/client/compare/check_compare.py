@@ -275,6 +275,17 @@ output: {{dir: {d}/out1}}
         if what == "other interval":
             check(f"{d}/interval.h5" in lines[0], f"{what}: names the file")
 
+    # the shipped cases: every key known (their series replaced by the synthetic ones)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(plot_script)))
+    for shipped in ["cases/demo/compare.yaml", "cases/re180/compare.yaml"]:
+        n_cand = open(os.path.join(root, shipped)).read().count("label:") - 1
+        args = ["compare", os.path.join(root, shipped), "--set", f"reference.file={d}/ref.h5", "--set",
+                f"output.dir={d}/shipped", "--set", "output.plot=false"]
+        for i in range(n_cand):
+            args += ["--set", f"candidates.{i}.file={d}/off.h5"]
+        ps = run(args)
+        check(ps.returncode == 0 and n_cand >= 2, f"{shipped} ({n_cand} candidates) runs: {ps.stderr[-300:]}")
+
     # figures, manifest, report
     man = json.load(open(f"{d}/out1/figures.json"))
     expected_panels = {"mean_velocity.png": 1, "rms.png": 3, "reynolds_stress.png": 1, "spectra.png": 4,
