@@ -17,7 +17,7 @@
 //   and so does ν_t (no SGS stress at a no-slip wall).
 // FilterWidth::wall_parallel: Δ = (Δx Δz)^(1/2), independent of y.
 //
-// Models (ν_t clipped so that ν + ν_t ≥ 0 everywhere):
+// Models (smagorinsky and wale give ν_t ≥ 0; dsm is clipped so that ν + ν_t ≥ 0):
 //   smagorinsky  ν_t = (C_s D Δ)² |S|  (Smagorinsky 1963, Mon. Weather Rev. 91, 99), with the
 //                van Driest (1956, J. Aeronaut. Sci. 23, 1007) damping D = 1 − exp(−y+/A+),
 //                y+ = (1 − |y|) u_τ/ν, u_τ = sqrt(τ_w) from the mean wall shear of the state
@@ -26,8 +26,9 @@
 //                1760) with Lilly's (1992, Phys. Fluids A 4, 633) least squares:
 //                  L_ij = (u_i u_j)^ − û_i û_j                        (Germano identity)
 //                  M_ij = 2 Δ² ( (|S| S_ij)^ − α² |Ŝ| Ŝ_ij ),  α = Δ̂/Δ
-//                  C(y) = <L_ij M_ij>_xz / <M_ij M_ij>_xz,   ν_t = C(y) Δ² |S|
-//                where ^ is the test filter (TestFilter: width ratio 2 in x and z, none in y)
+//                  C(y) = <L_ij M_ij>_xz / <M_ij M_ij>_xz,   ν_t = max(C(y) Δ² |S|, −ν)
+//                where ^ is the test filter (TestFilter: width ratio 2 in x and z, none in y;
+//                sharp spectral cut-off at half the resolved wavenumbers by default, or box)
 //                and <>_xz the average over an x–z plane. With Δ̂ = (2Δx Δy 2Δz)^(1/3),
 //                α² = 4^(2/3) (cube_root); α² = 4 for wall_parallel.
 //   wale         ν_t = (C_w Δ)² (S^d_ij S^d_ij)^(3/2) / ((S_ij S_ij)^(5/2) + (S^d_ij S^d_ij)^(5/4)),
