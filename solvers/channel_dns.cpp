@@ -160,6 +160,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "grid", std::vector<double>{double(g.nx), double(g.ny), double(g.nz), g.lx, g.lz});
     f.set_attr("/", "nu", nse.physics().nu);
     f.set_attr("/", "forcing", nse.forcing());
+    f.set_attr("/", "sgs_model", to_string(nse.physics().sgs.model));
     f.set_attr("/", "layout", std::string("[mode = jkz*(nx/2) + ikx][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
     f.close();
@@ -185,6 +186,11 @@ SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt
   h.step = f.attr_int("/", "step");
   *dt = f.attr_double("/", "dt");
   if (f.has_attr("/", "forcing")) nse.set_forcing(f.attr_double("/", "forcing"));
+  const std::string model = f.has_attr("/", "sgs_model") ? f.attr_string("/", "sgs_model") : "none";
+  if (model != to_string(nse.physics().sgs.model))
+    log::warn("checkpoint {} was written with sgs.model = {}, the case has {}: the SBDF history's explicit terms "
+              "come from the other model",
+              path, model, to_string(nse.physics().sgs.model));
   const auto nx = f.attr_int("/", "n_states"), nn = f.attr_int("/", "n_explicit");
   for (int i = 0; i < nx; ++i) h.x.push_back(read_state(f, "/state/x" + std::to_string(i), nse));
   for (int i = 0; i < nn; ++i) h.n.push_back(read_state(f, "/state/n" + std::to_string(i), nse));
