@@ -16,7 +16,7 @@ packages=(
   # conflicts with python3-paraview (pvpython), which the client tests need
   paraview-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev
   # real clients used by the tests and plots
-  python3-numpy python3-h5py python3-torch python3-matplotlib paraview python3-paraview xvfb
+  python3-numpy python3-yaml python3-h5py python3-torch python3-matplotlib paraview python3-paraview xvfb
 )
 
 missing=()
