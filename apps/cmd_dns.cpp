@@ -5,6 +5,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/run_cost.hpp"
 #include "solvers/channel_dns.hpp"
 
 namespace iff {
@@ -34,7 +35,22 @@ void add_dns(CLI::App& app, Context& ctx) {
     params.resolved_config = cfg.resolved_yaml();
     params.git_commit = git_commit();
     solvers::ChannelDns dns(params, ctx.comm);
-    dns.run();
+    const auto sum = dns.run();
+    // cost.csv: the time loop of this run per unit simulated time (ifactflow compare reads it)
+    double loop = sum.loop_seconds, slowest = 0.0;
+    MPI_Allreduce(&loop, &slowest, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    if (ctx.rank == 0) {
+      RunCost cost;
+      const bool les = params.sgs.model != solvers::SgsModelKind::none;
+      cost.command = les ? "les" : "dns";
+      cost.model = les ? "les-" + solvers::to_string(params.sgs.model) : "dns";
+      cost.ranks = ctx.size;
+      cost.threads_per_rank = 1;  // FFTW and the solver run one thread per rank
+      cost.steps = sum.steps - sum.first_step;
+      cost.simulated_time = sum.time - sum.start_time;
+      cost.wall_seconds = slowest;
+      write_run_cost(params.output.dir + "/cost.csv", cost);
+    }
   });
 }
 

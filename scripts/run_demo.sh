@@ -79,8 +79,8 @@ done
 stage "7/7 compare the LES and the operators with the held-out filtered DNS"
 horizon=$(( steps < 10 ? steps : 10 ))
 "${mpi[@]}" "$exe" compare "$root/cases/demo/compare.yaml" --set reference.file="$out/dataset/fdns.h5" \
-    --set candidates.0.file="$out/les-dsm/snapshots.h5" --set candidates.0.log="$out/les-dsm.log" \
-    --set candidates.1.file="$out/les-wale/snapshots.h5" --set candidates.1.log="$out/les-wale.log" \
+    --set candidates.0.file="$out/les-dsm/snapshots.h5" \
+    --set candidates.1.file="$out/les-wale/snapshots.h5" \
     --set candidates.2.file="$out/rollout-ifactformer-m/prediction.h5" \
     --set candidates.3.file="$out/rollout-ifactformer-o/prediction.h5" \
     --set candidates.4.file="$out/rollout-fno/prediction.h5" \

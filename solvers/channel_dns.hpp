@@ -99,9 +99,12 @@ struct DnsParams {
 
 /// What a run did (for the command and tests).
 struct DnsSummary {
-  long steps = 0;
-  double time = 0.0;
-  double wall_seconds = 0.0;
+  long steps = 0;              ///< step count at the end (a restart continues the count)
+  double time = 0.0;           ///< time at the end
+  long first_step = 0;         ///< step count at the start of this run (0, or the restart's)
+  double start_time = 0.0;     ///< time at the start of this run
+  double wall_seconds = 0.0;   ///< the whole run, set-up and final outputs included
+  double loop_seconds = 0.0;   ///< the time loop alone (steps and the outputs made during it)
   double kinetic_energy = 0.0, fluct_energy = 0.0, bulk_velocity = 0.0, re_tau = 0.0, max_div = 0.0;
 };
 

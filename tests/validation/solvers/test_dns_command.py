@@ -58,6 +58,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check([int(r["step"]) for r in ts] == [0, 5, 10, 15, 20, 25, 30], "time series rows every 5 steps")
     check(all(abs(float(r["bulk_velocity"]) - 2 / 3) < 1e-12 for r in ts), "bulk velocity held at 2/3")
     check(all(float(r["max_div"]) < 1e-12 for r in ts), "max |div u| at round-off")
+    cost = rows(os.path.join(par, "cost.csv"))
+    check(len(cost) == 1 and cost[0]["command"] == "dns" and cost[0]["model"] == "dns" and cost[0]["ranks"] == "2"
+          and int(cost[0]["steps"]) == 30 and abs(float(cost[0]["simulated_time"]) - 0.6) < 1e-9
+          and float(cost[0]["wall_seconds"]) > 0, f"cost record of the 2-rank run: {cost}")
     with h5py.File(os.path.join(par, "snapshots.h5"), "r") as f:
         v = f["velocity"]
         check(v.shape == (1, 4, 8, 25, 8, 3), "snapshot shape [1, 4, 8, 25, 8, 3], got %s" % (v.shape,))
@@ -99,6 +103,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(float(ad[-1]["t"]) >= 3 - 1e-9, "CFL-controlled run reaches t_end")
         check(max(float(r["cfl"]) for r in ad[5:]) < 0.6, "CFL kept near its band")
 
+    rc, out = run(["dns", case, "--set", "sgs.model=wale", "--set", "time.steps=5",
+                   "--set", "output.dir=" + os.path.join(tmp, "les")])
+    cost = rows(os.path.join(tmp, "les", "cost.csv")) if rc == 0 else []
+    check(rc == 0 and cost[0]["command"] == "les" and cost[0]["model"] == "les-wale" and cost[0]["ranks"] == "1",
+          f"an LES run's cost record names its model: {cost or out[-500:]}")
     # 2. restart continues bit-for-bit (same rank count)
     for d, steps in [("a", 20), ("c", 40)]:
         with open(case, "w") as f:
@@ -114,6 +123,9 @@ with tempfile.TemporaryDirectory() as tmp:
         check(same and int(fb.attrs["step"]) == 40, "restarted state equals the uninterrupted one bit for bit")
     rb, rcsv = rows(os.path.join(tmp, "b", "timeseries.csv")), rows(os.path.join(tmp, "c", "timeseries.csv"))
     check(rb == rcsv, "restarted time series equals the uninterrupted one")
+    cost = rows(os.path.join(tmp, "b", "cost.csv"))
+    check(int(cost[0]["steps"]) == 20 and abs(float(cost[0]["simulated_time"]) - 0.4) < 1e-9,
+          f"the restarted run's cost counts its own 20 steps: {cost}")
     with h5py.File(os.path.join(tmp, "b", "snapshots.h5"), "r") as fb, \
             h5py.File(os.path.join(tmp, "c", "snapshots.h5"), "r") as fc:
         check(np.array_equal(fb["velocity"][:, -1], fc["velocity"][:, -1]), "restarted snapshots continue the series")
