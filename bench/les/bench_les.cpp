@@ -8,6 +8,11 @@
 // Re_tau = 180 in wall units (ν = 1/180, constant bulk velocity 15.68), box 4π × 2 × 4π/3,
 // dt of cases/re180/les-*.yaml; state: Reichardt's mean profile plus random fluctuations of
 // rms 1.5 u_τ (the per-step cost does not depend on the state).
+//
+// Recorded on the shared 2-core machine (other jobs running), 32x33x16, 20 steps x 7 repeats:
+//   1 rank:  none 4.8 ms/step (1.9 s per h/u_tau), smagorinsky x1.8, dsm x3.4, wale x2.3
+//   2 ranks: none 10.6 ms/step (4.2 s per h/u_tau), smagorinsky x1.5, dsm x2.7, wale x2.0
+// (this grid is too small for 2 ranks to pay off, as for the DNS demo)
 #include <mpi.h>
 
 #include <algorithm>
