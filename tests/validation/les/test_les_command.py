@@ -62,7 +62,7 @@ with tempfile.TemporaryDirectory() as tmp:
         for ranks in [1, 2]:
             d = os.path.join(tmp, "les-%s-np%d" % (model, ranks))
             rc, out = run(["dns", os.path.join(ROOT, "cases/demo/les-%s.yaml" % model), "--set", "initial.file=" + fdns,
-                           "--set", "initial.time_index=-1", "--set", "time.t_end=1", "--set", "output.dir=" + d,
+                           "--set", "initial.trajectory=0", "--set", "initial.time_index=-1", "--set", "time.t_end=1", "--set", "output.dir=" + d,
                            "--set", "output.snapshot_dtype=f64", "--set", "output.progress_seconds=0"], ranks)
             check(rc == 0, "%s LES on %d rank(s) exits 0" % (model, ranks) + ("" if rc == 0 else ": " + out[-400:]))
             if rc != 0:
@@ -113,7 +113,7 @@ with tempfile.TemporaryDirectory() as tmp:
                        "output.dir=" + os.path.join(tmp, "bad")])
         lines = [l for l in out.strip().splitlines() if l.strip()]
         check(rc != 0 and key in out and len(lines) <= 2, "--set %s fails naming %s: %s" % (bad, key, out.strip()[-200:]))
-    rc, out = run(["dns", os.path.join(ROOT, "cases/demo/les-dsm.yaml"), "--set", "initial.file=" + os.path.join(tmp, "missing.h5"),
+    rc, out = run(["dns", os.path.join(ROOT, "cases/demo/les-dsm.yaml"), "--set", "initial.file=" + os.path.join(tmp, "missing.h5"), "--set", "initial.trajectory=0",
                    "--set", "output.dir=" + os.path.join(tmp, "bad2")])
     check(rc != 0 and "missing.h5" in out, "a missing filtered-DNS file fails naming it")
 
