@@ -16,8 +16,9 @@
 //   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
 //                        Q-criterion, and error = prediction - reference)
 //   stats/               profiles and spectra over steps >= stats_start (ifactflow stats)
-//   cost.csv             wall-clock of the time loop split into model steps, output (series
-//                        and VTK) and analysis (errors, energies), per unit simulated time
+//   cost.csv             wall-clock of the time loop (slowest rank) split into model steps,
+//                        output (series and VTK) and the rest (errors, energies, waiting for
+//                        other ranks), each the mean over ranks; per unit simulated time
 //   config.resolved.yaml
 #include <algorithm>
 #include <cmath>
@@ -228,6 +229,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       }
     }
     if (step % c.series_every == 0) {
+      // the write is collective: wait for the other ranks first, so that their model time
+      // is not counted as this rank's output time
+      MPI_Barrier(ctx.comm);
       output_start = MPI_Wtime();
       // collective: each rank writes its still-running trajectories as runs of consecutive
       // ids (one run unless a trajectory stopped in the middle of its share); every rank
@@ -268,9 +272,11 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       },
       observer);
   {
-    // the slowest rank sets the pace (every rank steps in lockstep)
-    double mine[3] = {MPI_Wtime() - loop_start, step_seconds, output_seconds}, worst[3];
-    MPI_Allreduce(mine, worst, 3, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    // wall-clock: the slowest rank (every rank steps in lockstep); phases: the mean over
+    // ranks, the rest (errors, energies, waiting for other ranks) is analysis
+    double mine[3] = {MPI_Wtime() - loop_start, step_seconds / ctx.size, output_seconds / ctx.size}, worst[3];
+    MPI_Allreduce(mine, worst, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    MPI_Allreduce(mine + 1, worst + 1, 2, MPI_DOUBLE, MPI_SUM, ctx.comm);
     RunCost cost;
     cost.command = "rollout";
     cost.model = operators::checkpoint_model_kind(c.stepper.checkpoint);

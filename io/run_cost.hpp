@@ -5,10 +5,11 @@
 //   command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,
 //   step_seconds,output_seconds,analysis_seconds,wall_per_unit_time,steps_per_second
 //
-// wall_seconds covers the time loop (setup and final statistics excluded); step_seconds is
-// the part spent advancing the state, output_seconds writing series/VTK, analysis_seconds
-// the rest (errors against a reference, energies). A phase that a run does not time
-// separately is written as an empty field.
+// wall_seconds covers the time loop of the slowest rank (setup and final statistics
+// excluded); step_seconds is the part spent advancing the state, output_seconds writing
+// series/VTK, analysis_seconds the rest (errors against a reference, energies, waiting for
+// other ranks), each the mean over ranks. A phase that a run does not time separately is
+// written as an empty field.
 #pragma once
 
 #include <optional>
