@@ -19,8 +19,11 @@
 // (Rearrange at to_y.0 / to_z.0 / to_out.1, InstanceNorm3d at to_out.0, GELU at to_out.3)
 // are Identity placeholders here, their work is done in forward().
 // Implementation notes: the two linear maps before pooling commute with the mean, so
-// they act on the pooled [b, n, dim] features (exact up to round-off). Values are kept
-// head-major [b, heads, nx, ny, nz, dim_head] so that each axial product is one batched GEMM.
+// they act on the pooled [b, n, dim] features (exact up to round-off). On the CPU the
+// parallel form runs V, the axial products, InstanceNorm and to_out.2 as one fused function
+// (attention/axial_core.hpp) that never forms the [b, n, 3·heads·dim_head] tensor; elsewhere,
+// and for the chained form, values are kept head-major [b, heads, nx, ny, nz, dim_head] so
+// that each axial product is one batched GEMM.
 #pragma once
 
 #include <torch/torch.h>

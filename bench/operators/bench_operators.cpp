@@ -2,16 +2,19 @@
 //
 //   bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ]
 //                   [--models ifactformer-m,fno,ifno] [--batch B] [--plain-batch]
-//                   [--no-plain-train] [--forward-only]
+//                   [--no-plain-train] [--forward-only] [--trace FILE]
 //
 // For each model: forward (batch 1, no gradients) and training step (forward, relative-L2
 // loss, backward, AdamW step) at batch B (default 5) with activation checkpointing, and
 // without it at batch 1 (its memory grows linearly with the batch; the batch-B figure is
 // the batch-1 peak scaled and is printed as an estimate unless --plain-batch is given).
-// Times are medians of R runs after one warm-up. GFLOP/s counts the multiply-adds of the
+// --trace FILE writes a Chrome trace (libtorch's profiler) of one extra forward and, unless
+// --forward-only, one checkpointed training step of the first model. Times are medians of R
+// runs after one warm-up. GFLOP/s counts the multiply-adds of the
 // matrix products the implementation performs (formulas below), compared with the rate of
 // a 4096² sgemm measured in the same run. Peak memory: the process's resident-set peak
 // (VmHWM, reset before each measurement) on the CPU; the CUDA allocator's peak on a GPU.
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -44,6 +47,7 @@ struct Args {
   bool plain_batch = false;  // also run the non-checkpointed step at the full batch
   bool plain_train = true;
   bool forward_only = false;
+  std::string trace;  // Chrome trace of one forward (and training step), empty: none
 };
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
     else if (k == "--plain-batch") a.plain_batch = true;
     else if (k == "--no-plain-train") a.plain_train = false;
     else if (k == "--forward-only") a.forward_only = true;
+    else if (k == "--trace") a.trace = next();
     else if (k == "--grid") {
       auto g = next();
       std::sscanf(g.c_str(), "%dx%dx%d", &a.nx, &a.ny, &a.nz);
@@ -169,7 +174,7 @@ int main(int argc, char** argv) {
       for (std::string m; std::getline(ss, m, ',');) a.models.push_back(m);
     } else {
       std::cerr << "usage: bench_operators [--device cpu|cuda] [--threads N] [--repeats R] [--grid NXxNYxNZ] "
-                   "[--models a,b] [--batch B] [--plain-batch] [--no-plain-train] [--forward-only]\n";
+                   "[--models a,b] [--batch B] [--plain-batch] [--no-plain-train] [--forward-only] [--trace FILE]\n";
       return 2;
     }
   }
@@ -209,6 +214,10 @@ int main(int argc, char** argv) {
       const double gf = forward_flops(model.spec, 1) / 1e9;
       std::printf("  forward  batch 1 : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm, %.1f GFLOP)  peak %.2f GiB\n",
                   t.seconds, 1.0 / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, gf, t.peak);
+      if (!a.trace.empty() && a.forward_only) {
+        torch::autograd::profiler::RecordProfile rec(a.trace);
+        (void)model(u);
+      }
     }
     if (a.forward_only) continue;
     auto train_step = [&](int b, bool checkpointing) {
@@ -230,6 +239,13 @@ int main(int argc, char** argv) {
         loss.backward();
         opt.step();
       });
+      if (!a.trace.empty() && checkpointing) {
+        torch::autograd::profiler::RecordProfile rec(a.trace);
+        opt.zero_grad();
+        auto loss = ((m(u) - target).reshape({b, -1}).norm(2, 1) / target.reshape({b, -1}).norm(2, 1)).mean();
+        loss.backward();
+        opt.step();
+      }
       const double gf = 3 * forward_flops(s, b) / 1e9;  // backward ≈ 2 forwards (recompute not counted)
       std::printf("  train    batch %d : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm)  peak %.2f GiB  [%s]\n", b,
                   t.seconds, b / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, t.peak,
