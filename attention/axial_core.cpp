@@ -289,15 +289,26 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
 
 struct AxialCore : torch::autograd::Function<AxialCore> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& un_in, const Tensor& w_v_in,
-                        const Tensor& k_x, const Tensor& k_y, const Tensor& k_z, const Tensor& w_2_in, double eps) {
+                        const Tensor& k_x, const Tensor& k_y, const Tensor& k_z, const Tensor& w_2_in, double eps,
+                        AxialCoreCache* cache) {
     auto un = un_in.contiguous(), w_v = w_v_in.contiguous(), w_2 = w_2_in.contiguous();
     std::array<Tensor, 3> k{k_x.contiguous(), k_y.contiguous(), k_z.contiguous()};
     const auto s = shapes_of(un, w_v, k[0], w_2);
-    auto z = torch::zeros({s.b, s.n, s.dout}, un.options());
-    auto mean = torch::empty({s.b, s.heads, 3, s.dh}, un.options()), rstd = torch::empty_like(mean);
-    RECORD_FUNCTION("parallel_axial_core", std::vector<c10::IValue>());
-    AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core",
-                               [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, z, mean, rstd); });
+    Tensor z, mean, rstd;
+    if (cache != nullptr && cache->z.defined()) {
+      IFF_CHECK(cache->z.sizes() == torch::IntArrayRef({s.b, s.n, s.dout}), "parallel_axial_core: stale cache");
+      z = cache->z.clone();
+      mean = cache->mean;
+      rstd = cache->rstd;
+    } else {
+      z = torch::zeros({s.b, s.n, s.dout}, un.options());
+      mean = torch::empty({s.b, s.heads, 3, s.dh}, un.options());
+      rstd = torch::empty_like(mean);
+      RECORD_FUNCTION("parallel_axial_core", std::vector<c10::IValue>());
+      AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core",
+                                 [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, z, mean, rstd); });
+      if (cache != nullptr) *cache = {z, mean, rstd};
+    }
     ctx->save_for_backward({un, w_v, k[0], k[1], k[2], w_2, mean, rstd});
     return z;
   }
@@ -315,7 +326,7 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
     AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core_backward", [&] {
       core_backward<scalar_t>(s, un, w_v, k, w_2, mean, rstd, dz, dun, dw_v, dk, dw_2);
     });
-    return {dun, dw_v, dk[0], dk[1], dk[2], dw_2, Tensor()};
+    return {dun, dw_v, dk[0], dk[1], dk[2], dw_2, Tensor(), Tensor()};
   }
 };
 #endif
@@ -332,7 +343,7 @@ bool axial_core_supported(const torch::Tensor& t) {
 
 torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& w_v, const torch::Tensor& k_x,
                                   const torch::Tensor& k_y, const torch::Tensor& k_z, const torch::Tensor& w_2,
-                                  double eps) {
+                                  double eps, AxialCoreCache* cache) {
   IFF_CHECK(axial_core_supported(un), "parallel_axial_core: no kernel for " << un.device() << " " << un.scalar_type());
   IFF_CHECK(un.dim() == 5 && k_x.dim() == 4 && k_x.size(0) == un.size(0) && k_x.size(2) == un.size(1) &&
                 k_y.size(2) == un.size(2) && k_z.size(2) == un.size(3) && w_v.size(1) == un.size(4) &&
@@ -343,7 +354,7 @@ torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& 
     IFF_CHECK(t->scalar_type() == un.scalar_type() && t->device() == un.device(),
               "parallel_axial_core: mixed dtypes or devices");
 #ifdef IFF_HAVE_BLAS
-  return AxialCore::apply(un, w_v, k_x, k_y, k_z, w_2, eps);
+  return AxialCore::apply(un, w_v, k_x, k_y, k_z, w_2, eps, cache);
 #else
   return {};
 #endif

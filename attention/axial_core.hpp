@@ -31,9 +31,18 @@ namespace iff::attention {
 /// built with BLAS).
 bool axial_core_supported(const torch::Tensor& t);
 
+/// What one forward of the core produced: z and μ, rstd [b, heads, 3, dh] per channel.
+/// Activation checkpointing keeps it (O(b·n·d_out)) so that recomputing the block for its
+/// backward skips the core's forward.
+struct AxialCoreCache {
+  torch::Tensor z, mean, rstd;
+};
+
 /// z [b, nx·ny·nz, d_out] for û [b, nx, ny, nz, dim] (see above); heads = K_x.size(1).
+/// `cache`: if it holds a result, that is returned (for the same inputs) instead of being
+/// recomputed; if it is empty, it receives this one.
 torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& w_v, const torch::Tensor& k_x,
                                   const torch::Tensor& k_y, const torch::Tensor& k_z, const torch::Tensor& w_2,
-                                  double eps);
+                                  double eps, AxialCoreCache* cache = nullptr);
 
 }  // namespace iff::attention

@@ -1,6 +1,5 @@
 #include "attention/factorized_block.hpp"
 
-#include "attention/axial_core.hpp"
 #include "io/error.hpp"
 
 namespace iff::attention {
@@ -48,6 +47,12 @@ std::array<torch::Tensor, 3> FactorizedBlockImpl::kernels(const torch::Tensor& u
 
 torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::Tensor& p_x,
                                            const torch::Tensor& p_y, const torch::Tensor& p_z) {
+  return forward(u, p_x, p_y, p_z, nullptr);
+}
+
+torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::Tensor& p_x,
+                                           const torch::Tensor& p_y, const torch::Tensor& p_z,
+                                           AxialCoreCache* cache) {
   IFF_CHECK(u.dim() == 5 && u.size(4) == o_.dim,
             "factorized block expects [b, nx, ny, nz, " << o_.dim << "], got " << u.sizes());
   const int64_t b = u.size(0), nx = u.size(1), ny = u.size(2), nz = u.size(3);
@@ -55,7 +60,7 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
   auto un = in_norm->forward(u);
   auto K = kernels(un, p_x, p_y, p_z);
   if (o_.factorization == Factorization::parallel && axial_core_supported(un)) {
-    auto z = parallel_axial_core(un, to_v->weight, K[0], K[1], K[2], out_proj->weight, o_.instance_norm_eps);
+    auto z = parallel_axial_core(un, to_v->weight, K[0], K[1], K[2], out_proj->weight, o_.instance_norm_eps, cache);
     return out_final->forward(torch::gelu(z)).view({b, nx, ny, nz, o_.dim});
   }
   // V head-major [b, h, nx, ny, nz, dh]

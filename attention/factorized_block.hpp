@@ -28,6 +28,7 @@
 
 #include <torch/torch.h>
 
+#include "attention/axial_core.hpp"
 #include "attention/factorization.hpp"
 #include "attention/low_rank_kernel.hpp"
 #include "attention/pooling_reducer.hpp"
@@ -50,6 +51,10 @@ class FactorizedBlockImpl : public torch::nn::Module {
   /// u: [b, nx, ny, nz, dim]; p_x [nx], p_y [ny], p_z [nz] → [b, nx, ny, nz, dim].
   torch::Tensor forward(const torch::Tensor& u, const torch::Tensor& p_x, const torch::Tensor& p_y,
                         const torch::Tensor& p_z);
+  /// The same, with the fused core's result cached (see AxialCoreCache; unused where the
+  /// core does not run).
+  torch::Tensor forward(const torch::Tensor& u, const torch::Tensor& p_x, const torch::Tensor& p_y,
+                        const torch::Tensor& p_z, AxialCoreCache* cache);
 
   /// The three axial kernels [b, heads, n_axis, n_axis] for u (exposed for tests).
   std::array<torch::Tensor, 3> kernels(const torch::Tensor& u_normed, const torch::Tensor& p_x,

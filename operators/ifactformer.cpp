@@ -21,8 +21,9 @@ torch::Tensor GaussianFourierFeaturesImpl::forward(const torch::Tensor& p) {
 
 namespace {
 
-/// Activation checkpointing of one block application: the forward keeps only the input;
-/// the backward recomputes the block with autograd and differentiates it.
+/// Activation checkpointing of one block application: the forward keeps the input and the
+/// fused core's small result (AxialCoreCache, O(b·n·dim)); the backward recomputes the rest
+/// of the block with autograd and differentiates it.
 struct BlockCheckpoint : torch::autograd::Function<BlockCheckpoint> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& u,
                                torch::TensorList params, int64_t block_address, const torch::Tensor& px,
@@ -31,7 +32,14 @@ struct BlockCheckpoint : torch::autograd::Function<BlockCheckpoint> {
     ctx->saved_data["block"] = block_address;
     ctx->saved_data["n_params"] = static_cast<int64_t>(params.size());
     ctx->save_for_backward({u, px, py, pz});
-    return block->forward(u, px, py, pz);
+    attention::AxialCoreCache cache;
+    auto y = block->forward(u, px, py, pz, &cache);
+    if (cache.z.defined()) {
+      ctx->saved_data["core_z"] = cache.z;
+      ctx->saved_data["core_mean"] = cache.mean;
+      ctx->saved_data["core_rstd"] = cache.rstd;
+    }
+    return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -42,10 +50,14 @@ struct BlockCheckpoint : torch::autograd::Function<BlockCheckpoint> {
     auto u = saved[0].detach().requires_grad_(true);
     auto params = block->parameters();
     IFF_CHECK(static_cast<int64_t>(params.size()) == n_params, "checkpointed block changed its parameters");
+    attention::AxialCoreCache cache;  // the core's forward is not repeated
+    if (ctx->saved_data.count("core_z"))
+      cache = {ctx->saved_data["core_z"].toTensor(), ctx->saved_data["core_mean"].toTensor(),
+               ctx->saved_data["core_rstd"].toTensor()};
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
-      y = block->forward(u, saved[1], saved[2], saved[3]);
+      y = block->forward(u, saved[1], saved[2], saved[3], &cache);
     }
     torch::autograd::variable_list inputs{u};
     inputs.insert(inputs.end(), params.begin(), params.end());
