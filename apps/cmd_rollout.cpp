@@ -3,8 +3,9 @@
 //
 // Case keys (section rollout): checkpoint, series (initial states and reference), initial
 // (held_out | all | list), states ([[trajectory, time index], ...] for list), steps,
-// energy_band, batch, device, threads. Section output: dir, series_every, vtk_every,
-// vtk_trajectories, stats_start, spectra_y_plus, progress_seconds.
+// energy_band, batch, device, threads. Section output: dir, series_every, series_buffer
+// (snapshots written and flushed together, default 10: a killed run loses at most that
+// many less one), vtk_every, vtk_trajectories, stats_start, spectra_y_plus, progress_seconds.
 //
 // Output directory:
 //   prediction.h5        data contract, kind = prediction, one trajectory per initial state,
@@ -59,7 +60,7 @@ struct RolloutCase {
   std::string initial = "held_out";
   std::vector<std::vector<int>> states;
   std::string dir = "out/rollout";
-  int series_every = 1, vtk_every = 10, vtk_trajectories = 1, stats_start = 0;
+  int series_every = 1, series_buffer = 10, vtk_every = 10, vtk_trajectories = 1, stats_start = 0;
   std::vector<double> spectra_y_plus = {5, 15, 30, 100};
 
   static RolloutCase from(const Config& cfg) {
@@ -82,6 +83,7 @@ struct RolloutCase {
     auto o = cfg.section("output");
     c.dir = o.get<std::string>("dir", c.dir);
     c.series_every = o.get_in<int>("series_every", 1, 1, 1 << 24);
+    c.series_buffer = o.get_in<int>("series_buffer", 10, 1, 1 << 16);
     c.vtk_every = o.get_in<int>("vtk_every", 10, 0, 1 << 24);
     c.vtk_trajectories = o.get_in<int>("vtk_trajectories", 1, 0, 1 << 20);
     c.stats_start = o.get_in<int>("stats_start", 0, 0, 1 << 24);
@@ -198,6 +200,51 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     return field;
   };
 
+  // Series snapshots are buffered and written output.series_buffer at a time: one
+  // collective transfer, one extension of the time axis and one flush for all of them.
+  struct SeriesRun {
+    int first_id = 0, count = 0;
+    std::vector<double> states;  // [count][nx][ny][nz][3]
+  };
+  struct SeriesStep {
+    int ti = 0;
+    double time = 0.0;
+    std::vector<SeriesRun> runs;
+  };
+  auto same_runs = [](const SeriesStep& a, const SeriesStep& b) {
+    if (a.runs.size() != b.runs.size()) return false;
+    for (std::size_t k = 0; k < a.runs.size(); ++k)
+      if (a.runs[k].first_id != b.runs[k].first_id || a.runs[k].count != b.runs[k].count) return false;
+    return true;
+  };
+  std::vector<SeriesStep> pending;
+  // collective: every rank takes part in as many writes as the rank with the most runs
+  // (with empty blocks); a run's block is [count][steps][snapshot], the file's order
+  auto write_pending = [&] {
+    if (pending.empty()) return;
+    std::vector<double> times;
+    for (const auto& p : pending) times.push_back(p.time);
+    const auto& shape = pending.front().runs;
+    int n_runs = static_cast<int>(shape.size()), max_runs = 0;
+    MPI_Allreduce(&n_runs, &max_runs, 1, MPI_INT, MPI_MAX, ctx.comm);
+    const std::size_t snap = m.snapshot_size();
+    std::vector<double> block;
+    for (int k = 0; k < max_runs; ++k) {
+      if (k >= n_runs) {
+        out.write_times(pending.front().ti, times, SeriesBlock{}, nullptr);
+        continue;
+      }
+      const int count = shape[k].count;
+      block.resize(static_cast<std::size_t>(count) * pending.size() * snap);
+      for (int j = 0; j < count; ++j)
+        for (std::size_t s = 0; s < pending.size(); ++s)
+          std::copy_n(pending[s].runs[k].states.begin() + j * snap, snap,
+                      block.begin() + (static_cast<std::size_t>(j) * pending.size() + s) * snap);
+      out.write_times(pending.front().ti, times, SeriesBlock{shape[k].first_id, count, 0, m.nx()}, block.data());
+    }
+    pending.clear();
+  };
+
   double step_seconds = 0.0, output_seconds = 0.0;
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
     double output_start = 0.0;
@@ -229,33 +276,30 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       }
     }
     if (step % c.series_every == 0) {
-      // the write is collective: wait for the other ranks first, so that their model time
+      // the writes are collective: wait for the other ranks first, so that their model time
       // is not counted as this rank's output time
       MPI_Barrier(ctx.comm);
       output_start = MPI_Wtime();
-      // collective: each rank writes its still-running trajectories as runs of consecutive
-      // ids (one run unless a trajectory stopped in the middle of its share); every rank
-      // takes part in as many writes as the rank with the most runs, with empty blocks
-      const int ti = step / c.series_every;
-      std::vector<std::pair<int, std::vector<double>>> runs;  // (first id, states)
+      // each rank holds its still-running trajectories as runs of consecutive ids (one run
+      // unless a trajectory stopped in the middle of its share)
+      SeriesStep now;
+      now.ti = step / c.series_every;
+      now.time = step * c.engine.dt;
       int previous = -2;
       for (const auto& t : traj) {
         if (t.completed != step) continue;
-        if (t.id != previous + 1) runs.emplace_back(t.id, std::vector<double>());
-        runs.back().second.insert(runs.back().second.end(), t.state().begin(), t.state().end());
+        if (t.id != previous + 1) now.runs.push_back({t.id, 0, {}});
+        auto& run = now.runs.back();
+        run.count += 1;
+        run.states.insert(run.states.end(), t.state().begin(), t.state().end());
         previous = t.id;
       }
-      int n_runs = static_cast<int>(runs.size()), max_runs = 0;
-      MPI_Allreduce(&n_runs, &max_runs, 1, MPI_INT, MPI_MAX, ctx.comm);
-      const std::size_t per_traj = m.snapshot_size();
-      for (int k = 0; k < max_runs; ++k) {
-        if (k < n_runs) {
-          const int count = static_cast<int>(runs[k].second.size() / per_traj);
-          out.write(ti, step * c.engine.dt, SeriesBlock{runs[k].first, count, 0, m.nx()}, runs[k].second.data());
-        } else {
-          out.write(ti, step * c.engine.dt, SeriesBlock{}, nullptr);
-        }
-      }
+      // a change in which trajectories run (on any rank) writes the buffer first
+      int changed = !pending.empty() && !same_runs(pending.front(), now), any_changed = 0;
+      MPI_Allreduce(&changed, &any_changed, 1, MPI_INT, MPI_MAX, ctx.comm);
+      if (any_changed) write_pending();
+      pending.push_back(std::move(now));
+      if (static_cast<int>(pending.size()) >= c.series_buffer || step == c.engine.steps) write_pending();
       output_seconds += MPI_Wtime() - output_start;
     }
   };

@@ -90,6 +90,11 @@ class SeriesWriter {
   /// `pressure` may be null when the series has none.
   void write(int time_index, double time, const SeriesBlock& block, const double* velocity,
              const double* pressure = nullptr);
+  /// Writes `times.size()` consecutive snapshots from `first_time_index` in one collective
+  /// transfer (one extension of the time axis, one flush): `velocity` holds the block as
+  /// [n_traj][times.size()][nx][ny][nz][3], the file's own order. Series without pressure.
+  void write_times(int first_time_index, const std::vector<double>& times, const SeriesBlock& block,
+                   const double* velocity);
   /// write() at the next time index.
   void append(double time, const SeriesBlock& block, const double* velocity,
               const double* pressure = nullptr);
