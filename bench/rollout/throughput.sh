@@ -101,7 +101,7 @@ for model in $les_models; do
       'BEGIN {printf "%-14s %-7s %9s %10s %12.4g %14.4g %8s\n", m, l, "", "", u, u * n, ""}'
   done
 done
-[ "$les_seen" = 1 ] || echo "(no cases/re180/les-*.yaml: LES cost not measured)"
+[ "$les_seen" = 1 ] || echo "(LES cost not measured: LES is empty or no cases/re180/les-*.yaml)"
 echo "s/unit-time: wall-clock seconds per unit of simulated time for the whole run (operators: 2 trajectories"
 echo "advanced together; LES: 1); core-s/unit/tr: the same times the cores used (2), per trajectory."
 echo "median of $repeats runs; operators: $steps steps of 0.2, series every step, VTK every 10 steps."
