@@ -24,13 +24,7 @@ namespace iff::solvers {
 
 DatasetParams DatasetParams::from(const Config& cfg) {
   DatasetParams p;
-  auto g = cfg.section("grid");
-  p.grid.nx = g.get_in<int>("nx", p.grid.nx, 2, 1 << 16);
-  p.grid.ny = g.get_in<int>("ny", p.grid.ny, 5, 1 << 14);
-  p.grid.nz = g.get_in<int>("nz", p.grid.nz, 2, 1 << 16);
-  p.grid.lx = g.get_in<double>("lx", p.grid.lx, 1e-6, 1e6);
-  p.grid.lz = g.get_in<double>("lz", p.grid.lz, 1e-6, 1e6);
-  p.grid.validate();
+  p.grid = grid_from(cfg.section("grid"));
   p.physics = PhysicsParams::from(cfg.section("physics"));
 
   auto t = cfg.section("time");

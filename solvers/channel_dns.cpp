@@ -96,15 +96,20 @@ OutputParams OutputParams::from(const ConfigSection& s) {
   return p;
 }
 
+ChannelGrid grid_from(const ConfigSection& g) {
+  ChannelGrid grid;
+  grid.nx = g.get_in<int>("nx", grid.nx, 2, 1 << 16);
+  grid.ny = g.get_in<int>("ny", grid.ny, 5, 1 << 14);
+  grid.nz = g.get_in<int>("nz", grid.nz, 2, 1 << 16);
+  grid.lx = g.get_in<double>("lx", grid.lx, 1e-6, 1e6);
+  grid.lz = g.get_in<double>("lz", grid.lz, 1e-6, 1e6);
+  grid.validate();
+  return grid;
+}
+
 DnsParams DnsParams::from(const Config& cfg) {
   DnsParams p;
-  auto g = cfg.section("grid");
-  p.grid.nx = g.get_in<int>("nx", p.grid.nx, 2, 1 << 16);
-  p.grid.ny = g.get_in<int>("ny", p.grid.ny, 5, 1 << 14);
-  p.grid.nz = g.get_in<int>("nz", p.grid.nz, 2, 1 << 16);
-  p.grid.lx = g.get_in<double>("lx", p.grid.lx, 1e-6, 1e6);
-  p.grid.lz = g.get_in<double>("lz", p.grid.lz, 1e-6, 1e6);
-  p.grid.validate();
+  p.grid = grid_from(cfg.section("grid"));
   p.physics = PhysicsParams::from(cfg.section("physics"));
   p.time = TimeParams::from(cfg.section("time"));
   p.initial = InitialParams::from(cfg.section("initial"));

@@ -28,6 +28,9 @@
 
 namespace iff::solvers {
 
+/// Reads section grid (nx, ny, nz, lx, lz) and validates it; shared by dns and dataset.
+ChannelGrid grid_from(const ConfigSection& s);
+
 struct PhysicsParams {
   std::string units = "wall";  ///< wall (h, u_tau) or centreline (h, laminar U_c)
   double re = 180.0;           ///< Re_tau (wall) or Re_centre (centreline); ν = 1/re
