@@ -18,31 +18,9 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_statistics.hpp"
-#include "solvers/chebyshev.hpp"
+#include "solvers/series_comparison.hpp"
 
 namespace iff::app {
-
-namespace {
-
-/// (dU/dy at y = -1) and (dU/dy at y = +1) of a profile on ascending y.
-std::pair<double, double> wall_slopes(const std::vector<double>& y, const std::vector<double>& U) {
-  const int n = static_cast<int>(y.size());
-  if (on_gauss_lobatto(y)) {
-    std::vector<double> a(U.rbegin(), U.rend());  // descending order, y_0 = +1
-    solvers::ChebyshevTransform t(n);
-    t.to_coefficients(a.data());
-    return {solvers::chebyshev_slope_bottom(a.data(), n), solvers::chebyshev_slope_top(a.data(), n)};
-  }
-  // second-order one-sided differences on a general grid
-  auto slope = [](double y0, double y1, double y2, double u0, double u1, double u2) {
-    const double h1 = y1 - y0, h2 = y2 - y0;
-    return (u1 * h2 * h2 - u2 * h1 * h1 - u0 * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h2 - h1));
-  };
-  return {slope(y[0], y[1], y[2], U[0], U[1], U[2]),
-          slope(y[n - 1], y[n - 2], y[n - 3], U[n - 1], U[n - 2], U[n - 3])};
-}
-
-}  // namespace
 
 void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   SeriesReader r(o.input);
@@ -84,8 +62,7 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   if (m.units.find("u_tau") != std::string::npos) {
     if (re_tau <= 0) re_tau = m.re_tau;
   } else if (m.nu > 0) {
-    const auto [sb, st] = wall_slopes(m.y, mean_only.mean(0));
-    u_tau = std::sqrt(std::max(0.0, m.nu * (sb - st) / 2));
+    u_tau = solvers::wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
     if (re_tau <= 0) re_tau = u_tau / m.nu;
   }
   std::vector<int> sj;
