@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Times the reference PyTorch IFactFormer (forward, batch 1, float32) on this machine.
+
+    time_reference.py REFERENCE_DIR [--kind ifactformer-m] [--grid 32x33x16] [--threads 2]
+                      [--repeats 3]
+
+REFERENCE_DIR is a checkout of huiyu-2002/IFactFormer-m (holding libs/); it is imported, not
+copied (check_reference.py supplies the einops stand-in when einops is missing). Prints the
+median of REPEATS forwards after one warm-up, and the FLOPs of its matrix products as
+PyTorch's profiler counts them. Weights are the reference's random initialisation: the
+forward's cost does not depend on them.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+import types
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_reference  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("reference_dir")
+    ap.add_argument("--kind", default="ifactformer-m", choices=["ifactformer-m", "ifactformer-o"])
+    ap.add_argument("--grid", default="32x33x16")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    check_reference.install_einops_stand_in()
+    sys.path.insert(0, a.reference_dir)
+    import libs.factorization_module as fm
+    import libs.model as rm
+    rm.FABlock3D_o = fm.FABlock3D_o
+    nx, ny, nz = (int(v) for v in a.grid.split("x"))
+    cfg = types.SimpleNamespace(in_dim=3, out_dim=3, in_time_window=1, dim=96, heads=5, depth=1, dim_head=96,
+                                n_layer=10, model="IFactFormer_m" if a.kind == "ifactformer-m" else "IFactFormer_o")
+    torch.manual_seed(0)
+    model = rm.Model(cfg).eval()
+    pos = [torch.linspace(0, L, n).unsqueeze(-1) for L, n in ((4 * math.pi, nx), (2.0, ny), (4 * math.pi / 3, nz))]
+    u = torch.randn(1, 1, nx, ny, nz, 3)
+    times = []
+    with torch.no_grad():
+        model(u.clone(), pos)
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            model(u.clone(), pos)
+            times.append(time.perf_counter() - t0)
+        with torch.profiler.profile(with_flops=True) as prof:
+            model(u.clone(), pos)
+    flops = sum(e.flops for e in prof.events() if e.flops)
+    times.sort()
+    t = times[len(times) // 2]
+    print(f"reference {a.kind} (PyTorch {torch.__version__}) forward batch 1, {a.threads} thread(s): "
+          f"{t:.3f} s median of {a.repeats}, {flops / 1e9:.1f} GFLOP counted by the profiler, {flops / t / 1e9:.1f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()
