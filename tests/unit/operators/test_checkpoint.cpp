@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "io/error.hpp"
@@ -150,4 +152,60 @@ TEST(Checkpoint, RoundTripAndDescription) {
   EXPECT_FALSE(iff::is_checkpoint(dir + "/plain.txt"));
   EXPECT_FALSE(iff::is_checkpoint(dir + "/absent.ckpt"));
   EXPECT_THROW(iff::describe_checkpoint(dir + "/plain.txt"), iff::InputError);
+}
+
+// `ifactflow convert` itself: a state_dict saved by PyTorch becomes a checkpoint with the
+// same weights, the model's hyper-parameters from --set, the grid and lengths it was given and
+// the normalisation file; `ifactflow info` describes it; a rejected file exits non-zero with
+// one error line naming the tensor and writes no checkpoint.
+TEST(ConvertCommand, ImportsAPyTorchStateDictAndRejectsBadOnesByName) {
+  const auto dir = iff::test::temp_dir("convert_cli");
+  torch::manual_seed(5);
+  auto spec = tiny(ops::ModelKind::ifactformer_m);
+  auto source = ops::make_model(spec);
+  ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/export.pt");
+  const std::string name = "encoder.layers.0.1.to_out.2.weight";
+  python_rewrite(dir, dir + "/export.pt",
+                 {{dir + "/user.pt", "sd = {k: v.double() for k, v in sd.items()}"},
+                  {dir + "/shape.pt", "sd['" + name + "'] = sd['" + name + "'][:-1].clone()"},
+                  {dir + "/missing.pt", "del sd['simple_to_out.3.bias']"}});
+  std::ofstream(dir + "/norm.txt") << "in_mean: 0.5 0 -0.5\nin_std: 1 2 3\nout_mean: 0 0 0\nout_std: 4 5 6\n";
+  const std::string sets = " --set model.dim=12 --set model.heads=2 --set model.dim_head=6 --set model.n_layer=2"
+                           " --set model.grid=4x5x4";
+  std::string out;
+  const auto exe = iff::test::exe();
+  ASSERT_EQ(iff::test::run(exe + " convert " + dir + "/user.pt --model ifactformer-m" + sets + " --norm " + dir +
+                               "/norm.txt -o " + dir + "/model.ckpt",
+                           &out),
+            0)
+      << out;
+  ops::CheckpointData data;
+  auto target = ops::load_model(dir + "/model.ckpt", &data);
+  EXPECT_TRUE(identical(ops::state_dict(*source.module), ops::state_dict(*target.module)));
+  EXPECT_EQ(data.spec.ifactformer.dim, 12);
+  EXPECT_EQ(data.spec.x.size(), 4u);
+  EXPECT_EQ(data.spec.y.size(), 5u);
+  EXPECT_NEAR(data.spec.lx, 4 * M_PI, 1e-12);
+  EXPECT_EQ(data.norm.out_std, (std::vector<double>{4, 5, 6}));
+  EXPECT_NE(data.provenance.find("ifactflow convert"), std::string::npos);
+  ASSERT_EQ(iff::test::run(exe + " info " + dir + "/model.ckpt", &out), 0) << out;
+  EXPECT_NE(out.find("ifactformer-m"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(source.parameter_count())), std::string::npos) << out;
+
+  for (const auto& [file, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"shape.pt", name}, {"missing.pt", "missing tensor 'simple_to_out.3.bias'"}}) {
+    const std::string ckpt = dir + "/bad_" + file + ".ckpt";
+    EXPECT_NE(iff::test::run(exe + " convert " + dir + "/" + file + " --model ifactformer-m" + sets + " -o " + ckpt, &out), 0);
+    EXPECT_NE(out.find(needle), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+    EXPECT_FALSE(std::filesystem::exists(ckpt)) << ckpt;
+  }
+  // a hyper-parameter that does not match the weights: the first tensor it changes is named
+  EXPECT_NE(iff::test::run(exe + " convert " + dir + "/user.pt --model ifactformer-m" + sets +
+                               " --set model.kernel_multiplier=2 -o " + dir + "/km.ckpt",
+                           &out),
+            0);
+  EXPECT_NE(out.find("low_rank_kernel_x.pos_emb.inv_freq' has shape [9], the model expects [6]"), std::string::npos)
+      << out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/km.ckpt"));
 }
