@@ -13,9 +13,12 @@
 // runs after one warm-up. GFLOP/s counts the multiply-adds of the
 // matrix products the implementation performs (formulas below), compared with the rate of
 // a 4096² sgemm measured in the same run. Peak memory: the process's resident-set peak
-// (VmHWM, reset before each measurement) on the CPU; the CUDA allocator's peak on a GPU.
+// (VmHWM, reset before each measurement after handing freed heap back to the system, so
+// that one model's figure does not carry the previous one's) on the CPU; the CUDA allocator's peak on a GPU.
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
+
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,6 +73,7 @@ void reset_peak(const torch::Device& d) {
 #endif
     return;
   }
+  malloc_trim(0);
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 

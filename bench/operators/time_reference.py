@@ -2,17 +2,20 @@
 """Times the reference PyTorch IFactFormer (forward, batch 1, float32) on this machine.
 
     time_reference.py REFERENCE_DIR [--kind ifactformer-m] [--grid 32x33x16] [--threads 2]
-                      [--repeats 3]
+                      [--repeats 3] [--train-batch B]
 
 REFERENCE_DIR is a checkout of huiyu-2002/IFactFormer-m (holding libs/); it is imported, not
 copied (check_reference.py supplies the einops stand-in when einops is missing). Prints the
 median of REPEATS forwards after one warm-up, and the FLOPs of its matrix products as
-PyTorch's profiler counts them. Weights are the reference's random initialisation: the
+PyTorch's profiler counts them. --train-batch B also times a training step at batch B
+(forward, relative L2 loss, backward, AdamW step) and prints the process's peak resident
+memory after it. Weights are the reference's random initialisation: the
 forward's cost does not depend on them.
 """
 import argparse
 import math
 import os
+import resource
 import sys
 import time
 import types
@@ -30,6 +33,7 @@ def main():
     ap.add_argument("--grid", default="32x33x16")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--train-batch", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     check_reference.install_einops_stand_in()
@@ -58,6 +62,31 @@ def main():
     t = times[len(times) // 2]
     print(f"reference {a.kind} (PyTorch {torch.__version__}) forward batch 1, {a.threads} thread(s): "
           f"{t:.3f} s median of {a.repeats}, {flops / 1e9:.1f} GFLOP counted by the profiler, {flops / t / 1e9:.1f} GFLOP/s")
+
+    if a.train_batch > 0:
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=5e-4)
+        x = torch.randn(a.train_batch, 1, nx, ny, nz, 3)
+        y = torch.randn(a.train_batch, nx, ny, nz, 3)
+
+        def step():
+            opt.zero_grad()
+            out = model(x.clone(), pos).reshape(a.train_batch, -1)
+            target = y.reshape(a.train_batch, -1)
+            loss = ((out - target).norm(dim=1) / target.norm(dim=1)).mean()
+            loss.backward()
+            opt.step()
+
+        step()
+        times = []
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"reference {a.kind} training step batch {a.train_batch}, {a.threads} thread(s): "
+              f"{times[len(times) // 2]:.3f} s median of {a.repeats}, peak resident {peak:.2f} GiB")
 
 
 if __name__ == "__main__":
