@@ -1,35 +1,53 @@
 #!/usr/bin/env bash
-# IFactFormer forward (batch 1, 32x33x16, float32) of ifactflow against the reference PyTorch
-# code on the same machine in the same script: the two run alternately ROUNDS times, and
-# the medians over the rounds and their ratio are printed, with the sgemm rate bench_operators
-# measures in each of its runs.
+# IFactFormer-m of ifactflow against the reference PyTorch code on the same machine in the
+# same script: forward (batch 1, 32x33x16, float32) and, with --train, a training step at
+# batch 1 without activation checkpointing (forward, relative L2, backward, AdamW). The two
+# run alternately ROUNDS times; the medians over the rounds and their ratios are printed,
+# with the sgemm rate bench_operators measures in each of its runs.
 #
-#   bench/operators/vs_reference.sh REFERENCE_DIR [BENCH_OPERATORS] [ROUNDS] [THREADS]
+#   bench/operators/vs_reference.sh REFERENCE_DIR [--train] [--bench BENCH_OPERATORS]
+#                                   [--rounds R] [--threads N]
 #   REFERENCE_DIR: a checkout of huiyu-2002/IFactFormer-m (imported, not copied)
 #   defaults: build/release/bench/operators/bench_operators, 3 rounds, 2 threads
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ref=${1:?usage: vs_reference.sh REFERENCE_DIR [BENCH_OPERATORS] [ROUNDS] [THREADS]}
-bench=${2:-$root/build/release/bench/operators/bench_operators}
-rounds=${3:-3}
-threads=${4:-2}
+ref=${1:?usage: vs_reference.sh REFERENCE_DIR [--train] [--bench EXE] [--rounds R] [--threads N]}
+shift
+bench=$root/build/release/bench/operators/bench_operators rounds=3 threads=2 train=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --train) train=1 ;;
+    --bench) bench=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    *) echo "vs_reference.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
 [ -d "$ref/libs" ] || { echo "vs_reference.sh: $ref has no libs/ (not a checkout of IFactFormer-m)" >&2; exit 2; }
 [ -x "$bench" ] || { echo "vs_reference.sh: $bench not built" >&2; exit 2; }
-ours=() theirs=() sgemm=()
+ref_args=() our_args=(--forward-only)
+[ "$train" = 1 ] && ref_args=(--train-batch 1) our_args=(--batch 1)
+rf=() rt=() of=() ot=() sg=()
 for r in $(seq "$rounds"); do
-  line=$(/usr/bin/python3 "$root/bench/operators/time_reference.py" "$ref" --threads "$threads" 2>/dev/null | grep '^reference')
-  echo "round $r: $line"
-  theirs+=("$(sed -E 's/.*: ([0-9.]+) s median.*/\1/' <<<"$line")")
-  out=$("$bench" --threads "$threads" --models ifactformer-m --repeats 3 --forward-only)
-  fwd=$(grep 'forward  batch 1' <<<"$out")
-  echo "round $r: ifactflow ifactformer-m $fwd"
-  ours+=("$(sed -E 's/.*batch 1 : +([0-9.]+) s.*/\1/' <<<"$fwd")")
-  sgemm+=("$(sed -nE 's/^sgemm.* ([0-9.]+) GFLOP\/s.*/\1/p' <<<"$out")")
+  out=$(/usr/bin/python3 "$root/bench/operators/time_reference.py" "$ref" --threads "$threads" "${ref_args[@]}" 2>/dev/null)
+  grep '^reference' <<<"$out" | sed "s/^/round $r: /"
+  rf+=("$(sed -nE 's/^reference.*forward.*: ([0-9.]+) s median.*/\1/p' <<<"$out")")
+  rt+=("$(sed -nE 's/^reference.*training step.*: ([0-9.]+) s median.*/\1/p' <<<"$out")")
+  out=$("$bench" --threads "$threads" --models ifactformer-m --repeats 3 "${our_args[@]}")
+  grep -E 'forward  batch 1|no checkpointing\]' <<<"$out" | sed "s/^ */round $r: ifactflow /"
+  of+=("$(sed -nE 's/.*forward  batch 1 : +([0-9.]+) s.*/\1/p' <<<"$out")")
+  ot+=("$(sed -nE 's/.*train    batch 1 : +([0-9.]+) s.*no checkpointing.*/\1/p' <<<"$out")")
+  sg+=("$(sed -nE 's/^sgemm.* ([0-9.]+) GFLOP\/s.*/\1/p' <<<"$out")")
 done
-/usr/bin/python3 - "${theirs[*]}" "${ours[*]}" "${sgemm[*]}" <<'PY'
+/usr/bin/python3 - "${rf[*]}" "${of[*]}" "${sg[*]}" "${rt[*]}" "${ot[*]}" <<'PY'
 import statistics as st, sys
-ref, ours, sg = ([float(v) for v in s.split()] for s in sys.argv[1:4])
-mr, mo, ms = st.median(ref), st.median(ours), st.median(sg)
-print(f"median over {len(ref)} rounds: reference {mr:.3f} s, ifactflow {mo:.3f} s, ratio {mr / mo:.2f}x; "
-      f"sgemm {ms:.1f} GFLOP/s; ifactflow {79.8 / mo:.1f} GFLOP/s = {100 * 79.8 / mo / ms:.1f}% of sgemm (79.8 GFLOP)")
+rf, of, sg, rt, ot = ([float(v) for v in s.split()] for s in sys.argv[1:6])
+n = len(rf)
+print(f"median over {n} rounds: forward reference {st.median(rf):.3f} s, ifactflow {st.median(of):.3f} s, "
+      f"ratio {st.median(rf) / st.median(of):.2f}x; sgemm {st.median(sg):.1f} GFLOP/s; ifactflow "
+      f"{79.8 / st.median(of):.1f} GFLOP/s = {100 * 79.8 / st.median(of) / st.median(sg):.1f}% of sgemm (79.8 GFLOP)")
+if rt and ot:
+    print(f"median over {n} rounds: training step batch 1 reference {st.median(rt):.3f} s, ifactflow "
+          f"{st.median(ot):.3f} s, ratio {st.median(rt) / st.median(ot):.2f}x")
 PY
