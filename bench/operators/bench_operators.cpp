@@ -12,7 +12,8 @@
 // --forward-only, one checkpointed training step of the first model. Times are medians of R
 // runs after one warm-up. GFLOP/s counts the multiply-adds of the
 // matrix products the implementation performs (formulas below), compared with the rate of
-// a 4096² sgemm measured in the same run. Peak memory: the process's resident-set peak
+// a 4096² sgemm measured in the same run. On a device other than the CPU each model's
+// float64 output and gradients are first compared with the CPU's (exit 1 beyond 1e-9). Peak memory: the process's resident-set peak
 // (VmHWM, reset before each measurement after handing freed heap back to the system, so
 // that one model's figure does not carry the previous one's) on the CPU; the CUDA allocator's peak on a GPU.
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -130,6 +131,47 @@ ops::ModelSpec default_spec(const std::string& kind, const Args& a) {
   return s;
 }
 
+/// float64 forward and parameter gradients of `spec` on `dev` against the CPU with the same
+/// weights, buffers and input (on the device with activation checkpointing when the model
+/// has it, on the CPU without, which is also the CPU's fused kernel against the device's
+/// libtorch expression): the largest difference relative to the largest magnitude, for the
+/// output and over all gradients.
+std::pair<double, double> device_vs_cpu(const ops::ModelSpec& spec, const torch::Device& dev, const Args& a) {
+  auto s_cpu = spec, s_dev = spec;
+  s_cpu.ifactformer.checkpoint_activations = false;
+  s_dev.ifactformer.checkpoint_activations = true;
+  torch::manual_seed(7);
+  auto cpu = ops::make_model(s_cpu);
+  auto gpu = ops::make_model(s_dev);
+  cpu.module->to(torch::kFloat64);
+  gpu.module->to(torch::kFloat64);
+  {
+    torch::NoGradGuard ng;
+    auto src = cpu.module->named_parameters(), dst = gpu.module->named_parameters();
+    for (const auto& p : src) dst[p.key()].copy_(p.value());
+    auto bsrc = cpu.module->named_buffers(), bdst = gpu.module->named_buffers();
+    for (const auto& b : bsrc) bdst[b.key()].copy_(b.value());
+  }
+  gpu.module->to(dev);
+  cpu.module->train();
+  gpu.module->train();
+  auto u = torch::randn({2, a.nx, a.ny, a.nz, 3}, torch::kFloat64);
+  auto yc = cpu(u);
+  auto yg = gpu(u.to(dev));
+  auto w = torch::randn_like(yc);
+  auto rel = [](const torch::Tensor& x, const torch::Tensor& y) {
+    return (x - y.cpu()).abs().max().item<double>() / std::max(1e-300, x.abs().max().item<double>());
+  };
+  const double fwd = rel(yc, yg);
+  (yc * w).sum().backward();
+  (yg * w.to(dev)).sum().backward();
+  double grad = 0;
+  auto gp = gpu.module->named_parameters();
+  for (const auto& p : cpu.module->named_parameters())
+    if (p.value().grad().defined()) grad = std::max(grad, rel(p.value().grad(), gp[p.key()].grad()));
+  return {fwd, grad};
+}
+
 struct Timing {
   double seconds = 0, peak = 0;
 };
@@ -209,6 +251,15 @@ int main(int argc, char** argv) {
     const double params = static_cast<double>(model.parameter_count());
     auto input = [&](int b) { return torch::randn({b, a.nx, a.ny, a.nz, 3}, torch::TensorOptions().device(dev)); };
     std::printf("\n%s: %.0f parameters\n", kind.c_str(), params);
+    if (!dev.is_cpu()) {
+      const auto [fwd, grad] = device_vs_cpu(spec, dev, a);
+      std::printf("  %s vs cpu, float64, batch 2: output differs by %.1e, gradients by %.1e (relative to the largest)\n",
+                  a.device.c_str(), fwd, grad);
+      if (!(fwd < 1e-9 && grad < 1e-9)) {
+        std::fprintf(stderr, "bench_operators: %s disagrees with the CPU beyond 1e-9\n", kind.c_str());
+        return 1;
+      }
+    }
 
     {  // forward, batch 1
       model.module->eval();
