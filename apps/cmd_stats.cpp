@@ -65,17 +65,8 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
     u_tau = solvers::wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
     if (re_tau <= 0) re_tau = u_tau / m.nu;
   }
-  std::vector<int> sj;
-  if (re_tau > 0)
-    for (double yp : o.spectra_y_plus) {
-      const double yt = -1.0 + yp / re_tau;
-      int best = 0;
-      for (int j = 0; j < ny; ++j)
-        if (std::abs(m.y[j] - yt) < std::abs(m.y[best] - yt)) best = j;
-      if (std::find(sj.begin(), sj.end(), best) == sj.end()) sj.push_back(best);
-    }
-  else
-    sj = {ny / 4, ny / 2};
+  const std::vector<int> sj =
+      re_tau > 0 ? solvers::nearest_y_plus_indices(m.y, o.spectra_y_plus, re_tau) : std::vector<int>{ny / 4, ny / 2};
 
   // second pass with the spectra locations
   solvers::ChannelStatistics stats(m.nx(), ny, m.nz(), lx, lz, m.y, sj);

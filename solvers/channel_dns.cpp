@@ -330,14 +330,7 @@ DnsSummary ChannelDns::run() {
   if (out.stats_every > 0 && rank == 0) {
     auto y = g.y();
     std::reverse(y.begin(), y.end());
-    std::vector<int> sj;
-    for (double yp : out.spectra_y_plus) {
-      const double yt = -1.0 + yp / re_tau_nom;
-      int best = 0;
-      for (int j = 0; j < g.ny; ++j)
-        if (std::abs(y[j] - yt) < std::abs(y[best] - yt)) best = j;
-      if (std::find(sj.begin(), sj.end(), best) == sj.end()) sj.push_back(best);
-    }
+    const auto sj = nearest_y_plus_indices(y, out.spectra_y_plus, re_tau_nom);
     stats = std::make_unique<ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
   }
   auto write_stats = [&] {

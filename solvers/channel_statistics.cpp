@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <sstream>
@@ -11,6 +12,18 @@
 #include "io/h5.hpp"
 
 namespace iff::solvers {
+
+std::vector<int> nearest_y_plus_indices(const std::vector<double>& y, const std::vector<double>& y_plus, double re_tau) {
+  std::vector<int> out;
+  for (double yp : y_plus) {
+    const double target = -1.0 + yp / re_tau;
+    int best = 0;
+    for (int j = 1; j < static_cast<int>(y.size()); ++j)
+      if (std::abs(y[j] - target) < std::abs(y[best] - target)) best = j;
+    if (std::find(out.begin(), out.end(), best) == out.end()) out.push_back(best);
+  }
+  return out;
+}
 
 ChannelStatistics::ChannelStatistics(int nx, int ny, int nz, double lx, double lz, std::vector<double> y,
                                      std::vector<int> spectra_j)

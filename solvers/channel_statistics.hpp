@@ -17,6 +17,11 @@
 
 namespace iff::solvers {
 
+/// For each y+ in `y_plus` (distance above the lower wall y = −1 in wall units,
+/// y+ = (1 + y) Re_tau), the index of the node of `y` nearest to it; repeats are dropped,
+/// the order is kept. These are the spectra locations of ChannelStatistics.
+std::vector<int> nearest_y_plus_indices(const std::vector<double>& y, const std::vector<double>& y_plus, double re_tau);
+
 class ChannelStatistics {
  public:
   /// `y`: the ny wall-normal coordinates; `spectra_j`: y indices where spectra are kept.

@@ -35,15 +35,6 @@ void require_finite(const std::vector<double>& v, const std::string& file, int t
                  "series " << file << ": non-finite value in trajectory " << traj << ", time index " << ti);
 }
 
-/// y index nearest to y+ above the lower wall.
-int index_of_y_plus(const std::vector<double>& y, double y_plus, double re_tau) {
-  const double yt = -1.0 + y_plus / re_tau;
-  int best = 0;
-  for (int j = 0; j < static_cast<int>(y.size()); ++j)
-    if (std::abs(y[j] - yt) < std::abs(y[best] - yt)) best = j;
-  return best;
-}
-
 }  // namespace
 
 double wall_friction_velocity(const std::vector<double>& y, const std::vector<double>& U, double nu) {
@@ -135,11 +126,8 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
     re_tau_ = p_.re_tau;
   }
   const double re_place = re_tau_ > 0 ? re_tau_ : 180.0;  // nominal when unknown
-  for (double yp : p_.spectra_y_plus) {
-    const int j = index_of_y_plus(m.y, yp, re_place);
-    if (std::find(spectra_j_.begin(), spectra_j_.end(), j) == spectra_j_.end()) spectra_j_.push_back(j);
-  }
-  slice_j_ = index_of_y_plus(m.y, p_.slice_y_plus, re_place);
+  spectra_j_ = nearest_y_plus_indices(m.y, p_.spectra_y_plus, re_place);
+  slice_j_ = nearest_y_plus_indices(m.y, {p_.slice_y_plus}, re_place).front();
   ref_stats_ = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
   each_snapshot([&](const std::vector<double>& v) { ref_stats_->add(v.data()); });
 }

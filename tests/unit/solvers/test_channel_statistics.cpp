@@ -68,3 +68,18 @@ TEST(ChannelStatistics, ReynoldsShearOfCorrelatedField) {
   for (double v : s.reynolds_shear()) EXPECT_NEAR(v, 0.25, 1e-14);  // -<u'v'> = 0.5 <cos²>
   EXPECT_THROW(ChannelStatistics(nx, ny, nz, 1.0, 1.0, {-1, 0, 1}, {7}), iff::InputError);
 }
+
+// The spectra locations: the node nearest to each y+ above the lower wall, repeats dropped.
+TEST(ChannelStatistics, NearestYPlusIndices) {
+  std::vector<double> y;  // Gauss–Lobatto nodes from the lower wall, 17 of them
+  for (int j = 16; j >= 0; --j) y.push_back(std::cos(M_PI * j / 16));
+  const double re_tau = 180;
+  const auto idx = iff::solvers::nearest_y_plus_indices(y, {0, 15, 15.5, 180, 400}, re_tau);
+  // y+ = 0 → the wall; y+ = 400 lies beyond the upper wall → the last node
+  ASSERT_EQ(idx.size(), 4u);  // 15 and 15.5 share a node
+  EXPECT_EQ(idx[0], 0);
+  EXPECT_EQ(idx[2], 8);
+  EXPECT_EQ(idx[3], 16);
+  for (int j = 0; j < 17; ++j)  // no node is nearer to y+ = 15 than the chosen one
+    EXPECT_LE(std::abs(y[idx[1]] + 1 - 15 / re_tau), std::abs(y[j] + 1 - 15 / re_tau));
+}
