@@ -64,6 +64,9 @@ void save_checkpoint(const std::string& path, const Model& model, const Checkpoi
   out.write("train_epoch", c10::IValue(d.progress.epoch));
   out.write("train_step", c10::IValue(d.progress.step));
   out.write("train_best_val_loss", c10::IValue(d.progress.best_val_loss));
+  out.write("train_batch", c10::IValue(d.progress.batch));
+  out.write("train_epoch_loss_sum", c10::IValue(d.progress.epoch_loss_sum));
+  out.write("train_epoch_samples", c10::IValue(d.progress.epoch_samples));
   out.write("train_rng", at::detail::getDefaultCPUGenerator().get_state());
   if (optimizer) {
     torch::serialize::OutputArchive opt;
@@ -95,6 +98,9 @@ CheckpointData read_checkpoint_data(const std::string& path) {
   if (in.try_read("train_epoch", v)) d.progress.epoch = v.toInt();
   if (in.try_read("train_step", v)) d.progress.step = v.toInt();
   if (in.try_read("train_best_val_loss", v)) d.progress.best_val_loss = v.toDouble();
+  if (in.try_read("train_batch", v)) d.progress.batch = v.toInt();  // absent before mid-epoch checkpoints
+  if (in.try_read("train_epoch_loss_sum", v)) d.progress.epoch_loss_sum = v.toDouble();
+  if (in.try_read("train_epoch_samples", v)) d.progress.epoch_samples = v.toDouble();
   torch::serialize::InputArchive opt;
   d.has_optimizer = in.try_read("train_optimizer", opt);
   d.provenance = read_string(in, "provenance");

@@ -27,6 +27,9 @@ struct TrainingProgress {
   int64_t epoch = 0;        ///< completed epochs
   int64_t step = 0;         ///< optimizer steps taken
   double best_val_loss = std::numeric_limits<double>::infinity();
+  int64_t batch = 0;          ///< batches of epoch `epoch` already taken (a checkpoint within an epoch)
+  double epoch_loss_sum = 0;  ///< Σ over those batches of loss × samples (the epoch's train loss so far)
+  double epoch_samples = 0;   ///< samples in those batches
 };
 
 struct CheckpointData {

@@ -32,7 +32,9 @@ std::string describe_checkpoint(const std::string& path) {
   s << "  normalisation  :\n";
   std::istringstream norm(d.norm.text());
   for (std::string line; std::getline(norm, line);) s << "    " << line << "\n";
-  s << "  training       : epoch " << d.progress.epoch << ", step " << d.progress.step << ", best val loss "
+  s << "  training       : epoch " << d.progress.epoch;
+  if (d.progress.batch > 0) s << " + " << d.progress.batch << " batch(es) of the next";
+  s << ", step " << d.progress.step << ", best val loss "
     << d.progress.best_val_loss << (d.has_optimizer ? ", optimizer state stored" : ", no optimizer state") << "\n";
   s << "  provenance     : " << d.provenance << "\n";
   return s.str();

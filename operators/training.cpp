@@ -37,6 +37,7 @@ TrainParams TrainParams::from(const ConfigSection& sec) {
   p.scheduler_gamma = sec.get_in<double>("scheduler_gamma", p.scheduler_gamma, 0.0, 1.0);
   p.seed = sec.get_in<long>("seed", p.seed, 0, 1L << 62);
   p.max_steps = sec.get_in<long>("max_steps", p.max_steps, 0, 1L << 62);
+  p.checkpoint_every = sec.get_in<long>("checkpoint_every", p.checkpoint_every, 0, 1L << 62);
   p.device = sec.get_choice("device", p.device, {"cpu", "cuda"});
   p.dtype = sec.get_choice("dtype", p.dtype, {"float32", "float64"});
   p.threads = sec.get_in<int>("threads", p.threads, 0, 1024);
@@ -227,18 +228,33 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   Progress progress("train", total_steps, tp.progress_interval);
   const auto t_run = std::chrono::steady_clock::now();
   double samples_run = 0;
-  bool stop = false;
+  bool stop = tp.max_steps > 0 && step >= tp.max_steps, stopped_within = false;
+  const TrainingProgress resumed = state.progress;  // where this run starts
+  // last.ckpt within epoch `epoch` after `batches` of its batches (resumed from there)
+  auto save_within_epoch = [&](int64_t epoch, int64_t batches, double loss_sum, double samples) {
+    state.progress.epoch = epoch;
+    state.progress.step = step;
+    state.progress.batch = batches;
+    state.progress.epoch_loss_sum = loss_sum;
+    state.progress.epoch_samples = samples;
+    if (rank == 0) save_checkpoint(last_path, model, state, &opt);
+    MPI_Barrier(comm);
+  };
   for (int64_t epoch = state.progress.epoch; epoch < tp.epochs && !stop; ++epoch) {
     const auto t_epoch = std::chrono::steady_clock::now();
+    // a resumed epoch starts after the batches its checkpoint had taken
+    const int64_t first = epoch == resumed.epoch ? std::min(resumed.batch, n_batches) : 0;
     const double lr = tp.lr * std::pow(tp.scheduler_gamma, static_cast<double>(epoch / tp.scheduler_step));
     for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     auto order = train_pairs;
     std::mt19937_64 rng(static_cast<uint64_t>(tp.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
     auto batch_range = [&](int64_t i) { return std::pair<int64_t, int64_t>{i * B, std::min<int64_t>((i + 1) * B, order.size())}; };
-    loader.prefetch(local_pairs(order, batch_range(0).first, batch_range(0).second));
-    double loss_sum = 0, samples = 0;
-    for (int64_t i = 0; i < n_batches; ++i) {
+    loader.prefetch(local_pairs(order, batch_range(first).first, batch_range(first).second));
+    double loss_sum = first > 0 ? resumed.epoch_loss_sum : 0.0;
+    double samples = first > 0 ? resumed.epoch_samples : 0.0;
+    double samples_here = 0;  // this process's share of the epoch, for samples/s
+    for (int64_t i = first; i < n_batches; ++i) {
       auto batch = loader.take();
       if (i + 1 < n_batches) loader.prefetch(local_pairs(order, batch_range(i + 1).first, batch_range(i + 1).second));
       const auto [lo, hi] = batch_range(i);
@@ -269,20 +285,26 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       const double batch_loss = allreduce_sum(local_loss, comm) / global;
       loss_sum += batch_loss * global;
       samples += global;
+      samples_here += global;
       samples_run += global;
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
       progress.update(epoch * n_batches + i + 1,
                       fmt::format("epoch {}/{} step {} loss {:.4e} {:.2f} samples/s", epoch + 1, tp.epochs, step,
-                                  batch_loss, samples / std::max(elapsed, 1e-9)));
-      if (tp.max_steps > 0 && step >= tp.max_steps) {
-        stop = true;
+                                  batch_loss, samples_here / std::max(elapsed, 1e-9)));
+      stop = tp.max_steps > 0 && step >= tp.max_steps;
+      const bool last_batch = i + 1 == n_batches;
+      if (!last_batch && (stop || (tp.checkpoint_every > 0 && step % tp.checkpoint_every == 0)))
+        save_within_epoch(epoch, i + 1, loss_sum, samples);
+      if (stop && !last_batch) {
+        stopped_within = true;
         break;
       }
     }
+    if (stopped_within) break;
     const double train_loss = loss_sum / std::max(samples, 1.0);
     // validation: sharded over ranks, no gradients
     double val_loss = -1;
-    if (!val_pairs.empty() && !stop) {
+    if (!val_pairs.empty()) {
       torch::NoGradGuard no_grad;
       model.module->eval();
       double sum = 0;
@@ -296,13 +318,15 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       val_loss = allreduce_sum(sum, comm) / static_cast<double>(val_pairs.size());
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
-    state.progress.epoch = stop ? epoch : epoch + 1;  // an interrupted epoch is not completed
+    state.progress.epoch = epoch + 1;
     state.progress.step = step;
+    state.progress.batch = 0;
+    state.progress.epoch_loss_sum = state.progress.epoch_samples = 0;
     const double score = val_loss >= 0 ? val_loss : train_loss;
     const bool best = score < state.progress.best_val_loss;
     if (best) state.progress.best_val_loss = score;
     csv += fmt::format("{},{},{:.6e},{:.8e},{:.8e},{:.3f},{:.3f}\n", epoch + 1, step, lr, train_loss, val_loss, seconds,
-                       samples / std::max(seconds, 1e-9));
+                       samples_here / std::max(seconds, 1e-9));
     if (rank == 0) {
       save_checkpoint(last_path, model, state, &opt);
       if (best) save_checkpoint(best_path, model, state, &opt);

@@ -12,10 +12,13 @@
 // contiguous shards, each rank reads and processes only its shard, the gradients
 // (of Σ_shard loss / B) are summed with MPI_Allreduce, and every rank takes the same AdamW
 // step. The sample order of epoch e depends only on (seed, e), so 1 and 2 ranks see the
-// same batches and reach the same weights up to round-off; resuming at an epoch boundary
-// continues exactly (weights, AdamW moments, step count, RNG state are in the checkpoint).
+// same batches and reach the same weights up to round-off. `--resume` continues exactly from
+// last.ckpt (weights, AdamW moments, step count, RNG state, and within an epoch the batches
+// already taken and the epoch's loss so far): last.ckpt is written at the end of every
+// epoch, every `train.checkpoint_every` optimizer steps within one, and when `max_steps`
+// stops a run, so a batch job cut by its time limit loses at most that many steps.
 //
-// Outputs in `output.dir`: last.ckpt (every epoch), best.ckpt (lowest validation loss, or
+// Outputs in `output.dir`: last.ckpt, best.ckpt (lowest validation loss, or
 // training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,
 // val_loss, seconds, samples_per_s), config.resolved.yaml. All written atomically by rank 0.
 #pragma once
@@ -46,6 +49,7 @@ struct TrainParams {
   double scheduler_gamma = 0.7;  ///< StepLR: decay factor
   int64_t seed = 0;              ///< initial weights and sample order
   int64_t max_steps = 0;         ///< stop after this many optimizer steps in total (0: no limit)
+  int64_t checkpoint_every = 0;  ///< also write last.ckpt every this many steps within an epoch (0: epoch ends only)
   std::string device = "cpu";    ///< cpu | cuda
   std::string dtype = "float32"; ///< float32 | float64
   int threads = 0;               ///< intra-op threads per rank (0: cores / ranks)

@@ -144,3 +144,52 @@ TEST(TrainMpi, ResumeAtAnEpochBoundaryEqualsAnUninterruptedRun) {
   EXPECT_EQ(lines, 3);
   EXPECT_TRUE(std::ifstream(parts.output_dir + "/best.ckpt").good());
 }
+
+// A run stopped within an epoch (max_steps, the path checkpoint_every and a cut batch job
+// take) and resumed from there, twice, equals an uninterrupted run: same weights, losses and
+// log. The last.ckpt of a stop records the batches taken and the epoch's loss so far.
+TEST(TrainMpi, ResumeWithinAnEpochEqualsAnUninterruptedRun) {
+  const auto dir = iff::test::temp_dir("train_mpi_resume_within");
+  const auto series = write_series(dir);
+  auto straight = setup_for(series, dir + "/straight");
+  iff::ensure_directory(straight.output_dir);
+  auto s1 = ops::train_operator(straight, MPI_COMM_WORLD);
+  ASSERT_EQ(s1.steps, 6);  // 3 batches per epoch
+  auto parts = setup_for(series, dir + "/parts");
+  iff::ensure_directory(parts.output_dir);
+  parts.train.max_steps = 2;  // stops after batch 2 of epoch 1
+  auto a = ops::train_operator(parts, MPI_COMM_WORLD);
+  EXPECT_EQ(a.epochs, 0);
+  EXPECT_EQ(a.steps, 2);
+  ops::CheckpointData d;
+  ops::load_model(parts.output_dir + "/last.ckpt", &d);
+  EXPECT_EQ(d.progress.epoch, 0);
+  EXPECT_EQ(d.progress.batch, 2);
+  EXPECT_EQ(d.progress.epoch_samples, 6.0);
+  EXPECT_GT(d.progress.epoch_loss_sum, 0.0);
+  parts.resume = true;
+  parts.train.max_steps = 4;  // through the end of epoch 1 and batch 1 of epoch 2
+  auto b = ops::train_operator(parts, MPI_COMM_WORLD);
+  EXPECT_EQ(b.epochs, 1);
+  EXPECT_EQ(b.steps, 4);
+  parts.train.max_steps = 0;
+  auto c = ops::train_operator(parts, MPI_COMM_WORLD);
+  EXPECT_EQ(c.epochs, 2);
+  EXPECT_EQ(c.steps, 6);
+  EXPECT_EQ(max_difference(weights(straight.output_dir + "/last.ckpt"), weights(parts.output_dir + "/last.ckpt")), 0.0);
+  EXPECT_EQ(c.train_loss, s1.train_loss);
+  EXPECT_EQ(c.val_loss, s1.val_loss);
+  // the first epoch's row, logged by the second run, has the uninterrupted run's loss
+  auto row = [](const std::string& path, int n) {
+    std::ifstream csv(path);
+    std::string l;
+    for (int i = 0; i <= n && std::getline(csv, l);) ++i;
+    return l.substr(0, l.find(',', l.find(',', l.find(',', l.find(',') + 1) + 1) + 1));  // epoch,step,lr,train_loss
+  };
+  EXPECT_EQ(row(parts.output_dir + "/train_log.csv", 1), row(straight.output_dir + "/train_log.csv", 1));
+  EXPECT_EQ(row(parts.output_dir + "/train_log.csv", 2), row(straight.output_dir + "/train_log.csv", 2));
+  // resuming a run that has reached max_steps takes no step
+  parts.train.max_steps = 6;
+  auto e = ops::train_operator(parts, MPI_COMM_WORLD);
+  EXPECT_EQ(e.steps, 6);
+}
