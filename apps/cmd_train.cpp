@@ -58,8 +58,8 @@ void add_train(CLI::App& app, Context& ctx) {
     setup.provenance = std::string("ifactflow train ") + opt->case_file + " (git " + git_commit() + ", " +
                        std::to_string(ctx.size) + " rank(s))";
     auto s = operators::train_operator(setup, ctx.comm);
-    log::info("train: done, {} epoch(s), {} step(s), train loss {:.4e}, {:.2f} samples/s; {}", s.epochs, s.steps,
-              s.train_loss, s.samples_per_s, s.last_checkpoint);
+    log::info("train: {}, {} epoch(s), {} step(s), train loss {:.4e}, {:.2f} samples/s; {}",
+              s.interrupted ? "interrupted" : "done", s.epochs, s.steps, s.train_loss, s.samples_per_s, s.last_checkpoint);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -55,6 +56,33 @@ int set_threads_per_rank(int threads, MPI_Comm comm) {
 }
 
 namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+/// While alive, SIGUSR1 and SIGTERM only set g_stop_signal (the training loop stops after the
+/// current step and writes last.ckpt); the previous handlers come back afterwards.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction a {};
+    a.sa_handler = on_stop_signal;
+    sigemptyset(&a.sa_mask);
+    sigaction(SIGUSR1, &a, &old_usr1_);
+    sigaction(SIGTERM, &a, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGUSR1, &old_usr1_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_usr1_ {}, old_term_ {};
+};
 
 /// Sum over ranks, in place (double or float tensors on the CPU).
 void allreduce_sum(torch::Tensor& t, MPI_Comm comm) {
@@ -229,6 +257,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   const auto t_run = std::chrono::steady_clock::now();
   double samples_run = 0;
   bool stop = tp.max_steps > 0 && step >= tp.max_steps, stopped_within = false;
+  StopSignals signals;
   const TrainingProgress resumed = state.progress;  // where this run starts
   // last.ckpt within epoch `epoch` after `batches` of its batches (resumed from there)
   auto save_within_epoch = [&](int64_t epoch, int64_t batches, double loss_sum, double samples) {
@@ -250,7 +279,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     std::mt19937_64 rng(static_cast<uint64_t>(tp.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
     auto batch_range = [&](int64_t i) { return std::pair<int64_t, int64_t>{i * B, std::min<int64_t>((i + 1) * B, order.size())}; };
-    loader.prefetch(local_pairs(order, batch_range(first).first, batch_range(first).second));
+    if (first < n_batches) loader.prefetch(local_pairs(order, batch_range(first).first, batch_range(first).second));
     double loss_sum = first > 0 ? resumed.epoch_loss_sum : 0.0;
     double samples = first > 0 ? resumed.epoch_samples : 0.0;
     double samples_here = 0;  // this process's share of the epoch, for samples/s
@@ -282,7 +311,11 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       }
       opt.step();
       ++step;
-      const double batch_loss = allreduce_sum(local_loss, comm) / global;
+      // the batch loss, and whether any rank has been asked to stop (SIGUSR1/SIGTERM)
+      double reduced[2] = {local_loss, g_stop_signal != 0 ? 1.0 : 0.0};
+      MPI_Allreduce(MPI_IN_PLACE, reduced, 2, MPI_DOUBLE, MPI_SUM, comm);
+      const double batch_loss = reduced[0] / global;
+      const bool signalled = reduced[1] > 0;
       loss_sum += batch_loss * global;
       samples += global;
       samples_here += global;
@@ -291,12 +324,18 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       progress.update(epoch * n_batches + i + 1,
                       fmt::format("epoch {}/{} step {} loss {:.4e} {:.2f} samples/s", epoch + 1, tp.epochs, step,
                                   batch_loss, samples_here / std::max(elapsed, 1e-9)));
-      stop = tp.max_steps > 0 && step >= tp.max_steps;
+      stop = signalled || (tp.max_steps > 0 && step >= tp.max_steps);
       const bool last_batch = i + 1 == n_batches;
-      if (!last_batch && (stop || (tp.checkpoint_every > 0 && step % tp.checkpoint_every == 0)))
+      // leave now (a signal: even after the epoch's last batch, before its validation)
+      const bool leave = signalled || (stop && !last_batch);
+      if (leave || (!last_batch && tp.checkpoint_every > 0 && step % tp.checkpoint_every == 0))
         save_within_epoch(epoch, i + 1, loss_sum, samples);
-      if (stop && !last_batch) {
+      if (leave) {
         stopped_within = true;
+        summary.interrupted = signalled;
+        summary.train_loss = loss_sum / std::max(samples, 1.0);  // of the epoch so far
+        if (signalled)
+          log::warn("train: stopped by a signal after step {}; {} holds the state: rerun with --resume", step, last_path);
         break;
       }
     }

@@ -17,6 +17,9 @@
 // already taken and the epoch's loss so far): last.ckpt is written at the end of every
 // epoch, every `train.checkpoint_every` optimizer steps within one, and when `max_steps`
 // stops a run, so a batch job cut by its time limit loses at most that many steps.
+// SIGUSR1 or SIGTERM to any rank (mpirun forwards SIGUSR1; with Slurm: `#SBATCH
+// --signal=B:USR1@600` or `scancel -s USR1`) makes every rank finish the current step, write
+// last.ckpt and return with `interrupted` set.
 //
 // Outputs in `output.dir`: last.ckpt, best.ckpt (lowest validation loss, or
 // training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,
@@ -70,9 +73,10 @@ struct TrainSetup {
 struct TrainSummary {
   int64_t epochs = 0;        ///< completed epochs
   int64_t steps = 0;         ///< optimizer steps taken in total
-  double train_loss = 0;     ///< mean loss of the last epoch's steps
+  double train_loss = 0;     ///< mean loss of the last epoch's steps (so far, if stopped within it)
   double val_loss = -1;      ///< last validation loss (−1: no validation set)
   double samples_per_s = 0;  ///< training throughput over the run (all ranks)
+  bool interrupted = false;  ///< stopped by SIGUSR1/SIGTERM (last.ckpt holds the state)
   std::string last_checkpoint;
 };
 

@@ -1,13 +1,17 @@
 // MPI data-parallel training on a small series written here: the weights after 3 optimizer
 // steps on all ranks of MPI_COMM_WORLD equal those of a serial run (MPI_COMM_SELF) with the
-// same global batch, and a run resumed at an epoch boundary equals an uninterrupted one.
+// same global batch; runs resumed at an epoch boundary or within an epoch equal an
+// uninterrupted one; a signal stops every rank after the same step with a checkpoint.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
@@ -192,4 +196,43 @@ TEST(TrainMpi, ResumeWithinAnEpochEqualsAnUninterruptedRun) {
   parts.train.max_steps = 6;
   auto e = ops::train_operator(parts, MPI_COMM_WORLD);
   EXPECT_EQ(e.steps, 6);
+}
+
+// SIGUSR1 to one rank (raised on rank 0 by a thread while training runs): every rank stops
+// after the same step, last.ckpt holds that state, the summary says so, and its weights equal
+// those of a run told to stop after that many steps.
+TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
+  const auto dir = iff::test::temp_dir("train_mpi_signal");
+  const auto series = write_series(dir);
+  auto run = setup_for(series, dir + "/signalled");
+  iff::ensure_directory(run.output_dir);
+  run.train.epochs = 100000;
+  std::thread raiser;
+  if (iff::test::rank() == 0)
+    raiser = std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      std::raise(SIGUSR1);
+    });
+  auto s = ops::train_operator(run, MPI_COMM_WORLD);
+  if (raiser.joinable()) raiser.join();
+  EXPECT_TRUE(s.interrupted);
+  EXPECT_GT(s.steps, 0);
+  EXPECT_LT(s.steps, 3 * 100000);
+  long steps[2] = {static_cast<long>(s.steps), -static_cast<long>(s.steps)};
+  MPI_Allreduce(MPI_IN_PLACE, steps, 2, MPI_LONG, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(steps[0], -steps[1]) << "ranks stopped after different steps";
+  ops::CheckpointData d;
+  ops::load_model(run.output_dir + "/last.ckpt", &d);
+  EXPECT_EQ(d.progress.step, s.steps);
+  auto straight = setup_for(series, dir + "/straight");
+  iff::ensure_directory(straight.output_dir);
+  straight.train.epochs = 100000;
+  straight.train.max_steps = s.steps;
+  auto t = ops::train_operator(straight, MPI_COMM_WORLD);
+  EXPECT_FALSE(t.interrupted);
+  EXPECT_EQ(max_difference(weights(straight.output_dir + "/last.ckpt"), weights(run.output_dir + "/last.ckpt")), 0.0);
+  // and the handler is gone again: SIGUSR1 is back to its default
+  struct sigaction now {};
+  sigaction(SIGUSR1, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
 }
