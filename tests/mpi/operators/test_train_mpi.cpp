@@ -6,6 +6,7 @@
 #include <mpi.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -198,23 +199,37 @@ TEST(TrainMpi, ResumeWithinAnEpochEqualsAnUninterruptedRun) {
   EXPECT_EQ(e.steps, 6);
 }
 
-// SIGUSR1 to one rank (raised on rank 0 by a thread while training runs): every rank stops
-// after the same step, last.ckpt holds that state, the summary says so, and its weights equal
-// those of a run told to stop after that many steps.
+// SIGUSR1 to one rank (raised on rank 0 by a thread, every 200 ms until training returns,
+// under a do-nothing handler of the test's own so that an early one is harmless): every rank
+// stops after the same step, last.ckpt holds that state, the summary says so, its weights
+// equal those of a run told to stop after that many steps, and the test's handler is back.
+extern "C" void ignore_signal(int) {}
+
 TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
   const auto dir = iff::test::temp_dir("train_mpi_signal");
   const auto series = write_series(dir);
   auto run = setup_for(series, dir + "/signalled");
   iff::ensure_directory(run.output_dir);
   run.train.epochs = 100000;
+  struct sigaction mine {}, previous {};
+  mine.sa_handler = ignore_signal;
+  sigemptyset(&mine.sa_mask);
+  sigaction(SIGUSR1, &mine, &previous);
+  std::atomic<bool> done{false};
   std::thread raiser;
   if (iff::test::rank() == 0)
-    raiser = std::thread([] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
-      std::raise(SIGUSR1);
+    raiser = std::thread([&done] {
+      while (!done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (!done) std::raise(SIGUSR1);
+      }
     });
   auto s = ops::train_operator(run, MPI_COMM_WORLD);
+  done = true;
   if (raiser.joinable()) raiser.join();
+  struct sigaction now {};
+  sigaction(SIGUSR1, &previous, &now);
+  EXPECT_EQ(now.sa_handler, &ignore_signal);  // train_operator put the test's handler back
   EXPECT_TRUE(s.interrupted);
   EXPECT_GT(s.steps, 0);
   EXPECT_LT(s.steps, 3 * 100000);
@@ -231,8 +246,4 @@ TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
   auto t = ops::train_operator(straight, MPI_COMM_WORLD);
   EXPECT_FALSE(t.interrupted);
   EXPECT_EQ(max_difference(weights(straight.output_dir + "/last.ckpt"), weights(run.output_dir + "/last.ckpt")), 0.0);
-  // and the handler is gone again: SIGUSR1 is back to its default
-  struct sigaction now {};
-  sigaction(SIGUSR1, nullptr, &now);
-  EXPECT_EQ(now.sa_handler, SIG_DFL);
 }
