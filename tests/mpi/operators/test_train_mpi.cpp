@@ -57,6 +57,7 @@ std::string write_series(const std::string& dir) {
   return path;
 }
 
+/// The small training set-up of these tests, writing to `out` (created here).
 ops::TrainSetup setup_for(const std::string& series, const std::string& out) {
   ops::TrainSetup s;
   s.data.series = series;
@@ -76,6 +77,7 @@ ops::TrainSetup setup_for(const std::string& series, const std::string& out) {
   s.train.progress_interval = 1e9;
   s.output_dir = out;
   s.provenance = "test";
+  iff::ensure_directory(out);
   return s;
 }
 
@@ -98,12 +100,10 @@ TEST(TrainMpi, WorldAndSerialRunsReachTheSameWeightsAfterThreeSteps) {
   auto world = setup_for(series, dir + "/world");
   world.train.max_steps = 3;  // crosses the epoch boundary (3 batches per epoch)
   world.train.batch_size = 4;
-  iff::ensure_directory(world.output_dir);
   auto sw = ops::train_operator(world, MPI_COMM_WORLD);
   EXPECT_EQ(sw.steps, 3);
   auto serial = world;
   serial.output_dir = dir + "/serial" + std::to_string(iff::test::rank());
-  iff::ensure_directory(serial.output_dir);
   ops::train_operator(serial, MPI_COMM_SELF);
   auto a = weights(world.output_dir + "/last.ckpt"), b = weights(serial.output_dir + "/last.ckpt");
   torch::manual_seed(7);
@@ -126,13 +126,11 @@ TEST(TrainMpi, ResumeAtAnEpochBoundaryEqualsAnUninterruptedRun) {
   const auto dir = iff::test::temp_dir("train_mpi_resume");
   const auto series = write_series(dir);
   auto straight = setup_for(series, dir + "/straight");
-  iff::ensure_directory(straight.output_dir);
   auto s1 = ops::train_operator(straight, MPI_COMM_WORLD);
   EXPECT_EQ(s1.epochs, 2);
   EXPECT_EQ(s1.steps, 6);
   EXPECT_GE(s1.val_loss, 0.0);
   auto parts = setup_for(series, dir + "/parts");
-  iff::ensure_directory(parts.output_dir);
   parts.train.epochs = 1;
   ops::train_operator(parts, MPI_COMM_WORLD);
   parts.train.epochs = 2;
@@ -157,11 +155,9 @@ TEST(TrainMpi, ResumeWithinAnEpochEqualsAnUninterruptedRun) {
   const auto dir = iff::test::temp_dir("train_mpi_resume_within");
   const auto series = write_series(dir);
   auto straight = setup_for(series, dir + "/straight");
-  iff::ensure_directory(straight.output_dir);
   auto s1 = ops::train_operator(straight, MPI_COMM_WORLD);
   ASSERT_EQ(s1.steps, 6);  // 3 batches per epoch
   auto parts = setup_for(series, dir + "/parts");
-  iff::ensure_directory(parts.output_dir);
   parts.train.max_steps = 2;  // stops after batch 2 of epoch 1
   auto a = ops::train_operator(parts, MPI_COMM_WORLD);
   EXPECT_EQ(a.epochs, 0);
@@ -209,7 +205,6 @@ TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
   const auto dir = iff::test::temp_dir("train_mpi_signal");
   const auto series = write_series(dir);
   auto run = setup_for(series, dir + "/signalled");
-  iff::ensure_directory(run.output_dir);
   run.train.epochs = 100000;
   struct sigaction mine {}, previous {};
   mine.sa_handler = ignore_signal;
@@ -240,7 +235,6 @@ TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
   ops::load_model(run.output_dir + "/last.ckpt", &d);
   EXPECT_EQ(d.progress.step, s.steps);
   auto straight = setup_for(series, dir + "/straight");
-  iff::ensure_directory(straight.output_dir);
   straight.train.epochs = 100000;
   straight.train.max_steps = s.steps;
   auto t = ops::train_operator(straight, MPI_COMM_WORLD);
