@@ -104,6 +104,7 @@ TEST(TrainMpi, WorldAndSerialRunsReachTheSameWeightsAfterThreeSteps) {
   EXPECT_EQ(sw.steps, 3);
   auto serial = world;
   serial.output_dir = dir + "/serial" + std::to_string(iff::test::rank());
+  iff::ensure_directory(serial.output_dir);
   ops::train_operator(serial, MPI_COMM_SELF);
   auto a = weights(world.output_dir + "/last.ckpt"), b = weights(serial.output_dir + "/last.ckpt");
   torch::manual_seed(7);
