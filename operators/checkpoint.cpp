@@ -67,6 +67,8 @@ void save_checkpoint(const std::string& path, const Model& model, const Checkpoi
   out.write("train_batch", c10::IValue(d.progress.batch));
   out.write("train_epoch_loss_sum", c10::IValue(d.progress.epoch_loss_sum));
   out.write("train_epoch_samples", c10::IValue(d.progress.epoch_samples));
+  out.write("train_batch_size", c10::IValue(d.progress.batch_size));
+  out.write("train_seed", c10::IValue(d.progress.seed));
   out.write("train_rng", at::detail::getDefaultCPUGenerator().get_state());
   if (optimizer) {
     torch::serialize::OutputArchive opt;
@@ -101,6 +103,8 @@ CheckpointData read_checkpoint_data(const std::string& path) {
   if (in.try_read("train_batch", v)) d.progress.batch = v.toInt();  // absent before mid-epoch checkpoints
   if (in.try_read("train_epoch_loss_sum", v)) d.progress.epoch_loss_sum = v.toDouble();
   if (in.try_read("train_epoch_samples", v)) d.progress.epoch_samples = v.toDouble();
+  if (in.try_read("train_batch_size", v)) d.progress.batch_size = v.toInt();
+  if (in.try_read("train_seed", v)) d.progress.seed = v.toInt();
   torch::serialize::InputArchive opt;
   d.has_optimizer = in.try_read("train_optimizer", opt);
   d.provenance = read_string(in, "provenance");

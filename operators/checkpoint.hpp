@@ -30,6 +30,8 @@ struct TrainingProgress {
   int64_t batch = 0;          ///< batches of epoch `epoch` already taken (a checkpoint within an epoch)
   double epoch_loss_sum = 0;  ///< Σ over those batches of loss × samples (the epoch's train loss so far)
   double epoch_samples = 0;   ///< samples in those batches
+  int64_t batch_size = 0;     ///< global batch and seed of the run (the batches of an epoch
+  int64_t seed = 0;           ///< depend on both; 0, 0: not recorded)
 };
 
 struct CheckpointData {

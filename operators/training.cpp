@@ -256,6 +256,13 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   Progress progress("train", total_steps, tp.progress_interval);
   const auto t_run = std::chrono::steady_clock::now();
   double samples_run = 0;
+  // a checkpoint within an epoch resumes at a batch position, which means the same batches
+  IFF_REQUIRE(state.progress.batch == 0 || (state.progress.batch_size == B && state.progress.seed == tp.seed),
+              "--resume: " << last_path << " stopped within epoch " << state.progress.epoch + 1 << " with train.batch_size "
+                           << state.progress.batch_size << " and train.seed " << state.progress.seed
+                           << "; the case says " << B << " and " << tp.seed << ": resume with those");
+  state.progress.batch_size = B;
+  state.progress.seed = tp.seed;
   bool stop = tp.max_steps > 0 && step >= tp.max_steps, stopped_within = false;
   StopSignals signals;
   const TrainingProgress resumed = state.progress;  // where this run starts

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "io/error.hpp"
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/state_dict_import.hpp"
@@ -241,4 +242,22 @@ TEST(TrainMpi, ASignalStopsAllRanksAfterTheSameStepWithACheckpoint) {
   auto t = ops::train_operator(straight, MPI_COMM_WORLD);
   EXPECT_FALSE(t.interrupted);
   EXPECT_EQ(max_difference(weights(straight.output_dir + "/last.ckpt"), weights(run.output_dir + "/last.ckpt")), 0.0);
+}
+
+// Resuming within an epoch with another batch size would take other batches: refused.
+TEST(TrainMpi, ResumeWithinAnEpochRequiresTheSameBatches) {
+  const auto dir = iff::test::temp_dir("train_mpi_resume_batch");
+  const auto series = write_series(dir);
+  auto parts = setup_for(series, dir + "/parts");
+  parts.train.max_steps = 1;
+  ops::train_operator(parts, MPI_COMM_WORLD);
+  parts.resume = true;
+  parts.train.max_steps = 0;
+  parts.train.batch_size = 2;
+  try {
+    ops::train_operator(parts, MPI_COMM_WORLD);
+    ADD_FAILURE() << "resumed with another batch size";
+  } catch (const iff::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.batch_size 3"), std::string::npos) << e.what();
+  }
 }
