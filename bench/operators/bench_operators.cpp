@@ -13,9 +13,10 @@
 // runs after one warm-up. GFLOP/s counts the multiply-adds of the
 // matrix products the implementation performs (formulas below), compared with the rate of
 // a 4096² sgemm measured in the same run. On a device other than the CPU each model's
-// float64 output and gradients are first compared with the CPU's (exit 1 beyond 1e-9). Peak memory: the process's resident-set peak
-// (VmHWM, reset before each measurement after handing freed heap back to the system, so
-// that one model's figure does not carry the previous one's) on the CPU; the CUDA allocator's peak on a GPU.
+// float64 output and gradients are first compared with the CPU's (exit 1 beyond 1e-9).
+// Peak memory: the process's resident-set peak (VmHWM, reset before each measurement after
+// handing freed heap back to the system, so that one model's figure does not carry the
+// previous one's) on the CPU; the CUDA allocator's peak on a GPU.
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
