@@ -142,37 +142,12 @@ SeriesWriter::~SeriesWriter() {
 
 void SeriesWriter::write(int time_index, double time, const SeriesBlock& b, const double* velocity,
                          const double* pressure) {
-  IFF_CHECK(time_index >= 0, "negative time index " << time_index);
-  IFF_CHECK(b.empty() || (b.traj0 >= 0 && b.traj0 + b.n_traj <= meta_.n_traj && b.x0 >= 0 &&
-                          b.x0 + b.nx <= meta_.nx()),
-            "block trajectories [" << b.traj0 << ", " << b.traj0 + b.n_traj << ") x planes [" << b.x0 << ", "
-                                   << b.x0 + b.nx << ") outside the series");
-  const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
-  if (time_index >= n_time_) {
-    n_time_ = time_index + 1;
-    const hsize_t t = n_time_;
-    file_.extend("/velocity", {nt, t, nx, ny, nz, 3});
-    if (meta_.has_pressure) file_.extend("/pressure", {nt, t, nx, ny, nz});
-    file_.extend("/time", {t});
-  }
-  const hsize_t ti = time_index;
-  const bool root = rank_of(comm_) == 0;
-  file_.write_slab("/time", {ti}, {root ? hsize_t{1} : hsize_t{0}}, &time);
-  const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx;
-  file_.write_slab("/velocity", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0, 0},
-                   {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz, 3}, velocity);
-  if (meta_.has_pressure) {
-    IFF_CHECK(pressure || b.empty(), "series " << final_path_ << " stores pressure but none was given");
-    file_.write_slab("/pressure", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0},
-                     {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz}, pressure);
-  }
-  file_.flush();
+  write_times(time_index, {time}, b, velocity, pressure);
 }
 
 void SeriesWriter::write_times(int first_time_index, const std::vector<double>& times, const SeriesBlock& b,
-                               const double* velocity) {
+                               const double* velocity, const double* pressure) {
   IFF_CHECK(first_time_index >= 0, "negative time index " << first_time_index);
-  IFF_CHECK(!meta_.has_pressure, "series " << final_path_ << " stores pressure: write snapshots one at a time");
   IFF_CHECK(b.empty() || (b.traj0 >= 0 && b.traj0 + b.n_traj <= meta_.n_traj && b.x0 >= 0 &&
                           b.x0 + b.nx <= meta_.nx()),
             "block trajectories [" << b.traj0 << ", " << b.traj0 + b.n_traj << ") x planes [" << b.x0 << ", "
@@ -183,15 +158,20 @@ void SeriesWriter::write_times(int first_time_index, const std::vector<double>& 
   const int end = first_time_index + static_cast<int>(count);
   if (end > n_time_) {
     n_time_ = end;
-    file_.extend("/velocity", {nt, hsize_t(n_time_), nx, ny, nz, 3});
-    file_.extend("/time", {hsize_t(n_time_)});
+    const hsize_t t = n_time_;
+    file_.extend("/velocity", {nt, t, nx, ny, nz, 3});
+    if (meta_.has_pressure) file_.extend("/pressure", {nt, t, nx, ny, nz});
+    file_.extend("/time", {t});
   }
   const hsize_t t0 = first_time_index;
   const bool root = rank_of(comm_) == 0;
   file_.write_slab("/time", {t0}, {root ? count : hsize_t{0}}, times.data());
-  const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx;
-  file_.write_slab("/velocity", {hsize_t(b.traj0), t0, hsize_t(b.x0), 0, 0, 0},
-                   {bt, bt ? count : hsize_t{0}, bx, ny, nz, 3}, velocity);
+  const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx, ct = bt ? count : hsize_t{0};
+  file_.write_slab("/velocity", {hsize_t(b.traj0), t0, hsize_t(b.x0), 0, 0, 0}, {bt, ct, bx, ny, nz, 3}, velocity);
+  if (meta_.has_pressure) {
+    IFF_CHECK(pressure || b.empty(), "series " << final_path_ << " stores pressure but none was given");
+    file_.write_slab("/pressure", {hsize_t(b.traj0), t0, hsize_t(b.x0), 0, 0}, {bt, ct, bx, ny, nz}, pressure);
+  }
   file_.flush();
 }
 

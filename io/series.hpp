@@ -92,9 +92,10 @@ class SeriesWriter {
              const double* pressure = nullptr);
   /// Writes `times.size()` consecutive snapshots from `first_time_index` in one collective
   /// transfer (one extension of the time axis, one flush): `velocity` holds the block as
-  /// [n_traj][times.size()][nx][ny][nz][3], the file's own order. Series without pressure.
+  /// [n_traj][times.size()][nx][ny][nz][3], the file's own order, `pressure` likewise without
+  /// the last axis (null when the series has none). write() is its one-snapshot case.
   void write_times(int first_time_index, const std::vector<double>& times, const SeriesBlock& block,
-                   const double* velocity);
+                   const double* velocity, const double* pressure = nullptr);
   /// write() at the next time index.
   void append(double time, const SeriesBlock& block, const double* velocity,
               const double* pressure = nullptr);
