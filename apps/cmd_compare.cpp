@@ -719,13 +719,6 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
     if (k.cost.ranks > 0) c.ranks = k.cost.ranks, c.source = "case";
     if (k.cost.threads > 0) c.threads = k.cost.threads, c.source = "case";
     if (c.source.empty()) c.source = "no log";
-    const auto& res = o.result;
-    if (ctx.rank == 0)
-      log::info("compare: {}: {} trajectories, {} steps compared, error at step {} = {}, first step over {}: {}",
-                k.label, res.n_traj, static_cast<int>(res.error.size()) - 1,
-                cc.params.horizons.empty() ? 0 : cc.params.horizons[0],
-                res.horizon_error.empty() ? "-" : md_num(res.horizon_error[0]), cc.params.threshold,
-                res.first_over < 0 ? std::string("never") : std::to_string(res.first_over));
   }
   // candidates computed elsewhere come to rank 0
   for (int i = 0; i < n; ++i) {
@@ -746,7 +739,6 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   }
   if (ctx.rank == 0) {
     for (int i = 0; i < n; ++i) {
-      if (i % ctx.size == 0) continue;
       const auto& res = outcomes[i].result;
       log::info(
           "compare: {}: {} trajectories, {} steps compared (rank {}), error at step {} = {}, first step over {}: {}",
