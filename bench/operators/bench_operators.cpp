@@ -288,19 +288,16 @@ int main(int argc, char** argv) {
         if (p.requires_grad()) params.push_back(p);
       torch::optim::AdamW opt(params, torch::optim::AdamWOptions(5e-4));
       auto u = input(b), target = input(b);
-      auto t = measure(a, dev, [&] {
-        opt.zero_grad();
-        auto pred = m(u);
-        auto loss = ((pred - target).reshape({b, -1}).norm(2, 1) / target.reshape({b, -1}).norm(2, 1)).mean();
-        loss.backward();
-        opt.step();
-      });
-      if (!a.trace.empty() && checkpointing) {
-        torch::autograd::profiler::RecordProfile rec(a.trace);
+      auto step = [&] {
         opt.zero_grad();
         auto loss = ((m(u) - target).reshape({b, -1}).norm(2, 1) / target.reshape({b, -1}).norm(2, 1)).mean();
         loss.backward();
         opt.step();
+      };
+      auto t = measure(a, dev, step);
+      if (!a.trace.empty() && checkpointing) {
+        torch::autograd::profiler::RecordProfile rec(a.trace);
+        step();
       }
       const double gf = 3 * forward_flops(s, b) / 1e9;  // backward ≈ 2 forwards (recompute not counted)
       std::printf("  train    batch %d : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm)  peak %.2f GiB  [%s]\n", b,

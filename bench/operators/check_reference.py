@@ -106,6 +106,23 @@ def install_einops_stand_in(force=False):
     return "stand-in"
 
 
+def reference_model(reference_dir, kind, grid):
+    """The reference Model at its default size (seed 0) for `kind` on an NXxNYxNZ `grid`, the
+    positions it was trained with (linspace(0, L, n), L = (4pi, 2, 4pi/3)) and (nx, ny, nz).
+    The einops stand-in must be installed first when einops is missing."""
+    sys.path.insert(0, reference_dir)
+    import libs.factorization_module as fm
+    import libs.model as rm
+    rm.FABlock3D_o = fm.FABlock3D_o  # libs/model.py imports only FABlock3D_m
+    nx, ny, nz = (int(v) for v in grid.split("x"))
+    cfg = types.SimpleNamespace(in_dim=3, out_dim=3, in_time_window=1, dim=96, heads=5, depth=1, dim_head=96,
+                                n_layer=10, model="IFactFormer_m" if kind == "ifactformer-m" else "IFactFormer_o")
+    torch.manual_seed(0)
+    model = rm.Model(cfg)
+    pos = [torch.linspace(0, L, n).unsqueeze(-1) for L, n in ((4 * math.pi, nx), (2.0, ny), (4 * math.pi / 3, nz))]
+    return model, pos, (nx, ny, nz)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("reference_dir")
@@ -116,22 +133,13 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print("einops:", install_einops_stand_in())
-    sys.path.insert(0, a.reference_dir)
-    import libs.factorization_module as fm
-    import libs.model as rm
-    rm.FABlock3D_o = fm.FABlock3D_o  # libs/model.py imports only FABlock3D_m
-    nx, ny, nz = (int(v) for v in a.grid.split("x"))
-    cfg = types.SimpleNamespace(in_dim=3, out_dim=3, in_time_window=1, dim=96, heads=5, depth=1, dim_head=96,
-                                n_layer=10, model="IFactFormer_m" if a.kind == "ifactformer-m" else "IFactFormer_o")
-    torch.manual_seed(0)
-    model = rm.Model(cfg)
+    model, pos, (nx, ny, nz) = reference_model(a.reference_dir, a.kind, a.grid)
     with torch.no_grad():  # non-trivial norms and kernels
         for name, p in model.named_parameters():
             if "norm" in name:
                 p.normal_(1.0, 0.2)
             if "to_q" in name or "to_k" in name:
                 p.normal_(0.0, 0.05)
-    pos = [torch.linspace(0, L, n).unsqueeze(-1) for L, n in ((4 * math.pi, nx), (2.0, ny), (4 * math.pi / 3, nz))]
     u = torch.randn(2, 1, nx, ny, nz, 3)
     with torch.no_grad():
         t0 = time.time()

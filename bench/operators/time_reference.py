@@ -13,17 +13,26 @@ memory after it. Weights are the reference's random initialisation: the
 forward's cost does not depend on them.
 """
 import argparse
-import math
 import os
 import resource
 import sys
 import time
-import types
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_reference  # noqa: E402
+
+
+def median_seconds(f, repeats):
+    """Median wall-clock time of `repeats` calls of f after one warm-up call."""
+    f()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
 
 
 def main():
@@ -37,29 +46,14 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     check_reference.install_einops_stand_in()
-    sys.path.insert(0, a.reference_dir)
-    import libs.factorization_module as fm
-    import libs.model as rm
-    rm.FABlock3D_o = fm.FABlock3D_o
-    nx, ny, nz = (int(v) for v in a.grid.split("x"))
-    cfg = types.SimpleNamespace(in_dim=3, out_dim=3, in_time_window=1, dim=96, heads=5, depth=1, dim_head=96,
-                                n_layer=10, model="IFactFormer_m" if a.kind == "ifactformer-m" else "IFactFormer_o")
-    torch.manual_seed(0)
-    model = rm.Model(cfg).eval()
-    pos = [torch.linspace(0, L, n).unsqueeze(-1) for L, n in ((4 * math.pi, nx), (2.0, ny), (4 * math.pi / 3, nz))]
+    model, pos, (nx, ny, nz) = check_reference.reference_model(a.reference_dir, a.kind, a.grid)
+    model.eval()
     u = torch.randn(1, 1, nx, ny, nz, 3)
-    times = []
     with torch.no_grad():
-        model(u.clone(), pos)
-        for _ in range(a.repeats):
-            t0 = time.perf_counter()
-            model(u.clone(), pos)
-            times.append(time.perf_counter() - t0)
+        t = median_seconds(lambda: model(u.clone(), pos), a.repeats)
         with torch.profiler.profile(with_flops=True) as prof:
             model(u.clone(), pos)
     flops = sum(e.flops for e in prof.events() if e.flops)
-    times.sort()
-    t = times[len(times) // 2]
     print(f"reference {a.kind} (PyTorch {torch.__version__}) forward batch 1, {a.threads} thread(s): "
           f"{t:.3f} s median of {a.repeats}, {flops / 1e9:.1f} GFLOP counted by the profiler, {flops / t / 1e9:.1f} GFLOP/s")
 
@@ -77,17 +71,10 @@ def main():
             loss.backward()
             opt.step()
 
-        step()
-        times = []
-        for _ in range(a.repeats):
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        times.sort()
+        t = median_seconds(step, a.repeats)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         print(f"reference {a.kind} training step batch {a.train_batch}, {a.threads} thread(s): "
-              f"{times[len(times) // 2]:.3f} s median of {a.repeats}, peak resident {peak:.2f} GiB")
-
+              f"{t:.3f} s median of {a.repeats}, peak resident {peak:.2f} GiB")
 
 if __name__ == "__main__":
     main()
