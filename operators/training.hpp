@@ -17,9 +17,9 @@
 // already taken and the epoch's loss so far): last.ckpt is written at the end of every
 // epoch, every `train.checkpoint_every` optimizer steps within one, and when `max_steps`
 // stops a run, so a batch job cut by its time limit loses at most that many steps.
-// SIGUSR1 or SIGTERM to any rank (mpirun forwards SIGUSR1; with Slurm: `#SBATCH
-// --signal=B:USR1@600` or `scancel -s USR1`) makes every rank finish the current step, write
-// last.ckpt and return with `interrupted` set.
+// SIGUSR1 or SIGTERM to any rank (mpirun forwards SIGUSR1; under Slurm with srun, `#SBATCH
+// --signal=USR1@600` or `scancel --signal=USR1`) makes every rank finish the current step,
+// write last.ckpt and return with `interrupted` set.
 //
 // Outputs in `output.dir`: last.ckpt, best.ckpt (lowest validation loss, or
 // training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,

@@ -95,8 +95,9 @@ def sbatch_text(study, stages, exe, study_path):
         if key in sl:
             lines.append(f"#SBATCH --{opt}={sl[key]}")
     lines += ["#SBATCH --output=ifactflow-%x-%j.log", "",
-              f"# written by scripts/run_study.py from {study_path}; every stage resumes or restarts",
-              "# from its own checkpoints, so the job can be resubmitted after a time-out.",
+              f"# written by scripts/run_study.py from {study_path}. After a time-out, resubmit from the",
+              "# stage that stopped; it continues from its checkpoints when told to (dns: initial.type=",
+              "# restart; dataset: as is; train: add --resume).",
               "set -euo pipefail", "export OMP_NUM_THREADS=1", ""]
     for s in stages:
         if s.get("estimate"):
