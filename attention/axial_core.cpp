@@ -5,23 +5,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <mutex>
 #include <vector>
 
+#include "attention/row_gemm.hpp"
 #include "io/error.hpp"
-
-#ifdef IFF_HAVE_BLAS
-extern "C" {
-// Fortran BLAS (the library libtorch itself calls), column-major.
-void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-            const int* ldc);
-void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc);
-}
-#endif
 
 namespace iff::attention {
 
@@ -30,25 +20,6 @@ namespace {
 using torch::Tensor;
 
 #ifdef IFF_HAVE_BLAS
-void blas_gemm(char ta, char tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
-               int ldb, float beta, float* c, int ldc) {
-  sgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
-}
-void blas_gemm(char ta, char tb, int m, int n, int k, double alpha, const double* a, int lda, const double* b,
-               int ldb, double beta, double* c, int ldc) {
-  dgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
-}
-
-/// Row-major C [M×N] = op(A) op(B) + beta·C, op(X) = Xᵀ when its flag is set; lda, ldb, ldc
-/// are row strides of the stored matrices.
-template <class T>
-void gemm_rm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
-             T beta, T* C, int64_t ldc) {
-  // row-major C = column-major Cᵀ = op(B)ᵀ op(A)ᵀ
-  blas_gemm(tb ? 'T' : 'N', ta ? 'T' : 'N', static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), T(1), B,
-            static_cast<int>(ldb), A, static_cast<int>(lda), beta, C, static_cast<int>(ldc));
-}
-
 /// A field [outer, m, inner] (row-major) seen along one axis of length m.
 struct AxisView {
   int64_t outer, m, inner;
@@ -60,38 +31,122 @@ std::array<AxisView, 3> axis_views(int64_t nx, int64_t ny, int64_t nz, int64_t d
   return {AxisView{1, nx, ny * nz * dh}, AxisView{nx, ny, nz * dh}, AxisView{nx * ny, nz, dh}};
 }
 
-/// dst[o] = op(K) src[o] + beta·dst[o] for each slab o (K [m×m]).
+/// Per-channel mean and M₂ = Σ(x − mean)² of a field whose rows hold points of d channels
+/// (value index = point·d + channel), gathered block by block while each block is in cache:
+/// a block's mean and M₂ in T (two passes over the block, vectorised over the channels),
+/// merged into the running ones in double (Chan, Golub & LeVeque 1983:
+/// M₂ = M₂ᵃ + M₂ᵇ + δ² nᵃ nᵇ / n), so there is no E[x²] − μ² cancellation.
 template <class T>
-void apply_axis(const AxisView& a, const T* K, bool transpose_k, const T* src, T beta, T* dst) {
-  for (int64_t o = 0; o < a.outer; ++o)
-    gemm_rm<T>(transpose_k, false, a.m, a.inner, a.m, K, a.m, src + o * a.slab(), a.inner, beta, dst + o * a.slab(),
-               a.inner);
-}
+class ChannelMoments {
+ public:
+  explicit ChannelMoments(int64_t d) : d_(d), mean_(d), m2_(d), bm_(d), bm2_(d) {}
+
+  void reset() {
+    count_ = 0;
+    std::fill(mean_.begin(), mean_.end(), 0.0);
+    std::fill(m2_.begin(), m2_.end(), 0.0);
+  }
+
+  /// Adds `rows` rows of `width` values (width/d points each; row stride ld).
+  void add(const T* x, int64_t rows, int64_t width, int64_t ld) {
+    const int64_t d = d_, per_row = width / d;
+    std::fill(bm_.begin(), bm_.end(), T(0));
+    std::fill(bm2_.begin(), bm2_.end(), T(0));
+    T* bm = bm_.data();
+    T* bm2 = bm2_.data();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t q = 0; q < per_row; ++q) {
+        const T* e = x + r * ld + q * d;
+        for (int64_t c = 0; c < d; ++c) bm[c] += e[c];
+      }
+    const int64_t nb = rows * per_row;
+    for (int64_t c = 0; c < d; ++c) bm[c] /= static_cast<T>(nb);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t q = 0; q < per_row; ++q) {
+        const T* e = x + r * ld + q * d;
+        for (int64_t c = 0; c < d; ++c) bm2[c] += (e[c] - bm[c]) * (e[c] - bm[c]);
+      }
+    merge(count_, nb, bm_.data(), bm2_.data());
+  }
+
+  /// Adds the points gathered by `other`.
+  void add(const ChannelMoments& other) {
+    if (other.count_ > 0) merge(count_, other.count_, other.mean_.data(), other.m2_.data());
+  }
+
+  /// μ and (σ² + eps)^{-1/2} (biased σ²) of the points added so far.
+  void finish(double eps, T* mean, T* rstd) const {
+    for (int64_t c = 0; c < d_; ++c) {
+      mean[c] = static_cast<T>(mean_[c]);
+      rstd[c] = static_cast<T>(1.0 / std::sqrt(m2_[c] / static_cast<double>(count_) + eps));
+    }
+  }
+
+ private:
+  /// Chan's merge of nb points with means bm and M₂ bm2 into the running ones.
+  template <class U>
+  void merge(int64_t count, int64_t nb, const U* bm, const U* bm2) {
+    const double na = static_cast<double>(count), nbd = static_cast<double>(nb), n = na + nbd;
+    for (int64_t c = 0; c < d_; ++c) {
+      const double delta = static_cast<double>(bm[c]) - mean_[c];
+      mean_[c] += delta * nbd / n;
+      m2_[c] += static_cast<double>(bm2[c]) + delta * delta * na * nbd / n;
+    }
+    count_ += nb;
+  }
+
+  int64_t d_, count_ = 0;
+  std::vector<double> mean_, m2_;
+  std::vector<T> bm_, bm2_;
+};
+
+/// The product dst[o] = K src[o] + β·dst[o] for each slab o of an axis (K [m×m] row-major),
+/// in column chunks of at most kChunk values (whole points of d channels), so that a chunk of
+/// src (m × kChunk) and of dst stay in L2 and dst's channel moments can be gathered from
+/// it (the x axis of a 32×33×16 grid has 50,688 columns).
+template <class T>
+class AxisProduct {
+ public:
+  static constexpr int64_t kChunk = 2048;
+
+  AxisProduct(const AxisView& view, int64_t d, T beta)
+      : a_(view),
+        chunk_(std::min(view.inner, std::max<int64_t>(1, kChunk / d) * d)),
+        full_(view.m, chunk_, view.m, view.m, view.inner, view.inner, beta),
+        tail_(view.m, view.inner % chunk_ ? view.inner % chunk_ : chunk_, view.m, view.m, view.inner, view.inner,
+              beta) {}
+
+  /// The product in independent pieces: slab o, column chunk j is piece o·chunks + j.
+  int64_t pieces() const { return a_.outer * chunks(); }
+  int64_t chunks() const { return (a_.inner + chunk_ - 1) / chunk_; }
+
+  /// Piece i of dst = K src (+ β dst); with `moments`, also adds its dst values to them.
+  void piece(int64_t i, const T* K, const T* src, T* dst, ChannelMoments<T>* moments = nullptr) const {
+    const int64_t o = i / chunks(), j = (i % chunks()) * chunk_;
+    const T* s = src + o * a_.slab() + j;
+    T* t = dst + o * a_.slab() + j;
+    const bool tail = j + chunk_ > a_.inner;
+    (tail ? tail_ : full_)(K, s, t);
+    if (moments != nullptr) moments->add(t, a_.m, tail ? a_.inner - j : chunk_, a_.inner);
+  }
+
+  /// dst = K src (+ β dst).
+  void operator()(const T* K, const T* src, T* dst) const {
+    for (int64_t i = 0; i < pieces(); ++i) piece(i, K, src, dst);
+  }
+
+ private:
+  AxisView a_;
+  int64_t chunk_;
+  RowGemm<T> full_, tail_;
+};
 
 /// dK [m×m] = Σ_o dx[o] v[o]ᵀ, i.e. dK[i, j] = Σ dx[o, i, ·] v[o, j, ·].
 template <class T>
 void kernel_grad(const AxisView& a, const T* dx, const T* v, T* dk) {
   for (int64_t o = 0; o < a.outer; ++o)
-    gemm_rm<T>(false, true, a.m, a.m, a.inner, dx + o * a.slab(), a.inner, v + o * a.slab(), a.inner, T(o ? 1 : 0), dk,
+    gemm_rm(false, true, a.m, a.m, a.inner, dx + o * a.slab(), a.inner, v + o * a.slab(), a.inner, T(o ? 1 : 0), dk,
                a.m);
-}
-
-/// Centres the columns of x [n×d] in place; their mean and (σ² + eps)^{-1/2} (biased σ²,
-/// two passes, sums in double).
-template <class T>
-void center_columns(T* x, int64_t n, int64_t d, double eps, T* mean, T* rstd, std::vector<double>& acc) {
-  acc.assign(static_cast<std::size_t>(d), 0.0);
-  for (int64_t p = 0; p < n; ++p)
-    for (int64_t c = 0; c < d; ++c) acc[c] += x[p * d + c];
-  for (int64_t c = 0; c < d; ++c) mean[c] = static_cast<T>(acc[c] / static_cast<double>(n));
-  acc.assign(static_cast<std::size_t>(d), 0.0);
-  for (int64_t p = 0; p < n; ++p)
-    for (int64_t c = 0; c < d; ++c) {
-      const T e = x[p * d + c] - mean[c];
-      x[p * d + c] = e;
-      acc[c] += static_cast<double>(e) * e;
-    }
-  for (int64_t c = 0; c < d; ++c) rstd[c] = static_cast<T>(1.0 / std::sqrt(acc[c] / static_cast<double>(n) + eps));
 }
 
 /// InstanceNorm backward in place: g ← rstd·(g − mean(g) − x̂·mean(g∘x̂)) per column of
@@ -175,46 +230,97 @@ void run_workers(const Shapes& s, int64_t parts, F&& worker) {
 
 int64_t thread_parts(const Shapes& s) { return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.units())); }
 
-/// z (part p accumulates into z_parts[p], part 0 into z itself), and μ, rstd [b, heads, 3, dh].
+/// Runs f(item) for item = 0 .. count−1 on the intra-op threads, handing the items out in
+/// order as threads free up (this machine's other load delays threads unevenly). Each item
+/// writes outputs of its own, so the result does not depend on which thread ran it.
+template <class F>
+void for_each_item(int64_t count, F&& f) {
+  std::atomic<int64_t> next{0};
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), count));
+  at::parallel_for(0, workers, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w)
+      for (int64_t i; (i = next++) < count;) f(i);
+  });
+}
+
+/// z, and μ, rstd [b, heads, 3, dh], one (sample, head) after the other, each in three
+/// parallel sweeps over its points, so that every intermediate is used while in cache:
+///  1. per x-slab (ny·nz points): V_h = û W_{v,h}ᵀ, then X_y = K_y ⋆_y V_h and, per
+///     (x, y) line, X_z = K_z ⋆_z V_h from the slab of V_h just made, with their moments;
+///  2. per column chunk: X_x = K_x ⋆_x V_h (it needs all of V_h), with its moments;
+///  3. per block of points: z += X_x W'_x + X_y W'_y + X_z W'_z, W'_a = diag(rstd_a) W_{2,(h,a)}ᵀ,
+///     one pass over z per head (the three products share its block in L1).
+/// The products use the uncentred X; −Σ μ W' is added to z once per sample at the end.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
                   const Tensor& w_2, double eps, Tensor& z, Tensor& mean, Tensor& rstd) {
+  constexpr int64_t kBlock = 64;  // points per output block
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
-  const int64_t parts = thread_parts(s), nd = s.n * s.dh, cols = 3 * s.heads * s.dh;
-  auto scratch = torch::empty({parts, 2 * nd + s.dout * s.dh}, un.options());
-  auto z_parts = parts > 1 ? torch::zeros({parts - 1, s.b, s.n, s.dout}, un.options()) : Tensor();
+  const int64_t nd = s.n * s.dh, cols = 3 * s.heads * s.dh, slab = s.ny * s.nz;
+  auto work = torch::empty({4 * nd + 3 * s.dh * s.dout}, un.options());
+  T* v = work.data_ptr<T>();
+  const std::array<T*, 3> x{v + nd, v + 2 * nd, v + 3 * nd};
+  T* wp = v + 4 * nd;  // W'_a [dh, d_out], a = x, y, z
+  const auto w_vt = w_v.t().contiguous();  // [dim, heads·dh]: V_h = û (W_vᵀ)_h
   const T* unp = un.data_ptr<T>();
-  const T* wvp = w_v.data_ptr<T>();
+  const T* wvtp = w_vt.data_ptr<T>();
   const T* w2p = w_2.data_ptr<T>();
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
-  T* meanp = mean.data_ptr<T>();
-  T* rstdp = rstd.data_ptr<T>();
-  run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
-    T* v = scratch.data_ptr<T>() + p * scratch.size(1);
-    T* x = v + nd;
-    T* w = x + nd;
-    T* zp = p == 0 ? z.data_ptr<T>() : z_parts.data_ptr<T>() + (p - 1) * z.numel();
-    std::vector<double> acc;
-    int64_t current = -1;
-    for (int64_t u; (u = queue.take(p)) >= 0;) {
-      const int64_t bh = u / 3, a = u % 3, b = bh / s.heads, h = bh % s.heads;
-      const T* un_b = unp + b * s.n * s.dim;
-      if (bh != current) {  // V_h = û W_{v,h}ᵀ
-        gemm_rm<T>(false, true, s.n, s.dh, s.dim, un_b, s.dim, wvp + h * s.dh * s.dim, s.dim, T(0), v, s.dh);
-        current = bh;
+  T* zp = z.data_ptr<T>();
+  const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.heads * s.dh, s.dh, T(0));
+  const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
+                                            AxisProduct<T>(views[2], s.dh, T(0))};
+  const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
+  const RowGemm<T> output(kBlock, s.dout, s.dh, s.dh, s.dout, s.dout, T(1));
+  const RowGemm<T> output_last(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(1));
+  // moments of X_y and X_z per x-slab, of X_x per column chunk, merged in a fixed order
+  std::vector<ChannelMoments<T>> m_y(s.nx, ChannelMoments<T>(s.dh)), m_z(s.nx, ChannelMoments<T>(s.dh));
+  std::vector<ChannelMoments<T>> m_x(axial[0].pieces(), ChannelMoments<T>(s.dh));
+  std::vector<double> bias(s.dout);
+  for (int64_t b = 0; b < s.b; ++b) {
+    std::fill(bias.begin(), bias.end(), 0.0);
+    for (int64_t h = 0; h < s.heads; ++h) {
+      const int64_t bh = b * s.heads + h;
+      const T* kx = kp[0] + bh * s.nx * s.nx;
+      const T* ky = kp[1] + bh * s.ny * s.ny;
+      const T* kz = kp[2] + bh * s.nz * s.nz;
+      for_each_item(s.nx, [&](int64_t i) {
+        value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dh, v + i * slab * s.dh);
+        m_y[i].reset();
+        axial[1].piece(i, ky, v, x[1], &m_y[i]);
+        m_z[i].reset();
+        for (int64_t j = i * s.ny; j < (i + 1) * s.ny; ++j) axial[2].piece(j, kz, v, x[2], &m_z[i]);
+      });
+      for_each_item(axial[0].pieces(), [&](int64_t i) {
+        m_x[i].reset();
+        axial[0].piece(i, kx, v, x[0], &m_x[i]);
+      });
+      for (int64_t a = 0; a < 3; ++a) {
+        auto& parts = a == 0 ? m_x : a == 1 ? m_y : m_z;
+        for (std::size_t i = 1; i < parts.size(); ++i) parts[0].add(parts[i]);
+        const int64_t u = bh * 3 + a;
+        T* mu = mean.data_ptr<T>() + u * s.dh;
+        T* rs = rstd.data_ptr<T>() + u * s.dh;
+        parts[0].finish(eps, mu, rs);
+        const T* w2 = w2p + (h * 3 + a) * s.dh;  // columns of this block, row stride cols
+        T* w = wp + a * s.dh * s.dout;
+        for (int64_t c = 0; c < s.dh; ++c)
+          for (int64_t o = 0; o < s.dout; ++o) {
+            w[c * s.dout + o] = w2[o * cols + c] * rs[c];
+            bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
+          }
       }
-      const int64_t m = views[a].m;
-      apply_axis<T>(views[a], kp[a] + bh * m * m, false, v, T(0), x);
-      T* mu = meanp + u * s.dh;
-      T* rs = rstdp + u * s.dh;
-      center_columns<T>(x, s.n, s.dh, eps, mu, rs, acc);
-      const T* w2 = w2p + (h * 3 + a) * s.dh;  // columns of this block, row stride cols
-      for (int64_t o = 0; o < s.dout; ++o)
-        for (int64_t c = 0; c < s.dh; ++c) w[o * s.dh + c] = w2[o * cols + c] * rs[c];
-      gemm_rm<T>(false, true, s.n, s.dout, s.dh, x, s.dh, w, s.dh, T(1), zp + b * s.n * s.dout, s.dout);
+      for_each_item(blocks, [&](int64_t i) {
+        const auto& plan = i + 1 < blocks ? output : output_last;
+        T* zb = zp + (b * s.n + i * kBlock) * s.dout;
+        for (int64_t a = 0; a < 3; ++a) plan(x[a] + i * kBlock * s.dh, wp + a * s.dh * s.dout, zb);
+      });
     }
-  });
-  for (int64_t p = 1; p < parts; ++p) z.add_(z_parts[p - 1]);
+    at::parallel_for(b * s.n, (b + 1) * s.n, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        for (int64_t o = 0; o < s.dout; ++o) zp[r * s.dout + o] += static_cast<T>(bias[o]);
+    });
+  }
 }
 
 template <class T>
@@ -223,24 +329,34 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
                    Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t parts = thread_parts(s), nd = s.n * s.dh, cols = 3 * s.heads * s.dh;
-  auto scratch = torch::empty({parts, 4 * nd}, un.options());
+  auto scratch = torch::empty({parts, 4 * nd + s.nx * s.nx + s.ny * s.ny + s.nz * s.nz}, un.options());
   // per-part sums of dû, dW_v, dW_2 (part 0 writes the results themselves)
   auto dun_parts = parts > 1 ? torch::zeros({parts - 1, s.b, s.n, s.dim}, un.options()) : Tensor();
   auto dwv_parts = parts > 1 ? torch::zeros({parts - 1, w_v.size(0), s.dim}, un.options()) : Tensor();
   auto dw2_parts = parts > 1 ? torch::zeros({parts - 1, s.dout, cols}, un.options()) : Tensor();
+  const auto w_vt = w_v.t().contiguous();
   const T* unp = un.data_ptr<T>();
   const T* wvp = w_v.data_ptr<T>();
+  const T* wvtp = w_vt.data_ptr<T>();
   const T* w2p = w_2.data_ptr<T>();
   const T* dzp = dz.data_ptr<T>();
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
   const std::array<T*, 3> dkp{dk[0].data_ptr<T>(), dk[1].data_ptr<T>(), dk[2].data_ptr<T>()};
   const T* meanp = mean.data_ptr<T>();
   const T* rstdp = rstd.data_ptr<T>();
+  const RowGemm<T> value(s.n, s.dh, s.dim, s.dim, s.heads * s.dh, s.dh, T(0));
+  const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
+                                            AxisProduct<T>(views[2], s.dh, T(0))};
+  const std::array<AxisProduct<T>, 3> axial_adjoint{AxisProduct<T>(views[0], s.dh, T(1)), AxisProduct<T>(views[1], s.dh, T(1)),
+                                                    AxisProduct<T>(views[2], s.dh, T(1))};
+  const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
+  const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
   run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
     T* v = scratch.data_ptr<T>() + p * scratch.size(1);
     T* x = v + nd;
     T* g = x + nd;
     T* dv = g + nd;
+    T* kt = dv + nd;  // K_aᵀ
     T* dunp = p == 0 ? dun.data_ptr<T>() : dun_parts.data_ptr<T>() + (p - 1) * dun.numel();
     T* dwvp = p == 0 ? dw_v.data_ptr<T>() : dwv_parts.data_ptr<T>() + (p - 1) * dw_v.numel();
     T* dw2p = p == 0 ? dw_2.data_ptr<T>() : dw2_parts.data_ptr<T>() + (p - 1) * dw_2.numel();
@@ -250,9 +366,8 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       if (current < 0) return;
       const int64_t b = current / s.heads, h = current % s.heads;
       const T* un_b = unp + b * s.n * s.dim;
-      gemm_rm<T>(false, false, s.n, s.dim, s.dh, dv, s.dh, wvp + h * s.dh * s.dim, s.dim, T(1), dunp + b * s.n * s.dim,
-                 s.dim);
-      gemm_rm<T>(true, false, s.dh, s.dim, s.n, dv, s.dh, un_b, s.dim, T(1), dwvp + h * s.dh * s.dim, s.dim);
+      value_adjoint(dv, wvp + h * s.dh * s.dim, dunp + b * s.n * s.dim);
+      gemm_rm(true, false, s.dh, s.dim, s.n, dv, s.dh, un_b, s.dim, T(1), dwvp + h * s.dh * s.dim, s.dim);
     };
     for (int64_t u; (u = queue.take(p)) >= 0;) {
       const int64_t bh = u / 3, a = u % 3, b = bh / s.heads, h = bh % s.heads;
@@ -260,22 +375,24 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       const T* dz_b = dzp + b * s.n * s.dout;
       if (bh != current) {
         flush();
-        gemm_rm<T>(false, true, s.n, s.dh, s.dim, un_b, s.dim, wvp + h * s.dh * s.dim, s.dim, T(0), v, s.dh);
+        value(un_b, wvtp + h * s.dh, v);
         std::fill(dv, dv + nd, T(0));
         current = bh;
       }
       const int64_t m = views[a].m;
       const T* kk = kp[a] + bh * m * m;
-      apply_axis<T>(views[a], kk, false, v, T(0), x);
+      axial[a](kk, v, x);
       const T* mu = meanp + u * s.dh;
       const T* rs = rstdp + u * s.dh;
       for (int64_t q = 0; q < s.n; ++q)  // X̂
         for (int64_t c = 0; c < s.dh; ++c) x[q * s.dh + c] = (x[q * s.dh + c] - mu[c]) * rs[c];
       const int64_t col0 = (h * 3 + a) * s.dh;
-      gemm_rm<T>(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw2p + col0, cols);  // dzᵀ X̂
-      gemm_rm<T>(false, false, s.n, s.dh, s.dout, dz_b, s.dout, w2p + col0, cols, T(0), g, s.dh);  // dz W_2
+      gemm_rm(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw2p + col0, cols);  // dzᵀ X̂
+      output_adjoint(dz_b, w2p + col0, g);
       instance_norm_backward<T>(g, x, s.n, s.dh, rs, acc);
-      apply_axis<T>(views[a], kk, true, g, T(1), dv);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < m; ++j) kt[i * m + j] = kk[j * m + i];
+      axial_adjoint[a](kt, g, dv);
       kernel_grad<T>(views[a], g, v, dkp[a] + bh * m * m);
     }
     flush();

@@ -7,16 +7,19 @@
 // FLOPs counted per sample and head: V_h = û W_vᵀ (2·n·dim·dh), the three axial products
 // (2·n·dh·(nx + ny + nz)) and the output product (2·n·3dh·d_out); backward counts twice the
 // forward's products plus the recomputation of V_h and X (its GEMMs, as performed).
-// Times are medians of R runs after one warm-up.
+// Times are medians of R runs after one warm-up; with libxsmm, each case also runs on BLAS
+// alone (alternating, same process) and the ratio is printed.
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "attention/axial_core.hpp"
+#include "attention/row_gemm.hpp"
 
 namespace {
 
@@ -78,20 +81,40 @@ int main(int argc, char** argv) {
   // products, dK, dû and dW_v (each as large as its forward product)
   const double f_bwd = b * heads * (2.0 * n * dim * dh + 2.0 * n * dh * (nx + ny + nz) + 2 * 2.0 * n * 3 * dh * dout +
                                     2 * 2.0 * n * dh * (nx + ny + nz) + 2 * 2.0 * n * dim * dh);
-  {
+  // Each case runs with libxsmm kernels (attention/row_gemm.hpp) and with BLAS alone, one
+  // after the other in every round, so that both see the same load on the machine.
+  auto g = torch::randn({b, n, dout});
+  auto forward = [&] {
     torch::NoGradGuard ng;
-    const double t = median_time(repeats, [&] { (void)iff::attention::parallel_axial_core(un, w_v, k_x, k_y, k_z, w_2, 1e-5); });
-    std::printf("forward          : %8.1f ms  %6.1f GFLOP/s (%4.1f%% of sgemm, %.2f GFLOP)\n", t * 1e3, f_fwd / t / 1e9,
-                100 * f_fwd / t / 1e9 / peak, f_fwd / 1e9);
-  }
-  {
-    auto g = torch::randn({b, n, dout});
-    const double t = median_time(repeats, [&] {
-      auto z = iff::attention::parallel_axial_core(un, w_v, k_x, k_y, k_z, w_2, 1e-5);
-      (void)torch::autograd::grad({z}, {un, w_v, k_x, k_y, k_z, w_2}, {g});
-    });
-    std::printf("forward+backward : %8.1f ms  %6.1f GFLOP/s (%4.1f%% of sgemm, %.2f GFLOP)\n", t * 1e3,
-                (f_fwd + f_bwd) / t / 1e9, 100 * (f_fwd + f_bwd) / t / 1e9 / peak, (f_fwd + f_bwd) / 1e9);
-  }
+    (void)iff::attention::parallel_axial_core(un, w_v, k_x, k_y, k_z, w_2, 1e-5);
+  };
+  auto forward_backward = [&] {
+    auto z = iff::attention::parallel_axial_core(un, w_v, k_x, k_y, k_z, w_2, 1e-5);
+    (void)torch::autograd::grad({z}, {un, w_v, k_x, k_y, k_z, w_2}, {g});
+  };
+  const bool jit = iff::attention::small_gemm_jit();
+  std::vector<std::pair<const char*, bool>> modes{{"BLAS   ", false}};
+  if (jit) modes.insert(modes.begin(), {"libxsmm", true});
+  auto report = [&](const char* what, double flop, const std::function<void()>& f) {
+    std::vector<std::vector<double>> t(modes.size());
+    for (int r = -1; r < repeats; ++r)  // r = −1: warm-up
+      for (std::size_t m = 0; m < modes.size(); ++m) {
+        iff::attention::set_small_gemm_jit(modes[m].second);
+        const double t0 = now();
+        f();
+        if (r >= 0) t[m].push_back(now() - t0);
+      }
+    iff::attention::set_small_gemm_jit(jit);
+    std::vector<double> med;
+    for (std::size_t m = 0; m < modes.size(); ++m) {
+      std::sort(t[m].begin(), t[m].end());
+      med.push_back(t[m][t[m].size() / 2]);
+      std::printf("%-17s %s: %8.1f ms  %6.1f GFLOP/s (%4.1f%% of sgemm, %.2f GFLOP)\n", what, modes[m].first,
+                  med[m] * 1e3, flop / med[m] / 1e9, 100 * flop / med[m] / 1e9 / peak, flop / 1e9);
+    }
+    if (modes.size() == 2) std::printf("%-17s libxsmm is %.2fx faster than BLAS alone\n", what, med[1] / med[0]);
+  };
+  report("forward", f_fwd, forward);
+  report("forward+backward", f_fwd + f_bwd, forward_backward);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attention/axial_core.hpp"
+#include "attention/row_gemm.hpp"
 #include "tests/unit/operators/test_helpers.hpp"
 
 namespace att = iff::attention;
@@ -20,12 +21,16 @@ struct CoreInputs {
   std::vector<torch::Tensor> all() const { return {un, w_v, k_x, k_y, k_z, w_2}; }
 };
 
-CoreInputs random_inputs(torch::ScalarType dtype) {
-  const int64_t b = 2, nx = 5, ny = 4, nz = 3, dim = 4, heads = 3, dh = 2, dout = 5;
+struct CoreSizes {
+  int64_t b = 2, nx = 5, ny = 4, nz = 3, dim = 4, heads = 3, dh = 2, dout = 5;
+};
+
+CoreInputs random_inputs(torch::ScalarType dtype, const CoreSizes& z = {}, double offset = 1) {
+  const int64_t b = z.b, nx = z.nx, ny = z.ny, nz = z.nz, dim = z.dim, heads = z.heads, dh = z.dh, dout = z.dout;
   auto o = torch::TensorOptions().dtype(dtype);
   CoreInputs in;
   // a mean offset per channel, so that the normalisation's centring matters
-  in.un = (torch::randn({b, nx, ny, nz, dim}, o) + torch::linspace(-2, 3, dim, o)).requires_grad_(true);
+  in.un = (torch::randn({b, nx, ny, nz, dim}, o) + offset * torch::linspace(-2, 3, dim, o)).requires_grad_(true);
   in.w_v = torch::randn({heads * dh, dim}, o).requires_grad_(true);
   in.k_x = torch::randn({b, heads, nx, nx}, o).requires_grad_(true);
   in.k_y = torch::randn({b, heads, ny, ny}, o).requires_grad_(true);
@@ -90,4 +95,48 @@ TEST(AxialCore, SameResultOnOneAndTwoThreads) {
   at::set_num_threads(threads);
   EXPECT_LT(max_abs_diff(one, two), 1e-12);
   for (std::size_t i = 0; i < g_one.size(); ++i) EXPECT_LT(max_abs_diff(g_one[i], g_two[i]), 1e-11) << i;
+}
+
+// A grid whose products leave partial blocks of the libxsmm kernels (rows of 32, columns of
+// 256) and whose x-axis product is wider than RowGemm::kMaxJitColumns (BLAS), and more
+// points than one block of column_moments: the kernels and BLAS alone give the same result.
+TEST(AxialCore, JitKernelsAndBlasAloneAgreeOnALargerGrid) {
+  if (!att::axial_core_supported(torch::zeros({1}, torch::kFloat64))) GTEST_SKIP() << "built without BLAS";
+  torch::manual_seed(13);
+  CoreSizes z;
+  z.b = 1, z.nx = 7, z.ny = 9, z.nz = 40, z.dim = 8, z.heads = 2, z.dh = 20, z.dout = 6;
+  auto in = random_inputs(torch::kFloat64, z);
+  auto want = plain_core(in, 1e-5);
+  // weighted: the plain sum of an instance-normalised field has zero gradient
+  auto w = torch::randn_like(want);
+  auto g_want = torch::autograd::grad({(want * w).sum()}, in.all());
+  for (bool jit : {true, false}) {
+    att::set_small_gemm_jit(jit);
+    auto got = att::parallel_axial_core(in.un, in.w_v, in.k_x, in.k_y, in.k_z, in.w_2, 1e-5);
+    auto g_got = torch::autograd::grad({(got * w).sum()}, in.all());
+    att::set_small_gemm_jit(true);
+    EXPECT_LT(max_abs_diff(got, want), 1e-12 * (1 + want.abs().max().item<double>())) << "jit " << jit;
+    for (std::size_t i = 0; i < g_got.size(); ++i)
+      EXPECT_LT(max_abs_diff(g_got[i], g_want[i]), 1e-12 * (1 + g_want[i].abs().max().item<double>()))
+          << "jit " << jit << " gradient " << i;
+  }
+}
+
+// z is accumulated from the uncentred X and the mean's share subtracted once, so float32
+// round-off grows with |μ|/σ of X's channels; with channel means 20× the spread of the input
+// it stays at the float32 level of the result.
+TEST(AxialCore, Float32HoldsWhenTheChannelMeansDwarfTheirSpread) {
+  if (!att::axial_core_supported(torch::zeros({1}))) GTEST_SKIP() << "built without BLAS";
+  torch::manual_seed(14);
+  CoreSizes z;
+  z.b = 1, z.nx = 8, z.ny = 9, z.nz = 10, z.dim = 16, z.heads = 2, z.dh = 16, z.dout = 8;
+  auto in = random_inputs(torch::kFloat64, z, 20);
+  auto want = plain_core(in, 1e-5);
+  auto got = att::parallel_axial_core(in.un.to(torch::kFloat32), in.w_v.to(torch::kFloat32),
+                                      in.k_x.to(torch::kFloat32), in.k_y.to(torch::kFloat32),
+                                      in.k_z.to(torch::kFloat32), in.w_2.to(torch::kFloat32), 1e-5);
+  const double scale = want.abs().max().item<double>();
+  const double err = max_abs_diff(got.to(torch::kFloat64), want) / scale;
+  RecordProperty("relative_error", std::to_string(err));
+  EXPECT_LT(err, 2e-5);
 }

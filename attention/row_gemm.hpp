@@ -1,0 +1,61 @@
+// Matrix products of the fused axial core (attention/axial_core.cpp), row-major.
+//
+// RowGemm plans one product shape C [M×N] = A [M×K] B [K×N] + β·C (row strides lda, ldb,
+// ldc; β ∈ {0, 1}) and applies it to many operands: the core multiplies the same shapes for
+// every slab, head and sample. Its products are small or thin (depth 16–96, 96 columns) and
+// BLAS packs its operands for each call, which at these sizes costs as much as the product
+// (OpenBLAS: ~65% of its large-sgemm rate at depth 96). With libxsmm, RowGemm instead calls
+// JIT-generated kernels on blocks of C of at most kRowBlock rows × kColBlock columns, whose
+// operands stay in L1/L2 and need no packing; products with more than kMaxJitColumns
+// columns (long streams, where BLAS's packing pays) and builds without libxsmm use BLAS.
+// Both give the same sums to round-off (the order of the k-sum differs).
+//
+// gemm_rm is the general BLAS product (transposed operands allowed) for the core's
+// reductions over all points (dW = dzᵀ X̂ and the like), where BLAS is the right tool.
+#pragma once
+
+#include <cstdint>
+
+namespace iff::attention {
+
+/// Whether RowGemm uses libxsmm kernels where it can (the default when built with libxsmm);
+/// false forces BLAS everywhere (benchmarks compare the two in one process, tests check
+/// that they agree). Not thread-safe: set it between products, not during one.
+void set_small_gemm_jit(bool on);
+/// Whether libxsmm kernels are built in and switched on.
+bool small_gemm_jit();
+
+template <class T>
+class RowGemm {
+ public:
+  static constexpr int64_t kRowBlock = 32, kColBlock = 256, kMaxJitColumns = 4096;
+
+  RowGemm(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc, T beta);
+  /// C = A B + β C.
+  void operator()(const T* A, const T* B, T* C) const;
+  /// Whether this shape runs on libxsmm kernels.
+  bool jit() const { return kernels_[0] != nullptr; }
+
+ private:
+  using Kernel = void (*)(const T*, const T*, T*, ...);
+  int64_t M_, N_, K_, lda_, ldb_, ldc_;
+  T beta_;
+  int64_t mb_, nb_;
+  // [full rows/full columns, full rows/last columns, last rows/full columns, last/last]
+  Kernel kernels_[4] = {nullptr, nullptr, nullptr, nullptr};
+};
+
+extern template class RowGemm<float>;
+extern template class RowGemm<double>;
+
+/// Row-major C [M×N] = op(A) op(B) + β·C through BLAS, op(X) = Xᵀ when its flag is set;
+/// lda, ldb, ldc are the row strides of the stored matrices.
+void gemm_rm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+             int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm_rm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* A, int64_t lda, const double* B,
+             int64_t ldb, double beta, double* C, int64_t ldc);
+
+/// Whether the products above exist in this build (a BLAS was found).
+bool have_blas();
+
+}  // namespace iff::attention
