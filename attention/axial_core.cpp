@@ -261,13 +261,14 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   T* v = work.data_ptr<T>();
   const std::array<T*, 3> x{v + nd, v + 2 * nd, v + 3 * nd};
   T* wp = v + 4 * nd;  // W'_a [dh, d_out], a = x, y, z
-  const auto w_vt = w_v.t().contiguous();  // [dim, heads·dh]: V_h = û (W_vᵀ)_h
+  // W_{v,h}ᵀ [dim, dh] per head, contiguous: V_h = û W_{v,h}ᵀ
+  const auto w_vt = w_v.view({s.heads, s.dh, s.dim}).transpose(1, 2).contiguous();
   const T* unp = un.data_ptr<T>();
   const T* wvtp = w_vt.data_ptr<T>();
   const T* w2p = w_2.data_ptr<T>();
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
   T* zp = z.data_ptr<T>();
-  const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.heads * s.dh, s.dh, T(0));
+  const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
   const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
                                             AxisProduct<T>(views[2], s.dh, T(0))};
   const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
@@ -285,7 +286,7 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
       const T* ky = kp[1] + bh * s.ny * s.ny;
       const T* kz = kp[2] + bh * s.nz * s.nz;
       for_each_item(s.nx, [&](int64_t i) {
-        value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dh, v + i * slab * s.dh);
+        value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
         m_y[i].reset();
         axial[1].piece(i, ky, v, x[1], &m_y[i]);
         m_z[i].reset();

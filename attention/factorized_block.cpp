@@ -37,10 +37,16 @@ FactorizedBlockImpl::FactorizedBlockImpl(const FactorizedBlockOptions& o) : o_(o
 
 std::array<torch::Tensor, 3> FactorizedBlockImpl::kernels(const torch::Tensor& un, const torch::Tensor& p_x,
                                                           const torch::Tensor& p_y, const torch::Tensor& p_z) {
-  // un: [b, nx, ny, nz, dim]; pooled features per axis, then W_in and the reducer
-  auto a_x = reduce_x->forward(to_in->forward(un.mean({2, 3})));
-  auto a_y = reduce_y->forward(to_in->forward(un.mean({1, 3})));
-  auto a_z = reduce_z->forward(to_in->forward(un.mean({1, 2})));
+  // un: [b, nx, ny, nz, dim]; pooled features per axis (the means over the two other axes,
+  // from two passes over un instead of three strided reductions), then W_in and the reducer
+  const int64_t b = un.size(0), nx = un.size(1), ny = un.size(2), nz = un.size(3), d = un.size(4);
+  auto s_xy = un.sum(3);  // [b, nx, ny, dim]
+  auto m_x = s_xy.sum(2) / static_cast<double>(ny * nz);
+  auto m_y = s_xy.sum(1) / static_cast<double>(nx * nz);
+  auto m_z = un.reshape({b, nx * ny, nz, d}).sum(1) / static_cast<double>(nx * ny);
+  auto a_x = reduce_x->forward(to_in->forward(m_x));
+  auto a_y = reduce_y->forward(to_in->forward(m_y));
+  auto a_z = reduce_z->forward(to_in->forward(m_z));
   return {low_rank_kernel_x->forward(a_x, p_x), low_rank_kernel_y->forward(a_y, p_y),
           low_rank_kernel_z->forward(a_z, p_z)};
 }

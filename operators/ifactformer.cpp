@@ -148,7 +148,11 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
       auto r = recompute ? BlockCheckpoint::apply(h, torch::TensorList(params),
                                                   reinterpret_cast<int64_t>(block.get()), px, py, pz)
                          : block->forward(h, px, py, pz);
-      h = h + r / static_cast<double>(o_.n_layer);
+      // without autograd h is not saved by anyone and can be updated in place
+      if (torch::GradMode::is_enabled())
+        h = h + r / static_cast<double>(o_.n_layer);
+      else
+        h.add_(r.div_(static_cast<double>(o_.n_layer)));
     }
   }
   auto y = torch::gelu(torch::matmul(h, out_1->weight.squeeze(-1).t()));
