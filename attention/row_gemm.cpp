@@ -89,7 +89,10 @@ bool have_blas() {
 
 template <class T>
 RowGemm<T>::RowGemm(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc, T beta)
-    : M_(M), N_(N), K_(K), lda_(lda), ldb_(ldb), ldc_(ldc), beta_(beta), mb_(std::min(M, kRowBlock)),
+    : M_(M), N_(N), K_(K), lda_(lda), ldb_(ldb), ldc_(ldc), beta_(beta),
+      // rows shared evenly over the fewest blocks of at most kRowBlock (33 rows: 17 + 16, not
+      // 32 + a one-row block, which would run at matrix-vector speed)
+      mb_((M + (M + kRowBlock - 1) / kRowBlock - 1) / ((M + kRowBlock - 1) / kRowBlock)),
       nb_(std::min(N, kColBlock)) {
   IFF_CHECK(M > 0 && N > 0 && K > 0 && lda >= K && ldb >= N && ldc >= N, "RowGemm: bad shape");
 #ifdef IFF_HAVE_LIBXSMM

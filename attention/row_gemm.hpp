@@ -5,7 +5,8 @@
 // every slab, head and sample. Its products are small or thin (depth 16–96, 96 columns) and
 // BLAS packs its operands for each call, which at these sizes costs as much as the product
 // (OpenBLAS: ~65% of its large-sgemm rate at depth 96). With libxsmm, RowGemm instead calls
-// JIT-generated kernels on blocks of C of at most kRowBlock rows × kColBlock columns, whose
+// JIT-generated kernels on blocks of C of at most kRowBlock rows (shared evenly) × kColBlock
+// columns, whose
 // operands stay in L1/L2 and need no packing; products with more than kMaxJitColumns
 // columns (long streams, where BLAS's packing pays) and builds without libxsmm use BLAS.
 // Both give the same sums to round-off (the order of the k-sum differs).
