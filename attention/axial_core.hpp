@@ -7,12 +7,18 @@
 // channel order c' = head·3·dh + axis·dh + c), InstanceNorm per sample and channel over the
 // nx·ny·nz points (biased variance, no affine). Result z [b, nx·ny·nz, d_out].
 //
-// InstanceNorm acts on each channel alone, so X is never formed: for each sample, head h
-// and axis a, the block X_{h,a} = K_a ⋆_a V_h ([n, dh], cache-sized) is normalised with its
-// own mean μ and rstd = (σ² + eps)^{-1/2} and folded into z straight away,
-//   z += (X_{h,a} − μ) (W_{2,(h,a)} diag(rstd))ᵀ,
-// which equals (X_{h,a} − μ)·rstd W_{2,(h,a)}ᵀ up to round-off. Each axial product is a
-// GEMM over head-major V_h [nx, ny, nz, dh]: one for x, nx for y, nx·ny for z.
+// InstanceNorm acts on each channel alone, so the 3·heads·dh channels of X are never formed
+// together: for each sample and head h, the blocks X_{h,a} = K_a ⋆_a V_h ([n, dh] each) are
+// made in sweeps over the points that use every intermediate while it is in cache (V_h per
+// x-slab, then X_y and X_z from that slab; X_x per column chunk), their channel moments
+// gathered per block and merged (Chan, Golub & LeVeque 1983), and then folded into z in one
+// pass over it,
+//   z += Σ_a X_{h,a} W'_aᵀ − μ_a W'_aᵀ,   W'_a = W_{2,(h,a)} diag(rstd_a),
+// which equals Σ_a (X_{h,a} − μ_a)·rstd_a W_{2,(h,a)}ᵀ up to round-off (float32 round-off
+// grows with |μ|/σ of X's channels). The products are small (16–96 deep) and run on libxsmm
+// kernels where built with it (attention/row_gemm.hpp). The forward gives the same bits for
+// any number of threads (every block's work and its moments' merge order are fixed); the
+// backward sums per-thread parts, equal to round-off.
 //
 // Backward, with X̂ = (X_{h,a} − μ)·rstd and G = dz W_{2,(h,a)} (sums over the n points):
 //   dW_{2,(h,a)} = dzᵀ X̂,   dX = rstd·(G − mean(G) − X̂·mean(G∘X̂)),

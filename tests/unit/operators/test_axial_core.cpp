@@ -93,7 +93,7 @@ TEST(AxialCore, SameResultOnOneAndTwoThreads) {
   auto two = att::parallel_axial_core(in.un, in.w_v, in.k_x, in.k_y, in.k_z, in.w_2, 1e-5);
   auto g_two = torch::autograd::grad({two.sum()}, in.all());
   at::set_num_threads(threads);
-  EXPECT_LT(max_abs_diff(one, two), 1e-12);
+  EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);  // fixed blocks and merge order
   for (std::size_t i = 0; i < g_one.size(); ++i) EXPECT_LT(max_abs_diff(g_one[i], g_two[i]), 1e-11) << i;
 }
 
