@@ -250,7 +250,8 @@ void for_each_item(int64_t count, F&& f) {
 ///  2. per column chunk: X_x = K_x ⋆_x V_h (it needs all of V_h), with its moments;
 ///  3. per block of points: z += X_x W'_x + X_y W'_y + X_z W'_z, W'_a = diag(rstd_a) W_{2,(h,a)}ᵀ,
 ///     one pass over z per head (the three products share its block in L1).
-/// The products use the uncentred X; −Σ μ W' is added to z once per sample at the end.
+/// The products use the uncentred X; −Σ μ W' is added to each block of z with its last
+/// head's products.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
                   const Tensor& w_2, double eps, Tensor& z, Tensor& mean, Tensor& rstd) {
@@ -272,8 +273,12 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
                                             AxisProduct<T>(views[2], s.dh, T(0))};
   const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
-  const RowGemm<T> output(kBlock, s.dout, s.dh, s.dh, s.dout, s.dout, T(1));
-  const RowGemm<T> output_last(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(1));
+  // [overwrite, accumulate] × [full block, last block]: the first product of a sample
+  // overwrites z (which starts uninitialised), the others add to it
+  const std::array<RowGemm<T>, 4> output{RowGemm<T>(kBlock, s.dout, s.dh, s.dh, s.dout, s.dout, T(0)),
+                                         RowGemm<T>(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(0)),
+                                         RowGemm<T>(kBlock, s.dout, s.dh, s.dh, s.dout, s.dout, T(1)),
+                                         RowGemm<T>(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(1))};
   // moments of X_y and X_z per x-slab, of X_x per column chunk, merged in a fixed order
   std::vector<ChannelMoments<T>> m_y(s.nx, ChannelMoments<T>(s.dh)), m_z(s.nx, ChannelMoments<T>(s.dh));
   std::vector<ChannelMoments<T>> m_x(axial[0].pieces(), ChannelMoments<T>(s.dh));
@@ -311,16 +316,20 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
             bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
           }
       }
+      const bool last_head = h + 1 == s.heads;
+      std::vector<T> bias_t(s.dout);
+      for (int64_t o = 0; o < s.dout; ++o) bias_t[o] = static_cast<T>(bias[o]);
       for_each_item(blocks, [&](int64_t i) {
-        const auto& plan = i + 1 < blocks ? output : output_last;
+        const bool last_block = i + 1 == blocks;
+        const int64_t rows = last_block ? last_rows : kBlock;
         T* zb = zp + (b * s.n + i * kBlock) * s.dout;
-        for (int64_t a = 0; a < 3; ++a) plan(x[a] + i * kBlock * s.dh, wp + a * s.dh * s.dout, zb);
+        for (int64_t a = 0; a < 3; ++a)
+          output[2 * (h > 0 || a > 0) + last_block](x[a] + i * kBlock * s.dh, wp + a * s.dh * s.dout, zb);
+        if (last_head)  // the means' share, while the block is in L1
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t o = 0; o < s.dout; ++o) zb[r * s.dout + o] += bias_t[o];
       });
     }
-    at::parallel_for(b * s.n, (b + 1) * s.n, 256, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r)
-        for (int64_t o = 0; o < s.dout; ++o) zp[r * s.dout + o] += static_cast<T>(bias[o]);
-    });
   }
 }
 
@@ -419,7 +428,7 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
       mean = cache->mean;
       rstd = cache->rstd;
     } else {
-      z = torch::zeros({s.b, s.n, s.dout}, un.options());
+      z = torch::empty({s.b, s.n, s.dout}, un.options());
       mean = torch::empty({s.b, s.heads, 3, s.dh}, un.options());
       rstd = torch::empty_like(mean);
       RECORD_FUNCTION("parallel_axial_core", std::vector<c10::IValue>());
