@@ -30,6 +30,13 @@ class LowRankKernelImpl : public torch::nn::Module {
  private:
   int64_t dim_head_, heads_;
   double scaling_;
+  // cos θ, sin θ of the last coordinates seen: a model applies its block to the same axis
+  // positions in every layer (the key: the coordinates and the frequency buffer, each by
+  // identity and version, and the dtype and device)
+  struct RotaryCache {
+    torch::Tensor coords, inv_freq, cos, sin;
+    uint32_t coords_version = 0, inv_freq_version = 0;
+  } rotary_;
 };
 TORCH_MODULE(LowRankKernel);
 

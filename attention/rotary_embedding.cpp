@@ -24,7 +24,11 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 }
 
 torch::Tensor apply_rotary(const torch::Tensor& q, const torch::Tensor& theta) {
-  return q * theta.cos() + rotate_half(q) * theta.sin();
+  return apply_rotary(q, theta.cos(), theta.sin());
+}
+
+torch::Tensor apply_rotary(const torch::Tensor& q, const torch::Tensor& cos_theta, const torch::Tensor& sin_theta) {
+  return q * cos_theta + rotate_half(q) * sin_theta;
 }
 
 }  // namespace iff::attention

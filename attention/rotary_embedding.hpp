@@ -36,5 +36,7 @@ torch::Tensor rotate_half(const torch::Tensor& x);
 
 /// q ∘ cos θ + rotate_half(q) ∘ sin θ; θ broadcasts against q's last two axes [n, d].
 torch::Tensor apply_rotary(const torch::Tensor& q, const torch::Tensor& theta);
+/// The same with cos θ and sin θ given (shared by q and k, and by the layers of a model).
+torch::Tensor apply_rotary(const torch::Tensor& q, const torch::Tensor& cos_theta, const torch::Tensor& sin_theta);
 
 }  // namespace iff::attention

@@ -236,6 +236,44 @@ TEST(LowRankKernel, EqualsTheExplicitSum) {
   EXPECT_NEAR(kv[1][0][2][1].item<double>(), s, 1e-12 * (1 + std::abs(s)));
 }
 
+// The kernel keeps cos θ, sin θ of the last coordinates between calls; changing the
+// coordinates, editing them or the frequency buffer in place, or the dtype must each give
+// what a fresh module gives.
+TEST(LowRankKernel, ReusesItsRotaryAnglesOnlyWhileTheyHold) {
+  torch::manual_seed(3);
+  att::LowRankKernel k(5, 4, 2);
+  k->to(torch::kFloat64);
+  auto a = torch::randn({2, 6, 5}, f64);
+  auto pos = torch::linspace(0, 2, 6, f64);
+  auto fresh = [&](const torch::Tensor& p, const torch::Tensor& x) {
+    att::LowRankKernel f(5, 4, 2);
+    f->to(x.scalar_type());
+    torch::NoGradGuard ng;
+    for (const auto& item : k->named_parameters()) f->named_parameters()[item.key()].copy_(item.value());
+    for (const auto& item : k->named_buffers()) f->named_buffers()[item.key()].copy_(item.value());
+    return f->forward(x, p);
+  };
+  auto first = k->forward(a, pos);
+  EXPECT_TRUE(torch::equal(k->forward(a, pos), first));  // from the cache
+  auto other = torch::linspace(0, 3, 6, f64);
+  EXPECT_TRUE(torch::equal(k->forward(a, other), fresh(other, a)));
+  EXPECT_FALSE(torch::equal(k->forward(a, other), first));
+  {
+    torch::NoGradGuard ng;
+    other.mul_(0.5);
+  }
+  EXPECT_TRUE(torch::equal(k->forward(a, other), fresh(other, a)));
+  {
+    torch::NoGradGuard ng;
+    k->pos_emb->inv_freq.mul_(2.0);
+  }
+  EXPECT_TRUE(torch::equal(k->forward(a, other), fresh(other, a)));
+  k->to(torch::kFloat32);
+  auto a32 = a.to(torch::kFloat32);
+  auto pos32 = other.to(torch::kFloat32);
+  EXPECT_TRUE(torch::equal(k->forward(a32, pos32), fresh(pos32, a32)));
+}
+
 TEST(Basics, GeGluLayerNormInstanceNormSemantics) {
   torch::manual_seed(2);
   auto x = torch::randn({3, 8}, f64);
