@@ -52,15 +52,14 @@ double max_error(const Shape& s, T beta, bool jit, bool* used_jit) {
 const std::vector<Shape> kShapes{{96, 96, 96}, {45, 96, 96}, {16, 96, 16}, {33, 1536, 33},
                                  {37, 300, 20}, {3, 5, 7},   {32, 4200, 32}};
 
-}  // namespace
-
-TEST(RowGemm, EqualsTheExplicitSumInFloat64WithAndWithoutJitKernels) {
-  if (!att::have_blas()) GTEST_SKIP() << "built without BLAS";
+/// Every shape, β ∈ {0, 1}, with and without the JIT kernels, within tol·K of the sum.
+template <class T>
+void expect_all_shapes_exact(double tol) {
   for (const auto& s : kShapes)
-    for (double beta : {0.0, 1.0})
+    for (T beta : {T(0), T(1)})
       for (bool jit : {true, false}) {
         bool used = false;
-        EXPECT_LT(max_error<double>(s, beta, jit, &used), 1e-13 * s.K)
+        EXPECT_LT(max_error<T>(s, beta, jit, &used), tol * s.K)
             << s.M << "x" << s.N << "x" << s.K << " beta " << beta << " jit " << jit;
         if (!jit) {
           EXPECT_FALSE(used);
@@ -68,15 +67,16 @@ TEST(RowGemm, EqualsTheExplicitSumInFloat64WithAndWithoutJitKernels) {
       }
 }
 
+}  // namespace
+
+TEST(RowGemm, EqualsTheExplicitSumInFloat64WithAndWithoutJitKernels) {
+  if (!att::have_blas()) GTEST_SKIP() << "built without BLAS";
+  expect_all_shapes_exact<double>(1e-13);
+}
+
 TEST(RowGemm, EqualsTheExplicitSumInFloat32WithAndWithoutJitKernels) {
   if (!att::have_blas()) GTEST_SKIP() << "built without BLAS";
-  for (const auto& s : kShapes)
-    for (float beta : {0.0F, 1.0F})
-      for (bool jit : {true, false}) {
-        bool used = false;
-        EXPECT_LT(max_error<float>(s, beta, jit, &used), 2e-7 * s.K)
-            << s.M << "x" << s.N << "x" << s.K << " beta " << beta << " jit " << jit;
-      }
+  expect_all_shapes_exact<float>(2e-7);
 }
 
 TEST(RowGemm, UsesJitKernelsWhereItShould) {
