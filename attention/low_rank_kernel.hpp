@@ -35,7 +35,7 @@ class LowRankKernelImpl : public torch::nn::Module {
   // identity and version, and the dtype and device)
   struct RotaryCache {
     torch::Tensor coords, inv_freq, cos, sin;
-    uint32_t coords_version = 0, inv_freq_version = 0;
+    int64_t coords_version = 0, inv_freq_version = 0;
   } rotary_;
 };
 TORCH_MODULE(LowRankKernel);

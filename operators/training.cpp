@@ -69,6 +69,7 @@ class StopSignals {
     g_stop_signal = 0;
     struct sigaction a {};
     a.sa_handler = on_stop_signal;
+    a.sa_flags = SA_RESTART;  // a read or write the signal lands in resumes instead of failing
     sigemptyset(&a.sa_mask);
     sigaction(SIGUSR1, &a, &old_usr1_);
     sigaction(SIGTERM, &a, &old_term_);
