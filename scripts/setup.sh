@@ -12,14 +12,15 @@ packages=(
   # libtorch (CPU) and a fast BLAS for it: without OpenBLAS Debian's libtorch runs on the
   # reference BLAS, about 10x slower
   libtorch-dev libopenblas0-openmp
-  # JIT kernels for the small products of IFactFormer-m's axial core (attention/row_gemm.hpp)
-  libxsmm-dev
   # I/O, configuration, logging, tests. VTK comes with paraview-dev: Debian's libvtk9-dev
   # conflicts with python3-paraview (pvpython), which the client tests need
   paraview-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev
   # real clients used by the tests and plots
   python3-numpy python3-yaml python3-h5py python3-torch python3-matplotlib paraview python3-paraview xvfb
 )
+# JIT kernels for the small products of IFactFormer-m's axial core (attention/row_gemm.hpp);
+# Debian builds libxsmm for x86-64 only, and the build uses BLAS alone without it
+[ "$(dpkg --print-architecture)" = amd64 ] && packages+=(libxsmm-dev)
 
 missing=()
 for p in "${packages[@]}"; do
