@@ -141,6 +141,17 @@ class AxisProduct {
   RowGemm<T> full_, tail_;
 };
 
+/// The products along x, y, z of a head-major block [nx, ny, nz, d].
+template <class T>
+std::array<AxisProduct<T>, 3> axis_products(const std::array<AxisView, 3>& views, int64_t d, T beta) {
+  return {AxisProduct<T>(views[0], d, beta), AxisProduct<T>(views[1], d, beta), AxisProduct<T>(views[2], d, beta)};
+}
+
+/// W_{v,h}ᵀ [dim, dh] for each head h, contiguous ([heads, dim, dh]): V_h = û W_{v,h}ᵀ.
+Tensor per_head_transposed(const Tensor& w_v, int64_t heads) {
+  return w_v.view({heads, w_v.size(0) / heads, w_v.size(1)}).transpose(1, 2).contiguous();
+}
+
 /// dK [m×m] = Σ_o dx[o] v[o]ᵀ, i.e. dK[i, j] = Σ dx[o, i, ·] v[o, j, ·].
 template <class T>
 void kernel_grad(const AxisView& a, const T* dx, const T* v, T* dk) {
@@ -262,16 +273,14 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   T* v = work.data_ptr<T>();
   const std::array<T*, 3> x{v + nd, v + 2 * nd, v + 3 * nd};
   T* wp = v + 4 * nd;  // W'_a [dh, d_out], a = x, y, z
-  // W_{v,h}ᵀ [dim, dh] per head, contiguous: V_h = û W_{v,h}ᵀ
-  const auto w_vt = w_v.view({s.heads, s.dh, s.dim}).transpose(1, 2).contiguous();
+  const auto w_vt = per_head_transposed(w_v, s.heads);
   const T* unp = un.data_ptr<T>();
   const T* wvtp = w_vt.data_ptr<T>();
   const T* w2p = w_2.data_ptr<T>();
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
   T* zp = z.data_ptr<T>();
   const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
-  const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
-                                            AxisProduct<T>(views[2], s.dh, T(0))};
+  const auto axial = axis_products<T>(views, s.dh, T(0));
   const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
   // [overwrite, accumulate] × [full block, last block]: the first product of a sample
   // overwrites z (which starts uninitialised), the others add to it
@@ -317,8 +326,9 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
           }
       }
       const bool last_head = h + 1 == s.heads;
-      std::vector<T> bias_t(s.dout);
-      for (int64_t o = 0; o < s.dout; ++o) bias_t[o] = static_cast<T>(bias[o]);
+      std::vector<T> bias_t;  // the means' share of z, complete after the last head's moments
+      if (last_head)
+        for (double v_o : bias) bias_t.push_back(static_cast<T>(v_o));
       for_each_item(blocks, [&](int64_t i) {
         const bool last_block = i + 1 == blocks;
         const int64_t rows = last_block ? last_rows : kBlock;
@@ -339,26 +349,28 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
                    Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t parts = thread_parts(s), nd = s.n * s.dh, cols = 3 * s.heads * s.dh;
-  auto scratch = torch::empty({parts, 4 * nd + s.nx * s.nx + s.ny * s.ny + s.nz * s.nz}, un.options());
+  auto scratch = torch::empty({parts, 4 * nd}, un.options());
   // per-part sums of dû, dW_v, dW_2 (part 0 writes the results themselves)
   auto dun_parts = parts > 1 ? torch::zeros({parts - 1, s.b, s.n, s.dim}, un.options()) : Tensor();
   auto dwv_parts = parts > 1 ? torch::zeros({parts - 1, w_v.size(0), s.dim}, un.options()) : Tensor();
   auto dw2_parts = parts > 1 ? torch::zeros({parts - 1, s.dout, cols}, un.options()) : Tensor();
-  const auto w_vt = w_v.t().contiguous();
+  const auto w_vt = per_head_transposed(w_v, s.heads);
+  // K_aᵀ: the adjoint axial products dV += K_aᵀ ⋆_a dX
+  const std::array<Tensor, 3> k_t{k[0].transpose(2, 3).contiguous(), k[1].transpose(2, 3).contiguous(),
+                                  k[2].transpose(2, 3).contiguous()};
   const T* unp = un.data_ptr<T>();
   const T* wvp = w_v.data_ptr<T>();
   const T* wvtp = w_vt.data_ptr<T>();
   const T* w2p = w_2.data_ptr<T>();
   const T* dzp = dz.data_ptr<T>();
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
+  const std::array<const T*, 3> ktp{k_t[0].data_ptr<T>(), k_t[1].data_ptr<T>(), k_t[2].data_ptr<T>()};
   const std::array<T*, 3> dkp{dk[0].data_ptr<T>(), dk[1].data_ptr<T>(), dk[2].data_ptr<T>()};
   const T* meanp = mean.data_ptr<T>();
   const T* rstdp = rstd.data_ptr<T>();
-  const RowGemm<T> value(s.n, s.dh, s.dim, s.dim, s.heads * s.dh, s.dh, T(0));
-  const std::array<AxisProduct<T>, 3> axial{AxisProduct<T>(views[0], s.dh, T(0)), AxisProduct<T>(views[1], s.dh, T(0)),
-                                            AxisProduct<T>(views[2], s.dh, T(0))};
-  const std::array<AxisProduct<T>, 3> axial_adjoint{AxisProduct<T>(views[0], s.dh, T(1)), AxisProduct<T>(views[1], s.dh, T(1)),
-                                                    AxisProduct<T>(views[2], s.dh, T(1))};
+  const RowGemm<T> value(s.n, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
+  const auto axial = axis_products<T>(views, s.dh, T(0));
+  const auto axial_adjoint = axis_products<T>(views, s.dh, T(1));
   const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
   const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
   run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
@@ -366,7 +378,6 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
     T* x = v + nd;
     T* g = x + nd;
     T* dv = g + nd;
-    T* kt = dv + nd;  // K_aᵀ
     T* dunp = p == 0 ? dun.data_ptr<T>() : dun_parts.data_ptr<T>() + (p - 1) * dun.numel();
     T* dwvp = p == 0 ? dw_v.data_ptr<T>() : dwv_parts.data_ptr<T>() + (p - 1) * dw_v.numel();
     T* dw2p = p == 0 ? dw_2.data_ptr<T>() : dw2_parts.data_ptr<T>() + (p - 1) * dw_2.numel();
@@ -385,7 +396,7 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       const T* dz_b = dzp + b * s.n * s.dout;
       if (bh != current) {
         flush();
-        value(un_b, wvtp + h * s.dh, v);
+        value(un_b, wvtp + h * s.dim * s.dh, v);
         std::fill(dv, dv + nd, T(0));
         current = bh;
       }
@@ -400,9 +411,7 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       gemm_rm(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw2p + col0, cols);  // dzᵀ X̂
       output_adjoint(dz_b, w2p + col0, g);
       instance_norm_backward<T>(g, x, s.n, s.dh, rs, acc);
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < m; ++j) kt[i * m + j] = kk[j * m + i];
-      axial_adjoint[a](kt, g, dv);
+      axial_adjoint[a](ktp[a] + bh * m * m, g, dv);
       kernel_grad<T>(views[a], g, v, dkp[a] + bh * m * m);
     }
     flush();

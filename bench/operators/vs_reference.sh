@@ -48,15 +48,16 @@ done
 import statistics as st, sys
 rf, of, sg, rt, ot, rg, og = ([float(v) for v in s.split()] for s in sys.argv[1:8])
 n = len(rf)
-print(f"median over {n} rounds: forward reference {st.median(rf):.3f} s, ifactflow {st.median(of):.3f} s, "
-      f"ratio {st.median(rf) / st.median(of):.2f}x; sgemm {st.median(sg):.1f} GFLOP/s")
-# each implementation's own count of its products, then the reference's count for both
-# (the 29% for the reference is its count over its time)
-for what, flop in (("counting the products each performs", None), ("counting the reference's products", rg[0])):
-    fr, fo = (flop or rg[0]), (flop or og[0])
-    print(f"  {what}: reference {fr / st.median(rf):.1f} GFLOP/s = {100 * fr / st.median(rf) / st.median(sg):.1f}%, "
-          f"ifactflow {fo / st.median(of):.1f} GFLOP/s = {100 * fo / st.median(of) / st.median(sg):.1f}% of sgemm "
-          f"({fr:.1f} / {fo:.1f} GFLOP)")
+ref_t, our_t, rate = st.median(rf), st.median(of), st.median(sg)
+print(f"median over {n} rounds: forward reference {ref_t:.3f} s, ifactflow {our_t:.3f} s, "
+      f"ratio {ref_t / our_t:.2f}x; sgemm {rate:.1f} GFLOP/s")
+ref_flop, our_flop = rg[0], og[0]  # each one's count of its own products (GFLOP)
+def share(flop, t):
+    return f"{flop / t:.1f} GFLOP/s = {100 * flop / t / rate:.1f}% of sgemm"
+print(f"  reference ({ref_flop:.1f} GFLOP): {share(ref_flop, ref_t)}")
+print(f"  ifactflow counting its own products ({our_flop:.1f} GFLOP): {share(our_flop, our_t)}")
+# the 29% for the reference is its own count over its time: the same count for both
+print(f"  ifactflow counting the reference's products ({ref_flop:.1f} GFLOP): {share(ref_flop, our_t)}")
 if rt and ot:
     print(f"median over {n} rounds: training step batch 1 reference {st.median(rt):.3f} s, ifactflow "
           f"{st.median(ot):.3f} s, ratio {st.median(rt) / st.median(ot):.2f}x")
