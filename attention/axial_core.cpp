@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <mutex>
 #include <vector>
 
+#include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
 #include "io/error.hpp"
 
@@ -33,13 +33,16 @@ std::array<AxisView, 3> axis_views(int64_t nx, int64_t ny, int64_t nz, int64_t d
 
 /// Per-channel mean and M₂ = Σ(x − mean)² of a field whose rows hold points of d channels
 /// (value index = point·d + channel), gathered block by block while each block is in cache:
-/// a block's mean and M₂ in T (two passes over the block, vectorised over the channels),
-/// merged into the running ones in double (Chan, Golub & LeVeque 1983:
-/// M₂ = M₂ᵃ + M₂ᵇ + δ² nᵃ nᵇ / n), so there is no E[x²] − μ² cancellation.
+/// one pass per block over x − s, with the shift s the mean of the block's first 16 points
+/// (so that |mean − s| is a fraction of σ and the block's M₂ = Σ(x − s)² − (Σ(x − s))²/n_b
+/// cancels little in T), vectorised over the channels; the blocks' moments merged into the
+/// running ones in double (Chan, Golub & LeVeque 1983: M₂ = M₂ᵃ + M₂ᵇ + δ² nᵃ nᵇ / n).
 template <class T>
 class ChannelMoments {
  public:
-  explicit ChannelMoments(int64_t d) : d_(d), mean_(d), m2_(d), bm_(d), bm2_(d) {}
+  static constexpr int64_t kShiftPoints = 16;
+
+  explicit ChannelMoments(int64_t d) : d_(d), mean_(d), m2_(d), shift_(d), s1_(d), s2_(d) {}
 
   void reset() {
     count_ = 0;
@@ -49,29 +52,44 @@ class ChannelMoments {
 
   /// Adds `rows` rows of `width` values (width/d points each; row stride ld).
   void add(const T* x, int64_t rows, int64_t width, int64_t ld) {
-    const int64_t d = d_, per_row = width / d;
-    std::fill(bm_.begin(), bm_.end(), T(0));
-    std::fill(bm2_.begin(), bm2_.end(), T(0));
-    T* bm = bm_.data();
-    T* bm2 = bm2_.data();
+    const int64_t d = d_, per_row = width / d, nb = rows * per_row;
+    T* __restrict sh = shift_.data();
+    T* __restrict s1 = s1_.data();
+    T* __restrict s2 = s2_.data();
+    const int64_t ns = std::min<int64_t>(nb, kShiftPoints);
+    std::fill(sh, sh + d, T(0));
+    for (int64_t p = 0; p < ns; ++p) {
+      const T* e = x + (p / per_row) * ld + (p % per_row) * d;
+      for (int64_t c = 0; c < d; ++c) sh[c] += e[c];
+    }
+    for (int64_t c = 0; c < d; ++c) sh[c] /= static_cast<T>(ns);
+    std::fill(s1, s1 + d, T(0));
+    std::fill(s2, s2 + d, T(0));
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t q = 0; q < per_row; ++q) {
-        const T* e = x + r * ld + q * d;
-        for (int64_t c = 0; c < d; ++c) bm[c] += e[c];
+        const T* __restrict e = x + r * ld + q * d;
+        for (int64_t c = 0; c < d; ++c) {
+          const T t = e[c] - sh[c];
+          s1[c] += t;
+          s2[c] += t * t;
+        }
       }
-    const int64_t nb = rows * per_row;
-    for (int64_t c = 0; c < d; ++c) bm[c] /= static_cast<T>(nb);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t q = 0; q < per_row; ++q) {
-        const T* e = x + r * ld + q * d;
-        for (int64_t c = 0; c < d; ++c) bm2[c] += (e[c] - bm[c]) * (e[c] - bm[c]);
-      }
-    merge(count_, nb, bm_.data(), bm2_.data());
+    const double na = static_cast<double>(count_), nbd = static_cast<double>(nb), n = na + nbd;
+    for (int64_t c = 0; c < d; ++c) {
+      const double m1 = static_cast<double>(s1[c]) / nbd;  // block mean − shift
+      const double bm = static_cast<double>(sh[c]) + m1;
+      const double bm2 = std::max(0.0, static_cast<double>(s2[c]) - m1 * static_cast<double>(s1[c]));
+      merge(c, na, nbd, n, bm, bm2);
+    }
+    count_ += nb;
   }
 
   /// Adds the points gathered by `other`.
   void add(const ChannelMoments& other) {
-    if (other.count_ > 0) merge(count_, other.count_, other.mean_.data(), other.m2_.data());
+    if (other.count_ == 0) return;
+    const double na = static_cast<double>(count_), nb = static_cast<double>(other.count_), n = na + nb;
+    for (int64_t c = 0; c < d_; ++c) merge(c, na, nb, n, other.mean_[c], other.m2_[c]);
+    count_ += other.count_;
   }
 
   /// μ and (σ² + eps)^{-1/2} (biased σ²) of the points added so far.
@@ -83,21 +101,16 @@ class ChannelMoments {
   }
 
  private:
-  /// Chan's merge of nb points with means bm and M₂ bm2 into the running ones.
-  template <class U>
-  void merge(int64_t count, int64_t nb, const U* bm, const U* bm2) {
-    const double na = static_cast<double>(count), nbd = static_cast<double>(nb), n = na + nbd;
-    for (int64_t c = 0; c < d_; ++c) {
-      const double delta = static_cast<double>(bm[c]) - mean_[c];
-      mean_[c] += delta * nbd / n;
-      m2_[c] += static_cast<double>(bm2[c]) + delta * delta * na * nbd / n;
-    }
-    count_ += nb;
+  /// Chan's merge of nb points of mean bm and M₂ bm2 into channel c's running moments of na.
+  void merge(int64_t c, double na, double nb, double n, double bm, double bm2) {
+    const double delta = bm - mean_[c];
+    mean_[c] += delta * nb / n;
+    m2_[c] += bm2 + delta * delta * na * nb / n;
   }
 
   int64_t d_, count_ = 0;
   std::vector<double> mean_, m2_;
-  std::vector<T> bm_, bm2_;
+  std::vector<T> shift_, s1_, s2_;
 };
 
 /// The product dst[o] = K src[o] + β·dst[o] for each slab o of an axis (K [m×m] row-major),
@@ -241,19 +254,6 @@ void run_workers(const Shapes& s, int64_t parts, F&& worker) {
 
 int64_t thread_parts(const Shapes& s) { return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.units())); }
 
-/// Runs f(item) for item = 0 .. count−1 on the intra-op threads, handing the items out in
-/// order as threads free up (this machine's other load delays threads unevenly). Each item
-/// writes outputs of its own, so the result does not depend on which thread ran it.
-template <class F>
-void for_each_item(int64_t count, F&& f) {
-  std::atomic<int64_t> next{0};
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), count));
-  at::parallel_for(0, workers, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t w = begin; w < end; ++w)
-      for (int64_t i; (i = next++) < count;) f(i);
-  });
-}
-
 /// z, and μ, rstd [b, heads, 3, dh], one (sample, head) after the other, each in three
 /// parallel sweeps over its points, so that every intermediate is used while in cache:
 ///  1. per x-slab (ny·nz points): V_h = û W_{v,h}ᵀ, then X_y = K_y ⋆_y V_h and, per
@@ -303,8 +303,9 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
         value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
         m_y[i].reset();
         axial[1].piece(i, ky, v, x[1], &m_y[i]);
-        m_z[i].reset();
-        for (int64_t j = i * s.ny; j < (i + 1) * s.ny; ++j) axial[2].piece(j, kz, v, x[2], &m_z[i]);
+        for (int64_t j = i * s.ny; j < (i + 1) * s.ny; ++j) axial[2].piece(j, kz, v, x[2]);
+        m_z[i].reset();  // the slab's lines at once, while they are in cache
+        m_z[i].add(x[2] + i * slab * s.dh, slab, s.dh, s.dh);
       });
       for_each_item(axial[0].pieces(), [&](int64_t i) {
         m_x[i].reset();

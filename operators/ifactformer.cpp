@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "attention/point_linear.hpp"
 #include "io/error.hpp"
 
 namespace iff::operators {
@@ -134,12 +135,13 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
   auto g = torch::gelu(u.index_select(5, source) * in_group->weight.view({half}) + in_group->bias);
   g = g.permute({0, 2, 3, 4, 1, 5}).reshape({b, n, T * half});            // (t, c) per point
   auto w_in = in_window->weight.squeeze(-1).permute({0, 2, 1}).reshape({o_.dim, T * half});
-  auto h = torch::matmul(g, w_in.t()).view({b, nx, ny, nz, o_.dim});
+  auto h = attention::point_linear(g, w_in).view({b, nx, ny, nz, o_.dim});
 
   auto grid = torch::meshgrid({px, py, pz}, "ij");
   auto p = torch::stack({grid[0], grid[1], grid[2]}, -1).view({n, 3});
   for (int64_t d = 0; d < o_.depth; ++d) {
-    h = h + fourier_linear[d]->forward(fourier[d]->forward(p)).view({1, nx, ny, nz, o_.dim});
+    const auto& lin = fourier_linear[d];
+    h = h + attention::point_linear(fourier[d]->forward(p), lin->weight, lin->bias).view({1, nx, ny, nz, o_.dim});
     auto& block = blocks[d];
     const bool recompute = o_.checkpoint_activations && is_training() && torch::GradMode::is_enabled();
     std::vector<torch::Tensor> params;
@@ -155,7 +157,7 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
         h.add_(r.div_(static_cast<double>(o_.n_layer)));
     }
   }
-  auto y = torch::gelu(torch::matmul(h, out_1->weight.squeeze(-1).t()));
+  auto y = torch::gelu(attention::point_linear(h, out_1->weight.squeeze(-1)));
   y = torch::linear(y, out_2->weight.squeeze(-1), out_2->bias);
   return y;
 }
