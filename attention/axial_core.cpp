@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <mutex>
 #include <vector>
@@ -254,25 +255,52 @@ void run_workers(const Shapes& s, int64_t parts, F&& worker) {
 
 int64_t thread_parts(const Shapes& s) { return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.units())); }
 
-/// z, and μ, rstd [b, heads, 3, dh], one (sample, head) after the other, each in three
-/// parallel sweeps over its points, so that every intermediate is used while in cache:
-///  1. per x-slab (ny·nz points): V_h = û W_{v,h}ᵀ, then X_y = K_y ⋆_y V_h and, per
-///     (x, y) line, X_z = K_z ⋆_z V_h from the slab of V_h just made, with their moments;
-///  2. per column chunk: X_x = K_x ⋆_x V_h (it needs all of V_h), with its moments;
-///  3. per block of points: z += X_x W'_x + X_y W'_y + X_z W'_z, W'_a = diag(rstd_a) W_{2,(h,a)}ᵀ,
-///     one pass over z per head (the three products share its block in L1).
-/// The products use the uncentred X; −Σ μ W' is added to each block of z with its last
-/// head's products.
+/// Scratch of at least `numel` values of the calling thread, kept between calls: the forward's
+/// intermediates take up to group_bytes, and a fresh allocation of that size is mapped anew
+/// by the system each time (glibc serves blocks over 32 MiB by mmap), which costs a page
+/// fault and a zero fill per 4 KiB — measured: the forward twice as slow.
+Tensor& workspace(int64_t numel, const torch::TensorOptions& options) {
+  thread_local Tensor w;
+  if (!w.defined() || w.numel() < numel || w.scalar_type() != options.dtype().toScalarType())
+    w = Tensor(), w = torch::empty({numel}, options);
+  return w;
+}
+
+/// How many heads one pass of core_forward handles: all of them while their intermediates
+/// (4·n·dh values each) fit in group_bytes, else fewer (at least one).
+std::atomic<double> group_bytes{256.0 * (1 << 20)};
+
+int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
+  const double per_head = 4.0 * static_cast<double>(s.n * s.dh) * static_cast<double>(value_bytes);
+  return std::clamp<int64_t>(static_cast<int64_t>(group_bytes / per_head), 1, s.heads);
+}
+
+/// z, and μ, rstd [b, heads, 3, dh], for one sample and group of heads after the other, in
+/// three parallel sweeps over the points that use every intermediate while it is in cache:
+///  1. per (x-slab, head) (ny·nz points): V_h = û W_{v,h}ᵀ, then X_y = K_y ⋆_y V_h and, per
+///     (x, y) line, X_z = K_z ⋆_z V_h from the slab of V_h just made, with their moments
+///     (the heads of a slab in turn, so that its û is read from memory once);
+///  2. per (head, column chunk): X_x = K_x ⋆_x V_h (it needs all of V_h), with its moments;
+///  3. per block of points: z += Σ_{h,a} X_{h,a} W'_{h,a}, W'_{h,a} = diag(rstd_{h,a}) W_{2,(h,a)}ᵀ,
+///     the group's 3·heads products on one block of z while it is in L1 (one pass over z
+///     per group, not per head and axis).
+/// The products use the uncentred X; −Σ μ W' is added to each block of z with the last
+/// group's products. Fewer sweeps also mean fewer waits for the slowest thread.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
                   const Tensor& w_2, double eps, Tensor& z, Tensor& mean, Tensor& rstd) {
-  constexpr int64_t kBlock = 64;  // points per output block
+  // points per output block (z's block in L1), blocks per tile (z's tile in L2, each W'
+  // used on all of its blocks in turn)
+  constexpr int64_t kBlock = 64, kTile = 4;
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t nd = s.n * s.dh, cols = 3 * s.heads * s.dh, slab = s.ny * s.nz;
-  auto work = torch::empty({4 * nd + 3 * s.dh * s.dout}, un.options());
-  T* v = work.data_ptr<T>();
-  const std::array<T*, 3> x{v + nd, v + 2 * nd, v + 3 * nd};
-  T* wp = v + 4 * nd;  // W'_a [dh, d_out], a = x, y, z
+  const int64_t group = heads_per_group(s, sizeof(T));
+  // per head of a group: V_h, X_{h,x}, X_{h,y}, X_{h,z} [n, dh]; then W'_{h,a} [dh, d_out] of all heads
+  T* base = workspace(4 * group * nd + 3 * s.heads * s.dh * s.dout, un.options()).data_ptr<T>();
+  auto values = [&](int64_t g) { return base + 4 * g * nd; };  // g: head within its group
+  auto axial_x = [&](int64_t g, int64_t a) { return base + (4 * g + 1 + a) * nd; };
+  T* wp = base + 4 * group * nd;
+  auto w_prime = [&](int64_t h, int64_t a) { return wp + (3 * h + a) * s.dh * s.dout; };
   const auto w_vt = per_head_transposed(w_v, s.heads);
   const T* unp = un.data_ptr<T>();
   const T* wvtp = w_vt.data_ptr<T>();
@@ -281,6 +309,7 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   T* zp = z.data_ptr<T>();
   const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
   const auto axial = axis_products<T>(views, s.dh, T(0));
+  const int64_t chunks = axial[0].pieces();
   const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
   // [overwrite, accumulate] × [full block, last block]: the first product of a sample
   // overwrites z (which starts uninitialised), the others add to it
@@ -288,57 +317,72 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
                                          RowGemm<T>(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(0)),
                                          RowGemm<T>(kBlock, s.dout, s.dh, s.dh, s.dout, s.dout, T(1)),
                                          RowGemm<T>(last_rows, s.dout, s.dh, s.dh, s.dout, s.dout, T(1))};
-  // moments of X_y and X_z per x-slab, of X_x per column chunk, merged in a fixed order
-  std::vector<ChannelMoments<T>> m_y(s.nx, ChannelMoments<T>(s.dh)), m_z(s.nx, ChannelMoments<T>(s.dh));
-  std::vector<ChannelMoments<T>> m_x(axial[0].pieces(), ChannelMoments<T>(s.dh));
+  // per head of a group: moments of X_y and X_z per x-slab, of X_x per column chunk, merged
+  // in a fixed order
+  std::vector<ChannelMoments<T>> m_y(group * s.nx, ChannelMoments<T>(s.dh));
+  std::vector<ChannelMoments<T>> m_z(group * s.nx, ChannelMoments<T>(s.dh));
+  std::vector<ChannelMoments<T>> m_x(group * chunks, ChannelMoments<T>(s.dh));
   std::vector<double> bias(s.dout);
+  std::vector<T> bias_t(s.dout);
   for (int64_t b = 0; b < s.b; ++b) {
     std::fill(bias.begin(), bias.end(), 0.0);
-    for (int64_t h = 0; h < s.heads; ++h) {
-      const int64_t bh = b * s.heads + h;
-      const T* kx = kp[0] + bh * s.nx * s.nx;
-      const T* ky = kp[1] + bh * s.ny * s.ny;
-      const T* kz = kp[2] + bh * s.nz * s.nz;
-      for_each_item(s.nx, [&](int64_t i) {
+    for (int64_t h0 = 0; h0 < s.heads; h0 += group) {
+      const int64_t g_n = std::min(group, s.heads - h0);
+      auto kernel = [&](int64_t a, int64_t h) {
+        const int64_t m = views[a].m;
+        return kp[a] + (b * s.heads + h) * m * m;
+      };
+      for_each_item(s.nx * g_n, [&](int64_t item) {
+        const int64_t i = item / g_n, g = item % g_n, h = h0 + g;
+        T* v = values(g);
         value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
-        m_y[i].reset();
-        axial[1].piece(i, ky, v, x[1], &m_y[i]);
-        for (int64_t j = i * s.ny; j < (i + 1) * s.ny; ++j) axial[2].piece(j, kz, v, x[2]);
-        m_z[i].reset();  // the slab's lines at once, while they are in cache
-        m_z[i].add(x[2] + i * slab * s.dh, slab, s.dh, s.dh);
+        auto& my = m_y[g * s.nx + i];
+        my.reset();
+        axial[1].piece(i, kernel(1, h), v, axial_x(g, 1), &my);
+        for (int64_t j = i * s.ny; j < (i + 1) * s.ny; ++j) axial[2].piece(j, kernel(2, h), v, axial_x(g, 2));
+        auto& mz = m_z[g * s.nx + i];
+        mz.reset();  // the slab's lines at once, while they are in cache
+        mz.add(axial_x(g, 2) + i * slab * s.dh, slab, s.dh, s.dh);
       });
-      for_each_item(axial[0].pieces(), [&](int64_t i) {
-        m_x[i].reset();
-        axial[0].piece(i, kx, v, x[0], &m_x[i]);
+      for_each_item(g_n * chunks, [&](int64_t item) {
+        const int64_t g = item / chunks, j = item % chunks;
+        auto& mx = m_x[g * chunks + j];
+        mx.reset();
+        axial[0].piece(j, kernel(0, h0 + g), values(g), axial_x(g, 0), &mx);
       });
-      for (int64_t a = 0; a < 3; ++a) {
-        auto& parts = a == 0 ? m_x : a == 1 ? m_y : m_z;
-        for (std::size_t i = 1; i < parts.size(); ++i) parts[0].add(parts[i]);
-        const int64_t u = bh * 3 + a;
-        T* mu = mean.data_ptr<T>() + u * s.dh;
-        T* rs = rstd.data_ptr<T>() + u * s.dh;
-        parts[0].finish(eps, mu, rs);
-        const T* w2 = w2p + (h * 3 + a) * s.dh;  // columns of this block, row stride cols
-        T* w = wp + a * s.dh * s.dout;
-        for (int64_t c = 0; c < s.dh; ++c)
-          for (int64_t o = 0; o < s.dout; ++o) {
-            w[c * s.dout + o] = w2[o * cols + c] * rs[c];
-            bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
+      for (int64_t g = 0; g < g_n; ++g)
+        for (int64_t a = 0; a < 3; ++a) {
+          const int64_t h = h0 + g, parts = a == 0 ? chunks : s.nx;
+          ChannelMoments<T>* part = (a == 0 ? m_x.data() : a == 1 ? m_y.data() : m_z.data()) + g * parts;
+          for (int64_t i = 1; i < parts; ++i) part[0].add(part[i]);
+          const int64_t u = (b * s.heads + h) * 3 + a;
+          T* mu = mean.data_ptr<T>() + u * s.dh;
+          T* rs = rstd.data_ptr<T>() + u * s.dh;
+          part[0].finish(eps, mu, rs);
+          const T* w2 = w2p + (h * 3 + a) * s.dh;  // columns of this block, row stride cols
+          T* w = w_prime(h, a);
+          for (int64_t c = 0; c < s.dh; ++c)
+            for (int64_t o = 0; o < s.dout; ++o) {
+              w[c * s.dout + o] = w2[o * cols + c] * rs[c];
+              bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
+            }
+        }
+      const bool first_group = h0 == 0, last_group = h0 + g_n == s.heads;
+      if (last_group)  // the means' share of z, complete with the last group's moments
+        for (int64_t o = 0; o < s.dout; ++o) bias_t[o] = static_cast<T>(bias[o]);
+      const int64_t tiles = (blocks + kTile - 1) / kTile;
+      for_each_item(tiles, [&](int64_t t) {
+        const int64_t i0 = t * kTile, i1 = std::min(blocks, i0 + kTile);
+        for (int64_t g = 0; g < g_n; ++g)
+          for (int64_t a = 0; a < 3; ++a) {
+            const bool first = first_group && g == 0 && a == 0;
+            for (int64_t i = i0; i < i1; ++i)
+              output[2 * !first + (i + 1 == blocks)](axial_x(g, a) + i * kBlock * s.dh, w_prime(h0 + g, a),
+                                                     zp + (b * s.n + i * kBlock) * s.dout);
           }
-      }
-      const bool last_head = h + 1 == s.heads;
-      std::vector<T> bias_t;  // the means' share of z, complete after the last head's moments
-      if (last_head)
-        for (double v_o : bias) bias_t.push_back(static_cast<T>(v_o));
-      for_each_item(blocks, [&](int64_t i) {
-        const bool last_block = i + 1 == blocks;
-        const int64_t rows = last_block ? last_rows : kBlock;
-        T* zb = zp + (b * s.n + i * kBlock) * s.dout;
-        for (int64_t a = 0; a < 3; ++a)
-          output[2 * (h > 0 || a > 0) + last_block](x[a] + i * kBlock * s.dh, wp + a * s.dh * s.dout, zb);
-        if (last_head)  // the means' share, while the block is in L1
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t o = 0; o < s.dout; ++o) zb[r * s.dout + o] += bias_t[o];
+        if (last_group)  // the means' share, while the tile is in cache
+          for (int64_t r = i0 * kBlock; r < std::min(s.n, i1 * kBlock); ++r)
+            for (int64_t o = 0; o < s.dout; ++o) zp[(b * s.n + r) * s.dout + o] += bias_t[o];
       });
     }
   }
@@ -469,6 +513,14 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
 #endif
 
 }  // namespace
+
+void set_axial_core_group_bytes(double bytes) {
+#ifdef IFF_HAVE_BLAS
+  group_bytes = bytes;
+#else
+  (void)bytes;
+#endif
+}
 
 bool axial_core_supported(const torch::Tensor& t) {
 #ifdef IFF_HAVE_BLAS

@@ -8,14 +8,14 @@
 // nx·ny·nz points (biased variance, no affine). Result z [b, nx·ny·nz, d_out].
 //
 // InstanceNorm acts on each channel alone, so the 3·heads·dh channels of X are never formed
-// together: for each sample and head h, the blocks X_{h,a} = K_a ⋆_a V_h ([n, dh] each) are
-// made in sweeps over the points that use every intermediate while it is in cache (V_h per
-// x-slab, then X_y and X_z from that slab; X_x per column chunk), their channel moments
-// gathered per block and merged (Chan, Golub & LeVeque 1983), and then folded into z in one
-// pass over it,
-//   z += Σ_a X_{h,a} W'_aᵀ − μ_a W'_aᵀ,   W'_a = W_{2,(h,a)} diag(rstd_a),
-// which equals Σ_a (X_{h,a} − μ_a)·rstd_a W_{2,(h,a)}ᵀ up to round-off (float32 round-off
-// grows with |μ|/σ of X's channels). The products are small (16–96 deep) and run on libxsmm
+// together: for each sample and group of heads (all heads while their intermediates fit in
+// 256 MiB), the blocks X_{h,a} = K_a ⋆_a V_h ([n, dh] each) are made in sweeps over the
+// points that use every intermediate while it is in cache (V_h per x-slab, then X_y and X_z
+// from that slab; X_x per column chunk), their channel moments gathered per block and merged
+// (Chan, Golub & LeVeque 1983), and then folded into z in one pass over it per group,
+//   z += Σ_{h,a} X_{h,a} W'_{h,a}ᵀ − μ_{h,a} W'_{h,a}ᵀ,   W'_{h,a} = W_{2,(h,a)} diag(rstd_{h,a}),
+// which equals Σ_{h,a} (X_{h,a} − μ_{h,a})·rstd_{h,a} W_{2,(h,a)}ᵀ up to round-off (float32
+// round-off grows with |μ|/σ of X's channels). The products are small (16–96 deep) and run on libxsmm
 // kernels where built with it (attention/row_gemm.hpp). The forward gives the same bits for
 // any number of threads (every block's work and its moments' merge order are fixed); the
 // backward sums per-thread parts, equal to round-off.
@@ -43,6 +43,11 @@ bool axial_core_supported(const torch::Tensor& t);
 struct AxialCoreCache {
   torch::Tensor z, mean, rstd;
 };
+
+/// The most bytes the forward's intermediates (4·n·dh values per head) may take at once; the
+/// heads that do not fit are handled in further groups (default 256 MiB: all five heads of
+/// the 32×33×16 demo grid at once). Tests lower it to check the grouping.
+void set_axial_core_group_bytes(double bytes);
 
 /// z [b, nx·ny·nz, d_out] for û [b, nx, ny, nz, dim] (see above); heads = K_x.size(1).
 /// `cache`: if it holds a result, that is returned (for the same inputs) instead of being

@@ -98,6 +98,23 @@ TEST(AxialCore, SameResultOnOneAndTwoThreads) {
   for (std::size_t i = 0; i < g_one.size(); ++i) EXPECT_LT(max_abs_diff(g_one[i], g_two[i]), 1e-11) << i;
 }
 
+// With room for the intermediates of fewer heads than there are, the forward handles the
+// heads in groups (here 2 + 1 and 1 + 1 + 1) and gives the plain formula's result.
+TEST(AxialCore, HeadsInGroupsGiveThePlainFormula) {
+  if (!att::axial_core_supported(torch::zeros({1}, torch::kFloat64))) GTEST_SKIP() << "built without BLAS";
+  torch::manual_seed(15);
+  CoreSizes z;  // 3 heads
+  auto in = random_inputs(torch::kFloat64, z);
+  auto want = plain_core(in, 1e-5);
+  const double per_head = 4.0 * z.nx * z.ny * z.nz * z.dh * sizeof(double);
+  for (double heads_room : {2.5, 1.0}) {
+    att::set_axial_core_group_bytes(heads_room * per_head);
+    auto got = att::parallel_axial_core(in.un, in.w_v, in.k_x, in.k_y, in.k_z, in.w_2, 1e-5);
+    att::set_axial_core_group_bytes(256.0 * (1 << 20));
+    EXPECT_LT(max_abs_diff(got, want), 1e-12 * (1 + want.abs().max().item<double>())) << heads_room;
+  }
+}
+
 // A grid whose products leave partial blocks of the libxsmm kernels (rows of 32, columns of
 // 256) and whose x-axis product is wider than RowGemm::kMaxJitColumns (BLAS), and more
 // points than one block of column_moments: the kernels and BLAS alone give the same result.
