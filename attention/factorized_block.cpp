@@ -68,7 +68,7 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
   auto K = kernels(un, p_x, p_y, p_z);
   if (o_.factorization == Factorization::parallel && axial_core_supported(un)) {
     auto z = parallel_axial_core(un, to_v->weight, K[0], K[1], K[2], out_proj->weight, o_.instance_norm_eps, cache);
-    return point_linear(torch::gelu(z), out_final->weight).view({b, nx, ny, nz, o_.dim});
+    return point_linear(z, out_final->weight, {}, PointInput::gelu).view({b, nx, ny, nz, o_.dim});
   }
   // V head-major [b, h, nx, ny, nz, dh]
   auto v = to_v->forward(un).view({b, n, h, dh}).permute({0, 2, 1, 3}).contiguous();

@@ -2,6 +2,8 @@
 
 #include <ATen/record_function.h>
 
+#include <vector>
+
 #include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
 #include "io/error.hpp"
@@ -14,16 +16,26 @@ using torch::Tensor;
 
 constexpr int64_t kRows = 256;  // points per item: four 64-row RowGemm blocks' worth, in L2
 
-/// C [rows × N] = A [rows × K] B [K × N] (all contiguous), blocks of kRows rows on the
-/// intra-op threads; then, with `bias`, C += bias per row while the block is in cache.
+/// C [rows × N] = act(A) [rows × K] B [K × N] (all contiguous), blocks of kRows rows on the
+/// intra-op threads; act(A)'s block is made in a per-thread buffer (torch's GELU run on it
+/// inside the item, serially), and with `bias`, C += bias per row while the block is in cache.
 template <class T>
-void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K, const T* bias) {
+void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K, const T* bias, bool gelu,
+                const torch::TensorOptions& options) {
   const int64_t blocks = (rows + kRows - 1) / kRows, last = rows - (blocks - 1) * kRows;
   const RowGemm<T> full(std::min(rows, kRows), N, K, K, N, N, T(0)), tail(last, N, K, K, N, N, T(0));
   for_each_item(blocks, [&](int64_t i) {
     const int64_t r = i + 1 == blocks ? last : kRows;
+    const T* a = A + i * kRows * K;
+    thread_local std::vector<T> act;
+    if (gelu) {
+      act.resize(static_cast<std::size_t>(kRows * K));
+      auto dst = torch::from_blob(act.data(), {r, K}, options);
+      at::gelu_out(dst, torch::from_blob(const_cast<T*>(a), {r, K}, options));
+      a = act.data();
+    }
     T* c = C + i * kRows * N;
-    (i + 1 == blocks ? tail : full)(A + i * kRows * K, B, c);
+    (i + 1 == blocks ? tail : full)(a, B, c);
     if (bias != nullptr)
       for (int64_t p = 0; p < r; ++p)
         for (int64_t o = 0; o < N; ++o) c[p * N + o] += bias[o];
@@ -32,7 +44,7 @@ void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K
 
 struct PointLinear : torch::autograd::Function<PointLinear> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x_in, const Tensor& w_in,
-                        const Tensor& b) {  // b [out], or empty for none
+                        const Tensor& b, bool gelu) {  // b [out], or empty for none
     auto x = x_in.contiguous(), w = w_in.contiguous();
     const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / in;
     auto sizes = x.sizes().vec();
@@ -42,10 +54,11 @@ struct PointLinear : torch::autograd::Function<PointLinear> {
     RECORD_FUNCTION("point_linear", std::vector<c10::IValue>());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "point_linear", [&] {
       rows_times<scalar_t>(x.data_ptr<scalar_t>(), wt.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, out, in,
-                           b.numel() > 0 ? b.contiguous().data_ptr<scalar_t>() : nullptr);
+                           b.numel() > 0 ? b.contiguous().data_ptr<scalar_t>() : nullptr, gelu, x.options());
     });
     ctx->save_for_backward({x, w});
     ctx->saved_data["bias"] = b.numel() > 0;
+    ctx->saved_data["gelu"] = gelu;
     return y;
   }
 
@@ -53,24 +66,27 @@ struct PointLinear : torch::autograd::Function<PointLinear> {
                                                  torch::autograd::variable_list grad) {
     auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1];
+    const bool gelu = ctx->saved_data["gelu"].toBool();
     const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / in;
     auto dy = grad[0].contiguous();
     Tensor dx, dw, db;
     RECORD_FUNCTION("point_linear_backward", std::vector<c10::IValue>());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "point_linear_backward", [&] {
-      if (ctx->needs_input_grad(0)) {  // dx = dy W
+      if (ctx->needs_input_grad(0)) {  // d act(x) = dy W, then through the GELU
         dx = torch::empty_like(x);
         rows_times<scalar_t>(dy.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), rows, in, out,
-                             nullptr);
+                             nullptr, false, x.options());
+        if (gelu) dx = at::gelu_backward(dx, x);
       }
-      if (ctx->needs_input_grad(1)) {  // dW = dyᵀ x
+      if (ctx->needs_input_grad(1)) {  // dW = dyᵀ act(x)
+        const auto a = gelu ? torch::gelu(x) : x;
         dw = torch::empty_like(w);
-        gemm_rm(true, false, out, in, rows, dy.data_ptr<scalar_t>(), out, x.data_ptr<scalar_t>(), in, scalar_t(0),
+        gemm_rm(true, false, out, in, rows, dy.data_ptr<scalar_t>(), out, a.data_ptr<scalar_t>(), in, scalar_t(0),
                 dw.data_ptr<scalar_t>(), in);
       }
     });
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = dy.view({rows, out}).sum(0);
-    return {dx, dw, db};
+    return {dx, dw, db, Tensor()};
   }
 };
 
@@ -81,15 +97,16 @@ bool point_linear_own_kernels(const torch::Tensor& x) {
          have_blas() && small_gemm_jit();
 }
 
-torch::Tensor point_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+torch::Tensor point_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, PointInput input) {
   IFF_CHECK(w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) && (!b.defined() || b.sizes() == w.sizes().slice(0, 1)),
             "point_linear: inconsistent shapes " << x.sizes() << ", " << w.sizes() << (b.defined() ? ", bias " : "")
                                                  << (b.defined() ? b.sizes() : torch::IntArrayRef{}));
+  const bool gelu = input == PointInput::gelu;
   if (!point_linear_own_kernels(x) || x.numel() == 0 || w.scalar_type() != x.scalar_type() ||
       (b.defined() && b.scalar_type() != x.scalar_type()))
-    return torch::linear(x, w, b);
+    return torch::linear(gelu ? torch::gelu(x) : x, w, b);
   // an autograd function's inputs must be defined: no bias is passed as an empty one
-  return PointLinear::apply(x, w, b.defined() ? b : torch::empty({0}, x.options()));
+  return PointLinear::apply(x, w, b.defined() ? b : torch::empty({0}, x.options()), gelu);
 }
 
 }  // namespace iff::attention

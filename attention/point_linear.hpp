@@ -1,14 +1,16 @@
-// The per-point linear map y = x Wᵀ (+ b) over the last axis of x [..., in] — a Linear, or
-// a 1×1 convolution on channels-last data — for the IFactFormer's maps over all n points
-// (to_out.4, the Fourier-feature Linear, the lifting and projection convolutions).
+// The per-point linear map y = act(x) Wᵀ (+ b) over the last axis of x [..., in] — a Linear,
+// or a 1×1 convolution on channels-last data, after an optional exact GELU — for the
+// IFactFormer's maps over all n points (to_out.4 after its GELU, the Fourier-feature Linear,
+// the lifting and projection convolutions).
 //
 // These products are tall and thin (32×33×16 = 16,896 points × 96 × 96). OpenBLAS, which
 // torch::linear calls, runs them at ~40% of its large-sgemm rate on two threads (measured:
 // 4.8 ms for 311 MFLOP, 65 GFLOP/s, beside 160 GFLOP/s for a 4096² sgemm), because it packs
 // and splits them for large products. On the CPU, with libxsmm kernels built in and switched
 // on (attention/row_gemm.hpp), point_linear instead runs RowGemm on blocks of kRows points
-// handed out over the intra-op threads, and its backward likewise (dx = dy W per block;
-// dW = dyᵀ x and db = Σ dy over all points through BLAS). Elsewhere it is torch::linear.
+// handed out over the intra-op threads as they free up, the GELU applied to each block of x
+// while it is in cache; its backward likewise (d act(x) = dy W per block; dW = dyᵀ act(x) and
+// db = Σ dy over all points through BLAS). Elsewhere it is torch::linear (after torch::gelu).
 // Both give the same values to round-off.
 #pragma once
 
@@ -16,8 +18,13 @@
 
 namespace iff::attention {
 
-/// x Wᵀ + b for x [..., in], w [out, in], b [out] or undefined → [..., out].
-torch::Tensor point_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
+/// What point_linear applies to x before the product.
+enum class PointInput { as_is, gelu };
+
+/// act(x) Wᵀ + b for x [..., in], w [out, in], b [out] or undefined → [..., out]; act is the
+/// identity or the exact (erf) GELU.
+torch::Tensor point_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {},
+                           PointInput input = PointInput::as_is);
 
 /// Whether point_linear runs its own kernels for tensors like `x` (CPU, float32/float64,
 /// libxsmm kernels switched on); otherwise it calls torch::linear.

@@ -132,10 +132,10 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
   // then the (T, 1) convolution that contracts the time window
   auto source = torch::div(torch::arange(half, torch::TensorOptions().dtype(torch::kLong).device(u.device())),
                            half / o_.in_dim, "floor");
-  auto g = torch::gelu(u.index_select(5, source) * in_group->weight.view({half}) + in_group->bias);
-  g = g.permute({0, 2, 3, 4, 1, 5}).reshape({b, n, T * half});            // (t, c) per point
+  auto g = u.index_select(5, source) * in_group->weight.view({half}) + in_group->bias;  // before the GELU
+  g = g.permute({0, 2, 3, 4, 1, 5}).reshape({b, n, T * half});                         // (t, c) per point
   auto w_in = in_window->weight.squeeze(-1).permute({0, 2, 1}).reshape({o_.dim, T * half});
-  auto h = attention::point_linear(g, w_in).view({b, nx, ny, nz, o_.dim});
+  auto h = attention::point_linear(g, w_in, {}, attention::PointInput::gelu).view({b, nx, ny, nz, o_.dim});
 
   auto grid = torch::meshgrid({px, py, pz}, "ij");
   auto p = torch::stack({grid[0], grid[1], grid[2]}, -1).view({n, 3});
@@ -157,9 +157,8 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
         h.add_(r.div_(static_cast<double>(o_.n_layer)));
     }
   }
-  auto y = torch::gelu(attention::point_linear(h, out_1->weight.squeeze(-1)));
-  y = torch::linear(y, out_2->weight.squeeze(-1), out_2->bias);
-  return y;
+  auto y = attention::point_linear(h, out_1->weight.squeeze(-1));
+  return attention::point_linear(y, out_2->weight.squeeze(-1), out_2->bias, attention::PointInput::gelu);
 }
 
 }  // namespace iff::operators
