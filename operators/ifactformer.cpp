@@ -16,8 +16,15 @@ GaussianFourierFeaturesImpl::GaussianFourierFeaturesImpl(int64_t in_channels, in
 }
 
 torch::Tensor GaussianFourierFeaturesImpl::forward(const torch::Tensor& p) {
+  const bool constant = !p.requires_grad() && !B.requires_grad();
+  if (constant && kept_.features.defined() && kept_.B.is_same(B) && kept_.b_version == B._version() &&
+      kept_.p.scalar_type() == p.scalar_type() && kept_.p.device() == p.device() && kept_.p.sizes() == p.sizes() &&
+      torch::equal(kept_.p, p))
+    return kept_.features;
   auto a = torch::matmul(p, B) * (2.0 * M_PI);
-  return torch::cat({torch::sin(a), torch::cos(a)}, -1);
+  auto features = torch::cat({torch::sin(a), torch::cos(a)}, -1);
+  if (constant) kept_ = {p.clone(), B, features, B._version()};
+  return features;
 }
 
 namespace {

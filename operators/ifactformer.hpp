@@ -29,9 +29,17 @@ namespace iff::operators {
 class GaussianFourierFeaturesImpl : public torch::nn::Module {
  public:
   GaussianFourierFeaturesImpl(int64_t in_channels, int64_t mapping_size, double scale);
-  /// p: [n, in_channels] → [n, 2·mapping_size]
+  /// p: [n, in_channels] → [n, 2·mapping_size]. The features of the last p are kept and
+  /// returned again while p's values, B (by identity and version) and neither requiring a
+  /// gradient hold: the node positions are the same for every forward.
   torch::Tensor forward(const torch::Tensor& p);
   torch::Tensor B;  ///< "_B", fixed (requires_grad false), part of the state_dict
+
+ private:
+  struct Kept {
+    torch::Tensor p, B, features;
+    int64_t b_version = -1;
+  } kept_;
 };
 TORCH_MODULE(GaussianFourierFeatures);
 

@@ -264,3 +264,30 @@ TEST(IFactFormer, TinyModelOverfitsEightSamples) {
   EXPECT_NEAR(relative_l2(m(u), target), last, 1e-6);
   std::cout << "overfit: loss " << first << " -> " << last << " in " << steps << " Adam steps\n";
 }
+
+// The Fourier features are kept between forwards while the positions and B hold, and made
+// anew when either changes: always [sin 2πpB, cos 2πpB].
+TEST(GaussianFourierFeatures, KeptOnlyWhileThePositionsAndBHold) {
+  torch::manual_seed(21);
+  ops::GaussianFourierFeatures f(3, 4, 1.0);
+  auto formula = [&](const torch::Tensor& p) {
+    auto a = 2 * M_PI * torch::matmul(p, f->B);
+    return torch::cat({a.sin(), a.cos()}, -1);
+  };
+  auto p = torch::rand({10, 3});
+  auto first = f->forward(p);
+  EXPECT_LT(max_abs_diff(first, formula(p)), 1e-6);
+  EXPECT_TRUE(f->forward(p.clone()).is_same(first));  // equal positions: kept
+  auto q = p.clone();
+  q[3][1] = 0.5;
+  EXPECT_LT(max_abs_diff(f->forward(q), formula(q)), 1e-6);  // other positions
+  {
+    torch::NoGradGuard no_grad;
+    f->B.mul_(2);  // as load_state_dict would change it
+  }
+  EXPECT_LT(max_abs_diff(f->forward(q), formula(q)), 1e-6);
+  f->to(torch::kFloat64);  // the model in float64: positions and B in float64
+  const auto pd = p.to(torch::kFloat64);
+  EXPECT_EQ(f->forward(pd).scalar_type(), torch::kFloat64);
+  EXPECT_LT(max_abs_diff(f->forward(pd), formula(pd)), 1e-12);
+}
