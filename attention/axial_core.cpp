@@ -255,10 +255,11 @@ void run_workers(const Shapes& s, int64_t parts, F&& worker) {
 
 int64_t thread_parts(const Shapes& s) { return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.units())); }
 
-/// Scratch of at least `numel` values of the calling thread, kept between calls: the forward's
-/// intermediates take up to group_bytes, and a fresh allocation of that size is mapped anew
-/// by the system each time (glibc serves blocks over 32 MiB by mmap), which costs a page
-/// fault and a zero fill per 4 KiB — measured: the forward twice as slow.
+/// Scratch of at least `numel` values of the calling thread, kept between calls (the forward
+/// and the backward use it in turn): the forward's intermediates take up to group_bytes, and
+/// a fresh allocation of that size is mapped anew by the system each time (glibc serves
+/// blocks over 32 MiB by mmap), which costs a page fault and a zero fill per 4 KiB —
+/// measured: the forward twice as slow.
 Tensor& workspace(int64_t numel, const torch::TensorOptions& options) {
   thread_local Tensor w;
   if (!w.defined() || w.numel() < numel || w.scalar_type() != options.dtype().toScalarType())
@@ -394,7 +395,7 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
                    Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t parts = thread_parts(s), nd = s.n * s.dh, cols = 3 * s.heads * s.dh;
-  auto scratch = torch::empty({parts, 4 * nd}, un.options());
+  T* scratch = workspace(parts * 4 * nd, un.options()).data_ptr<T>();  // per part: V_h, X, G, dV_h
   // per-part sums of dû, dW_v, dW_2 (part 0 writes the results themselves)
   auto dun_parts = parts > 1 ? torch::zeros({parts - 1, s.b, s.n, s.dim}, un.options()) : Tensor();
   auto dwv_parts = parts > 1 ? torch::zeros({parts - 1, w_v.size(0), s.dim}, un.options()) : Tensor();
@@ -419,7 +420,7 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
   const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
   const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
   run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
-    T* v = scratch.data_ptr<T>() + p * scratch.size(1);
+    T* v = scratch + p * 4 * nd;
     T* x = v + nd;
     T* g = x + nd;
     T* dv = g + nd;
