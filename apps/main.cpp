@@ -8,6 +8,7 @@
 #include "io/error.hpp"
 #include "io/log.hpp"
 #ifdef IFF_HAVE_TORCH
+#include "operators/heap_policy.hpp"
 #include "operators/torch_info.hpp"
 #endif
 
@@ -47,6 +48,9 @@ int fail(const iff::app::Context& ctx, const std::string& what, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef IFF_HAVE_TORCH
+  iff::keep_freed_heap_memory();  // the models' tensors are made and freed per layer
+#endif
   MPI_Init(&argc, &argv);
   iff::app::Context ctx;
   MPI_Comm_rank(ctx.comm, &ctx.rank);

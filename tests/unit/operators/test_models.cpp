@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <complex>
 #include <set>
 
 #include "io/error.hpp"
+#include "operators/heap_policy.hpp"
 #include "operators/model.hpp"
 #include "tests/unit/operators/test_helpers.hpp"
 
@@ -290,4 +294,30 @@ TEST(GaussianFourierFeatures, KeptOnlyWhileThePositionsAndBHold) {
   const auto pd = p.to(torch::kFloat64);
   EXPECT_EQ(f->forward(pd).scalar_type(), torch::kFloat64);
   EXPECT_LT(max_abs_diff(f->forward(pd), formula(pd)), 1e-12);
+}
+
+// After keep_freed_heap_memory(), a block of the size of a layer's tensors that was freed is
+// reused without fresh pages: touching it again takes (next to) no page faults. Without it,
+// glibc would have unmapped it or trimmed the heap and the 2,048 pages would fault again.
+TEST(HeapPolicy, FreedBlocksAreReusedWithoutPageFaults) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(__GLIBC__)
+  GTEST_SKIP() << "glibc's allocator is not in use";
+#else
+  iff::keep_freed_heap_memory();
+  constexpr std::size_t kBytes = 8u << 20;
+  auto touch = [] {
+    auto* p = static_cast<volatile char*>(std::malloc(kBytes));
+    for (std::size_t i = 0; i < kBytes; i += 4096) p[i] = 1;
+    std::free(const_cast<char*>(p));
+  };
+  auto faults = [] {
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_minflt;
+  };
+  touch();
+  const long before = faults();
+  touch();
+  EXPECT_LT(faults() - before, 64) << "of " << kBytes / 4096 << " pages";
+#endif
 }
