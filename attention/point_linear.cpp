@@ -2,8 +2,6 @@
 
 #include <ATen/record_function.h>
 
-#include <vector>
-
 #include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
 #include "io/error.hpp"
@@ -16,26 +14,16 @@ using torch::Tensor;
 
 constexpr int64_t kRows = 256;  // points per item: four 64-row RowGemm blocks' worth, in L2
 
-/// C [rows × N] = act(A) [rows × K] B [K × N] (all contiguous), blocks of kRows rows on the
-/// intra-op threads; act(A)'s block is made in a per-thread buffer (torch's GELU run on it
-/// inside the item, serially), and with `bias`, C += bias per row while the block is in cache.
+/// C [rows × N] = A [rows × K] B [K × N] (all contiguous), blocks of kRows rows on the
+/// intra-op threads; then, with `bias`, C += bias per row while the block is in cache.
 template <class T>
-void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K, const T* bias, bool gelu,
-                const torch::TensorOptions& options) {
+void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K, const T* bias) {
   const int64_t blocks = (rows + kRows - 1) / kRows, last = rows - (blocks - 1) * kRows;
   const RowGemm<T> full(std::min(rows, kRows), N, K, K, N, N, T(0)), tail(last, N, K, K, N, N, T(0));
   for_each_item(blocks, [&](int64_t i) {
     const int64_t r = i + 1 == blocks ? last : kRows;
-    const T* a = A + i * kRows * K;
-    thread_local std::vector<T> act;
-    if (gelu) {
-      act.resize(static_cast<std::size_t>(kRows * K));
-      auto dst = torch::from_blob(act.data(), {r, K}, options);
-      at::gelu_out(dst, torch::from_blob(const_cast<T*>(a), {r, K}, options));
-      a = act.data();
-    }
     T* c = C + i * kRows * N;
-    (i + 1 == blocks ? tail : full)(a, B, c);
+    (i + 1 == blocks ? tail : full)(A + i * kRows * K, B, c);
     if (bias != nullptr)
       for (int64_t p = 0; p < r; ++p)
         for (int64_t o = 0; o < N; ++o) c[p * N + o] += bias[o];
@@ -51,10 +39,13 @@ struct PointLinear : torch::autograd::Function<PointLinear> {
     sizes.back() = out;
     auto y = torch::empty(sizes, x.options());
     auto wt = w.t().contiguous();  // [in, out]
+    // torch's GELU over the whole input (vectorised erf; per block of points its dispatch
+    // cost more than the pass), freed after the product: the backward recomputes it
+    const auto a = gelu ? torch::gelu(x) : x;
     RECORD_FUNCTION("point_linear", std::vector<c10::IValue>());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "point_linear", [&] {
-      rows_times<scalar_t>(x.data_ptr<scalar_t>(), wt.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, out, in,
-                           b.numel() > 0 ? b.contiguous().data_ptr<scalar_t>() : nullptr, gelu, x.options());
+      rows_times<scalar_t>(a.data_ptr<scalar_t>(), wt.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, out, in,
+                           b.numel() > 0 ? b.contiguous().data_ptr<scalar_t>() : nullptr);
     });
     ctx->save_for_backward({x, w});
     ctx->saved_data["bias"] = b.numel() > 0;
@@ -75,7 +66,7 @@ struct PointLinear : torch::autograd::Function<PointLinear> {
       if (ctx->needs_input_grad(0)) {  // d act(x) = dy W, then through the GELU
         dx = torch::empty_like(x);
         rows_times<scalar_t>(dy.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), rows, in, out,
-                             nullptr, false, x.options());
+                             nullptr);
         if (gelu) dx = at::gelu_backward(dx, x);
       }
       if (ctx->needs_input_grad(1)) {  // dW = dyᵀ act(x)

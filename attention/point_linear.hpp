@@ -8,10 +8,11 @@
 // 4.8 ms for 311 MFLOP, 65 GFLOP/s, beside 160 GFLOP/s for a 4096² sgemm), because it packs
 // and splits them for large products. On the CPU, with libxsmm kernels built in and switched
 // on (attention/row_gemm.hpp), point_linear instead runs RowGemm on blocks of kRows points
-// handed out over the intra-op threads as they free up, the GELU applied to each block of x
-// while it is in cache; its backward likewise (d act(x) = dy W per block; dW = dyᵀ act(x) and
-// db = Σ dy over all points through BLAS). Elsewhere it is torch::linear (after torch::gelu).
-// Both give the same values to round-off.
+// handed out over the intra-op threads as they free up; its backward likewise (d act(x) =
+// dy W per block; dW = dyᵀ act(x) and db = Σ dy over all points through BLAS). act(x) is
+// not kept for the backward (it recomputes it from x), so that a training step without
+// checkpointing holds one tensor less per layer. Elsewhere it is torch::linear (after
+// torch::gelu). Both give the same values to round-off.
 #pragma once
 
 #include <torch/torch.h>
