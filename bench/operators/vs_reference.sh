@@ -5,7 +5,9 @@
 # run alternately ROUNDS times; the medians over the rounds and their ratios are printed,
 # with the rate of the sgemm that bench_operators runs alternately with the forward, and
 # the shares of it reached by both forwards, counting the products each performs (the
-# reference's as its profiler counts them) and counting the reference's for both.
+# reference's as its profiler counts them) and counting the reference's for both. Both keep
+# freed heap memory for reuse (glibc settings that ifactflow makes itself; the reference
+# gets them from the environment).
 #
 #   bench/operators/vs_reference.sh REFERENCE_DIR [--train] [--bench BENCH_OPERATORS]
 #                                   [--rounds R] [--threads N]
@@ -32,7 +34,9 @@ ref_args=() our_args=(--forward-only)
 [ "$train" = 1 ] && ref_args=(--train-batch 1) our_args=(--batch 1)
 rf=() rt=() of=() ot=() sg=() rg=() og=()
 for r in $(seq "$rounds"); do
-  out=$(/usr/bin/python3 "$root/bench/operators/time_reference.py" "$ref" --threads "$threads" "${ref_args[@]}" 2>/dev/null)
+  # the reference runs with the heap policy ifactflow sets itself (operators/heap_policy.hpp)
+  out=$(MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=68719476736 /usr/bin/python3 \
+    "$root/bench/operators/time_reference.py" "$ref" --threads "$threads" "${ref_args[@]}" 2>/dev/null)
   grep '^reference' <<<"$out" | sed "s/^/round $r: /"
   rf+=("$(sed -nE 's/^reference.*forward.*: ([0-9.]+) s median.*/\1/p' <<<"$out")")
   rt+=("$(sed -nE 's/^reference.*training step.*: ([0-9.]+) s median.*/\1/p' <<<"$out")")
