@@ -292,10 +292,11 @@ Tensor& workspace(int64_t numel, const torch::TensorOptions& options) {
   return w;
 }
 
-/// How many heads one pass of core_forward handles: all of them while their intermediates
-/// (4·n·dh values each) fit in group_bytes, else fewer (at least one).
+/// The most bytes of the forward's intermediates at once (set_axial_core_group_bytes).
 std::atomic<double> group_bytes{256.0 * (1 << 20)};
 
+/// How many heads one pass of core_forward handles: all of them while their intermediates
+/// (4·n·dh values each) fit in group_bytes, else fewer (at least one).
 int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
   const double per_head = 4.0 * static_cast<double>(s.n * s.dh) * static_cast<double>(value_bytes);
   return std::clamp<int64_t>(static_cast<int64_t>(group_bytes / per_head), 1, s.heads);

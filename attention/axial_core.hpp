@@ -26,7 +26,10 @@
 //   dû += dV_h W_{v,h},     dW_{v,h} = dV_hᵀ û.
 // It recomputes V_h and X_{h,a} and keeps only û, the weights, the kernels and μ, rstd per
 // channel, so a training step holds O(b·n·dim) per block instead of O(b·n·3·heads·dh).
-// Not twice differentiable.
+// Not twice differentiable. Forward and backward share one scratch buffer per calling
+// thread, kept between calls (up to 256 MiB plus the backward's 4·n·dh values per thread:
+// 130 MB on the demo grid), because a fresh mapping of that size per call costs a page fault
+// per 4 KiB.
 #pragma once
 
 #include <torch/torch.h>
