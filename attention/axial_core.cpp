@@ -287,8 +287,10 @@ int64_t thread_parts(const Shapes& s) { return std::max<int64_t>(1, std::min<int
 /// measured: the forward twice as slow.
 Tensor& workspace(int64_t numel, const torch::TensorOptions& options) {
   thread_local Tensor w;
-  if (!w.defined() || w.numel() < numel || w.scalar_type() != options.dtype().toScalarType())
-    w = Tensor(), w = torch::empty({numel}, options);
+  if (!w.defined() || w.numel() < numel || w.scalar_type() != options.dtype().toScalarType()) {
+    w.reset();  // the old buffer goes before the new one is made, not after
+    w = torch::empty({numel}, options);
+  }
   return w;
 }
 
