@@ -36,7 +36,9 @@
 #include "operators/heap_policy.hpp"
 #include "operators/model.hpp"
 
-#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+// CUDA memory statistics only with a CUDA build of libtorch: a CPU libtorch (Debian's)
+// ships the c10/cuda headers without their generated cuda_cmake_macros.h
+#if __has_include(<c10/cuda/impl/cuda_cmake_macros.h>) && __has_include(<cuda_runtime_api.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
 #define IFF_BENCH_CUDA_STATS 1
 #endif
