@@ -3,7 +3,10 @@
 //
 // Case keys (section rollout): checkpoint, series (initial states and reference), initial
 // (held_out | all | list), states ([[trajectory, time index], ...] for list), steps,
-// energy_band, batch, device, threads. Section output: dir, series_every, series_buffer
+// energy_band, batch (trajectories per model call; 1, the default, makes every trajectory's
+// prediction independent of the rank count and of the other trajectories, bit for bit —
+// operators/operator_stepper.hpp), device, dtype (checkpoint | float32 | float64), threads.
+// Section output: dir, series_every, series_buffer
 // (snapshots written and flushed together, default 10: a killed run loses at most that
 // many less one), vtk_every, vtk_trajectories, stats_start, spectra_y_plus, progress_seconds.
 //
@@ -12,8 +15,9 @@
 //                        /time = time since the initial state; /initial_time and
 //                        /completed_steps [n_traj] say where each starts and how far it got
 //   rollout.csv          per step and trajectory: time, kinetic energy, centre-line mean U,
-//                        relative L2 error per component and in total (when the reference
-//                        series has that snapshot)
+//                        relative L2 error per component, in total and against the
+//                        reference's fluctuations (analysis/field_errors.hpp; when the
+//                        reference series has that snapshot)
 //   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
 //                        Q-criterion, and error = prediction - reference)
 //   stats/               profiles and spectra over steps >= stats_start (ifactflow stats)
@@ -29,6 +33,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/field_errors.hpp"
 #include "apps/commands.hpp"
 #include "apps/field_measures.hpp"
 #include "io/config.hpp"
@@ -77,8 +82,9 @@ struct RolloutCase {
     }
     c.engine.steps = r.get_in<int>("steps", 100, 0, 1 << 24);
     c.engine.energy_band = r.get_in<double>("energy_band", 10.0, 0.0, 1e12);
-    c.engine.batch = r.get_in<int>("batch", 4, 1, 4096);
+    c.engine.batch = r.get_in<int>("batch", 1, 1, 4096);
     c.stepper.device = r.get_choice("device", "cpu", {"cpu", "cuda"});
+    c.stepper.dtype = r.get_choice("dtype", c.stepper.dtype, {"checkpoint", "float32", "float64"});
     c.stepper.threads = r.get_in<int>("threads", 1, 0, 1024);
     auto o = cfg.section("output");
     c.dir = o.get<std::string>("dir", c.dir);
@@ -109,20 +115,6 @@ class TimedStepper : public operators::Stepper {
   operators::Stepper& inner_;
   double& seconds_;
 };
-
-/// Relative L2 errors ||a - b|| / ||b|| per component and in total (point-wise sums).
-std::vector<double> relative_errors(const Field& a, const Field& b) {
-  double num[3] = {0, 0, 0}, den[3] = {0, 0, 0};
-  for (std::size_t p = 0; p < a.size(); ++p) {
-    const int c = p % 3;
-    num[c] += (a[p] - b[p]) * (a[p] - b[p]);
-    den[c] += b[p] * b[p];
-  }
-  std::vector<double> e(4);
-  for (int c = 0; c < 3; ++c) e[c] = den[c] > 0 ? std::sqrt(num[c] / den[c]) : 0.0;
-  e[3] = std::sqrt((num[0] + num[1] + num[2]) / std::max(den[0] + den[1] + den[2], 1e-300));
-  return e;
-}
 
 void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, const Context& ctx) {
   auto cfg = Config::load(case_file, overrides);
@@ -251,10 +243,14 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     for (const auto& t : traj) {
       if (t.completed != step) continue;  // stopped earlier
       const auto& r = reference_at(t.id, step);
-      const auto err = r ? relative_errors(t.state(), *r) : std::vector<double>{};
       rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
            << measures.centre_u(t.state().data());
-      for (int q = 0; q < 4; ++q) rows << "," << (r ? fmt::format("{:.10g}", err[q]) : "");
+      if (r) {
+        const auto e = analysis::field_errors(t.state().data(), r->data(), m.nx(), m.ny(), m.nz());
+        for (double v : {e.uvw[0], e.uvw[1], e.uvw[2], e.total, e.fluct}) rows << "," << fmt::format("{:.10g}", v);
+      } else {
+        rows << ",,,,,";
+      }
       rows << "\n";
       if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
         output_start = MPI_Wtime();
@@ -375,7 +371,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       sorted.push_back({{std::stol(line.substr(0, c1)), std::stol(line.substr(c2 + 1, c3 - c2 - 1))}, line});
     }
     std::sort(sorted.begin(), sorted.end());
-    std::string csv = "step,t,trajectory,kinetic_energy,u_centre,err_u,err_v,err_w,err_total\n";
+    std::string csv = "step,t,trajectory,kinetic_energy,u_centre,err_u,err_v,err_w,err_total,err_fluct\n";
     for (const auto& s : sorted) csv += s.second + "\n";
     write_text_atomic(c.dir + "/rollout.csv", csv);
   }

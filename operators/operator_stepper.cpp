@@ -24,12 +24,19 @@ class OperatorStepper : public Stepper {
       IFF_REQUIRE(o.device == "cpu", "device '" << o.device << "' is not cpu or cuda");
     }
     model_ = load_model(o.checkpoint, &data_);
-    model_.module->to(device_);
-    model_.module->eval();
     dtype_ = model_.module->parameters().empty() ? torch::kFloat32 : model_.module->parameters().front().scalar_type();
+    if (o.dtype == "float32") {
+      dtype_ = torch::kFloat32;
+    } else if (o.dtype == "float64") {
+      dtype_ = torch::kFloat64;
+    } else {
+      IFF_REQUIRE(o.dtype == "checkpoint", "dtype '" << o.dtype << "' is not checkpoint, float32 or float64");
+    }
+    model_.module->to(device_, dtype_);
+    model_.module->eval();
     window_ = static_cast<int>(data_.spec.in_time_window());
-    name_ = fmt::format("{} from {}", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
-                        o.checkpoint);
+    name_ = fmt::format("{} from {} ({})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
+                        o.checkpoint, dtype_ == torch::kFloat64 ? "float64" : "float32");
   }
 
   int window() const override { return window_; }

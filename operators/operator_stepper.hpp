@@ -1,6 +1,13 @@
 // A trained operator as a rollout stepper: physical velocity in, physical velocity out,
 // through the checkpoint's normalisation:  u_next = D(model(N(u_window))), with N and D the
 // per-component input normalisation and output de-normalisation stored in the checkpoint.
+//
+// A batch of one trajectory (rollout.batch: 1) is evaluated with the same tensor shapes
+// whatever else runs on the rank, so a trajectory's prediction does not depend on the
+// number of ranks or on the other trajectories, bit for bit on any CPU (the BLAS and libxsmm
+// kernels are chosen by shape). A larger batch evaluates its trajectories in one call: the
+// kernels chosen for the larger products may round differently, so a trajectory then
+// agrees with its batch-of-one prediction to round-off per step only.
 #pragma once
 
 #include <memory>
@@ -14,6 +21,9 @@ struct OperatorStepperOptions {
   std::string checkpoint;       ///< operator checkpoint (ifactflow train / convert)
   std::string device = "cpu";   ///< cpu or cuda
   int threads = 0;              ///< intra-op threads for this rank (0: leave libtorch's)
+  /// Precision of the evaluation: "checkpoint" (the precision the weights are stored in),
+  /// "float32" or "float64" (weights converted; float64 checks imported reference weights).
+  std::string dtype = "checkpoint";
 };
 
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the

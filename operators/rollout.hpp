@@ -35,7 +35,7 @@ struct RolloutParams {
   int steps = 100;             ///< steps to take (each one snapshot interval)
   double dt = 1.0;             ///< time per step (the training set's snapshot interval)
   double energy_band = 0.0;    ///< stop when E leaves [E_ref/band, E_ref*band]; 0: no band
-  int batch = 4;               ///< trajectories advanced together by one stepper call
+  int batch = 1;               ///< trajectories advanced together by one stepper call
   double progress_seconds = 5.0;
 };
 
