@@ -450,7 +450,10 @@ std::vector<double> pack(const Outcome& o) {
   for (const auto& a : r.alignment) p.put(a.ref_traj), p.put(a.ref_start);
   p.put(r.dt), p.put(r.error);
   for (const auto& e : r.error_c) p.put(e);
+  p.put(r.error_fluct);
   p.put(r.count), p.put(r.energy), p.put(r.energy_ref), p.put(r.horizon_error), p.put(r.first_over);
+  for (const auto& e : r.horizon_error_c) p.put(e);
+  p.put(r.horizon_error_fluct);
   p.put(r.first_over_by_stop ? 1.0 : 0.0);
   for (double e : r.stats_error) p.put(e);
   p.put(r.u_tau_own), p.put(r.re_tau_own), p.put(r.slice_step), p.put(r.slice), p.put(r.slice_ref);
@@ -475,8 +478,11 @@ Outcome unpack(const std::vector<double>& d) {
   for (auto& a : r.alignment) a.ref_traj = u.integer(), a.ref_start = u.integer();
   r.dt = u.num(), r.error = u.vec();
   for (auto& e : r.error_c) e = u.vec();
+  r.error_fluct = u.vec();
   r.count = u.ints(), r.energy = u.vec(), r.energy_ref = u.vec(), r.horizon_error = u.vec();
   r.first_over = u.integer();
+  for (auto& e : r.horizon_error_c) e = u.vec();
+  r.horizon_error_fluct = u.vec();
   r.first_over_by_stop = u.num() != 0.0;
   for (double& e : r.stats_error) e = u.num();
   r.u_tau_own = u.num(), r.re_tau_own = u.num(), r.slice_step = u.integer(), r.slice = u.vec(), r.slice_ref = u.vec();
@@ -507,6 +513,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
   {
     std::string s = "label,kind,file,trajectories,steps,completed_steps_min,trajectories_completed";
     for (int h : p.horizons) s += fmt::format(",error_step_{}", h);
+    for (int h : p.horizons) s += fmt::format(",error_fluct_step_{0},error_u_step_{0},error_v_step_{0},error_w_step_{0}", h);
     s += fmt::format(",first_step_over_{}", p.threshold);
     for (const char* n : solvers::kProfileNames) s += fmt::format(",error_{}", n);
     s += ",u_tau_own,re_tau_own,wall_seconds,simulated_time,wall_seconds_per_unit_time,"
@@ -519,6 +526,9 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       s += fmt::format("{},{},{},{},{},{},{}", csv_field(r.label), csv_field(r.kind), csv_field(r.file), r.n_traj,
                        r.steps, cmin, full);
       for (double e : r.horizon_error) s += "," + num(e);
+      for (std::size_t h = 0; h < r.horizon_error.size(); ++h)
+        s += fmt::format(",{},{},{},{}", num(r.horizon_error_fluct[h]), num(r.horizon_error_c[0][h]),
+                         num(r.horizon_error_c[1][h]), num(r.horizon_error_c[2][h]));
       s += "," + (r.first_over < 0 ? std::string("never") : std::to_string(r.first_over));
       for (double e : r.stats_error) s += "," + num(e);
       const double per = c.wall_seconds / c.simulated_time, per_traj = per / r.n_traj;
@@ -562,9 +572,18 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
            (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
            " |\n";
     }
+    // the short-term error per component and against the fluctuations, a row per horizon
+    s += "\n| candidate | step | total | fluctuations | u | v | w |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& r : res)
+      for (std::size_t h = 0; h < p.horizons.size(); ++h)
+        s += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", md_cell(r.label), p.horizons[h],
+                         md_num(r.horizon_error[h]), md_num(r.horizon_error_fluct[h]), md_num(r.horizon_error_c[0][h]),
+                         md_num(r.horizon_error_c[1][h]), md_num(r.horizon_error_c[2][h]));
     s += fmt::format(
         "\nerror @k: relative L2 error ||u - u_ref|| / ||u_ref|| over the whole field (all points, u, v, w) after k "
-        "snapshot intervals, averaged over trajectories. first step > {0}: the first step whose averaged error "
+        "snapshot intervals, averaged over trajectories; u, v, w: the same per component; fluctuations: "
+        "||u - u_ref|| / ||u_ref - <u_ref>_xz||, against the reference's fluctuations about its plane-averaged "
+        "profile (the total is dominated by the mean flow). first step > {0}: the first step whose averaged error "
         "exceeds {0}, or at which a trajectory was stopped by its guard. U+ .. -u'v'+: relative L2 error over y "
         "(quadrature-weighted) of the long-term profiles, all in the reference's wall units; statistics of the "
         "candidates from step {1} "
@@ -577,13 +596,14 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
   }
   // error and energy against time
   {
-    std::string e = "series,step,t,err_total,err_u,err_v,err_w,trajectories\n";
+    std::string e = "series,step,t,err_total,err_u,err_v,err_w,err_fluct,trajectories\n";
     std::string en = "series,step,t,kinetic_energy,reference_kinetic_energy,trajectories\n";
     for (const auto& r : res)
       for (std::size_t k = 0; k < r.error.size(); ++k) {
         if (r.count[k] == 0) continue;
-        e += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{}\n", csv_field(r.label), k, k * r.dt,
-                         r.error[k], r.error_c[0][k], r.error_c[1][k], r.error_c[2][k], r.count[k]);
+        e += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{:.12g},{}\n", csv_field(r.label), k,
+                         k * r.dt, r.error[k], r.error_c[0][k], r.error_c[1][k], r.error_c[2][k], r.error_fluct[k],
+                         r.count[k]);
         en += fmt::format("{},{},{:.12g},{:.12g},{:.12g},{}\n", csv_field(r.label), k, k * r.dt, r.energy[k],
                           r.energy_ref[k], r.count[k]);
       }

@@ -16,6 +16,7 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
+#include "operators/loss.hpp"
 #include "operators/pair_loader.hpp"
 
 namespace iff::operators {
@@ -100,14 +101,6 @@ double allreduce_sum(double v, MPI_Comm comm) {
 
 /// The contiguous part [lo, hi) of n items that rank r of p holds.
 std::pair<int64_t, int64_t> shard(int64_t n, int r, int p) { return {n * r / p, n * (r + 1) / p}; }
-
-/// Per-sample relative L2 errors summed: Σ_s ‖a_s − b_s‖ / ‖b_s‖.
-torch::Tensor relative_l2_sum(const torch::Tensor& pred, const torch::Tensor& target) {
-  const auto b = pred.size(0);
-  auto num = (pred - target).reshape({b, -1}).norm(2, 1);
-  auto den = target.reshape({b, -1}).norm(2, 1);
-  return (num / den).sum();
-}
 
 /// Normalisation from the training trajectories: every rank reads a share of the snapshots.
 Normalization training_normalization(const SeriesReader& reader, const std::vector<int>& trajs, int n_time, int window,

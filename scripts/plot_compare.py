@@ -9,7 +9,8 @@ error_vs_time.csv, energy_vs_time.csv, slice.h5) and writes, into OUTPUT_DIR:
   figures/rms.png              u'+, v'+, w'+ against y+ (three panels)
   figures/reynolds_stress.png  -<u'v'>+ against y+
   figures/spectra.png          E_uu(kx) and E_uu(kz) at each y+ of the spectra (2 panels per y+)
-  figures/error.png            relative L2 error against time, with the threshold
+  figures/error.png            relative L2 error against time: total (with the threshold), against
+                               the reference's fluctuations, and per component u, v, w
   figures/energy.png           kinetic energy against time (the reference: the snapshots the first
                                candidate is compared with)
   figures/slice.png            u at y+ ~ 15 after the chosen step: the reference (one panel when every
@@ -218,20 +219,29 @@ def main():
         for k in (summary[0].keys() if summary else []):
             if k.startswith("first_step_over_"):
                 threshold = fnum(k[len("first_step_over_"):])
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        for s in labels:
-            if s in errors:
-                ax.plot([fnum(r["t"]) for r in errors[s]], [fnum(r["err_total"]) for r in errors[s]], **style(s))
-        if threshold is not None:
-            ax.axhline(threshold, color="grey", ls="--", lw=1, label=f"threshold {threshold:g}")
-        ax.axhline(0.0, color="black", lw=2.2, label=f"{ref_label} (0)")
-        ax.set_xlabel("time since the initial state")
-        ax.set_ylabel("relative L2 error")
-        ax.set_title("Error against the reference")
-        ax.legend(fontsize=8)
-        ax.grid(True, alpha=0.3)
+        # the total (dominated by the mean flow), the error against the reference's
+        # fluctuations, and each component
+        panels = [("err_total", "total"), ("err_fluct", "against the fluctuations"), ("err_u", "u"),
+                  ("err_v", "v"), ("err_w", "w")]
+        fig, axes = plt.subplots(2, 3, figsize=(15, 8.2))
+        for ax, (key, name) in zip(axes.flat, panels):
+            for s in labels:
+                if s in errors:
+                    ax.plot([fnum(r["t"]) for r in errors[s]], [fnum(r[key]) for r in errors[s]], **style(s))
+            if threshold is not None and key == "err_total":
+                ax.axhline(threshold, color="grey", ls="--", lw=1, label=f"threshold {threshold:g}")
+            ax.axhline(0.0, color="black", lw=2.2, label=f"{ref_label} (0)")
+            ax.set_xlabel("time since the initial state")
+            ax.set_ylabel("relative L2 error")
+            ax.set_title(f"Error, {name}")
+            ax.grid(True, alpha=0.3)
+        legend_ax = axes.flat[len(panels)]
+        legend_ax.axis("off")
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        legend_ax.legend(handles, names, loc="center", fontsize=9)
         fig.tight_layout()
-        save(fig, "error.png", "Relative L2 error against time", 1)
+        save(fig, "error.png", "Relative L2 error against time: total, against the fluctuations, per component",
+             len(panels))
     if energy:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         first = next((s for s in labels if s in energy), None)

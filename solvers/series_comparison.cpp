@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/field_errors.hpp"
+#include "analysis/relative_l2.hpp"
 #include "io/error.hpp"
 #include "solvers/chebyshev.hpp"
 
@@ -73,8 +75,7 @@ double relative_l2_over_y(const std::vector<double>& a, const std::vector<double
     num += w[j] * (a[j] - b[j]) * (a[j] - b[j]);
     den += w[j] * b[j] * b[j];
   }
-  if (den <= 0) return num > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-  return std::sqrt(num / den);
+  return analysis::relative_l2_from_sums(num, den);
 }
 
 SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParams params, EnergyFunction energy)
@@ -216,7 +217,7 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
 
   // per (trajectory, step) values, averaged in a fixed order afterwards
   const int n_k = kmax + 1;
-  std::vector<double> e(std::size_t(m.n_traj) * n_k * 4, 0.0), en(std::size_t(m.n_traj) * n_k * 2, 0.0);
+  std::vector<double> e(std::size_t(m.n_traj) * n_k * 5, 0.0), en(std::size_t(m.n_traj) * n_k * 2, 0.0);
   r.stats = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
   const int k_slice = std::max(0, std::min(p_.slice_step, kc[0]));
   const std::size_t plane = std::size_t(m.nx()) * m.nz();
@@ -229,18 +230,8 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       if (k > kc[c]) continue;
       const auto ur = ref_->read_velocity(a.ref_traj, a.ref_start + k);
       require_finite(ur, rfile, a.ref_traj, a.ref_start + k);
-      double num[3] = {0, 0, 0}, den[3] = {0, 0, 0};
-      for (std::size_t p = 0; p < u.size(); ++p) {
-        const double d = u[p] - ur[p];
-        num[p % 3] += d * d;
-        den[p % 3] += ur[p] * ur[p];
-      }
-      double* ec = &e[(std::size_t(c) * n_k + k) * 4];
-      for (int q = 0; q < 3; ++q)
-        ec[q + 1] =
-            den[q] > 0 ? std::sqrt(num[q] / den[q]) : (num[q] > 0 ? std::numeric_limits<double>::infinity() : 0.0);
-      const double dsum = den[0] + den[1] + den[2], nsum = num[0] + num[1] + num[2];
-      ec[0] = dsum > 0 ? std::sqrt(nsum / dsum) : (nsum > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+      const auto fe = analysis::field_errors(u.data(), ur.data(), m.nx(), m.ny(), m.nz()).values();
+      std::copy(fe.begin(), fe.end(), &e[(std::size_t(c) * n_k + k) * 5]);  // total, u, v, w, fluct
       en[(std::size_t(c) * n_k + k) * 2] = energy_(u.data());
       en[(std::size_t(c) * n_k + k) * 2 + 1] = energy_(ur.data());
       if (c == 0 && k == k_slice) {
@@ -259,15 +250,17 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
 
   r.error.assign(n_k, 0.0);
   for (auto& v : r.error_c) v.assign(n_k, 0.0);
+  r.error_fluct.assign(n_k, 0.0);
   r.count.assign(n_k, 0);
   r.energy.assign(n_k, 0.0);
   r.energy_ref.assign(n_k, 0.0);
   for (int k = 0; k < n_k; ++k) {
     for (int c = 0; c < m.n_traj; ++c) {
       if (k > kc[c]) continue;
-      const double* ec = &e[(std::size_t(c) * n_k + k) * 4];
+      const double* ec = &e[(std::size_t(c) * n_k + k) * 5];
       r.error[k] += ec[0];
       for (int q = 0; q < 3; ++q) r.error_c[q][k] += ec[q + 1];
+      r.error_fluct[k] += ec[4];
       r.energy[k] += en[(std::size_t(c) * n_k + k) * 2];
       r.energy_ref[k] += en[(std::size_t(c) * n_k + k) * 2 + 1];
       ++r.count[k];
@@ -276,13 +269,18 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       const double inv = 1.0 / r.count[k];
       r.error[k] *= inv;
       for (int q = 0; q < 3; ++q) r.error_c[q][k] *= inv;
+      r.error_fluct[k] *= inv;
       r.energy[k] *= inv;
       r.energy_ref[k] *= inv;
     }
   }
-  for (int h : p_.horizons)
-    r.horizon_error.push_back(h >= 0 && h < n_k && r.count[h] > 0 ? r.error[h]
-                                                                  : std::numeric_limits<double>::quiet_NaN());
+  for (int h : p_.horizons) {
+    const bool compared = h >= 0 && h < n_k && r.count[h] > 0;
+    auto at = [&](const std::vector<double>& v) { return compared ? v[h] : std::numeric_limits<double>::quiet_NaN(); };
+    r.horizon_error.push_back(at(r.error));
+    for (int q = 0; q < 3; ++q) r.horizon_error_c[q].push_back(at(r.error_c[q]));
+    r.horizon_error_fluct.push_back(at(r.error_fluct));
+  }
   // first step over the threshold: the mean error, or a guard stop inside the compared range
   int stop = std::numeric_limits<int>::max();
   for (int c = 0; c < m.n_traj; ++c)

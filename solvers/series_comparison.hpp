@@ -15,7 +15,10 @@
 // field (all nx*ny*nz points and the three components, no quadrature weights — the same
 // definition as rollout.csv):
 //   e_c(k) = sqrt( sum_p |u_c,p(k) - u_ref,p|^2 ) / sqrt( sum_p |u_ref,p|^2 )
-// (and per component with the sums restricted to one component). The reported e(k) is the
+// (and per component with the sums restricted to one component), and against the
+// reference's fluctuations about its plane-averaged profile (analysis/field_errors.hpp):
+//   e'_c(k) = sqrt( sum_p |u_c,p(k) - u_ref,p|^2 ) / sqrt( sum_p |u_ref,p - <u_ref>_xz(y_p)|^2 ),
+// the measure that the mean flow does not dominate. The reported e(k) (each of them) is the
 // arithmetic mean of e_c(k) over the trajectories that have step k. The first step over
 // the threshold is the smallest k >= 1 with e(k) > threshold, or with a trajectory stopped by
 // its guard before step k (a stop counts as exceeding); "never" within the compared steps
@@ -78,9 +81,12 @@ struct CandidateResult {
   // per compared step k = 0..K (mean over the trajectories that have step k)
   std::vector<double> error;                   ///< e(k), total
   std::array<std::vector<double>, 3> error_c;  ///< e(k) of u, v, w
+  std::vector<double> error_fluct;             ///< e'(k), against the reference's fluctuations
   std::vector<int> count;                      ///< trajectories averaged at step k
   std::vector<double> energy, energy_ref;      ///< mean kinetic energy of candidate and reference
   std::vector<double> horizon_error;           ///< e(h) per horizon (NaN when not compared)
+  std::array<std::vector<double>, 3> horizon_error_c;  ///< e(h) of u, v, w per horizon
+  std::vector<double> horizon_error_fluct;             ///< e'(h) per horizon
   int first_over = -1;                         ///< first step over the threshold (-1: never)
   bool first_over_by_stop = false;             ///< first_over comes from a guard stop
   std::array<double, 5> stats_error{};         ///< relative L2 over y per kProfileNames
@@ -101,7 +107,8 @@ double wall_friction_velocity(const std::vector<double>& y, const std::vector<do
 /// trapezoid on any other ascending grid).
 std::vector<double> y_quadrature_weights(const std::vector<double>& y);
 
-/// Relative L2 norm over y: sqrt(sum w (a - b)^2) / sqrt(sum w b^2) (0 when b = 0 = a).
+/// Relative L2 norm over y with quadrature weights: sqrt(sum w (a - b)^2) / sqrt(sum w b^2),
+/// with the zero-reference convention of analysis/relative_l2.hpp.
 double relative_l2_over_y(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& w);
 
 class SeriesComparison {

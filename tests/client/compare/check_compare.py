@@ -111,6 +111,11 @@ def rel(a, b):
     return np.linalg.norm(a - b) / np.linalg.norm(b)
 
 
+def rel_fluct(a, b):
+    """||a - b|| against the fluctuations of b about its plane (x-z) averages."""
+    return np.linalg.norm(a - b) / np.linalg.norm(b - b.mean(axis=(0, 2), keepdims=True))
+
+
 nt_ref = 8
 ref = np.array([[field(tr, t) for t in range(nt_ref)] for tr in range(3)])
 ref_prof = profiles([ref[tr, t] for tr in range(3) for t in range(nt_ref)])
@@ -217,6 +222,20 @@ output: {{dir: {d}/out1}}
             first = min(first or 99, 4)
         check(rows[label]["first_step_over_0.02"] == (str(first) if first else "never"),
               f"{label}: first step over {rows[label]['first_step_over_0.02']} != {first}")
+    # per component and against the reference's fluctuations (one trajectory: no averaging)
+    for k, r in enumerate(curves["shift"]):
+        a, b = les[0, k], ref[0, s0 + k]
+        want = [rel(a[..., c], b[..., c]) for c in range(3)] + [rel_fluct(a, b)]
+        got = [float(r[n]) for n in ("err_u", "err_v", "err_w", "err_fluct")]
+        check(np.allclose(got, want, rtol=1e-9, atol=0), f"shift step {k}: u, v, w, fluct errors {got} != {want}")
+        check(want[3] > 2 * float(r["err_total"]) > 0, f"shift step {k}: the fluctuation error exceeds the total")
+    for h, n in ((1, "fluct"), (3, "v")):
+        a, b = les[0, h], ref[0, s0 + h]
+        want = rel_fluct(a, b) if n == "fluct" else rel(a[..., 1], b[..., 1])
+        got = float(rows["shift"][f"error_{n}_step_{h}"])
+        check(abs(got - want) <= 1e-9 * want, f"summary.csv error_{n}_step_{h} {got} != {want}")
+    md = open(f"{d}/out1/summary.md").read()
+    check("| candidate | step | total | fluctuations | u | v | w |" in md, "summary.md: per-component error table")
     check(rows["noise"]["completed_steps_min"] == "3" and rows["noise"]["trajectories_completed"] == "1",
           "noise: completed steps 3, one trajectory completed")
     check(rows["shift"]["kind"] == "les-wale", "kind from the case")
@@ -289,7 +308,7 @@ output: {{dir: {d}/out1}}
     # figures, manifest, report
     man = json.load(open(f"{d}/out1/figures.json"))
     expected_panels = {"mean_velocity.png": 1, "rms.png": 3, "reynolds_stress.png": 1, "spectra.png": 4,
-                       "error.png": 1, "energy.png": 1, "slice.png": 8}
+                       "error.png": 5, "energy.png": 1, "slice.png": 8}
     # (slice: the candidates start from different reference snapshots, so each has its reference above it)
     got = {os.path.basename(fg["file"]): fg for fg in man["figures"]}
     check(set(got) == set(expected_panels), f"figures {sorted(got)}")
