@@ -8,6 +8,7 @@
 #include "io/fsutil.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/convert.hpp"
+#include "operators/state_dict_pickle.hpp"
 
 namespace iff::operators {
 
@@ -19,24 +20,14 @@ StateDict state_dict(const torch::nn::Module& m) {
 }
 
 StateDict load_state_dict_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  IFF_CHECK_AS(InputError, f.good(), "cannot open state_dict file " << path);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  c10::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    throw InputError("cannot read " + path +
-                     " as a PyTorch state_dict saved with torch.save(dict(model.state_dict()), f): " +
-                     what.substr(0, what.find('\n')));
-  }
+  const c10::IValue value = read_torch_save_file(path);
   IFF_CHECK_AS(InputError, value.isGenericDict(),
-               path << " does not hold a dict of tensors (save it with torch.save(dict(model.state_dict()), f))");
+               path << " does not hold a dict of tensors (save it with torch.save(model.state_dict(), f))");
   StateDict sd;
   for (const auto& entry : value.toGenericDict()) {
-    IFF_CHECK_AS(InputError, entry.key().isString() && entry.value().isTensor(),
-                 path << ": every entry of the state_dict must map a name to a tensor");
+    IFF_CHECK_AS(InputError, entry.key().isString(), path << ": a key of the state_dict is not a name");
+    IFF_CHECK_AS(InputError, entry.value().isTensor(),
+                 path << ": entry '" << entry.key().toStringRef() << "' of the state_dict is not a tensor");
     sd[entry.key().toStringRef()] = entry.value().toTensor();
   }
   return sd;

@@ -1,9 +1,8 @@
 // Reference PyTorch weights in and out.
 //
-// Import reads a state_dict saved by the reference code as a plain dict,
-//   torch.save(dict(model.state_dict()), "weights.pt")        (float32 or float64)
-// through torch::pickle_load, and copies every tensor into the project's module by exact
-// name. Any missing, unexpected or mis-shaped tensor is an InputError naming it.
+// Import reads a state_dict as PyTorch users save it (operators/state_dict_pickle.hpp),
+//   torch.save(model.state_dict(), "weights.pt")   or   torch.save(dict(...), ...)
+// (float32 or float64), and copies every tensor into the project's module by exact name. Any missing, unexpected or mis-shaped tensor is an InputError naming it.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,7 +17,7 @@ using StateDict = std::map<std::string, torch::Tensor>;
 /// Parameters and buffers of `m` by their dotted names.
 StateDict state_dict(const torch::nn::Module& m);
 
-/// Reads a plain-dict state_dict file (InputError naming the file when it is not one).
+/// Reads a state_dict file (InputError naming the file, or the entry, when it is not one).
 StateDict load_state_dict_file(const std::string& path);
 
 /// Writes `sd` as a plain dict that torch.load reads (written atomically).

@@ -2,6 +2,7 @@
 """Checks ifactflow's IFactFormer-m/-o against the reference PyTorch implementation.
 
     check_reference.py REFERENCE_DIR CHECK_TOOL [--kind ifactformer-m] [--grid 32x33x16]
+                       [--ifactflow IFACTFLOW]
 
 REFERENCE_DIR is a checkout of huiyu-2002/IFactFormer-m (holding libs/); it is imported, not
 copied. The script builds the reference Model at its default size with random weights, runs
@@ -11,6 +12,12 @@ CHECK_TOOL (bench/operators/check_reference) import them as `ifactflow convert` 
 checkpoint on the same input and compare. If the `einops` package is missing, a
 minimal stand-in for its rearrange/repeat/Rearrange (enough for the reference's patterns) is
 installed for this run.
+
+With --ifactflow, the same weights also go through the command line as a user's would: saved
+as torch.save(model.state_dict(), f) (an OrderedDict), `ifactflow convert`, the input imported
+as a float64 series (`ifactflow import`), one step of `ifactflow rollout` with
+rollout.dtype: float64, and prediction.h5 (read with h5py) compared with the reference output;
+exit status 1 when the relative difference exceeds 1e-9.
 """
 import argparse
 import math
@@ -130,6 +137,7 @@ def main():
     ap.add_argument("--kind", default="ifactformer-m", choices=["ifactformer-m", "ifactformer-o"])
     ap.add_argument("--grid", default="32x33x16")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ifactflow", help="also check through convert, import and rollout of this executable")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print("einops:", install_einops_stand_in())
@@ -153,7 +161,42 @@ def main():
     sd_path, io_path, ckpt = (os.path.join(work, f) for f in ("weights.pt", "io.pt", "model.ckpt"))
     torch.save(dict(m64.state_dict()), sd_path)
     torch.save({"input": u.double().squeeze(1), "output": y}, io_path)
-    return subprocess.run([a.check_tool, sd_path, io_path, a.kind, a.grid, ckpt]).returncode
+    status = subprocess.run([a.check_tool, sd_path, io_path, a.kind, a.grid, ckpt]).returncode
+    if a.ifactflow:
+        status = max(status, check_command_line(a.ifactflow, m64, u.double(), y, a.kind, a.grid, work))
+    return status
+
+
+def check_command_line(exe, model, u, y, kind, grid, work):
+    """convert -> import -> rollout (float64, one step) against the reference output y."""
+    import h5py
+    import numpy as np
+
+    def run(*args):
+        subprocess.run([exe, *args], check=True, stdout=subprocess.DEVNULL)
+
+    sd = os.path.join(work, "state_dict.pt")
+    torch.save(model.state_dict(), sd)  # an OrderedDict, as most users save
+    run("convert", sd, "--model", kind, "--set", "model.grid=" + grid, "-o", os.path.join(work, "cli.ckpt"))
+    # the input as trajectory b, snapshot 0 of a float64 series (the 4pi x 2 x 4pi/3 box)
+    np.save(os.path.join(work, "input.npy"), u.numpy())  # [b, 1, nx, ny, nz, 3]
+    series = os.path.join(work, "input.h5")
+    run("import", os.path.join(work, "input.npy"), "-o", series, "--dtype", "float64",
+        "--lx", repr(4 * math.pi), "--lz", repr(4 * math.pi / 3))
+    case = os.path.join(work, "rollout.yaml")
+    with open(case, "w") as f:
+        f.write(f"rollout:\n  checkpoint: {work}/cli.ckpt\n  series: {series}\n  initial: all\n  steps: 1\n"
+                f"  energy_band: 0\n  dtype: float64\n  threads: 2\noutput:\n  dir: {work}/rollout\n"
+                f"  vtk_every: 0\n")
+    run("rollout", case)
+    with h5py.File(os.path.join(work, "rollout", "prediction.h5"), "r") as f:
+        got = torch.from_numpy(f["velocity"][:, 1])
+        dtype = f["velocity"].dtype
+    abs_diff = (got - y).abs().max().item()
+    rel = abs_diff / y.abs().max().item()
+    print(f"ifactflow rollout (rollout.dtype float64, series {dtype}) vs reference: max |diff| {abs_diff:.3e}, "
+          f"relative to max |output| {rel:.3e}")
+    return 0 if rel < 1e-9 else 1
 
 
 if __name__ == "__main__":

@@ -1,18 +1,23 @@
 // Checkpoints and reference state_dict import: round trips are exact, and a state_dict with
 // a wrong shape, a missing or an extra tensor is rejected naming the tensor. The files are
-// written by PyTorch itself (/usr/bin/python3, the same torch 1.13), the way users save them:
-// torch.save(dict(model.state_dict()), f).
+// written by PyTorch itself (/usr/bin/python3, the same torch 1.13), the ways users save them:
+// torch.save(model.state_dict(), f) (an OrderedDict with _metadata), torch.save(dict(...), f),
+// and one-entry dicts (pickled with SETITEM instead of SETITEMS).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "io/error.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/checkpoint_info.hpp"
 #include "operators/state_dict_import.hpp"
+#include "io/series.hpp"
+#include "tests/unit/operators/test_helpers.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace ops = iff::operators;
@@ -37,15 +42,24 @@ ops::ModelSpec tiny(ops::ModelKind kind) {
 }
 
 /// Runs PyTorch once: for each (dst, edit), `sd` is the state_dict read from `src`, `edit`
-/// changes it, and it is saved as a plain dict to `dst`.
+/// changes it, and it is saved to `dst` as a plain dict, or, when the edit sets
+/// style = 'module', as nn.Module.state_dict() returns it: an OrderedDict with _metadata.
 void python_rewrite(const std::string& dir, const std::string& src,
                     const std::vector<std::pair<std::string, std::string>>& edits) {
   const std::string script = dir + "/edit.py";
   {
     std::ofstream py(script);
-    py << "import torch\n";
+    py << "import collections\nimport torch\n"
+          "def save(sd, style, f):\n"
+          "    if style == 'module':\n"
+          "        od = collections.OrderedDict(sd)\n"
+          "        od._metadata = collections.OrderedDict([('', {'version': 1}), ('encoder', {'version': 1})])\n"
+          "        torch.save(od, f)\n"
+          "    else:\n"
+          "        torch.save(dict(sd), f)\n";
     for (const auto& [dst, edit] : edits)
-      py << "sd = dict(torch.load('" << src << "'))\n" << edit << "\ntorch.save(dict(sd), '" << dst << "')\n";
+      py << "sd = dict(torch.load('" << src << "'))\nstyle = 'dict'\n" << edit << "\nsave(sd, style, '" << dst
+         << "')\n";
   }
   std::string out;
   ASSERT_EQ(iff::test::run(std::string(IFF_PYTHON3) + " " + script, &out), 0) << out;
@@ -76,7 +90,9 @@ TEST(StateDictImport, RoundTripThroughPyTorchIsExact) {
     auto source = ops::make_model(tiny(kind));
     ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/export.pt");
     python_rewrite(dir, dir + "/export.pt",
-                   {{dir + "/user.pt", ""}, {dir + "/user64.pt", "sd = {k: v.double() for k, v in sd.items()}"}});
+                   {{dir + "/user.pt", ""},
+                    {dir + "/user64.pt", "sd = {k: v.double() for k, v in sd.items()}"},
+                    {dir + "/module.pt", "style = 'module'"}});
     torch::manual_seed(2);
     auto target = ops::make_model(tiny(kind));
     ASSERT_FALSE(identical(ops::state_dict(*source.module), ops::state_dict(*target.module)));
@@ -86,6 +102,11 @@ TEST(StateDictImport, RoundTripThroughPyTorchIsExact) {
     auto target64 = ops::make_model(tiny(kind));
     ops::load_state_dict(*target64.module, ops::load_state_dict_file(dir + "/user64.pt"), "user64.pt");
     EXPECT_TRUE(identical(ops::state_dict(*source.module), ops::state_dict(*target64.module))) << ops::to_string(kind);
+    torch::manual_seed(4);
+    auto from_module = ops::make_model(tiny(kind));
+    ops::load_state_dict(*from_module.module, ops::load_state_dict_file(dir + "/module.pt"), "module.pt");
+    EXPECT_TRUE(identical(ops::state_dict(*source.module), ops::state_dict(*from_module.module)))
+        << ops::to_string(kind);
     auto u = torch::randn({1, 4, 5, 4, 3});
     EXPECT_TRUE(torch::equal(source(u), target(u)));
   }
@@ -109,6 +130,62 @@ TEST(StateDictImport, RejectsWrongShapeMissingAndExtraTensorsByName) {
   std::ofstream(dir + "/junk.pt") << "not a pickle";
   EXPECT_NE(error_of(load("/junk.pt")).find("junk.pt"), std::string::npos);
   EXPECT_TRUE(identical(before, ops::state_dict(*m.module)));  // nothing changed by a rejected import
+}
+
+// What torch.save writes for real modules and dicts, read without Python: an
+// nn.Module.state_dict() (an OrderedDict whose tensors' backward hooks are OrderedDicts
+// too, with nested _metadata), the same as a plain dict, and a one-entry dict (SETITEM).
+TEST(StateDictPickle, ReadsModuleStateDictsPlainAndOneEntryDicts) {
+  const auto dir = iff::test::temp_dir("sd_pickle");
+  {
+    std::ofstream py(dir + "/save.py");
+    py << "import torch\n"
+          "torch.manual_seed(0)\n"
+          "m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 1, bias=False))\n"
+          "sd = m.state_dict()\n"
+          "assert type(sd).__name__ == 'OrderedDict' and hasattr(sd, '_metadata')\n"
+          "torch.save(sd, '" << dir << "/module.pt')\n"
+          "torch.save({k: v.double() for k, v in sd.items()}, '" << dir << "/plain64.pt')\n"
+          "torch.save({'w': sd['0.weight']}, '" << dir << "/one.pt')\n"
+          "torch.save(torch.nn.Linear(2, 1, bias=False).state_dict(), '" << dir << "/one_module.pt')\n"
+          "torch.save([sd['0.weight'], sd['0.bias']], '" << dir << "/list.pt')\n"
+          "with open('" << dir << "/values.txt', 'w') as f:\n"
+          "    for k, v in sd.items():\n"
+          "        f.write(k + ' ' + ' '.join(repr(x) for x in v.double().flatten().tolist()) + '\\n')\n";
+  }
+  std::string out;
+  ASSERT_EQ(iff::test::run(std::string(IFF_PYTHON3) + " " + dir + "/save.py", &out), 0) << out;
+  std::map<std::string, std::vector<double>> values;
+  {
+    std::ifstream f(dir + "/values.txt");
+    std::string line;
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string key;
+      in >> key;
+      double x;
+      while (in >> x) values[key].push_back(x);
+    }
+  }
+  ASSERT_EQ(values.size(), 5u);
+  for (const std::string file : {"module.pt", "plain64.pt"}) {
+    const auto sd = ops::load_state_dict_file(dir + "/" + file);
+    ASSERT_EQ(sd.size(), values.size()) << file;
+    for (const auto& [k, v] : values) {
+      ASSERT_TRUE(sd.count(k)) << file << " lacks " << k;
+      const auto t = sd.at(k).to(torch::kFloat64).contiguous().view(-1);
+      ASSERT_EQ(t.numel(), static_cast<int64_t>(v.size())) << k;
+      for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(t[i].item<double>(), v[i]) << file << " " << k << "[" << i << "]";
+    }
+  }
+  const auto one = ops::load_state_dict_file(dir + "/one.pt");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.at("w").sizes(), (std::vector<int64_t>{4, 3}));
+  const auto one_module = ops::load_state_dict_file(dir + "/one_module.pt");
+  ASSERT_EQ(one_module.size(), 1u);
+  EXPECT_EQ(one_module.at("weight").sizes(), (std::vector<int64_t>{1, 2}));
+  EXPECT_NE(error_of([&] { ops::load_state_dict_file(dir + "/list.pt"); }).find("does not hold a dict of tensors"),
+            std::string::npos);
 }
 
 TEST(Checkpoint, RoundTripAndDescription) {
@@ -166,7 +243,7 @@ TEST(ConvertCommand, ImportsAPyTorchStateDictAndRejectsBadOnesByName) {
   ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/export.pt");
   const std::string name = "encoder.layers.0.1.to_out.2.weight";
   python_rewrite(dir, dir + "/export.pt",
-                 {{dir + "/user.pt", "sd = {k: v.double() for k, v in sd.items()}"},
+                 {{dir + "/user.pt", "sd = {k: v.double() for k, v in sd.items()}\nstyle = 'module'"},
                   {dir + "/shape.pt", "sd['" + name + "'] = sd['" + name + "'][:-1].clone()"},
                   {dir + "/missing.pt", "del sd['simple_to_out.3.bias']"}});
   std::ofstream(dir + "/norm.txt") << "in_mean: 0.5 0 -0.5\nin_std: 1 2 3\nout_mean: 0 0 0\nout_std: 4 5 6\n";
@@ -208,4 +285,59 @@ TEST(ConvertCommand, ImportsAPyTorchStateDictAndRejectsBadOnesByName) {
   EXPECT_NE(out.find("low_rank_kernel_x.pos_emb.inv_freq' has shape [9], the model expects [6]"), std::string::npos)
       << out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/km.ckpt"));
+}
+
+// `ifactflow rollout` evaluates in the precision rollout.dtype asks for: float64 weights
+// converted from PyTorch give, through the command line, the float64 model's own step (the
+// check against the reference implementation itself is bench/operators/check_reference.py
+// --ifactflow); float32 rounds them.
+TEST(RolloutCommand, EvaluatesInTheRequestedPrecision) {
+  const auto dir = iff::test::temp_dir("rollout_dtype");
+  torch::manual_seed(6);
+  auto spec = tiny(ops::ModelKind::ifactformer_m);
+  auto source = ops::make_model(spec);
+  source.module->to(torch::kFloat64);
+  ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/w64.pt");
+  const auto exe = iff::test::exe();
+  std::string out;
+  ASSERT_EQ(iff::test::run(exe + " convert " + dir + "/w64.pt --model ifactformer-m --set model.dim=12 --set model.heads=2"
+                                 " --set model.dim_head=6 --set model.n_layer=2 --set model.grid=4x5x4 -o " + dir +
+                                 "/m.ckpt",
+                           &out),
+            0)
+      << out;
+  // a float64 series holding the initial state on the checkpoint's grid and box
+  iff::SeriesMeta meta;
+  meta.kind = "fdns";
+  meta.x = ops::ModelSpec::periodic_axis(4, 4 * M_PI);
+  meta.y = ops::ModelSpec::chebyshev_axis(5);
+  meta.z = ops::ModelSpec::periodic_axis(4, 4 * M_PI / 3);
+  meta.lx = 4 * M_PI;
+  meta.lz = 4 * M_PI / 3;
+  meta.dtype = iff::h5::DType::f64;
+  auto u0 = torch::randn({4, 5, 4, 3}, torch::kFloat64);
+  {
+    iff::SeriesWriter w(dir + "/s.h5", meta);
+    w.append(0.0, iff::SeriesBlock{0, 1, 0, 4}, u0.data_ptr<double>());
+    w.append(1.0, iff::SeriesBlock{0, 1, 0, 4}, u0.data_ptr<double>());
+    w.close();
+  }
+  auto step = [&](const std::string& dtype) {
+    std::ofstream(dir + "/r.yaml") << "rollout:\n  checkpoint: " << dir << "/m.ckpt\n  series: " << dir
+                                   << "/s.h5\n  initial: all\n  steps: 1\n  energy_band: 0\n  dtype: " << dtype
+                                   << "\noutput:\n  dir: " << dir << "/" << dtype << "\n  vtk_every: 0\n";
+    std::string log;
+    EXPECT_EQ(iff::test::run(exe + " rollout " + dir + "/r.yaml", &log), 0) << log;
+    iff::SeriesReader r(dir + "/" + dtype + "/prediction.h5");
+    auto v = r.read_velocity(0, 1);
+    return torch::from_blob(v.data(), {1, 4, 5, 4, 3}, torch::kFloat64).clone();
+  };
+  torch::NoGradGuard ng;
+  source.module->eval();
+  const auto want = source(u0.unsqueeze(0));
+  const double scale = want.abs().max().item<double>();
+  EXPECT_LT(iff::test::max_abs_diff(step("float64"), want), 1e-12 * scale);
+  const double d32 = iff::test::max_abs_diff(step("float32"), want);
+  EXPECT_GT(d32, 1e-10 * scale);  // rounded to float32
+  EXPECT_LT(d32, 1e-4 * scale);
 }
