@@ -1,6 +1,8 @@
 #include "io/config.hpp"
 
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +43,8 @@ void apply_override(Config::State& s, const std::string& text) {
                "--set " << text << ": expected section.key=value");
   const std::string key = text.substr(0, eq);
   const std::string value = text.substr(eq + 1);
+  IFF_CHECK_AS(ConfigError, value.find_first_not_of(" \t") != std::string::npos,
+               "--set " << text << ": empty value for " << key);
   auto parts = split_dots(key);
   YAML::Node node = s.root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -72,6 +76,25 @@ void collect_leaves(const YAML::Node& n, const std::string& prefix,
   }
 }
 
+/// Duplicate keys in any map of `n` (yaml-cpp keeps the first silently): ConfigError naming
+/// the key, both lines and the source.
+void reject_duplicate_keys(const YAML::Node& n, const std::string& prefix, const std::string& origin) {
+  if (n.IsMap()) {
+    std::map<std::string, int> line;
+    for (const auto& kv : n) {
+      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : scalar_text(kv.first);
+      const std::string dotted = prefix.empty() ? k : prefix + "." + k;
+      const int here = kv.first.Mark().line + 1;
+      const auto [it, fresh] = line.emplace(k, here);
+      IFF_CHECK_AS(ConfigError, fresh,
+                   origin << ": duplicate key " << dotted << " (lines " << it->second << " and " << here << ")");
+      reject_duplicate_keys(kv.second, dotted, origin);
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) reject_duplicate_keys(item, prefix, origin);
+  }
+}
+
 }  // namespace
 
 Config Config::from_string(const std::string& yaml, const std::string& origin,
@@ -86,15 +109,27 @@ Config Config::from_string(const std::string& yaml, const std::string& origin,
   }
   if (!c.s_->root.IsDefined() || c.s_->root.IsNull()) c.s_->root = YAML::Node(YAML::NodeType::Map);
   IFF_CHECK_AS(ConfigError, c.s_->root.IsMap(), origin << ": the top level must be a map of sections");
+  reject_duplicate_keys(c.s_->root, "", origin);
   for (const auto& o : overrides) apply_override(*c.s_, o);
   return c;
 }
 
 Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  IFF_CHECK_AS(InputError, !std::filesystem::is_directory(path, ec), "case file " << path << " is a directory");
   std::ifstream in(path);
   IFF_CHECK_AS(InputError, in.good(), "case file " << path << " cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
+  IFF_CHECK_AS(InputError, !in.bad(), "case file " << path << " cannot be read");
+  YAML::Node probe;
+  try {
+    probe = YAML::Load(ss.str());
+  } catch (const YAML::Exception&) {
+    probe = YAML::Node(YAML::NodeType::Map);  // from_string reports the syntax error
+  }
+  IFF_CHECK_AS(ConfigError, probe.IsDefined() && !probe.IsNull(),
+               "case file " << path << " is empty (expected a map of sections, e.g. cases/demo/dns.yaml)");
   Config c = from_string(ss.str(), path, overrides);
   c.s_->path = path;
   return c;
@@ -217,7 +252,11 @@ T ConfigSection::convert(const std::string& key, const YAML::Node& node) const {
       return v;
     } else {
       if (!node.IsSequence()) fail(key, node, std::string("expected ") + type_name<T>());
-      return node.as<T>();
+      T v = node.as<T>();
+      if constexpr (std::is_same_v<T, std::vector<double>>)
+        for (double x : v)
+          if (!std::isfinite(x)) fail(key, node, "expected finite numbers");
+      return v;
     }
   } catch (const YAML::Exception&) {
     fail(key, node, std::string("expected ") + type_name<T>());

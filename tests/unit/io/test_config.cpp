@@ -1,6 +1,9 @@
 // Case files: typed reads with defaults, --set overrides, and errors that name the key,
 // the value and the source.
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include "io/config.hpp"
 
@@ -111,4 +114,48 @@ TEST(Config, GridTriplet) {
   EXPECT_THROW(iff::parse_grid_triplet("32x33"), iff::InputError);
   EXPECT_THROW(iff::parse_grid_triplet("32x-3x16"), iff::InputError);
   EXPECT_THROW(iff::parse_grid_triplet("32xax16"), iff::InputError);
+}
+
+// Inputs that used to pass silently: an empty case file, /dev/null or a directory as the case
+// (run with all defaults), a duplicate key (the first value used), an empty --set value
+// (the default used), a non-finite number in a list.
+TEST(Config, EmptyUnreadableAndDirectoryCaseFilesAreErrors) {
+  const std::string dir = ::testing::TempDir() + "/iff_config_empty";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/empty.yaml") << "";
+  std::ofstream(dir + "/comment.yaml") << "# nothing but a comment\n";
+  auto load_error = [](const std::string& path) {
+    try {
+      Config::load(path);
+    } catch (const iff::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  for (const std::string path : {dir + "/empty.yaml", dir + "/comment.yaml", std::string("/dev/null")}) {
+    const auto e = load_error(path);
+    EXPECT_NE(e.find("case file " + path + " is empty"), std::string::npos) << e;
+  }
+  EXPECT_NE(load_error(dir).find("case file " + dir + " is a directory"), std::string::npos) << load_error(dir);
+  EXPECT_NE(load_error(dir + "/absent.yaml").find("cannot be read"), std::string::npos);
+}
+
+TEST(Config, DuplicateKeysAreErrorsNamingBothLines) {
+  const auto e = error_of([] { Config::from_string("time:\n  dt: 0.01\n  steps: 4\n  dt: 0.02\n", "case.yaml"); });
+  EXPECT_NE(e.find("case.yaml: duplicate key time.dt (lines 2 and 4)"), std::string::npos) << e;
+  const auto top = error_of([] { Config::from_string("grid: {nx: 4}\ntime: {dt: 1}\ngrid: {nx: 8}\n", "c.yaml"); });
+  EXPECT_NE(top.find("duplicate key grid (lines 1 and 3)"), std::string::npos) << top;
+  EXPECT_EQ(error_of([] { Config::from_string("a: {x: 1}\nb: {x: 2}\n", "c.yaml"); }), "");  // same name, other maps
+}
+
+TEST(Config, EmptySetValueAndNonFiniteListsAreErrors) {
+  const auto e = error_of([] { Config::from_string("time: {steps: 4}\n", "c.yaml", {"time.steps="}); });
+  EXPECT_NE(e.find("--set time.steps=: empty value for time.steps"), std::string::npos) << e;
+  EXPECT_NE(error_of([] { Config::from_string("", "c.yaml", {"time.steps=  "}); }).find("empty value"), std::string::npos);
+  auto cfg = Config::from_string("out:\n  y_plus: [5, .nan, 30]\n  dt: .inf\n", "c.yaml");
+  const auto list = error_of([&] { cfg.section("out").get<std::vector<double>>("y_plus", {}); });
+  EXPECT_NE(list.find("key out.y_plus"), std::string::npos) << list;
+  EXPECT_NE(list.find("expected finite numbers"), std::string::npos) << list;
+  EXPECT_NE(error_of([&] { cfg.section("out").get<double>("dt", 1.0); }).find("expected a finite number"),
+            std::string::npos);
 }
