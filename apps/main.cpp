@@ -1,8 +1,10 @@
 // ifactflow: command-line entry point. Parses argv, runs one subcommand under MPI, turns
 // any exception into one line on stderr and a non-zero exit (MPI_Abort with several ranks).
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "apps/commands.hpp"
 #include "io/error.hpp"
@@ -33,10 +35,34 @@ std::string version_text() {
   return s;
 }
 
-int fail(const iff::app::Context& ctx, const std::string& what, int code) {
-  // one line, from whichever rank saw it
+/// True when every rank of `comm` reaches this call within `seconds` (every rank failed: a
+/// configuration or input error). A barrier on a communicator of its own, so that it cannot
+/// match a collective that ranks still running are in.
+bool every_rank_failed(MPI_Comm comm, double seconds) {
+  MPI_Request req;
+  MPI_Ibarrier(comm, &req);
+  const double until = MPI_Wtime() + seconds;
+  int done = 0;
+  while (!done && MPI_Wtime() < until) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done != 0;
+}
+
+/// One error line and the exit status. Under MPI: when every rank failed (the same bad input
+/// everywhere), rank 0 prints its message and every rank finalizes; when only some did, the
+/// failing rank prints its message first and aborts the others.
+int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& what, int code) {
+  if (ctx.size > 1 && every_rank_failed(agreement, 5.0)) {
+    if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
+    std::fflush(stderr);
+    MPI_Finalize();
+    return code;
+  }
   if (ctx.size > 1)
-    std::fprintf(stderr, "ifactflow: error (rank %d): %s\n", ctx.rank, what.c_str());
+    std::fprintf(stderr, "ifactflow: error (rank %d of %d, the others still running): %s\n", ctx.rank, ctx.size,
+                 what.c_str());
   else
     std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
   std::fflush(stderr);
@@ -51,10 +77,15 @@ int main(int argc, char** argv) {
 #ifdef IFF_HAVE_TORCH
   iff::keep_freed_heap_memory();  // the models' tensors are made and freed per layer
 #endif
+  // hwloc (inside MPI_Init) probes X displays for GPUs through its GL component; on a node
+  // with a stale DISPLAY that probe kills the process ("X connection to :0 broken")
+  setenv("HWLOC_COMPONENTS", "-gl", /*overwrite=*/0);
   MPI_Init(&argc, &argv);
   iff::app::Context ctx;
   MPI_Comm_rank(ctx.comm, &ctx.rank);
   MPI_Comm_size(ctx.comm, &ctx.size);
+  MPI_Comm agreement;  // for the failure agreement in fail() only
+  MPI_Comm_dup(ctx.comm, &agreement);
 
   CLI::App app{"ifactflow: spectral channel DNS, LES baselines and neural-operator surrogates"};
   app.require_subcommand(0, 1);
@@ -92,13 +123,13 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return 0;
   } catch (const CLI::ParseError& e) {
-    return fail(ctx, e.what(), 2);
+    return fail(ctx, agreement, e.what(), 2);
   } catch (const iff::app::NotBuilt& e) {
-    return fail(ctx, e.what(), 2);
+    return fail(ctx, agreement, e.what(), 2);
   } catch (const iff::Error& e) {
-    return fail(ctx, e.what(), 1);
+    return fail(ctx, agreement, e.what(), 1);
   } catch (const std::exception& e) {
-    return fail(ctx, std::string("unexpected: ") + e.what(), 1);
+    return fail(ctx, agreement, std::string("unexpected: ") + e.what(), 1);
   }
   if (show_version) {
     if (ctx.rank == 0) std::cout << version_text();

@@ -180,3 +180,17 @@ TEST_F(CliBadCase, NegativeGridSize) {
 TEST_F(CliBadCase, MissingCaseFile) {
   expect_clean_failure("dns " + dir + "/nothing.yaml", "nothing.yaml", dir);
 }
+
+// Under mpirun, a failure every rank sees (a YAML typo) is one line from rank 0, first, and
+// every rank finalizes instead of MPI_Abort's banner; a failure of one rank alone (its own
+// input) still aborts the job, with that rank's message first.
+TEST_F(CliBadInput, EveryRankFailingPrintsOneLineUnderMpi) {
+  std::ofstream(dir + "/typo.yaml") << "grid: {nx: 8, ny: 9, nz: 8}\ntime: {stepz: 3}\n";
+  std::string out;
+  const int status = iff::test::run(iff::test::mpirun(2) + "-q " + iff::test::exe() + " dns " + dir + "/typo.yaml", &out);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+  EXPECT_EQ(out.rfind("ifactflow: error: unknown key time.stepz = 3 in " + dir + "/typo.yaml", 0), 0u) << out;
+  EXPECT_EQ(out.find("MPI_ABORT"), std::string::npos) << out;
+  EXPECT_EQ(out.find("rank"), std::string::npos) << out;
+}
