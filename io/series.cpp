@@ -82,6 +82,45 @@ SeriesMeta read_meta(const h5::File& f, int* n_time) {
   return m;
 }
 
+/// A series whose geometry is not a channel in the contract's conventions is refused by
+/// every reader: coordinates ascending (y from wall to wall within [-1, 1]), box lengths
+/// positive where recorded (0: not recorded) and longer than the nodes span, finite
+/// physical parameters, snapshot times finite and increasing.
+void validate_geometry(const SeriesMeta& m, const std::vector<double>& times, const std::string& path) {
+  auto ascending = [&](const std::vector<double>& v, const char* axis) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      IFF_REQUIRE(std::isfinite(v[i]), "series " << path << ": /grid/" << axis << "[" << i << "] is not finite");
+      IFF_REQUIRE(i == 0 || v[i] > v[i - 1], "series " << path << ": /grid/" << axis << " is not ascending ("
+                                                       << axis << "[" << i - 1 << "] = " << v[i - 1] << ", " << axis
+                                                       << "[" << i << "] = " << v[i] << ")");
+    }
+  };
+  ascending(m.x, "x");
+  ascending(m.y, "y");
+  ascending(m.z, "z");
+  IFF_REQUIRE(m.y.empty() || (m.y.front() >= -1 - 1e-9 && m.y.back() <= 1 + 1e-9),
+              "series " << path << ": y runs from " << m.y.front() << " to " << m.y.back()
+                        << ", outside the channel [-1, 1] (walls at y = -1 and +1, h = 1)");
+  auto box = [&](double l, const std::vector<double>& v, const char* name) {
+    IFF_REQUIRE(std::isfinite(l) && l >= 0, "series " << path << ": box length " << name << " = " << l
+                                                      << " (must be positive)");
+    IFF_REQUIRE(l == 0 || v.empty() || v.back() - v.front() < l,
+                "series " << path << ": box length " << name << " = " << l << " does not hold the nodes, which span "
+                          << v.back() - v.front());
+  };
+  box(m.lx, m.x, "lx");
+  box(m.lz, m.z, "lz");
+  for (const auto& [name, v] : {std::pair<const char*, double>{"nu", m.nu}, {"re_tau", m.re_tau}, {"ly", m.ly}})
+    IFF_REQUIRE(std::isfinite(v) && v >= 0, "series " << path << ": attribute " << name << " = " << v
+                                                      << " (must be a non-negative number)");
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    IFF_REQUIRE(std::isfinite(times[i]), "series " << path << ": /time[" << i << "] is not finite");
+    IFF_REQUIRE(i == 0 || times[i] > times[i - 1], "series " << path << ": /time is not increasing (t[" << i - 1
+                                                             << "] = " << times[i - 1] << ", t[" << i
+                                                             << "] = " << times[i] << ")");
+  }
+}
+
 }  // namespace
 
 std::vector<double> gauss_lobatto_y(int n) {
@@ -199,6 +238,7 @@ SeriesReader::SeriesReader(const std::string& path, MPI_Comm comm) : path_(path)
   times_ = file_.read_vector("/time");
   IFF_REQUIRE(static_cast<int>(times_.size()) == n_time_,
               "series " << path << ": /time has " << times_.size() << " entries for " << n_time_ << " snapshots");
+  validate_geometry(meta_, times_, path);
 }
 
 void SeriesReader::read(int time_index, const SeriesBlock& b, double* velocity, double* pressure) const {

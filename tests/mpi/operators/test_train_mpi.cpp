@@ -32,7 +32,7 @@ std::string write_series(const std::string& dir) {
     meta.kind = "fdns";
     meta.n_traj = 3;
     meta.x = ops::ModelSpec::periodic_axis(4, 2.0);
-    meta.y = ops::ModelSpec::chebyshev_axis(5);
+    meta.y = iff::gauss_lobatto_y(5);
     meta.z = ops::ModelSpec::periodic_axis(4, 1.0);
     meta.lx = 2.0;
     meta.lz = 1.0;

@@ -1,7 +1,9 @@
 // The data contract: round trips in float32/float64, appending, resume, validation errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 
@@ -164,4 +166,52 @@ TEST(Series, GaussLobattoPointsAscendWallToWall) {
   EXPECT_EQ(y[16], 0.0);
   for (int j = 1; j < 33; ++j) EXPECT_GT(y[j], y[j - 1]);
   EXPECT_NEAR(y[1], -std::cos(M_PI / 32), 1e-15);
+}
+
+// Physically invalid series are refused by every reader, in one line naming file and what is
+// wrong: descending y, y outside the walls, a negative or too short box, non-increasing times.
+TEST(Series, RejectsGeometryThatIsNotAChannel) {
+  const std::string dir = iff::test::temp_dir("series_geometry");
+  struct Case {
+    const char* name;
+    std::function<void(iff::SeriesMeta&)> edit;
+    std::vector<double> times;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"descending_y", [](iff::SeriesMeta& m) { std::reverse(m.y.begin(), m.y.end()); }, {0.0, 1.0},
+       "/grid/y is not ascending (y[0] = 1, y[1] ="},
+      {"outside", [](iff::SeriesMeta& m) { for (double& y : m.y) y *= 2; }, {0.0, 1.0}, "outside the channel [-1, 1]"},
+      {"negative_lx", [](iff::SeriesMeta& m) { m.lx = -4.0; }, {0.0, 1.0}, "box length lx = -4 (must be positive)"},
+      {"short_lz", [](iff::SeriesMeta& m) { m.lz = 0.9; }, {0.0, 1.0}, "box length lz = 0.9 does not hold the nodes"},
+      {"times", [](iff::SeriesMeta&) {}, {1.0, 1.0}, "/time is not increasing (t[0] = 1, t[1] = 1)"},
+      {"nu", [](iff::SeriesMeta& m) { m.nu = -1; }, {0.0, 1.0}, "attribute nu = -1"},
+  };
+  for (const auto& c : cases) {
+    auto m = small_meta(1, iff::h5::DType::f64, false);
+    c.edit(m);
+    const std::string path = dir + "/" + c.name + ".h5";
+    {
+      iff::SeriesWriter w(path, m);
+      for (std::size_t t = 0; t < c.times.size(); ++t)
+        w.write(static_cast<int>(t), c.times[t], iff::SeriesBlock{0, 1, 0, m.nx()}, field(m, 0, t, 3).data());
+      w.close();
+    }
+    try {
+      iff::SeriesReader r(path);
+      ADD_FAILURE() << c.name << ": read without error";
+    } catch (const iff::InputError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("series " + path + ": "), std::string::npos) << what;
+      EXPECT_NE(what.find(c.needle), std::string::npos) << c.name << ": " << what;
+    }
+  }
+  // the unchanged geometry reads
+  auto m = small_meta(1, iff::h5::DType::f64, false);
+  {
+    iff::SeriesWriter w(dir + "/good.h5", m);
+    w.write(0, 0.0, iff::SeriesBlock{0, 1, 0, m.nx()}, field(m, 0, 0, 3).data());
+    w.close();
+  }
+  EXPECT_NO_THROW(iff::SeriesReader r(dir + "/good.h5"));
 }

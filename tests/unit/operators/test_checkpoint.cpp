@@ -310,7 +310,7 @@ TEST(RolloutCommand, EvaluatesInTheRequestedPrecision) {
   iff::SeriesMeta meta;
   meta.kind = "fdns";
   meta.x = ops::ModelSpec::periodic_axis(4, 4 * M_PI);
-  meta.y = ops::ModelSpec::chebyshev_axis(5);
+  meta.y = iff::gauss_lobatto_y(5);
   meta.z = ops::ModelSpec::periodic_axis(4, 4 * M_PI / 3);
   meta.lx = 4 * M_PI;
   meta.lz = 4 * M_PI / 3;
