@@ -18,7 +18,8 @@
 //   horizons: [1, 10, 100]   threshold: 0.5   spectra_y_plus: [15]
 //   statistics_start: 0 (first step of each candidate in its statistics)
 //   reference_statistics_start: 0 (first time index of the reference in its statistics)
-//   time_tolerance: 1e-3 (snapshot intervals)   re_tau: 0 (wall units from the reference)
+//   time_tolerance: 1e-3 (snapshot intervals)   re_tau: 0 (override; 0: the reference's
+//   wall-unit records, else its own wall shear: solvers/wall_units.hpp)
 //   slice: {y_plus: 15, step: 10}
 //   output: {dir, plot: true, plot_script: ""}
 // `--set candidates.1.file=...` addresses the second candidate.
@@ -544,8 +545,9 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     std::string s = fmt::format("# Comparison against {} (`{}`)\n\n", md_cell(cc.reference_label), cc.reference);
     s += fmt::format(
         "Grid {}x{}x{}, {} reference trajectories x {} snapshots every {:.6g}; wall units: u_tau = {:.6g}, "
-        "Re_tau = {:.6g}.\n\n",
-        rm.nx(), rm.ny(), rm.nz(), rm.n_traj, cmp.reference().n_time(), cmp.dt(), u_tau, re_tau);
+        "Re_tau = {:.6g}, from {}.\n\n",
+        rm.nx(), rm.ny(), rm.nz(), rm.n_traj, cmp.reference().n_time(), cmp.dt(), u_tau, re_tau,
+        cmp.wall_units().description);
     s += "| candidate | kind |";
     for (int h : p.horizons) s += fmt::format(" error @{} |", h);
     s += fmt::format(" first step > {} |", p.threshold);
@@ -655,6 +657,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
       f.set_attr("/", "requested_step", std::int64_t(p.slice_step));
       f.set_attr("/", "reference_label", cc.reference_label);
       f.set_attr("/", "u_tau", u_tau);
+      f.set_attr("/", "wall_units_source", cmp.wall_units().description);
       const hsize_t nx = rm.nx(), nz = rm.nz();
       for (std::size_t i = 0; i < res.size(); ++i) {
         const auto& r = res[i];
@@ -705,10 +708,11 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   solvers::SeriesComparison cmp(cc.reference, cc.params,
                                 [&measures](const double* u) { return measures.kinetic_energy(u); });
   log::info(
-      "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); u_tau = {:.6g}, "
-      "Re_tau = {:.6g}; {} candidates over {} ranks",
+      "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); {} candidates over {} ranks",
       cc.reference, ref.meta().nx(), ref.meta().ny(), ref.meta().nz(), ref.meta().n_traj, ref.n_time(), cmp.dt(),
-      cmp.u_tau(), cmp.re_tau(), cc.candidates.size(), ctx.size);
+      cc.candidates.size(), ctx.size);
+  log::info("compare: wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}", cmp.u_tau(), cmp.re_tau(),
+            cmp.wall_units().description);
   const int n = static_cast<int>(cc.candidates.size());
   std::vector<Outcome> outcomes(n);
   for (int i = ctx.rank; i < n; i += ctx.size) {

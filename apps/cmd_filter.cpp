@@ -1,6 +1,9 @@
 // ifactflow filter SERIES.h5 --grid NXxNYxNZ -o OUT.h5: filtered DNS on a coarse grid
 // (solvers/channel_filter.hpp). Snapshots are shared out round-robin over MPI ranks and
 // written collectively; the filter is recorded in the output's `filter` attribute.
+// Wall units (io/series.hpp): the input's own records are copied; an input without them
+// (an older or imported series) gets them measured here on each fine snapshot before it is
+// filtered, so that statistics of the output use the fine grid's wall shear.
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +15,7 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
+#include "solvers/wall_units.hpp"
 
 namespace iff {
 const char* git_commit();
@@ -55,6 +59,10 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
   out.config = fmt::format("filter:\n  source: {}\n  grid: {}\n  kind: {}\n  width_ratio: {}\n{}", o.input, o.grid,
                            o.kind, o.width_ratio, m.config.empty() ? "" : "source_config: |\n  (see the source series)\n");
   out.git_commit = git_commit();
+  // wall units: the input's records, else measured on the fine snapshots (needs nu)
+  const std::vector<double> records = in.wall_u_tau();
+  if (!m.wall && m.nu > 0) out.wall = SeriesWallUnits{m.kind, grid_name(m.nx(), m.ny(), m.nz()), "unknown"};
+  if (!out.wall) log::warn("filter: {} has no viscosity (nu): the output records no wall units", o.input);
   SeriesWriter w(o.output, out, ctx.comm, WriteMode::atomic);
 
   const std::size_t fine_pts = m.snapshot_size() / 3, coarse_pts = out.snapshot_size() / 3;
@@ -66,8 +74,12 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
     const long idx = r * ctx.size + ctx.rank;
     const bool mine = idx < total;
     const int traj = mine ? static_cast<int>(idx / in.n_time()) : 0, t = mine ? static_cast<int>(idx % in.n_time()) : 0;
+    double u_tau = 0.0;
     if (mine) {
       in.read(t, SeriesBlock{traj, 1, 0, m.nx()}, v.data(), m.has_pressure ? p.data() : nullptr);
+      if (out.wall)
+        u_tau = m.wall ? records[std::size_t(traj) * in.n_time() + t]
+                       : solvers::snapshot_friction_velocity(v.data(), m.nx(), m.y, m.nz(), m.nu);
       filter.apply(v.data(), fv.data(), 3);
       if (m.has_pressure) filter.apply(p.data(), fp.data(), 1);
     }
@@ -83,12 +95,16 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
       const bool write = mine && ti == t;
       w.write(ti, in.times()[ti], write ? SeriesBlock{traj, 1, 0, s.NX} : SeriesBlock{}, fv.data(),
               m.has_pressure ? fp.data() : nullptr);
+      if (out.wall) w.write_wall_units(ti, 1, write ? SeriesBlock{traj, 1, 0, s.NX} : SeriesBlock{}, &u_tau);
     }
     progress.update(r + 1);
   }
   w.close();
   log::info("filter: {} -> {} ({}x{}x{} -> {}x{}x{}, {} snapshots; {})", o.input, o.output, m.nx(), m.ny(), m.nz(),
             s.NX, s.NY, s.NZ, total, s.describe());
+  if (out.wall)
+    log::info("filter: wall units {} of the {} at {}", m.wall ? "copied from the records" : "measured on the snapshots",
+              m.wall ? m.wall->measured_by : m.kind, out.wall->grid);
 }
 
 }  // namespace

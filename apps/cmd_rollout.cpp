@@ -20,13 +20,16 @@
 //                        reference series has that snapshot)
 //   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
 //                        Q-criterion, and error = prediction - reference)
-//   stats/               profiles and spectra over steps >= stats_start (ifactflow stats)
+//   stats/               profiles and spectra over steps >= stats_start (ifactflow stats), in the
+//                        wall units of the reference's records (carried in prediction.h5's
+//                        /wall/u_tau at the reference snapshots each step corresponds to)
 //   cost.csv             wall-clock of the time loop (slowest rank) split into model steps,
 //                        output (series and VTK) and the rest (errors, energies, waiting for
 //                        other ranks), each the mean over ranks; per unit simulated time
 //   config.resolved.yaml
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -171,7 +174,19 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   pm.model = stepper->describe();
   pm.config = cfg.resolved_yaml();
   pm.git_commit = git_commit();
+  // wall units: the reference's records at the reference snapshot each prediction snapshot
+  // corresponds to (NaN past its end), so that statistics of the prediction use the parent
+  // run's wall units
+  const std::vector<double> ref_wall = ref.wall_u_tau();
+  if (!pm.wall)
+    log::info("rollout: {} records no wall units; prediction.h5 records none (its statistics use its own wall shear)",
+              c.series);
   SeriesWriter out(c.dir + "/prediction.h5", pm, ctx.comm, WriteMode::in_place);
+  auto reference_u_tau = [&](int id, int step) {
+    const int ti = starts[id][1] + step;
+    return ti < ref.n_time() ? ref_wall[std::size_t(starts[id][0]) * ref.n_time() + ti]
+                             : std::numeric_limits<double>::quiet_NaN();
+  };
 
   const FieldMeasures measures(m);
   auto energy = [&](const Field& u) { return measures.kinetic_energy(u.data()); };
@@ -220,10 +235,12 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     int n_runs = static_cast<int>(shape.size()), max_runs = 0;
     MPI_Allreduce(&n_runs, &max_runs, 1, MPI_INT, MPI_MAX, ctx.comm);
     const std::size_t snap = m.snapshot_size();
-    std::vector<double> block;
+    std::vector<double> block, wall;
+    const int nt = static_cast<int>(pending.size());
     for (int k = 0; k < max_runs; ++k) {
       if (k >= n_runs) {
         out.write_times(pending.front().ti, times, SeriesBlock{}, nullptr);
+        if (pm.wall) out.write_wall_units(pending.front().ti, nt, SeriesBlock{}, nullptr);
         continue;
       }
       const int count = shape[k].count;
@@ -233,6 +250,13 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
           std::copy_n(pending[s].runs[k].states.begin() + j * snap, snap,
                       block.begin() + (static_cast<std::size_t>(j) * pending.size() + s) * snap);
       out.write_times(pending.front().ti, times, SeriesBlock{shape[k].first_id, count, 0, m.nx()}, block.data());
+      if (pm.wall) {
+        wall.resize(static_cast<std::size_t>(count) * nt);
+        for (int j = 0; j < count; ++j)
+          for (int q = 0; q < nt; ++q)
+            wall[std::size_t(j) * nt + q] = reference_u_tau(shape[k].first_id + j, pending[q].ti * c.series_every);
+        out.write_wall_units(pending.front().ti, nt, SeriesBlock{shape[k].first_id, count, 0, m.nx()}, wall.data());
+      }
     }
     pending.clear();
   };
@@ -380,7 +404,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   so.output = c.dir + "/stats";
   so.start = c.stats_start / c.series_every;
   so.spectra_y_plus = c.spectra_y_plus;
-  so.re_tau = m.re_tau;
+  so.re_tau = 0;  // the prediction's wall-unit records (the reference's), else its own wall shear
   if (so.start < out.n_time()) series_statistics(so, ctx);
 
   int stopped_here = static_cast<int>(std::count_if(local.begin(), local.end(), [](const Trajectory& t) { return !t.alive; }));

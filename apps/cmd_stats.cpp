@@ -2,9 +2,9 @@
 // spectra of any series (DNS, filtered DNS, LES, prediction) with the same code the DNS
 // uses (solvers::ChannelStatistics), plus a per-snapshot kinetic-energy table.
 //
-// Wall units: series in (h, u_tau) use u_tau = 1 and the file's re_tau; otherwise u_tau
-// is measured from the mean wall shear, u_tau^2 = nu (dU/dy|_{-1} - dU/dy|_{+1}) / 2, with
-// dU/dy from the Chebyshev series of U(y) on Gauss–Lobatto points.
+// Wall units (solvers/wall_units.hpp): --re-tau, else the series' records of the run that
+// made its snapshots (averaged over the snapshots used), else the series' own mean wall
+// shear; wall_units.txt, stats.h5 and the log line say which.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -18,7 +18,7 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_statistics.hpp"
-#include "solvers/series_comparison.hpp"
+#include "solvers/wall_units.hpp"
 
 namespace iff::app {
 
@@ -34,7 +34,7 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   if (ctx.rank != 0) return;  // the statistics of one series are cheap: rank 0 does them
 
   const int t0 = o.traj < 0 ? 0 : o.traj, t1 = o.traj < 0 ? m.n_traj : o.traj + 1;
-  // first pass: the mean profile fixes u_tau when the series is not in wall units
+  // first pass: the mean profile gives u_tau when the series records none
   const int ny = m.ny();
   const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
   const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
@@ -58,13 +58,13 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
     ts << ti << "," << r.times()[ti] << "," << ke / (t1 - t0) << "," << uc / (t1 - t0) << "\n";
   }
 
-  double u_tau = 1.0, re_tau = o.re_tau;
-  if (m.units.find("u_tau") != std::string::npos) {
-    if (re_tau <= 0) re_tau = m.re_tau;
-  } else if (m.nu > 0) {
-    u_tau = solvers::wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
-    if (re_tau <= 0) re_tau = u_tau / m.nu;
-  }
+  solvers::SnapshotList used;
+  for (int tr = t0; tr < t1; ++tr)
+    for (int ti = o.start; ti < r.n_time(); ti += o.every) used.push_back({tr, ti});
+  auto evidence = solvers::series_wall_units_evidence(r, used, o.re_tau);
+  evidence.measured_u_tau = [&] { return solvers::wall_friction_velocity(m.y, mean_only.mean(0), m.nu); };
+  const solvers::WallUnits wall = solvers::resolve_wall_units(evidence);
+  const double u_tau = wall.u_tau, re_tau = wall.re_tau;
   const std::vector<int> sj =
       re_tau > 0 ? solvers::nearest_y_plus_indices(m.y, o.spectra_y_plus, re_tau) : std::vector<int>{ny / 4, ny / 2};
 
@@ -73,13 +73,11 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   for (int ti = o.start; ti < r.n_time(); ti += o.every)
     for (int tr = t0; tr < t1; ++tr) stats.add(r.read_velocity(tr, ti).data());
   stats.write_csv(o.output, re_tau, u_tau);
-  stats.write_h5(o.output + "/stats.h5");
+  stats.write_h5(o.output + "/stats.h5", &wall);
   write_text_atomic(o.output + "/timeseries.csv", ts.str());
-  write_text_atomic(o.output + "/wall_units.txt",
-                    fmt::format("u_tau {:.17g}\nre_tau {:.17g}\nsamples {}\nsource {}\n", u_tau, re_tau,
-                                stats.samples(), o.input));
-  log::info("stats: {} samples of {}; u_tau = {:.6g}, Re_tau = {:.6g}; tables in {}", stats.samples(), o.input, u_tau,
-            re_tau, o.output);
+  write_text_atomic(o.output + "/wall_units.txt", solvers::wall_units_text(wall, stats.samples(), o.input));
+  log::info("stats: {} samples of {}; tables in {}", stats.samples(), o.input, o.output);
+  log::info("stats: wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}", u_tau, re_tau, wall.description);
 }
 
 void add_stats(CLI::App& app, Context& ctx) {
@@ -90,7 +88,9 @@ void add_stats(CLI::App& app, Context& ctx) {
   sub->add_option("--start", o->start, "first time index")->capture_default_str();
   sub->add_option("--every", o->every, "stride in time index")->capture_default_str();
   sub->add_option("--traj", o->traj, "one trajectory (default: all)");
-  sub->add_option("--re-tau", o->re_tau, "Re_tau for wall units (default: from the file or the wall shear)");
+  sub->add_option("--re-tau", o->re_tau,
+                  "override Re_tau of the wall units, u_tau = Re_tau nu (default: the series' wall-unit records, "
+                  "else its own wall shear)");
   sub->add_option("--spectra-y-plus", o->spectra_y_plus, "y+ of the spectra")->delimiter(',');
   sub->callback([o, &ctx] { series_statistics(*o, ctx); });
 }

@@ -34,7 +34,7 @@ struct SeriesStatsOptions {
   int start = 0;       ///< first time index
   int every = 1;       ///< stride in time index
   int traj = -1;       ///< one trajectory, or -1 for all
-  double re_tau = 0;   ///< Re_tau for wall units (0: from the file or the wall shear)
+  double re_tau = 0;   ///< override Re_tau of the wall units (0: the series' records, else its wall shear)
   std::vector<double> spectra_y_plus = {5, 15, 30, 100};
 };
 /// Profiles, spectra and the kinetic-energy table of a series (rank 0 computes; collective

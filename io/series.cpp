@@ -1,6 +1,10 @@
 #include "io/series.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
 
 #include "io/error.hpp"
 
@@ -36,6 +40,22 @@ void write_attrs(h5::File& f, const SeriesMeta& m) {
   f.set_attr("/", "model", m.model);
   f.set_attr("/", "config", m.config);
   f.set_attr("/", "git_commit", m.git_commit);
+  if (m.wall) {
+    // who measured them; the summary starts empty and follows the records
+    f.set_attr("/", "wall_measured_by", m.wall->measured_by);
+    f.set_attr("/", "wall_grid", m.wall->grid);
+    f.set_attr("/", "driving", m.wall->driving.empty() ? std::string("unknown") : m.wall->driving);
+    f.set_attr("/", "wall_snapshots", std::int64_t{0});
+    f.set_attr("/", "wall_u_tau", 0.0);
+    f.set_attr("/", "wall_re_tau", 0.0);
+    f.set_attr("/", "wall_window", std::vector<double>{0.0, 0.0});
+    const hsize_t nt = m.n_traj;
+    f.create_dataset("/wall/u_tau", {nt, 0}, h5::DType::f64, {nt, H5S_UNLIMITED}, {nt, 64});
+    f.set_attr("/wall/u_tau", "meaning",
+               std::string("per snapshot u_tau = sqrt(tau_w), tau_w = nu (dU/dy(-1) - dU/dy(+1))/2 of the "
+                           "plane-averaged U, measured by the run named in wall_measured_by at wall_grid; NaN: "
+                           "no record"));
+  }
 }
 
 SeriesMeta read_meta(const h5::File& f, int* n_time) {
@@ -79,6 +99,22 @@ SeriesMeta read_meta(const h5::File& f, int* n_time) {
   m.lx = num("lx", 0.0);
   m.ly = num("ly", 2.0);
   m.lz = num("lz", 0.0);
+  if (f.has_attr("/", "wall_measured_by") && f.exists("/wall/u_tau")) {
+    SeriesWallUnits w;
+    w.measured_by = str("wall_measured_by", "");
+    w.grid = str("wall_grid", "");
+    w.driving = str("driving", "unknown");
+    w.snapshots = f.has_attr("/", "wall_snapshots") ? static_cast<long>(f.attr_int("/", "wall_snapshots")) : 0;
+    w.u_tau = num("wall_u_tau", 0.0);
+    if (f.has_attr("/", "wall_window")) {
+      const auto win = f.attr_vector("/", "wall_window");
+      if (win.size() == 2) w.t_first = win[0], w.t_last = win[1];
+    }
+    const auto ws = f.shape("/wall/u_tau");
+    IFF_REQUIRE(ws.size() == 2 && ws[0] == vs[0],
+                "series " << path << ": /wall/u_tau must have shape [n_traj, n_time] with n_traj = " << vs[0]);
+    m.wall = w;
+  }
   return m;
 }
 
@@ -229,6 +265,64 @@ void SeriesWriter::close() {
   }
 }
 
+void SeriesWriter::write_wall_units(int first_time_index, int n_times, const SeriesBlock& b, const double* u_tau) {
+  IFF_CHECK(meta_.wall, "series " << final_path_ << " was created without wall-unit records");
+  iff::write_wall_units(file_, first_time_index, n_times, b.traj0, b.empty() ? 0 : b.n_traj, u_tau);
+}
+
+std::string grid_name(int nx, int ny, int nz) { return fmt::format("{}x{}x{}", nx, ny, nz); }
+
+void write_wall_units(h5::File& f, int first_time_index, int n_times, int traj0, int n_traj, const double* u_tau) {
+  IFF_CHECK(f.exists("/wall/u_tau"), "series " << f.path() << " has no /wall/u_tau");
+  IFF_CHECK(first_time_index >= 0 && n_times >= 0,
+            "wall units: bad time range " << first_time_index << " + " << n_times);
+  const auto shape = f.shape("/wall/u_tau");
+  const hsize_t nt = shape[0];
+  IFF_CHECK(n_traj == 0 || (traj0 >= 0 && hsize_t(traj0 + n_traj) <= nt),
+            "wall units: trajectories [" << traj0 << ", " << traj0 + n_traj << ") outside the series");
+  const bool root = rank_of(f.comm()) == 0;
+  // the length every rank agrees on; new columns start as "no record"
+  int end = n_traj > 0 ? first_time_index + n_times : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &end, 1, MPI_INT, MPI_MAX, f.comm());
+  const hsize_t old_len = shape[1];
+  if (hsize_t(end) > old_len) {
+    f.extend("/wall/u_tau", {nt, hsize_t(end)});
+    const hsize_t grow = hsize_t(end) - old_len;
+    const std::vector<double> none(root ? nt * grow : 0, std::numeric_limits<double>::quiet_NaN());
+    f.write_slab("/wall/u_tau", {0, old_len}, {root ? nt : 0, root ? grow : 0}, none.data());
+  }
+  const bool mine = n_traj > 0 && n_times > 0;
+  f.write_slab("/wall/u_tau", {hsize_t(mine ? traj0 : 0), hsize_t(mine ? first_time_index : 0)},
+               {hsize_t(mine ? n_traj : 0), hsize_t(mine ? n_times : 0)}, u_tau);
+  // summary over every record in the file (small: n_traj x n_time values), read back after
+  // the writes are on disk for every rank
+  f.flush();
+  MPI_Barrier(f.comm());
+  std::vector<hsize_t> ws;
+  const auto all = f.read_vector("/wall/u_tau", &ws);
+  const auto times = f.exists("/time") ? f.read_vector("/time") : std::vector<double>{};
+  const hsize_t len = ws[1];
+  double tau = 0.0, t_first = 0.0, t_last = 0.0;
+  long count = 0;
+  for (hsize_t j = 0; j < len; ++j)
+    for (hsize_t i = 0; i < nt; ++i) {
+      const double u = all[i * len + j];
+      if (!std::isfinite(u)) continue;
+      tau += u * u;
+      const double t = j < times.size() ? times[j] : 0.0;
+      t_first = count == 0 ? t : std::min(t_first, t);
+      t_last = count == 0 ? t : std::max(t_last, t);
+      ++count;
+    }
+  const double mean = count > 0 ? std::sqrt(tau / count) : 0.0;
+  const double nu = f.has_attr("/", "nu") ? f.attr_double("/", "nu") : 0.0;
+  f.set_attr("/", "wall_snapshots", std::int64_t(count));
+  f.set_attr("/", "wall_u_tau", mean);
+  f.set_attr("/", "wall_re_tau", nu > 0 ? mean / nu : 0.0);
+  f.set_attr("/", "wall_window", std::vector<double>{t_first, t_last});
+  f.flush();
+}
+
 // ---------------------------------------------------------------------------------------
 
 SeriesReader::SeriesReader(const std::string& path, MPI_Comm comm) : path_(path) {
@@ -264,6 +358,19 @@ std::vector<double> SeriesReader::read_velocity(int traj, int time_index) const 
   std::vector<double> v(meta_.snapshot_size());
   read(time_index, SeriesBlock{traj, 1, 0, meta_.nx()}, v.data());
   return v;
+}
+
+std::vector<double> SeriesReader::wall_u_tau() const {
+  if (!meta_.wall) return {};
+  std::vector<hsize_t> s;
+  const auto rec = file_.read_vector("/wall/u_tau", &s);
+  // records may stop short of the last snapshot (a run stopped between the two writes)
+  std::vector<double> out(std::size_t(meta_.n_traj) * n_time_, std::numeric_limits<double>::quiet_NaN());
+  const std::size_t len = s[1];
+  for (int i = 0; i < meta_.n_traj; ++i)
+    for (std::size_t j = 0; j < std::min<std::size_t>(len, n_time_); ++j)
+      out[i * std::size_t(n_time_) + j] = rec[i * len + j];
+  return out;
 }
 
 }  // namespace iff

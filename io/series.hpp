@@ -11,6 +11,24 @@
 //   root attributes: format = "ifactflow-series", format_version, kind, re_tau, nu, lx, ly,
 //                    lz, units, filter, model, config, git_commit
 //
+// Wall units (optional; series without them, as written before they existed or imported,
+// read with SeriesMeta::wall empty): the wall units measured by the run that made the
+// snapshots, at that run's resolution, so that every later statistic of a filtered or
+// derived series uses the parent run's u_tau instead of its own coarse wall slope.
+//   /wall/u_tau  [n_traj, n_time]  float64, per snapshot u_tau = sqrt(max(tau_w, 0)),
+//                tau_w = nu (dU/dy|_{y=-1} - dU/dy|_{y=+1}) / 2 of the snapshot's
+//                plane-averaged U(y) (both walls); NaN: no record for that snapshot
+//   root attributes: wall_measured_by (kind of the run that measured them: dns, les-dsm, ..),
+//                wall_grid ("NXxNYxNZ" of that run), driving (pressure_gradient |
+//                bulk_velocity | unknown), and over the recorded snapshots: wall_snapshots,
+//                wall_u_tau = sqrt(mean tau_w), wall_window = [first, last time],
+//                wall_re_tau = wall_u_tau h / nu (h = 1, nu the attribute nu)
+// dns and LES runs and `dataset` measure them on the DNS/LES state as each snapshot is
+// taken; `filter` copies its input's records, or measures them on the fine input before
+// filtering; a prediction carries its reference series' records at the reference snapshot
+// each of its snapshots corresponds to (NaN past the reference's end). format_version stays
+// 1: readers tell the two kinds of file apart by wall_measured_by and /wall/u_tau.
+//
 // Writes are collective when the file is shared by several ranks: each rank passes the
 // block it holds (a range of trajectories and a range of x planes); a rank holding nothing
 // passes an empty block. Snapshots are flushed as they are appended, so an interrupted
@@ -35,6 +53,18 @@ inline constexpr int kSeriesFormatVersion = 1;
 /// Chebyshev–Gauss–Lobatto points in ascending order, y_j = -cos(pi j / (n - 1)).
 std::vector<double> gauss_lobatto_y(int n);
 
+/// Who measured a series' wall units (the /wall records and wall_* attributes above).
+struct SeriesWallUnits {
+  std::string measured_by;    ///< kind of the run that measured them (dns, les-dsm, ...)
+  std::string grid;           ///< that run's grid, "NXxNYxNZ"
+  std::string driving = "unknown";  ///< pressure_gradient, bulk_velocity or unknown
+  // summary over the recorded snapshots: read from the file; a writer ignores these fields
+  // and recomputes them from /wall/u_tau with every write_wall_units()
+  long snapshots = 0;         ///< snapshots with a record
+  double u_tau = 0.0;         ///< sqrt(mean tau_w) over them
+  double t_first = 0.0, t_last = 0.0;  ///< their time window
+};
+
 /// Everything about a series except the field values.
 struct SeriesMeta {
   std::string kind = "dns";        ///< dns, fdns, les-dsm, les-wale, les-smagorinsky, prediction
@@ -50,6 +80,7 @@ struct SeriesMeta {
   std::string model;               ///< operator description (predictions)
   std::string config;              ///< resolved YAML that produced the series
   std::string git_commit;          ///< commit of the producing binary
+  std::optional<SeriesWallUnits> wall;  ///< wall-unit records (empty: the series has none)
 
   int nx() const { return static_cast<int>(x.size()); }
   int ny() const { return static_cast<int>(y.size()); }
@@ -99,6 +130,10 @@ class SeriesWriter {
   /// write() at the next time index.
   void append(double time, const SeriesBlock& block, const double* velocity,
               const double* pressure = nullptr);
+  /// Records the wall units of snapshots [first_time_index, first_time_index+n_times) of the
+  /// block's trajectories (`u_tau`: [n_traj][n_times]; the block's x range is ignored).
+  /// Requires meta().wall. Collective; see write_wall_units below.
+  void write_wall_units(int first_time_index, int n_times, const SeriesBlock& block, const double* u_tau);
 
   int n_time() const { return n_time_; }
   const SeriesMeta& meta() const { return meta_; }
@@ -132,6 +167,9 @@ class SeriesReader {
   void read(int time_index, const SeriesBlock& block, double* velocity, double* pressure = nullptr) const;
   /// The whole snapshot of one trajectory: [nx][ny][nz][3].
   std::vector<double> read_velocity(int traj, int time_index) const;
+  /// The per-snapshot u_tau records [n_traj][n_time] (NaN where a snapshot has none);
+  /// empty when the series records no wall units.
+  std::vector<double> wall_u_tau() const;
 
   /// Read access to the underlying file (for attributes beyond the contract).
   const h5::File& file() const { return file_; }
@@ -143,5 +181,16 @@ class SeriesReader {
   int n_time_ = 0;
   std::vector<double> times_;
 };
+
+/// Writes u_tau records [n_traj][n_times] of trajectories [traj0, traj0+n_traj) and time
+/// indices [first_time_index, first_time_index+n_times) into /wall/u_tau of a series open for
+/// writing (a rank with nothing to record passes n_traj = 0), extending it with NaN (no
+/// record) when needed, and rewrites the summary attributes (wall_snapshots, wall_u_tau,
+/// wall_window, wall_re_tau) from every record in the file. Collective over the file's
+/// communicator.
+void write_wall_units(h5::File& file, int first_time_index, int n_times, int traj0, int n_traj, const double* u_tau);
+
+/// "NXxNYxNZ".
+std::string grid_name(int nx, int ny, int nz);
 
 }  // namespace iff

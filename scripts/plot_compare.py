@@ -57,8 +57,13 @@ def write_report(out, rows, figures, note=""):
     summary_md = os.path.join(out, "summary.md")
     if os.path.exists(summary_md):
         with open(summary_md) as f:
-            first = f.readline().lstrip("# ").strip()
+            lines = [ln.strip() for ln in f]
+        first = lines[0].lstrip("# ") if lines else ""
         parts.append(f"<p>{html.escape(first)}</p>")
+        # the grid and the wall units of every "+" quantity, with where they came from
+        grid = next((ln for ln in lines[1:] if ln.startswith("Grid ")), "")
+        if grid:
+            parts.append(f"<p>{html.escape(grid)}</p>")
     if note:
         parts.append(f"<p><b>{html.escape(note)}</b></p>")
     if table:

@@ -344,6 +344,8 @@ DatasetSummary ChannelDataset::run() {
     m.units = p_.physics.units == "wall" ? "h, u_tau" : "h, U_c";
     m.config = p_.resolved_config;
     m.git_commit = p_.git_commit;
+    // the wall units of every snapshot, measured on the DNS grid as it is taken
+    m.wall = SeriesWallUnits{"dns", grid_name(g.nx, g.ny, g.nz), to_string(p_.physics.driving)};
     return m;
   };
   coarse.meta = base_meta(p_.NX, gauss_lobatto_y(p_.NY), p_.NZ);
@@ -375,6 +377,10 @@ DatasetSummary ChannelDataset::run() {
   if (wrank == 0) ensure_directory(traj_dir);
   for (auto* o : outs) o->file = h5::File::open(o->work_path, true, world_);
   MPI_Barrier(world_);
+  // (an unfinished output of an older version has no wall-unit records: it gets none)
+  const bool record_wall = coarse.file.exists("/wall/u_tau") && (!p_.keep_full || full.file.exists("/wall/u_tau"));
+  if (!record_wall)
+    log::warn("dataset: {} has no /wall/u_tau; its snapshots get no wall-unit records", coarse.work_path);
 
   // ---- the plan: every rank derives the same rounds from rank 0's view of the disk
   const int n_traj = p_.n_traj;
@@ -456,6 +462,7 @@ DatasetSummary ChannelDataset::run() {
   if (leader && group_has_work) filter = std::make_unique<ChannelFilter>(fs_spec);
   const std::size_t coarse_size = coarse.meta.snapshot_size();
   std::vector<double> fine, coarse_field(leader ? coarse_size : 0);
+  double u_tau = 0.0;  // of the snapshot being written
   const std::vector<hsize_t> cshape = {1, 1, hsize_t(p_.NX), hsize_t(p_.NY), hsize_t(p_.NZ), 3};
   const std::vector<hsize_t> fshape = {1, 1, hsize_t(g.nx), hsize_t(g.ny), hsize_t(g.nz), 3};
   const std::vector<hsize_t> none(6, 0);
@@ -510,12 +517,15 @@ DatasetSummary ChannelDataset::run() {
         if (!nse->finite(sbdf->state())) fail("non-finite state");
         fine = nse->gather_velocity(sbdf->state());
         if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
+        u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
       }
       // one collective write per file: each group leader its trajectory's snapshot, the rest nothing
       const bool mine = active && leader;
       const std::vector<hsize_t> at = {hsize_t(mine ? traj : 0), hsize_t(mine ? s : 0), 0, 0, 0, 0};
       coarse.file.write_slab("/velocity", at, mine ? cshape : none, coarse_field.data());
       if (p_.keep_full) full.file.write_slab("/velocity", at, mine ? fshape : none, fine.data());
+      if (record_wall)
+        for (auto* o : outs) write_wall_units(o->file, mine ? s : 0, 1, mine ? traj : 0, mine ? 1 : 0, &u_tau);
       for (auto* o : outs) o->file.flush();
       // the snapshot is on disk: checkpoint (after snapshot 0 and every checkpoint_every), then count it
       if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))

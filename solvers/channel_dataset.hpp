@@ -22,7 +22,9 @@
 // block and the other ranks an empty one (the trajectories all take the same number of
 // steps per snapshot, so the groups stay in step; nothing is funnelled through one rank).
 //   <file>       coarse training set: the data contract, kind "fdns", filter attribute,
-//                /velocity [n_traj, n_time, NX, NY, NZ, 3], /time [n_time], plus
+//                /velocity [n_traj, n_time, NX, NY, NZ, 3], /time [n_time], the wall units
+//                of every snapshot measured on the DNS grid as it is taken (/wall/u_tau
+//                [n_traj, n_time] and the wall_* attributes, io/series.hpp), plus
 //                /completed [n_traj] (int64): snapshots of each trajectory on disk, and the
 //                attribute dataset_signature (the keys that determine the data)
 //   <full_file>  optional: the same snapshots on the DNS grid (kind "dns")

@@ -17,6 +17,7 @@
 #include "io/series.hpp"
 #include "solvers/channel_statistics.hpp"
 #include "solvers/initial_conditions.hpp"
+#include "solvers/wall_units.hpp"
 
 namespace iff::solvers {
 
@@ -320,6 +321,7 @@ DnsSummary ChannelDns::run() {
       m.units = p_.physics.units == "wall" ? "h, u_tau" : "h, U_c";
       m.config = p_.resolved_config;
       m.git_commit = p_.git_commit;
+      m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p_.physics.driving)};
       series = std::make_unique<SeriesWriter>(spath, m, comm_, WriteMode::in_place);
     }
   }
@@ -333,11 +335,28 @@ DnsSummary ChannelDns::run() {
     const auto sj = nearest_y_plus_indices(y, out.spectra_y_plus, re_tau_nom);
     stats = std::make_unique<ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
   }
-  auto write_stats = [&] {
+  // wall shear tau_w of every statistics sample (rank 0): the statistics' wall units are the
+  // measured ones, also in wall units (u_tau = 1 holds only on average, and not at all at
+  // constant bulk velocity)
+  std::vector<double> sample_tau;
+  auto write_stats = [&](bool final) {
     if (!stats || stats->samples() == 0) return;
-    const double re_tau = p_.physics.units == "wall" ? p_.physics.re : 0.0;
-    stats->write_csv(out.dir, re_tau, 1.0);
-    stats->write_h5(out.dir + "/stats.h5");
+    WallUnitsEvidence e;
+    e.nu = 1.0 / p_.physics.re;
+    e.snapshots = static_cast<long>(sample_tau.size());
+    e.measured_what = fmt::format("this run at {}x{}x{}", g.nx, g.ny, g.nz);
+    e.measured_u_tau = [&] {
+      double sum = 0.0;
+      for (double t : sample_tau) sum += t;
+      return std::sqrt(std::max(0.0, sum / std::max<std::size_t>(sample_tau.size(), 1)));
+    };
+    const WallUnits w = resolve_wall_units(e);
+    stats->write_csv(out.dir, w.re_tau, w.u_tau);
+    stats->write_h5(out.dir + "/stats.h5", &w);
+    write_text_atomic(out.dir + "/wall_units.txt", wall_units_text(w, stats->samples(), out.dir));
+    if (final)
+      log::info("dns: statistics of {} samples in wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}",
+                stats->samples(), w.u_tau, w.re_tau, w.description);
   };
 
   long last_ckpt = -1;
@@ -374,10 +393,16 @@ DnsSummary ChannelDns::run() {
       SeriesBlock b;
       if (rank == 0) b = SeriesBlock{0, 1, 0, g.nx};
       series->write(int(step / out.snapshot_every), t, b, rank == 0 ? f.data() : nullptr);
+      if (series->meta().wall) {
+        // this snapshot's wall units, from the spectral mean profile (collective)
+        const double u_tau = std::sqrt(std::max(0.0, nse.wall_shear(x)));
+        series->write_wall_units(int(step / out.snapshot_every), 1, b, &u_tau);
+      }
     }
     if (out.stats_every > 0 && step % out.stats_every == 0 && t >= out.stats_start) {
       auto f = nse.gather_velocity(x);
-      if (stats) stats->add(f.data());
+      const double tau = nse.wall_shear(x);  // collective
+      if (stats) stats->add(f.data()), sample_tau.push_back(tau);
       if (nse.les()) {
         // SGS profiles of this state, Gauss–Lobatto order (upper wall first) -> y ascending
         auto s = nse.sgs_profiles(x);
@@ -455,7 +480,7 @@ DnsSummary ChannelDns::run() {
     if ((ckpt_due || snap_due || !more()) && !nse.finite(sbdf.state())) fail("non-finite state");
     snapshot(sbdf.state(), s1, sbdf.time());
     if (ckpt_due) checkpoint();
-    if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats();
+    if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats(false);
     progress.update(s1, fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt));
     if (p_.time.adaptive && more()) {
       const double cfl = d.cfl_rate * dt;
@@ -474,7 +499,7 @@ DnsSummary ChannelDns::run() {
   nse.explicit_terms(sbdf.state(), scratch);
   record(sbdf.state(), sbdf.step_count(), sbdf.time());
   checkpoint();
-  write_stats();
+  write_stats(true);
   if (series) series->close();
   sum.steps = sbdf.step_count();
   sum.time = sbdf.time();

@@ -11,8 +11,12 @@
 //                          max_div,forcing (rewritten atomically at every checkpoint)
 //   checkpoint.h5          full spectral SBDF state, time, step, resolved config (atomic:
 //                          the previous checkpoint stays until the new one is complete)
-//   snapshots.h5           velocity series in the data contract (every output.snapshot_every)
-//   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5   running statistics
+//   snapshots.h5           velocity series in the data contract (every output.snapshot_every),
+//                          with each snapshot's measured wall units (/wall/u_tau, io/series.hpp)
+//   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5, wall_units.txt   running
+//                          statistics; "+" columns in the measured wall units of the samples,
+//                          u_tau = sqrt(mean tau_w) (also in wall units, where u_tau = 1 only
+//                          on average at constant pressure gradient, not at constant bulk velocity)
 //
 // LES: a case with sgs.model = smagorinsky | dsm | wale (solvers/sgs_model.hpp) runs the same
 // loop with the eddy-viscosity closure; its snapshots have kind les-<model>, and its

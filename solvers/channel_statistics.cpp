@@ -10,6 +10,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
+#include "solvers/wall_units.hpp"
 
 namespace iff::solvers {
 
@@ -182,7 +183,7 @@ void ChannelStatistics::write_csv(const std::string& dir, double re_tau, double 
   }
 }
 
-void ChannelStatistics::write_h5(const std::string& path) const {
+void ChannelStatistics::write_h5(const std::string& path, const WallUnits* wall) const {
   AtomicPath out(path);
   {
     auto f = h5::File::create(out.temp(), MPI_COMM_SELF);
@@ -212,6 +213,11 @@ void ChannelStatistics::write_h5(const std::string& path) const {
     f.set_attr("/", "samples", std::int64_t(n_));
     f.set_attr("/", "lx", lx_);
     f.set_attr("/", "lz", lz_);
+    if (wall) {
+      f.set_attr("/", "u_tau", wall->u_tau);
+      f.set_attr("/", "re_tau", wall->re_tau);
+      f.set_attr("/", "wall_units_source", wall->description);
+    }
     f.close();
   }
   out.commit();

@@ -17,6 +17,8 @@
 
 namespace iff::solvers {
 
+struct WallUnits;
+
 /// For each y+ in `y_plus` (distance above the lower wall y = −1 in wall units,
 /// y+ = (1 + y) Re_tau), the index of the node of `y` nearest to it; repeats are dropped,
 /// the order is kept. These are the spectra locations of ChannelStatistics.
@@ -48,13 +50,14 @@ class ChannelStatistics {
   const std::vector<int>& spectra_indices() const { return sj_; }
 
   /// Writes profiles.csv, spectra_kx.csv and spectra_kz.csv into `dir` (atomically). When
-  /// re_tau > 0 (wall units), y+ and the profiles in wall units are added (u_tau = 1 for
-  /// pressure-gradient driving in wall units; pass u_tau for others). With SGS samples,
+  /// re_tau > 0 (wall units), y+ and the profiles in wall units are added with the given
+  /// u_tau (solvers/wall_units.hpp decides both). With SGS samples,
   /// the columns nu_t, eps_sgs, c_sgs follow (and nu_t_over_nu = ν_t Re_tau/u_tau,
   /// eps_sgs_plus = ε_sgs/(Re_tau u_tau³) in wall units, ν = u_tau h/Re_tau).
   void write_csv(const std::string& dir, double re_tau = 0.0, double u_tau = 1.0) const;
-  /// Writes the same tables into an HDF5 file (serial, atomically).
-  void write_h5(const std::string& path) const;
+  /// Writes the same tables into an HDF5 file (serial, atomically); with `wall`, also the
+  /// root attributes u_tau, re_tau and wall_units_source (its description).
+  void write_h5(const std::string& path, const WallUnits* wall = nullptr) const;
 
  private:
   int nx_, ny_, nz_;

@@ -39,28 +39,6 @@ void require_finite(const std::vector<double>& v, const std::string& file, int t
 
 }  // namespace
 
-double wall_friction_velocity(const std::vector<double>& y, const std::vector<double>& U, double nu) {
-  const int n = static_cast<int>(y.size());
-  IFF_REQUIRE(n >= 3 && U.size() == y.size(), "wall shear: need a profile on at least 3 points");
-  double bottom = 0, top = 0;
-  if (gauss_lobatto(y)) {
-    std::vector<double> a(U.rbegin(), U.rend());  // descending y: y_0 = +1
-    ChebyshevTransform t(n);
-    t.to_coefficients(a.data());
-    bottom = chebyshev_slope_bottom(a.data(), n);
-    top = chebyshev_slope_top(a.data(), n);
-  } else {
-    // second-order one-sided differences
-    auto slope = [](double y0, double y1, double y2, double u0, double u1, double u2) {
-      const double h1 = y1 - y0, h2 = y2 - y0;
-      return (u1 * h2 * h2 - u2 * h1 * h1 - u0 * (h2 * h2 - h1 * h1)) / (h1 * h2 * (h2 - h1));
-    };
-    bottom = slope(y[0], y[1], y[2], U[0], U[1], U[2]);
-    top = slope(y[n - 1], y[n - 2], y[n - 3], U[n - 1], U[n - 2], U[n - 3]);
-  }
-  return std::sqrt(std::max(0.0, nu * (bottom - top) / 2));
-}
-
 std::vector<double> y_quadrature_weights(const std::vector<double>& y) {
   const int n = static_cast<int>(y.size());
   if (gauss_lobatto(y)) return clenshaw_curtis_weights(n);
@@ -111,22 +89,18 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
         f(v);
       }
   };
-  // wall units: (h, u_tau) series have u_tau = 1; others take u_tau from the mean wall shear
-  const bool wall_units = m.units.find("u_tau") != std::string::npos;
-  if (wall_units) {
-    u_tau_ = 1.0;
-    re_tau_ = p_.re_tau > 0 ? p_.re_tau : (m.re_tau > 0 ? m.re_tau : (m.nu > 0 ? 1.0 / m.nu : 0.0));
-  } else if (m.nu > 0) {
+  // wall units of the reference's statistics (one resolver for every command)
+  SnapshotList used;
+  for (int tr = 0; tr < m.n_traj; ++tr)
+    for (int ti = p_.reference_statistics_start; ti < ref_->n_time(); ++ti) used.push_back({tr, ti});
+  auto evidence = series_wall_units_evidence(*ref_, used, p_.re_tau);
+  evidence.measured_u_tau = [&] {
     ChannelStatistics mean_only(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y);
     each_snapshot([&](const std::vector<double>& v) { mean_only.add(v.data()); });
-    u_tau_ = wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
-    IFF_REQUIRE(u_tau_ > 0, "reference " << reference << ": zero mean wall shear, wall units undefined");
-    re_tau_ = p_.re_tau > 0 ? p_.re_tau : u_tau_ / m.nu;
-  } else {
-    u_tau_ = 1.0;
-    re_tau_ = p_.re_tau;
-  }
-  const double re_place = re_tau_ > 0 ? re_tau_ : 180.0;  // nominal when unknown
+    return wall_friction_velocity(m.y, mean_only.mean(0), m.nu);
+  };
+  wall_ = resolve_wall_units(evidence);
+  const double re_place = wall_.re_tau > 0 ? wall_.re_tau : 180.0;  // nominal when unknown
   spectra_j_ = nearest_y_plus_indices(m.y, p_.spectra_y_plus, re_place);
   slice_j_ = nearest_y_plus_indices(m.y, {p_.slice_y_plus}, re_place).front();
   ref_stats_ = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
@@ -145,7 +119,7 @@ int SeriesComparison::reference_index_of(double time, const std::string& who) co
 std::array<std::vector<double>, 5> SeriesComparison::profiles(const ChannelStatistics& s) const {
   std::array<std::vector<double>, 5> p = {s.mean(0), s.rms(0), s.rms(1), s.rms(2), s.reynolds_shear()};
   for (int q = 0; q < 5; ++q)
-    for (double& v : p[q]) v /= q == 4 ? u_tau_ * u_tau_ : u_tau_;
+    for (double& v : p[q]) v /= q == 4 ? wall_.u_tau * wall_.u_tau : wall_.u_tau;
   return p;
 }
 

@@ -27,12 +27,13 @@
 // Long-term statistics. Each series' profiles (solvers::ChannelStatistics) over all its
 // trajectories: candidates from step statistics_start up to each trajectory's completed
 // steps, the reference from time index reference_statistics_start. All series are put in
-// the reference's wall units (u_tau of the reference), so the errors compare the same
-// quantities; for f in {U+, u'+, v'+, w'+, -<u'v'>+} the error is the relative L2 norm over
-// y with quadrature weights w_j (Clenshaw–Curtis on Gauss–Lobatto points, trapezoid
-// otherwise):
+// the reference's wall units (solvers/wall_units.hpp: re_tau override, else the reference's
+// records of the parent DNS over the snapshots of its statistics, else its own mean wall
+// shear), so the errors compare the same quantities; for f in {U+, u'+, v'+, w'+, -<u'v'>+}
+// the error is the relative L2 norm over y with quadrature weights w_j (Clenshaw–Curtis on
+// Gauss–Lobatto points, trapezoid otherwise):
 //   err_f = sqrt( sum_j w_j (f_c(y_j) - f_ref(y_j))^2 ) / sqrt( sum_j w_j f_ref(y_j)^2 ).
-// Each series' own u_tau (from its mean wall shear) is reported beside.
+// Each candidate's own u_tau (from its mean wall shear on this grid) is reported beside.
 #pragma once
 
 #include <array>
@@ -43,6 +44,7 @@
 
 #include "io/series.hpp"
 #include "solvers/channel_statistics.hpp"
+#include "solvers/wall_units.hpp"
 
 namespace iff::solvers {
 
@@ -55,7 +57,7 @@ struct ComparisonParams {
   int statistics_start = 0;                   ///< first step of a candidate in its statistics
   int reference_statistics_start = 0;         ///< first reference time index in its statistics
   double time_tolerance = 1e-3;               ///< time matching, in reference snapshot intervals
-  double re_tau = 0;                          ///< Re_tau of the wall units (0: from the reference)
+  double re_tau = 0;                          ///< override Re_tau of the wall units (0: from the reference)
 };
 
 /// Where a candidate trajectory starts in the reference.
@@ -97,12 +99,6 @@ struct CandidateResult {
   std::vector<double> slice, slice_ref;  ///< [nx][nz]
 };
 
-/// Friction velocity from the mean wall shear of a profile U(y) on ascending y:
-///   u_tau^2 = nu (dU/dy|_{y=-1} - dU/dy|_{y=+1}) / 2,
-/// slopes from the Chebyshev series on Gauss–Lobatto points, second-order one-sided
-/// differences otherwise.
-double wall_friction_velocity(const std::vector<double>& y, const std::vector<double>& U, double nu);
-
 /// Quadrature weights over y in [-1, 1] (Clenshaw–Curtis on Gauss–Lobatto points,
 /// trapezoid on any other ascending grid).
 std::vector<double> y_quadrature_weights(const std::vector<double>& y);
@@ -126,8 +122,9 @@ class SeriesComparison {
 
   const SeriesReader& reference() const { return *ref_; }
   const ChannelStatistics& reference_statistics() const { return *ref_stats_; }
-  double u_tau() const { return u_tau_; }    ///< of the wall units
-  double re_tau() const { return re_tau_; }  ///< of the wall units (0: unknown)
+  double u_tau() const { return wall_.u_tau; }    ///< of the wall units
+  double re_tau() const { return wall_.re_tau; }  ///< of the wall units (0: unknown)
+  const WallUnits& wall_units() const { return wall_; }  ///< with where they came from
   double dt() const { return dt_; }          ///< reference snapshot interval
   const std::vector<int>& spectra_indices() const { return spectra_j_; }
   int slice_index() const { return slice_j_; }
@@ -138,7 +135,8 @@ class SeriesComparison {
   std::unique_ptr<SeriesReader> ref_;
   ComparisonParams p_;
   EnergyFunction energy_;
-  double dt_ = 1.0, u_tau_ = 1.0, re_tau_ = 0.0, lx_ = 0, lz_ = 0;
+  double dt_ = 1.0, lx_ = 0, lz_ = 0;
+  WallUnits wall_;
   std::vector<int> spectra_j_;
   int slice_j_ = 0;
   std::vector<double> w_y_;

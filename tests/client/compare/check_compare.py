@@ -67,7 +67,7 @@ def field(tr, t):
     return f
 
 
-def write_series(path, vel, times, kind, grid=(x, y, z), config="", extra=None):
+def write_series(path, vel, times, kind, grid=(x, y, z), config="", extra=None, wall=None):
     with h5py.File(path, "w") as f:
         f.create_dataset("velocity", data=vel.astype("<f8"), chunks=(1, 1) + vel.shape[2:])
         g = f.create_group("grid")
@@ -80,6 +80,11 @@ def write_series(path, vel, times, kind, grid=(x, y, z), config="", extra=None):
         a["units"], a["filter"], a["model"], a["config"], a["git_commit"] = "h, u_tau", "", "", config, "test"
         for k, v in (extra or {}).items():
             f.create_dataset(k, data=np.asarray(v, dtype="<f8"))
+        if wall is not None:  # wall-unit records of a parent DNS (io/series.hpp)
+            f.create_dataset("wall/u_tau", data=np.asarray(wall, dtype="<f8"))
+            a["wall_measured_by"], a["wall_grid"], a["driving"] = "dns", "64x65x64", "pressure_gradient"
+            a["wall_snapshots"], a["wall_u_tau"] = wall.size, np.sqrt(np.mean(wall**2))
+            a["wall_re_tau"], a["wall_window"] = np.sqrt(np.mean(wall**2)) * re_tau, [times[0], times[-1]]
 
 
 # --- independent expectations ---------------------------------------------------------
@@ -123,7 +128,10 @@ expect = {}  # label -> (errors per step, per-step counts, stats errors, complet
 
 with tempfile.TemporaryDirectory() as d:
     times = dt * np.arange(nt_ref)
-    write_series(f"{d}/ref.h5", ref, times, "fdns")
+    # the reference's parent DNS ran in wall units: u_tau ~ 1 (its own laminar-like wall shear
+    # would give Re_tau 73)
+    ref_wall = np.array([[1 + 0.002 * (t - 3.5) + 0.001 * tr for t in range(nt_ref)] for tr in range(3)])
+    write_series(f"{d}/ref.h5", ref, times, "fdns", wall=ref_wall)
 
     off = ref.copy()
     off[..., 0] += 0.1
@@ -257,6 +265,15 @@ output: {{dir: {d}/out1}}
     check(np.allclose(got, e, rtol=1e-9, atol=0), f"solver run aligned with reference (1, 2 + k): {got} != {e}")
     check(sol["ranks"] == "1" and float(sol["wall_seconds"]) >= 0 and abs(float(sol["simulated_time"]) - 2) < 1e-9,
           f"solver cost {sol['ranks']} ranks, {sol['wall_seconds']} s for {sol['simulated_time']}")
+    # the reference's wall units: its records over the snapshots of its statistics
+    ref_u_tau = np.sqrt(np.mean(ref_wall**2))
+    md = open(f"{d}/out1/summary.md").read()
+    want_line = (f"wall units: u_tau = {ref_u_tau:.6g}, Re_tau = {ref_u_tau * re_tau:.6g}, "
+                 "from series records (parent DNS at 64x65x64, 24 snapshots).")
+    check(want_line in md, f"summary.md wall-unit line: want '{want_line}' in\n{md[:400]}")
+    with h5py.File(f"{d}/out1/slice.h5") as f:
+        check(abs(f.attrs["u_tau"] - ref_u_tau) < 1e-12 and "series records" in str(f.attrs["wall_units_source"]),
+              "slice.h5 u_tau and its source")
     # the slice: u at y+ ~ 15 of reference (traj 0, time index 2) and of the offset copy
     with h5py.File(f"{d}/out1/slice.h5") as f:
         j = int(np.argmin(np.abs(y - (-1 + 15 / re_tau))))
@@ -328,6 +345,7 @@ output: {{dir: {d}/out1}}
     check(all(os.path.exists(os.path.join(f"{d}/out1", r)) for r in refs), f"report.html references missing files: {refs}")
     check(all(f"figures/{n}" in refs for n in expected_panels), "report.html shows every figure")
     check("noise" in html and "offset" in html, "report.html has the summary table")
+    check(want_line in html, "report.html says the wall units and where they came from")
 
     # without matplotlib (site-packages off): one clear line, exit 3, tables and a table-only report kept
     shutil.copytree(f"{d}/out2", f"{d}/nompl")

@@ -194,7 +194,9 @@ TEST_F(Comparison, PhaseShiftInX) {
   // the slice at y+ ~ 15 after slice_step (10 > 5 available: the last compared step)
   EXPECT_EQ(r.slice_step, NT - 1);
   const int j = cmp.slice_index();
-  EXPECT_NEAR(1 - std::abs(meta().y[j]), 15.0 / 180, 0.12) << "nearest y to y+ = 15";
+  // (the reference records no wall units: Re_tau from its own wall shear, sqrt(20 nu)/nu = 60)
+  EXPECT_NEAR(cmp.re_tau(), std::sqrt(20.0 * 180) , 1e-9);
+  EXPECT_NEAR(1 - std::abs(meta().y[j]), 15.0 / cmp.re_tau(), 0.12) << "nearest y to y+ = 15";
   const auto f = field(0, NT - 1);
   for (int i = 0; i < NX; ++i)
     for (int k = 0; k < NZ; ++k) {
@@ -291,6 +293,42 @@ TEST_F(Comparison, BadInputsNameTheFile) {
   EXPECT_NE(message(ref, {{0, 0}, {5, 0}}).find("is not in"), std::string::npos);
   EXPECT_THROW(cmp.reference_index_of(0.3, "who"), iff::InputError);
   EXPECT_THROW(SeriesComparison(dir + "/nothing.h5", params, sum_sq), iff::InputError);
+}
+
+// The reference's wall units: its records of the parent DNS over the snapshots of its
+// statistics, not its own wall shear; compare.re_tau overrides them; the profiles are in them.
+TEST_F(Comparison, ReferenceRecordsGiveTheWallUnits) {
+  auto m = meta();
+  m.wall = iff::SeriesWallUnits{"dns", "32x65x32", "bulk_velocity"};
+  const std::string rec = dir + "/recorded.h5";
+  auto u_tau_of = [](int tr, int t) { return 0.9 + 0.02 * t + 0.01 * tr; };
+  {
+    iff::SeriesWriter w(rec, m);
+    for (int t = 0; t < NT; ++t)
+      for (int tr = 0; tr < NTRAJ; ++tr) {
+        w.write(t, DT * t, {tr, 1, 0, NX}, field(tr, t).data());
+        const double u = u_tau_of(tr, t);
+        w.write_wall_units(t, 1, {tr, 1, 0, NX}, &u);
+      }
+    w.close();
+  }
+  params.reference_statistics_start = 2;
+  SeriesComparison cmp(rec, params, sum_sq);
+  double tau = 0;
+  for (int tr = 0; tr < NTRAJ; ++tr)
+    for (int t = 2; t < NT; ++t) tau += u_tau_of(tr, t) * u_tau_of(tr, t);
+  const double expect = std::sqrt(tau / (NTRAJ * (NT - 2)));
+  EXPECT_NEAR(cmp.u_tau(), expect, 1e-15);
+  EXPECT_NEAR(cmp.re_tau(), expect * 180, 1e-12);
+  EXPECT_EQ(cmp.wall_units().source, iff::solvers::WallUnitsSource::series_records);
+  EXPECT_EQ(cmp.wall_units().description, "series records (parent DNS at 32x65x32, 8 snapshots)");
+  const auto U = cmp.reference_statistics().mean(0), Up = cmp.profiles(cmp.reference_statistics())[0];
+  for (int j = 0; j < NY; ++j) EXPECT_NEAR(Up[j], U[j] / expect, 1e-13 * (1 + std::abs(Up[j])));
+  params.re_tau = 150;
+  SeriesComparison over(rec, params, sum_sq);
+  EXPECT_DOUBLE_EQ(over.re_tau(), 150);
+  EXPECT_NEAR(over.u_tau(), 150.0 / 180, 1e-15);
+  EXPECT_EQ(over.wall_units().source, iff::solvers::WallUnitsSource::override_re_tau);
 }
 
 TEST(SeriesComparisonHelpers, WallShearOfPoiseuille) {

@@ -14,6 +14,7 @@
 #include "io/h5.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
+#include "solvers/wall_units.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -75,6 +76,11 @@ void expect_same_files(const std::string& a, const std::string& b, double tol) {
     EXPECT_LE(max_abs_diff(va, vb), tol) << b << "/" << file;
     EXPECT_EQ(read(a + "/" + file, "/time"), read(b + "/" + file, "/time")) << file;
     EXPECT_EQ(read(b + "/" + file, "/completed"), std::vector<double>(3, 5.0)) << file;
+    // the wall units of every snapshot, as measured by the DNS that took it
+    const auto wa = read(a + "/" + file, "/wall/u_tau"), wb = read(b + "/" + file, "/wall/u_tau");
+    ASSERT_EQ(wa.size(), 15u) << file;
+    ASSERT_EQ(wb.size(), 15u) << file;
+    for (std::size_t q = 0; q < wa.size(); ++q) EXPECT_LE(std::abs(wa[q] - wb[q]), tol * wa[q]) << b << "/" << file;
   }
 }
 
@@ -142,6 +148,50 @@ TEST_F(DatasetCommand, SnapshotsAreTheFilteredDnsAndTrajectoriesDiffer) {
       for (std::size_t q = 0; q < ua.size(); ++q) d2 += (ua[q] - ub[q]) * (ua[q] - ub[q]), n2 += ua[q] * ua[q];
       EXPECT_GT(std::sqrt(d2 / n2), 1e-3) << "trajectories " << a << " and " << b;
     }
+}
+
+// Each snapshot records the u_tau of its DNS state (both outputs alike), equal to a direct
+// computation from the DNS-grid snapshot; `stats` of the filtered set and of the DNS-grid
+// snapshots therefore agree, from the records.
+TEST_F(DatasetCommand, SnapshotsRecordTheWallUnitsOfTheirDnsState) {
+  iff::SeriesReader fine(ref_ + "/dns.h5"), coarse(ref_ + "/fdns.h5");
+  for (const auto* r : {&fine, &coarse}) {
+    ASSERT_TRUE(r->meta().wall) << r->path();
+    EXPECT_EQ(r->meta().wall->measured_by, "dns");
+    EXPECT_EQ(r->meta().wall->grid, "12x17x8");
+    EXPECT_EQ(r->meta().wall->driving, "bulk_velocity");
+    EXPECT_EQ(r->meta().wall->snapshots, 15);
+  }
+  const auto rf = fine.wall_u_tau(), rc = coarse.wall_u_tau();
+  EXPECT_EQ(rf, rc);
+  const auto& fm = fine.meta();
+  double tau = 0;
+  for (int i = 0; i < 3; ++i)
+    for (int s = 0; s < 5; ++s) {
+      const double direct = iff::solvers::snapshot_friction_velocity(fine.read_velocity(i, s).data(), fm.nx(), fm.y,
+                                                                      fm.nz(), fm.nu);
+      EXPECT_GT(direct, 0.0);
+      EXPECT_NEAR(rc[i * 5 + s], direct, 1e-11 * direct) << "trajectory " << i << " snapshot " << s;
+      tau += rc[i * 5 + s] * rc[i * 5 + s];
+    }
+  EXPECT_NEAR(coarse.meta().wall->u_tau, std::sqrt(tau / 15), 1e-15);
+  EXPECT_DOUBLE_EQ(coarse.meta().wall->t_first, coarse.times().front());
+  EXPECT_DOUBLE_EQ(coarse.meta().wall->t_last, coarse.times().back());
+  std::string log;
+  for (const char* f : {"fdns", "dns"})
+    ASSERT_EQ(iff::test::run(iff::test::exe() + " stats " + ref_ + "/" + f + ".h5 -o " + dir_ + "/stats_" + f, &log), 0)
+        << log;
+  auto u_tau_of = [](const std::string& d) {
+    std::ifstream in(d + "/wall_units.txt");
+    std::string key;
+    double u = 0;
+    in >> key >> u;
+    return u;
+  };
+  const double uf = u_tau_of(dir_ + "/stats_fdns"), ud = u_tau_of(dir_ + "/stats_dns");
+  EXPECT_NEAR(uf / ud, 1.0, 0.01);
+  EXPECT_NEAR(uf, std::sqrt(tau / 15), 1e-15);
+  EXPECT_NE(log.find("series records (this DNS at 12x17x8, 15 snapshots)"), std::string::npos) << log;
 }
 
 TEST_F(DatasetCommand, StartsFromASeriesSnapshotAsFromTheCheckpoint) {
