@@ -70,7 +70,13 @@ namespace iff::operators {
 
 int64_t convert_reference_weights(const ConvertRequest& r, bool write) {
   auto model = make_model(r.spec);
-  load_state_dict(*model.module, load_state_dict_file(r.state_dict), r.state_dict);
+  const StateDict sd = load_state_dict_file(r.state_dict);
+  for (const auto& [name, t] : sd)  // keep the file's precision (float32 or float64)
+    if (t.is_floating_point()) {
+      model.module->to(t.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
+      break;
+    }
+  load_state_dict(*model.module, sd, r.state_dict);
   CheckpointData data;
   data.spec = model.spec;
   data.norm = r.norm_file.empty() ? Normalization::identity() : Normalization::from_text_file(r.norm_file);

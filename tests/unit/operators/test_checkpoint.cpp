@@ -288,7 +288,8 @@ TEST(ConvertCommand, ImportsAPyTorchStateDictAndRejectsBadOnesByName) {
 }
 
 // `ifactflow rollout` evaluates in the precision rollout.dtype asks for: float64 weights
-// converted from PyTorch give, through the command line, the float64 model's own step (the
+// converted from PyTorch (convert keeps their precision) give, through the command line, the
+// float64 model's own step (the
 // check against the reference implementation itself is bench/operators/check_reference.py
 // --ifactflow); float32 rounds them.
 TEST(RolloutCommand, EvaluatesInTheRequestedPrecision) {
@@ -297,6 +298,10 @@ TEST(RolloutCommand, EvaluatesInTheRequestedPrecision) {
   auto spec = tiny(ops::ModelKind::ifactformer_m);
   auto source = ops::make_model(spec);
   source.module->to(torch::kFloat64);
+  {
+    torch::NoGradGuard ng;  // weights that float32 cannot hold: convert must keep float64
+    for (auto& p : source.module->parameters()) p.add_(1e-9 * torch::randn_like(p));
+  }
   ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/w64.pt");
   const auto exe = iff::test::exe();
   std::string out;
