@@ -96,11 +96,19 @@ WallUnits resolve_wall_units(const WallUnitsEvidence& e) {
     }
   }
   if (e.nu > 0 && e.measured_u_tau) {
-    w.source = WallUnitsSource::measured_wall_shear;
-    w.u_tau = e.measured_u_tau();
-    IFF_REQUIRE(w.u_tau > 0, "zero mean wall shear in " << e.measured_what << ": wall units are undefined");
-    w.re_tau = re_of(w.u_tau);
-    w.description = fmt::format("measured wall shear of {} ({} snapshots)", e.measured_what, e.snapshots);
+    const double u_tau = e.measured_u_tau();
+    if (u_tau > 0) {
+      w.source = WallUnitsSource::measured_wall_shear;
+      w.u_tau = u_tau;
+      w.re_tau = re_of(w.u_tau);
+      w.description = fmt::format("measured wall shear of {} ({} snapshots)", e.measured_what, e.snapshots);
+      return w;
+    }
+    // not a wall-bounded flow's mean profile (e.g. a field of noise): no "+" quantities
+    w.source = WallUnitsSource::unknown;
+    w.u_tau = 1.0;
+    w.re_tau = 0.0;
+    w.description = fmt::format("unknown (the mean wall shear of {} is not positive: no wall units)", e.measured_what);
     return w;
   }
   w.source = WallUnitsSource::unknown;

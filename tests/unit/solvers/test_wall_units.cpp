@@ -93,7 +93,9 @@ TEST(WallUnitsResolver, NoViscosityMeansNoMeasuredWallUnits) {
   EXPECT_DOUBLE_EQ(w.re_tau, 180);
   e.measured_u_tau = [] { return 0.0; };
   e.nu = 0.01;
-  EXPECT_THROW(iff::solvers::resolve_wall_units(e), iff::InputError);  // zero wall shear: undefined
+  w = iff::solvers::resolve_wall_units(e);  // zero wall shear: no wall units (see below)
+  EXPECT_EQ(w.source, WallUnitsSource::unknown);
+  EXPECT_EQ(w.re_tau, 0.0);
 }
 
 // The evidence of a series: its records of exactly the snapshots used, and who measured them.
@@ -141,4 +143,18 @@ TEST(WallUnitsResolver, SnapshotFrictionVelocityOfPoiseuille) {
       for (int k = 0; k < nz; ++k)
         f[((i * y.size() + j) * nz + k) * 3] = 1 - y[j] * y[j] + 0.3 * std::sin(2 * M_PI * i / nx) * (1 - y[j] * y[j]);
   EXPECT_NEAR(iff::solvers::snapshot_friction_velocity(f.data(), nx, y, nz, 0.01), std::sqrt(0.02), 1e-13);
+}
+
+// A mean profile without a positive wall shear (a field of noise, say) has no wall units:
+// the statistics go on without "+" quantities and say so, instead of failing the command.
+TEST(WallUnitsResolver, NonPositiveWallShearMeansUnknownWallUnits) {
+  iff::solvers::WallUnitsEvidence e;
+  e.nu = 1.0 / 180;
+  e.snapshots = 2;
+  e.measured_u_tau = [] { return 0.0; };
+  const auto w = iff::solvers::resolve_wall_units(e);
+  EXPECT_EQ(w.source, WallUnitsSource::unknown);
+  EXPECT_EQ(w.re_tau, 0.0);
+  EXPECT_EQ(w.u_tau, 1.0);
+  EXPECT_EQ(w.description, "unknown (the mean wall shear of this series is not positive: no wall units)");
 }
