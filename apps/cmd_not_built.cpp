@@ -7,15 +7,12 @@ void add_not_yet_built(CLI::App& app, Context& ctx) {
     const char* name;
     const char* what;
   };
+  // the commands that need libtorch, in a build without it (IFF_WITH_TORCH=OFF)
   static const Entry entries[] = {
-      {"dns", "DNS, or LES when the case names an SGS model"},
-      {"dataset", "ensemble of DNS trajectories -> filtered training set"},
-      {"filter", "filter a series onto a coarse grid"},
       {"train", "train a neural operator"},
-      {"convert", "import reference PyTorch weights"},
+      {"convert", "import PyTorch weights into a checkpoint"},
+      {"export", "export a checkpoint's weights to PyTorch"},
       {"rollout", "autoregressive rollout of a trained operator"},
-      {"stats", "statistics and spectra of a series"},
-      {"compare", "compare candidates with a reference series"},
   };
   for (const auto& e : entries) {
     bool exists = true;
@@ -25,10 +22,10 @@ void add_not_yet_built(CLI::App& app, Context& ctx) {
       exists = false;
     }
     if (exists) continue;
-    auto* sub = app.add_subcommand(e.name, std::string(e.what) + " (not built yet)");
+    auto* sub = app.add_subcommand(e.name, std::string(e.what) + " (not built: no libtorch)");
     sub->allow_extras();
     const std::string name = e.name;
-    sub->callback([name] { throw NotBuilt("'" + name + "' is not built yet in this version of ifactflow"); });
+    sub->callback([name] { throw NotBuilt("'" + name + "' needs libtorch, and this ifactflow was built without it"); });
   }
 }
 

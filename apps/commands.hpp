@@ -26,6 +26,7 @@ void add_dataset(CLI::App& app, Context& ctx);
 void add_compare(CLI::App& app, Context& ctx);
 void add_train(CLI::App& app, Context& ctx);    // with libtorch only
 void add_convert(CLI::App& app, Context& ctx);  // with libtorch only
+void add_export(CLI::App& app, Context& ctx);   // with libtorch only
 void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only
 
 /// Options of `ifactflow stats`, shared with the commands that end with statistics.

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);
+  iff::app::add_export(app, ctx);
   iff::app::add_rollout(app, ctx);
 #endif
   iff::app::add_not_yet_built(app, ctx);
