@@ -44,49 +44,61 @@ def fnum(s):
         return float("nan")
 
 
+def markdown_to_html(text):
+    """summary.md as HTML: its tables as tables, its paragraphs as paragraphs (`code` kept)."""
+    def inline(t):
+        parts = t.split("`")
+        return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+
+    out, block = [], []
+
+    def flush():
+        if not block:
+            return
+        if block[0].startswith("|"):
+            rows = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in block
+                    if not set(ln.replace("|", "").strip()) <= set("-: ")]
+            out.append("<table><tr>" + "".join(f"<th>{inline(c)}</th>" for c in rows[0]) + "</tr>")
+            for r in rows[1:]:
+                out.append("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>")
+            out.append("</table>")
+        elif block[0].startswith("#"):
+            out.append(f"<h1>{inline(block[0].lstrip('# '))}</h1>")
+        else:
+            out.append("<p>" + inline(" ".join(block)) + "</p>")
+        block.clear()
+
+    for ln in text.splitlines():
+        if not ln.strip():
+            flush()
+            continue
+        if block and block[0].startswith("|") != ln.startswith("|"):
+            flush()
+        block.append(ln.strip())
+        if ln.startswith("#"):
+            flush()
+    flush()
+    return "\n".join(out)
+
+
 def write_report(out, rows, figures, note=""):
-    """report.html: the summary table (from summary.csv) and the figures, relative links only."""
-    with open(os.path.join(out, "summary.csv"), newline="") as f:
-        table = list(csv.reader(f))
+    """report.html: summary.md's tables and notes (units, one column per quantity) and the
+    figures, relative links only."""
     parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\"><title>ifactflow compare</title>",
              "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #999;padding:3px 6px;"
-             "text-align:right}th{background:#eee}td:first-child{text-align:left}"
-             "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>",
-             "<h1>ifactflow compare</h1>"]
+             "table{border-collapse:collapse;font-size:0.85em;margin:0.8em 0}td,th{border:1px solid #999;"
+             "padding:3px 6px;text-align:right}th{background:#eee}td:first-child{text-align:left}"
+             "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>"]
+    if note:
+        parts.append(f"<p><b>{html.escape(note)}</b></p>")
     summary_md = os.path.join(out, "summary.md")
     if os.path.exists(summary_md):
         with open(summary_md) as f:
-            lines = [ln.strip() for ln in f]
-        first = lines[0].lstrip("# ") if lines else ""
-        parts.append(f"<p>{html.escape(first)}</p>")
-        # the grid and the wall units of every "+" quantity, with where they came from
-        grid = next((ln for ln in lines[1:] if ln.startswith("Grid ")), "")
-        if grid:
-            parts.append(f"<p>{html.escape(grid)}</p>")
-    if note:
-        parts.append(f"<p><b>{html.escape(note)}</b></p>")
-    if table:
-        skip = {"file", "cost_source"}
-        keep = [i for i, h in enumerate(table[0]) if h not in skip]
-        parts.append("<table><tr>" + "".join(f"<th>{html.escape(table[0][i])}</th>" for i in keep) + "</tr>")
-        for row in table[1:]:
-            cells = []
-            for i in keep:
-                v = row[i] if i < len(row) else ""
-                x = fnum(v)
-                txt = f"{x:.4g}" if v and x == x and not v.lstrip("-").isdigit() else v
-                cells.append(f"<td>{html.escape(txt)}</td>")
-            parts.append("<tr>" + "".join(cells) + "</tr>")
-        parts.append("</table>")
+            parts.append(markdown_to_html(f.read()))
     parts.append("<p>Tables: " + ", ".join(
         f"<a href=\"{n}\">{n}</a>" for n in ["summary.csv", "summary.md", "error_vs_time.csv", "energy_vs_time.csv",
                                              "profiles.csv", "spectra.csv", "slice.h5"]
         if os.path.exists(os.path.join(out, n))) + "</p>")
-    if os.path.exists(summary_md):
-        with open(summary_md) as f:
-            text = f.read().strip().splitlines()
-        parts.append("<p>" + html.escape(text[-1]) + "</p>")
     for fig in figures:
         parts.append(f"<h2>{html.escape(fig['title'])}</h2><img src=\"{fig['file']}\" alt=\"{html.escape(fig['title'])}\">")
     parts.append("</body></html>")

@@ -345,6 +345,9 @@ output: {{dir: {d}/out1}}
     check(all(os.path.exists(os.path.join(f"{d}/out1", r)) for r in refs), f"report.html references missing files: {refs}")
     check(all(f"figures/{n}" in refs for n in expected_panels), "report.html shows every figure")
     check("noise" in html and "offset" in html, "report.html has the summary table")
+    check("<th>fluctuations</th>" in html and "<th>u</th>" in html, "report.html: per-component and fluctuation errors")
+    check("error_step_1" not in html and "<th>first step &gt; 0.02</th>" in html,
+          "report.html shows summary.md's tables, not summary.csv's raw columns")
     check(want_line in html, "report.html says the wall units and where they came from")
 
     # without matplotlib (site-packages off): one clear line, exit 3, tables and a table-only report kept
