@@ -62,6 +62,16 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(cost) == 1 and cost[0]["command"] == "dns" and cost[0]["model"] == "dns" and cost[0]["ranks"] == "2"
           and int(cost[0]["steps"]) == 30 and abs(float(cost[0]["simulated_time"]) - 0.6) < 1e-9
           and float(cost[0]["wall_seconds"]) > 0, f"cost record of the 2-rank run: {cost}")
+    # `info` describes every file the run wrote
+    for name, needles in (("checkpoint.h5", ["DNS restart checkpoint", "grid        : 8x25x8 modes", "step 30"]),
+                          ("stats.h5", ["kind        : statistics", "y           : 25 points"]),
+                          ("cost.csv", ["cost record of `ifactflow dns` (dns)", "2 ranks x"]),
+                          ("snapshots.h5", ["kind        : dns", "wall units  : u_tau ="])):
+        rc, out = run(["info", os.path.join(par, name)])
+        check(rc == 0 and all(n in out for n in needles), f"info {name}: {out}")
+    rc, out = run(["info", os.path.join(par, "timeseries.csv")])
+    check(rc != 0 and out.count("\n") == 1 and "not an HDF5 file, nor a cost record" in out,
+          f"info on a CSV table: {out}")
     with h5py.File(os.path.join(par, "snapshots.h5"), "r") as f:
         v = f["velocity"]
         check(v.shape == (1, 4, 8, 25, 8, 3), "snapshot shape [1, 4, 8, 25, 8, 3], got %s" % (v.shape,))
