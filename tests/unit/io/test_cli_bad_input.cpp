@@ -194,3 +194,21 @@ TEST_F(CliBadInput, EveryRankFailingPrintsOneLineUnderMpi) {
   EXPECT_EQ(out.find("MPI_ABORT"), std::string::npos) << out;
   EXPECT_EQ(out.find("rank"), std::string::npos) << out;
 }
+
+// A grid within the allowed ranges but too large for the node is refused before any
+// allocation, in one line with the estimate (it segfaulted inside FFTW-MPI's set-up).
+TEST_F(CliBadInput, GridTooLargeForTheNodeIsRefusedWithTheEstimate) {
+  std::ofstream(dir + "/huge.yaml") << "grid: {nx: 65536, ny: 16384, nz: 65536}\nphysics: {units: wall, re: 180}\n"
+                                       "time: {dt: 0.001, steps: 2}\noutput: {dir: " << dir << "/huge}\n";
+  expect_clean_failure("dns " + dir + "/huge.yaml", "the channel grid 65536x16384x65536 (98304x16384x98304 dealiased) "
+                                                    "needs about 4.05e+04 TB per rank on 1 rank(s)", dir);
+  // under a memory limit: 2048x513x2048 needs ~1.24 TB (200 MB + 256 B
+  // per dealiased point)
+  std::ofstream(dir + "/big.yaml") << "grid: {nx: 2048, ny: 513, nz: 2048}\nphysics: {units: wall, re: 180}\n"
+                                      "time: {dt: 0.001, steps: 2}\noutput: {dir: " << dir << "/big}\n";
+  std::string out;
+  EXPECT_NE(iff::test::run("IFF_MEMORY_AVAILABLE=8e9 " + iff::test::exe() + " dns " + dir + "/big.yaml", &out), 0);
+  EXPECT_NE(out.find("needs about 1.24 TB per rank on 1 rank(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("8 GB are available per rank"), std::string::npos) << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+}
