@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "io/fsutil.hpp"
 
 namespace iff {
@@ -29,12 +31,31 @@ std::vector<std::string> split_dots(const std::string& key) {
   return parts;
 }
 
+/// `s` for one error line: line breaks and other control characters shown escaped.
+std::string single_line(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else out += c;
+  }
+  return out;
+}
+
+/// A value as it appears in one error line: flow style, line breaks shown as \n.
 std::string scalar_text(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "null";
-  if (n.IsScalar()) return n.Scalar();
-  YAML::Emitter e;
-  e << YAML::Flow << n;
-  return e.c_str();
+  std::string s;
+  if (!n.IsDefined() || n.IsNull()) {
+    s = "null";
+  } else if (n.IsScalar()) {
+    s = n.Scalar();
+  } else {
+    YAML::Emitter e;
+    e << YAML::Flow << n;
+    s = e.c_str();
+  }
+  return single_line(s);
 }
 
 void apply_override(Config::State& s, const std::string& text) {
@@ -58,7 +79,7 @@ void apply_override(Config::State& s, const std::string& text) {
   try {
     parsed = YAML::Load(value);
   } catch (const YAML::Exception& e) {
-    throw ConfigError("--set " + text + ": value is not valid YAML (" + e.msg + ")");
+    throw ConfigError("--set " + single_line(text) + ": value is not valid YAML (" + single_line(e.msg) + ")");
   }
   node[parts.back()] = parsed;
   s.set[key] = "--set";
@@ -68,7 +89,7 @@ void collect_leaves(const YAML::Node& n, const std::string& prefix,
                     std::vector<std::pair<std::string, YAML::Node>>& out) {
   if (n.IsMap() && n.size() > 0) {
     for (const auto& kv : n) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = scalar_text(kv.first);
       collect_leaves(kv.second, prefix.empty() ? k : prefix + "." + k, out);
     }
   } else if (!prefix.empty()) {
@@ -105,7 +126,7 @@ Config Config::from_string(const std::string& yaml, const std::string& origin,
   try {
     c.s_->root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(origin + ": not valid YAML: " + e.what());
+    throw ConfigError(origin + ": not valid YAML: " + single_line(e.what()));
   }
   if (!c.s_->root.IsDefined() || c.s_->root.IsNull()) c.s_->root = YAML::Node(YAML::NodeType::Map);
   IFF_CHECK_AS(ConfigError, c.s_->root.IsMap(), origin << ": the top level must be a map of sections");

@@ -1,8 +1,10 @@
 #include "io/npy.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <regex>
 
@@ -58,6 +60,9 @@ NpyReader::NpyReader(const std::string& path) : path_(path) {
               "npy file " << path << ": unsupported dtype (structured arrays are not supported)");
   const auto close = descr.find(descr[0], 1);
   descr = descr.substr(1, close - 1);
+  // quoted in messages below: only printable text, at most 16 characters
+  IFF_REQUIRE(descr.size() <= 16 && std::all_of(descr.begin(), descr.end(), [](char c) { return c >= 0x20 && c < 0x7f; }),
+              "npy file " << path << ": unreadable dtype in the header");
   IFF_REQUIRE(descr.size() >= 3, "npy file " << path << ": unreadable dtype '" << descr << "'");
   IFF_REQUIRE(descr[0] != '>', "npy file " << path << ": big-endian dtype '" << descr
                                             << "' is not supported (convert with arr.astype('<f4'))");
@@ -78,10 +83,21 @@ NpyReader::NpyReader(const std::string& path) : path_(path) {
     while (pos < shape.size() && (shape[pos] == ' ' || shape[pos] == ',')) ++pos;
     if (pos >= shape.size()) break;
     std::size_t used = 0;
-    const long long v = std::stoll(shape.substr(pos), &used);
+    long long v = -1;
+    try {
+      v = std::stoll(shape.substr(pos), &used);
+    } catch (const std::exception&) {
+      IFF_REQUIRE(false, "npy file " << path << ": unreadable shape in the header");
+    }
     IFF_REQUIRE(v >= 0, "npy file " << path << ": negative dimension");
     h_.shape.push_back(static_cast<std::size_t>(v));
     pos += used;
+  }
+  std::size_t elements = 1;
+  for (std::size_t d : h_.shape) {
+    IFF_REQUIRE(d == 0 || elements <= std::numeric_limits<std::size_t>::max() / 8 / d,
+                "npy file " << path << ": the shape in the header is too large");
+    elements *= d;
   }
 
   const auto size = std::filesystem::file_size(path);
