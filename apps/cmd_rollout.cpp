@@ -43,11 +43,12 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/partition.hpp"
 #include "io/run_cost.hpp"
 #include "io/series.hpp"
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
-#include "operators/rollout.hpp"
+#include "rollout/engine.hpp"
 #include "solvers/velocity_gradient.hpp"
 
 namespace iff {
@@ -58,11 +59,11 @@ namespace iff::app {
 
 namespace {
 
-using operators::Field;
-using operators::Trajectory;
+using rollout::Field;
+using rollout::Trajectory;
 
 struct RolloutCase {
-  operators::RolloutParams engine;
+  rollout::RolloutParams engine;
   operators::OperatorStepperOptions stepper;
   std::string series;
   std::string initial = "held_out";
@@ -103,9 +104,9 @@ struct RolloutCase {
 };
 
 /// Adds the wall-clock spent in advance() (the model itself) to `seconds`.
-class TimedStepper : public operators::Stepper {
+class TimedStepper : public rollout::Stepper {
  public:
-  TimedStepper(operators::Stepper& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
+  TimedStepper(rollout::Stepper& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
   int window() const override { return inner_.window(); }
   void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
     const double t0 = MPI_Wtime();
@@ -115,7 +116,7 @@ class TimedStepper : public operators::Stepper {
   std::string describe() const override { return inner_.describe(); }
 
  private:
-  operators::Stepper& inner_;
+  rollout::Stepper& inner_;
   double& seconds_;
 };
 
@@ -150,7 +151,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
                 "rollout initial state (trajectory " << s[0] << ", time index " << s[1] << ") is not in " << c.series
                                                      << " (with a window of " << window << ")");
   const int n = static_cast<int>(starts.size());
-  const auto [first, last] = operators::share(n, ctx.rank, ctx.size);
+  const auto [first, last] = share_range(n, ctx.rank, ctx.size);
   std::vector<Trajectory> local;
   for (int i = first; i < last; ++i) {
     Trajectory t;
@@ -324,7 +325,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     }
   };
 
-  operators::RolloutEngine engine(c.engine, ctx.comm);
+  rollout::RolloutEngine engine(c.engine, ctx.comm);
   TimedStepper timed(*stepper, step_seconds);
   MPI_Barrier(ctx.comm);
   const double loop_start = MPI_Wtime();

@@ -13,7 +13,9 @@ namespace iff::operators {
 
 namespace {
 
-class OperatorStepper : public Stepper {
+class OperatorStepper : public rollout::Stepper {
+  using Field = rollout::Field;
+
  public:
   explicit OperatorStepper(const OperatorStepperOptions& o) : device_(torch::kCPU) {
     if (o.threads > 0) at::set_num_threads(o.threads);
@@ -74,7 +76,7 @@ class OperatorStepper : public Stepper {
 
 }  // namespace
 
-std::unique_ptr<Stepper> make_operator_stepper(const OperatorStepperOptions& options) {
+std::unique_ptr<rollout::Stepper> make_operator_stepper(const OperatorStepperOptions& options) {
   return std::make_unique<OperatorStepper>(options);
 }
 

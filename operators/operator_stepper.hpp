@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "operators/rollout.hpp"
+#include "rollout/stepper.hpp"
 
 namespace iff::operators {
 
@@ -28,7 +28,7 @@ struct OperatorStepperOptions {
 
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the
 /// linked libtorch lacks.
-std::unique_ptr<Stepper> make_operator_stepper(const OperatorStepperOptions& options);
+std::unique_ptr<rollout::Stepper> make_operator_stepper(const OperatorStepperOptions& options);
 
 /// Grid of a checkpoint (to check it against the initial states): nx, ny, nz.
 std::vector<int> checkpoint_grid(const std::string& checkpoint);

@@ -14,6 +14,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/partition.hpp"
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/loss.hpp"
@@ -99,8 +100,6 @@ double allreduce_sum(double v, MPI_Comm comm) {
   return v;
 }
 
-/// The contiguous part [lo, hi) of n items that rank r of p holds.
-std::pair<int64_t, int64_t> shard(int64_t n, int r, int p) { return {n * r / p, n * (r + 1) / p}; }
 
 /// Normalisation from the training trajectories: every rank reads a share of the snapshots.
 Normalization training_normalization(const SeriesReader& reader, const std::vector<int>& trajs, int n_time, int window,
@@ -236,7 +235,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
 
   PairLoader loader(reader, window);
   auto local_pairs = [&](const std::vector<Pair>& all, int64_t lo, int64_t hi) {
-    auto [a, b] = shard(hi - lo, rank, size);
+    auto [a, b] = share_range(hi - lo, rank, size);
     return std::vector<Pair>(all.begin() + lo + a, all.begin() + lo + b);
   };
   auto to_model = [&](const torch::Tensor& t) { return t.to(device, dtype); };

@@ -7,17 +7,18 @@
 #include <cmath>
 #include <limits>
 
-#include "operators/rollout.hpp"
+#include "io/partition.hpp"
+#include "rollout/engine.hpp"
 #include "tests/support/test_support.hpp"
 
-using iff::operators::Field;
-using iff::operators::Trajectory;
+using iff::rollout::Field;
+using iff::rollout::Trajectory;
 
 namespace {
 
 /// u_{n+1} = a u_n + b u_{n-1}; the output turns NaN once the input drops below -1.4 (to
 /// exercise the non-finite guard).
-class Recurrence : public iff::operators::Stepper {
+class Recurrence : public iff::rollout::Stepper {
  public:
   Recurrence(double a, double b) : a_(a), b_(b) {}
   int window() const override { return 2; }
@@ -45,7 +46,7 @@ Result run_on(MPI_Comm comm, int n, double band) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  const auto [first, last] = iff::operators::share(n, rank, size);
+  const auto [first, last] = iff::share_range(n, rank, size);
   std::vector<Trajectory> local;
   for (int i = first; i < last; ++i) {
     Trajectory t;
@@ -56,12 +57,12 @@ Result run_on(MPI_Comm comm, int n, double band) {
     t.history.push_back(Field(6, s * (i == 2 ? 2.0 : 1.0)));  // trajectory 2 grows fast
     local.push_back(std::move(t));
   }
-  iff::operators::RolloutParams p;
+  iff::rollout::RolloutParams p;
   p.steps = 12;
   p.energy_band = band;
   p.batch = 2;
   p.progress_seconds = 1e9;
-  iff::operators::RolloutEngine engine(p, comm);
+  iff::rollout::RolloutEngine engine(p, comm);
   Recurrence rec(1.05, 0.0);
   int observed = 0;
   engine.run(
@@ -99,7 +100,7 @@ TEST(RolloutEngine, ClosedFormGuardAndRankIndependence) {
   EXPECT_NEAR(all.finals[2], 2 * s(2) * std::pow(1.05, 4), 1e-13);
   EXPECT_EQ(all.completed[3], 2);
   EXPECT_NEAR(all.finals[3], s(3) * std::pow(1.05, 2), 1e-13) << "last good state kept";
-  const auto [f3, l3] = iff::operators::share(n, iff::test::rank(), iff::test::size());
+  const auto [f3, l3] = iff::share_range(n, iff::test::rank(), iff::test::size());
   if (f3 <= 3 && 3 < l3) {
     EXPECT_NE(all.reason3.find("trajectory 3"), std::string::npos) << all.reason3;
     EXPECT_NE(all.reason3.find("step 3"), std::string::npos) << all.reason3;
@@ -124,7 +125,7 @@ TEST(RolloutEngine, ShareCoversEveryItemOnce) {
   for (int size = 1; size <= 5; ++size) {
     int next = 0;
     for (int r = 0; r < size; ++r) {
-      const auto [a, b] = iff::operators::share(7, r, size);
+      const auto [a, b] = iff::share_range(7, r, size);
       EXPECT_EQ(a, next);
       EXPECT_GE(b - a, 7 / size);
       EXPECT_LE(b - a, 7 / size + 1);

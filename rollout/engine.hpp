@@ -5,7 +5,8 @@
 // observer may write collectively (parallel HDF5) at each step. A trajectory whose state
 // turns non-finite, or whose kinetic energy leaves the configured band around the
 // reference's, is stopped with a message naming it, the step and the cause; the others go
-// on. This header has no libtorch in it: operators/operator_stepper.hpp adapts a model.
+// on. No libtorch here (its own library, ifactflow_rollout): operators/operator_stepper.hpp
+// adapts a trained model to the Stepper interface, and a numerical solver implements it too.
 #pragma once
 
 #include <mpi.h>
@@ -16,20 +17,9 @@
 #include <string>
 #include <vector>
 
-namespace iff::operators {
+#include "rollout/stepper.hpp"
 
-/// One snapshot of one trajectory, [nx][ny][nz][3] (u, v, w).
-using Field = std::vector<double>;
-
-class Stepper {
- public:
-  virtual ~Stepper() = default;
-  /// Snapshots of history the next state depends on (the operator's input window).
-  virtual int window() const { return 1; }
-  /// Advances a batch: history[b] holds window() states, oldest first; writes next[b].
-  virtual void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) = 0;
-  virtual std::string describe() const = 0;
-};
+namespace iff::rollout {
 
 struct RolloutParams {
   int steps = 100;             ///< steps to take (each one snapshot interval)
@@ -50,9 +40,6 @@ struct Trajectory {
   const Field& state() const { return history.back(); }
 };
 
-/// [first, last) of n items for `rank` of `size`, contiguous, sizes differing by at most 1.
-std::pair<int, int> share(int n, int rank, int size);
-
 class RolloutEngine {
  public:
   /// Kinetic energy of one state (for the band).
@@ -72,4 +59,4 @@ class RolloutEngine {
   MPI_Comm comm_;
 };
 
-}  // namespace iff::operators
+}  // namespace iff::rollout

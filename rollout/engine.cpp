@@ -1,4 +1,4 @@
-#include "operators/rollout.hpp"
+#include "rollout/engine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,13 +8,7 @@
 #include "io/error.hpp"
 #include "io/log.hpp"
 
-namespace iff::operators {
-
-std::pair<int, int> share(int n, int rank, int size) {
-  const int base = n / size, extra = n % size;
-  const int first = rank * base + std::min(rank, extra);
-  return {first, first + base + (rank < extra ? 1 : 0)};
-}
+namespace iff::rollout {
 
 RolloutEngine::RolloutEngine(RolloutParams params, MPI_Comm comm) : p_(params), comm_(comm) {
   IFF_REQUIRE(p_.steps >= 0, "rollout.steps must be non-negative, got " << p_.steps);
@@ -85,4 +79,4 @@ void RolloutEngine::run(Stepper& stepper, std::vector<Trajectory>& local, const 
   }
 }
 
-}  // namespace iff::operators
+}  // namespace iff::rollout

@@ -1,0 +1,23 @@
+// What the rollout engine advances: one snapshot interval of a trajectory, whatever does it
+// (a trained operator, operators/operator_stepper.hpp; a numerical solver).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace iff::rollout {
+
+/// One snapshot of one trajectory, [nx][ny][nz][3] (u, v, w).
+using Field = std::vector<double>;
+
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  /// Snapshots of history the next state depends on (the operator's input window).
+  virtual int window() const { return 1; }
+  /// Advances a batch: history[b] holds window() states, oldest first; writes next[b].
+  virtual void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace iff::rollout
