@@ -648,7 +648,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
   {
     AtomicPath out(dir + "/slice.h5");
     {
-      auto f = h5::File::create(out.temp(), MPI_COMM_SELF);
+      auto f = h5::File::create(out, MPI_COMM_SELF);
       f.write_vector("/x", rm.x);
       f.write_vector("/z", rm.z);
       const int j = cmp.slice_index();

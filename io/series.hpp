@@ -114,7 +114,7 @@ class SeriesWriter {
 
   SeriesWriter(SeriesWriter&&) noexcept;
   SeriesWriter& operator=(SeriesWriter&&) noexcept;
-  /// Without close(), an atomic series is discarded.
+  /// Without close(), an atomic series is discarded (an error path: nothing is checked).
   ~SeriesWriter();
 
   /// Writes snapshot `time_index` (extending the time axis when needed). Collective.
@@ -138,7 +138,8 @@ class SeriesWriter {
   int n_time() const { return n_time_; }
   const SeriesMeta& meta() const { return meta_; }
   const std::string& path() const { return final_path_; }
-  /// Flushes, closes and (atomic mode) renames into place. Collective.
+  /// Flushes, closes and (atomic mode) renames into place. Collective. IOError on every
+  /// rank when the file could not be completed (a full disk): then nothing is renamed.
   void close();
 
  private:

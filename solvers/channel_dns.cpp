@@ -145,14 +145,42 @@ int rank_of(MPI_Comm c) {
   MPI_Comm_rank(c, &r);
   return r;
 }
+
+/// InputError on every rank when a state of a checkpoint holds a non-finite coefficient
+/// (naming the first one found, on the lowest rank that found one). Collective.
+void require_finite_state(const std::string& path, const std::string& name, const SbdfHistory& h, const cvec& x,
+                          const ChannelNSE& nse) {
+  const int ny = nse.grid().ny;
+  std::string why;
+  for (std::size_t i = 0; i < x.size() && why.empty(); ++i) {
+    if (std::isfinite(x[i].real()) && std::isfinite(x[i].imag())) continue;
+    const int ml = int(i / (2 * std::size_t(ny))), comp = int(i / ny % 2), k = int(i % ny), m = nse.m0() + ml;
+    // component 0 holds v (U for the mean mode), 1 the wall-normal vorticity eta (W)
+    const char* what = m == 0 ? (comp == 0 ? "U (mean u)" : "W (mean w)") : (comp == 0 ? "v" : "eta");
+    why = fmt::format("checkpoint {}: non-finite value in {} (step {}, t = {:.10g}), component {} of mode {}, "
+                      "Chebyshev coefficient {}",
+                      path, name, h.step, h.time, what, m, k);
+  }
+  const MPI_Comm comm = nse.comm();
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int finder = why.empty() ? size : rank_of(comm);
+  MPI_Allreduce(MPI_IN_PLACE, &finder, 1, MPI_INT, MPI_MIN, comm);
+  if (finder == size) return;
+  int n = int(why.size());
+  MPI_Bcast(&n, 1, MPI_INT, finder, comm);
+  why.resize(n);
+  MPI_Bcast(why.data(), n, MPI_CHAR, finder, comm);
+  throw InputError(why);
+}
 }  // namespace
 
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
                       const std::string& config) {
   const MPI_Comm comm = nse.comm();
-  AtomicPath out(path, rank_of(comm) == 0);
+  AtomicPath out(path, comm);
   {
-    auto f = h5::File::create(out.temp(), comm);
+    auto f = h5::File::create(out, comm);
     f.create_group("/state");
     for (std::size_t i = 0; i < h.x.size(); ++i) write_state(f, "/state/x" + std::to_string(i), nse, h.x[i]);
     for (std::size_t i = 0; i < h.n.size(); ++i) write_state(f, "/state/n" + std::to_string(i), nse, h.n[i]);
@@ -169,7 +197,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "sgs_model", to_string(nse.physics().sgs.model));
     f.set_attr("/", "layout", std::string("[mode = jkz*(nx/2) + ikx][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
-    f.close();
+    f.close();  // checked on every rank: a failed close throws before the rename
   }
   MPI_Barrier(comm);
   out.commit();
