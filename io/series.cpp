@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "io/error.hpp"
+#include "io/finite.hpp"
 
 namespace iff {
 
@@ -340,6 +341,13 @@ void SeriesReader::read(int time_index, const SeriesBlock& b, double* velocity, 
     IFF_REQUIRE(meta_.has_pressure, "series " << path_ << " has no /pressure");
     file_.read_slab("/pressure", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0},
                     {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz}, pressure);
+  }
+  // every value that leaves the reader is finite
+  const std::size_t per_traj = static_cast<std::size_t>(bx) * ny * nz;
+  for (hsize_t q = 0; q < bt; ++q) {
+    const SnapshotOrigin at{path_, b.traj0 + static_cast<int>(q), time_index, times_[time_index]};
+    require_finite(velocity + q * per_traj * 3, int(bx), int(ny), int(nz), "uvw", at, b.x0);
+    if (pressure) require_finite(pressure + q * per_traj, int(bx), int(ny), int(nz), "p", at, b.x0);
   }
 }
 

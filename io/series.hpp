@@ -165,6 +165,7 @@ class SeriesReader {
 
   /// Reads velocity (and pressure when `pressure` is non-null and stored) of snapshot
   /// `time_index` for the block's trajectories and x planes (layout as SeriesBlock).
+  /// InputError naming file, trajectory, time, component and point at a non-finite value.
   void read(int time_index, const SeriesBlock& block, double* velocity, double* pressure = nullptr) const;
   /// The whole snapshot of one trajectory: [nx][ny][nz][3].
   std::vector<double> read_velocity(int traj, int time_index) const;

@@ -57,6 +57,11 @@ void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::strin
                         << t.sizes());
     IFF_CHECK_AS(InputError, it->second.is_floating_point(),
                  origin << ": tensor '" << name << "' is not floating point (" << it->second.scalar_type() << ")");
+    const auto bad = torch::logical_not(torch::isfinite(it->second)).flatten();
+    const int64_t n_bad = bad.sum().item<int64_t>();
+    IFF_CHECK_AS(InputError, n_bad == 0,
+                 origin << ": tensor '" << name << "' holds " << n_bad << " non-finite value(s) of " << bad.numel()
+                        << " (the first at flat index " << (n_bad ? bad.nonzero()[0].item<int64_t>() : 0) << ")");
   }
   for (const auto& [name, t] : sd)
     IFF_CHECK_AS(InputError, own.count(name), origin << ": unexpected tensor '" << name << "' (shape " << t.sizes() << ")");

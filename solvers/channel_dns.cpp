@@ -228,6 +228,8 @@ SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt
   const auto nx = f.attr_int("/", "n_states"), nn = f.attr_int("/", "n_explicit");
   for (int i = 0; i < nx; ++i) h.x.push_back(read_state(f, "/state/x" + std::to_string(i), nse));
   for (int i = 0; i < nn; ++i) h.n.push_back(read_state(f, "/state/n" + std::to_string(i), nse));
+  for (int i = 0; i < nx; ++i) require_finite_state(path, "/state/x" + std::to_string(i), h, h.x[i], nse);
+  for (int i = 0; i < nn; ++i) require_finite_state(path, "/state/n" + std::to_string(i), h, h.n[i], nse);
   return h;
 }
 

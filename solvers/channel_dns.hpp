@@ -131,7 +131,8 @@ class ChannelDns {
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
                       const std::string& config);
 /// Reads a checkpoint written by write_checkpoint for the same grid (collective) and restores
-/// the forcing diagnostic of `nse`; InputError naming the file when it does not match.
+/// the forcing diagnostic of `nse`; InputError naming the file when it does not match or
+/// holds a non-finite value (then naming the state, step, time, component and mode).
 SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt);
 
 }  // namespace iff::solvers
