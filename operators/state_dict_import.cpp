@@ -37,14 +37,7 @@ void save_state_dict_file(const StateDict& sd, const std::string& path) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [k, v] : sd) dict.insert(k, v.detach().cpu().contiguous());
   auto bytes = torch::pickle_save(c10::IValue(dict));
-  AtomicPath out(path);
-  {
-    std::ofstream f(out.temp(), std::ios::binary);
-    IFF_CHECK_AS(IOError, f.good(), "cannot write " << out.temp());
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    IFF_CHECK_AS(IOError, f.good(), "error writing " << out.temp());
-  }
-  out.commit();
+  write_bytes_atomic(path, bytes.data(), bytes.size());
 }
 
 void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::string& origin) {
