@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   MPI_Comm_size(ctx.comm, &ctx.size);
   MPI_Comm agreement;  // for the failure agreement in fail() only
   MPI_Comm_dup(ctx.comm, &agreement);
+  for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 
   CLI::App app{"ifactflow: spectral channel DNS, LES baselines and neural-operator surrogates"};
   app.require_subcommand(0, 1);
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
   iff::app::add_filter(app, ctx);
   iff::app::add_dataset(app, ctx);
   iff::app::add_compare(app, ctx);
+  iff::app::add_unlock(app, ctx);
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);

@@ -319,6 +319,10 @@ DnsSummary ChannelDns::run() {
     }
   }
 
+  // the case and its initial state have passed their checks: the outputs begin
+  if (rank == 0 && !p_.resolved_config.empty())
+    write_text_atomic(out.dir + "/config.resolved.yaml", p_.resolved_config);
+
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
   const double dt_max = p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt;
