@@ -395,9 +395,10 @@ DnsSummary ChannelDns::run() {
 
   long last_ckpt = -1;
   auto checkpoint = [&] {
+    // (within the self-starting steps the history is the state they began with)
     write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config);
     if (rank == 0) write_text_atomic(csv, rows);
-    last_ckpt = sbdf.step_count();
+    last_ckpt = sbdf.history().step;
   };
   auto fail = [&](const std::string& why) {
     const std::string kept = last_ckpt >= 0 ? fmt::format("last good checkpoint {} (step {})", ckpt, last_ckpt)
@@ -446,8 +447,7 @@ DnsSummary ChannelDns::run() {
     }
   };
 
-  // this run's share of the step count and of the time axis (cost.csv): the self-starting
-  // substeps of sbdf.start() belong to it
+  // this run's share of the step count and of the time axis (cost.csv)
   const auto loop_start = std::chrono::steady_clock::now();
   sum.first_step = ic.type == "restart" ? restart.step : 0;
   sum.start_time = ic.type == "restart" ? restart.time : 0.0;
@@ -456,15 +456,14 @@ DnsSummary ChannelDns::run() {
     log::info("restart from {} at step {} (t = {})", ic.file, restart.step, restart.time);
     last_ckpt = restart.step;
   } else {
-    nse.explicit_terms(x0, scratch);  // diagnostics of the initial state
+    nse.explicit_terms(x0, scratch);  // the initial CFL
     const double cfl0 = nse.last_diagnostics().cfl_rate * dt;
     if (p_.time.adaptive && cfl0 > p_.time.cfl_high) {  // a safe start for CFL-controlled runs
       dt = std::min(dt_max, dt * p_.time.cfl_target / cfl0);
       sbdf.set_dt(dt);
       log::info("initial CFL {:.3f} at time.dt: starting with dt = {:.4g}", cfl0, dt);
     }
-    record(x0, 0, 0.0);
-    snapshot(x0, 0, 0.0);
+    snapshot(x0, 0, 0.0);  // (its time-series row is the loop's first)
     sbdf.start(x0);
   }
   log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
@@ -496,8 +495,13 @@ DnsSummary ChannelDns::run() {
       ef = nse.fluctuation_energy(x);
     }
     const double forcing_before = row ? nse.forcing() : 0.0;  // collective, only for the CSV
+    // diagnostics of the state at (step, t): those of the step's first explicit-term
+    // evaluation, except in the self-starting phase, whose substeps evaluate other states
+    const bool starting = sbdf.starting();
+    if (starting) nse.explicit_terms(sbdf.state(), scratch);
+    const FlowDiagnostics d_state = nse.last_diagnostics();
     sbdf.step();
-    const auto& d = nse.last_diagnostics();  // of the state at (step, t)
+    const FlowDiagnostics d = starting ? d_state : nse.last_diagnostics();
     // (a non-finite new state shows in the next step's energy; checked in full before writes)
     if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
     if (d.cfl_rate * dt > p_.time.cfl_max)
