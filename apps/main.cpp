@@ -8,6 +8,7 @@
 
 #include "apps/commands.hpp"
 #include "io/error.hpp"
+#include "io/h5.hpp"
 #include "io/log.hpp"
 #ifdef IFF_HAVE_TORCH
 #include "operators/heap_policy.hpp"
@@ -51,12 +52,16 @@ bool every_rank_failed(MPI_Comm comm, double seconds) {
 }
 
 /// One error line and the exit status. Under MPI: when every rank failed (the same bad input
-/// everywhere), rank 0 prints its message and every rank finalizes; when only some did, the
-/// failing rank prints its message first and aborts the others.
+/// everywhere, or an I/O error the libraries made collective), rank 0 prints its message and
+/// every rank finalizes; when only some did, the failing rank prints its message first and
+/// aborts the others. A parallel HDF5 file abandoned after a failed write cannot be closed
+/// (HDF5 1.10 would hang in MPI_Finalize, where it closes what is still open): then the job
+/// ends with MPI_Abort after the one line.
 int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& what, int code) {
   if (ctx.size > 1 && every_rank_failed(agreement, 5.0)) {
     if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
     std::fflush(stderr);
+    if (iff::h5::parallel_file_abandoned()) MPI_Abort(ctx.comm, code);
     MPI_Finalize();
     return code;
   }

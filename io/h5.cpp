@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -66,6 +67,12 @@ std::string failure_reason() {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<bool> g_abandoned{false};
+}  // namespace
+
+bool parallel_file_abandoned() { return g_abandoned; }
 
 std::string to_string(DType t) {
   switch (t) {
@@ -204,6 +211,7 @@ File::~File() {
   if (!file_) return;
   if (parallel_ && failed_) {
     file_.abandon();  // its collective close would hang (HDF5 1.10); the command aborts the job
+    g_abandoned = true;
     return;
   }
   if (writable_ && !parallel_) flush_or_divert();

@@ -33,6 +33,11 @@
 namespace iff::h5 {
 
 enum class DType { f32, f64, i64 };
+
+/// Whether this process has abandoned a parallel file after a failed write (File::close and
+/// the destructor leave it open: its collective close would hang HDF5 1.10). MPI_Finalize
+/// closes what is open and would hang too, so a command that failed then ends with MPI_Abort.
+bool parallel_file_abandoned();
 std::string to_string(DType t);
 
 /// Owns one hid_t and closes it with the matching H5*close.
