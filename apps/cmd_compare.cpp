@@ -64,6 +64,7 @@
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/run_cost.hpp"
+#include "io/run_lock.hpp"
 #include "io/series.hpp"
 #include "solvers/series_comparison.hpp"
 
@@ -648,7 +649,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
   {
     AtomicPath out(dir + "/slice.h5");
     {
-      auto f = h5::File::create(out.temp(), MPI_COMM_SELF);
+      auto f = h5::File::create(out, MPI_COMM_SELF);
       f.write_vector("/x", rm.x);
       f.write_vector("/z", rm.z);
       const int j = cmp.slice_index();
@@ -688,6 +689,7 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   auto cfg = load_case(case_file, overrides, &n_candidates);
   const CompareCase cc = read_case(cfg, n_candidates);
   cfg.reject_unknown();
+  FolderLock lock(cc.dir, ctx.command_line, ctx.comm);
   std::set<std::string> slugs = {"reference"};
   for (const auto& k : cc.candidates)
     IFF_CHECK_AS(ConfigError, slugs.insert(slug(k.label)).second,
@@ -698,7 +700,6 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   for (const auto& k : cc.candidates)
     IFF_REQUIRE(fs::exists(k.file), "series " << k.file << " of candidate " << k.label << " does not exist");
   ensure_directory(cc.dir);
-  if (ctx.rank == 0) cfg.write_resolved(cc.dir + "/config.resolved.yaml");
   // every rank computes the reference's statistics and wall units (one read of the reference
   // each); candidate i is compared by rank i % size, which writes its series/<label>/ tables
   // and sends its numbers to rank 0: each number is computed by one rank in one order, so the
@@ -713,6 +714,7 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
       cc.candidates.size(), ctx.size);
   log::info("compare: wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}", cmp.u_tau(), cmp.re_tau(),
             cmp.wall_units().description);
+  if (ctx.rank == 0) cfg.write_resolved(cc.dir + "/config.resolved.yaml");  // the reference is read: outputs begin
   const int n = static_cast<int>(cc.candidates.size());
   std::vector<Outcome> outcomes(n);
   for (int i = ctx.rank; i < n; i += ctx.size) {

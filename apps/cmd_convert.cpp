@@ -40,6 +40,7 @@ void add_convert(CLI::App& app, Context& ctx) {
   sub->add_option("--norm", opt->norm, "normalisation file (default: identity)");
   sub->add_option("-o,--output", opt->output, "checkpoint to write")->required();
   sub->callback([opt, &ctx] {
+    require_output_file(opt->output);
     for (const auto& o : opt->overrides)
       IFF_REQUIRE(o.rfind("model.", 0) == 0, "convert: --set takes model.KEY=VALUE, got '" << o << "'");
     auto cfg = Config::from_string("model:\n  kind: " + opt->kind + "\n", "--model", opt->overrides);
@@ -52,7 +53,6 @@ void add_convert(CLI::App& app, Context& ctx) {
     spec.x = operators::ModelSpec::periodic_axis(grid[0], spec.lx);
     spec.y = operators::ModelSpec::chebyshev_axis(grid[1]);
     spec.z = operators::ModelSpec::periodic_axis(grid[2], spec.lz);
-    require_writable_parent(opt->output);
     operators::ConvertRequest request;
     request.state_dict = opt->state_dict;
     request.spec = spec;

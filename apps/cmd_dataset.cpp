@@ -11,6 +11,7 @@
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
+#include "io/run_lock.hpp"
 #include "solvers/channel_dataset.hpp"
 
 namespace iff {
@@ -45,9 +46,8 @@ void add_dataset(CLI::App& app, Context& ctx) {
     auto params = solvers::DatasetParams::from(cfg);
     cfg.reject_unknown();
     const long kill = kill_after();
-    ensure_directory(params.dir);
-    if (ctx.rank == 0) cfg.write_resolved(params.dir + "/config.resolved.yaml");
-    params.resolved_config = cfg.resolved_yaml();
+    FolderLock lock(params.dir, ctx.command_line, ctx.comm);
+    params.resolved_config = cfg.resolved_yaml();  // written by the run once its input is read
     params.git_commit = git_commit();
     solvers::ChannelDataset dataset(params, ctx.comm);
     if (kill > 0)

@@ -6,6 +6,7 @@
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
 #include "io/run_cost.hpp"
+#include "io/run_lock.hpp"
 #include "solvers/channel_dns.hpp"
 
 namespace iff {
@@ -30,9 +31,8 @@ void add_dns(CLI::App& app, Context& ctx) {
     auto cfg = Config::load(opt->case_file, opt->overrides);
     auto params = solvers::DnsParams::from(cfg);
     cfg.reject_unknown();
-    ensure_directory(params.output.dir);
-    if (ctx.rank == 0) cfg.write_resolved(params.output.dir + "/config.resolved.yaml");
-    params.resolved_config = cfg.resolved_yaml();
+    FolderLock lock(params.output.dir, ctx.command_line, ctx.comm);
+    params.resolved_config = cfg.resolved_yaml();  // written by the run once its input is read
     params.git_commit = git_commit();
     solvers::ChannelDns dns(params, ctx.comm);
     const auto sum = dns.run();

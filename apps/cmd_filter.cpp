@@ -10,8 +10,10 @@
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
+#include "io/agreed.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
+#include "io/fsutil.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
@@ -31,6 +33,7 @@ struct FilterOptions {
 };
 
 void run_filter(const FilterOptions& o, const Context& ctx) {
+  require_output_file(o.output);
   SeriesReader in(o.input);
   const auto& m = in.meta();
   const auto g = parse_grid_triplet(o.grid);
@@ -75,14 +78,15 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
     const bool mine = idx < total;
     const int traj = mine ? static_cast<int>(idx / in.n_time()) : 0, t = mine ? static_cast<int>(idx % in.n_time()) : 0;
     double u_tau = 0.0;
-    if (mine) {
+    run_agreed(ctx.comm, [&] {  // a bad snapshot on one rank stops every rank before the write
+      if (!mine) return;
       in.read(t, SeriesBlock{traj, 1, 0, m.nx()}, v.data(), m.has_pressure ? p.data() : nullptr);
       if (out.wall)
         u_tau = m.wall ? records[std::size_t(traj) * in.n_time() + t]
                        : solvers::snapshot_friction_velocity(v.data(), m.nx(), m.y, m.nz(), m.nu);
       filter.apply(v.data(), fv.data(), 3);
       if (m.has_pressure) filter.apply(p.data(), fp.data(), 1);
-    }
+    });
     // collective: ranks may hold different time indices, so each time index of this round
     // is written in turn (a rank with another index passes an empty block)
     std::vector<int> tis(ctx.size);

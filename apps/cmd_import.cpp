@@ -7,7 +7,10 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
+#include "io/agreed.hpp"
 #include "io/error.hpp"
+#include "io/finite.hpp"
+#include "io/fsutil.hpp"
 #include "io/log.hpp"
 #include "io/npy.hpp"
 #include "io/series.hpp"
@@ -52,6 +55,7 @@ std::vector<double> read_y_coords(const std::string& path, int ny) {
 }
 
 void run_import(const ImportOptions& o, const Context& ctx) {
+  require_output_file(o.output);
   NpyReader npy(o.input);
   const auto& s = npy.header().shape;
   IFF_REQUIRE(s.size() == 6, "npy file " << o.input << ": expected 6 axes (n_traj, n_time, nx, ny, nz, c), got "
@@ -104,13 +108,16 @@ void run_import(const ImportOptions& o, const Context& ctx) {
     const int traj = r * ctx.size + ctx.rank;
     const bool mine = traj < n_traj;
     for (int t = 0; t < n_time; ++t) {
-      if (mine) {
+      run_agreed(ctx.comm, [&] {  // a bad snapshot on one rank stops every rank before the write
+        if (!mine) return;
         npy.read((static_cast<std::size_t>(traj) * n_time + t) * points * c, points * c, raw.data());
+        require_finite(raw.data(), nx, ny, nz, c == 4 ? "uvwp" : "uvw",
+                       SnapshotOrigin{o.input, traj, t, o.t0 + o.dt * t, "npy file"});
         for (std::size_t p = 0; p < points; ++p) {
           for (int q = 0; q < 3; ++q) vel[3 * p + q] = raw[c * p + q];
           if (c == 4) pres[p] = raw[c * p + 3];
         }
-      }
+      });
       const SeriesBlock b = mine ? SeriesBlock{traj, 1, 0, nx} : SeriesBlock{};
       w.write(t, o.t0 + o.dt * t, b, vel.data(), c == 4 ? pres.data() : nullptr);
       progress.update(static_cast<long>(r) * n_time + t + 1);

@@ -45,6 +45,7 @@
 #include "io/log.hpp"
 #include "io/partition.hpp"
 #include "io/run_cost.hpp"
+#include "io/run_lock.hpp"
 #include "io/series.hpp"
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
@@ -124,6 +125,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   auto cfg = Config::load(case_file, overrides);
   auto c = RolloutCase::from(cfg);
   cfg.reject_unknown();
+  FolderLock lock(c.dir, ctx.command_line, ctx.comm);
 
   SeriesReader ref(c.series);
   const SeriesMeta& m = ref.meta();
@@ -375,6 +377,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     auto h = h5::File::open(c.dir + "/prediction.h5", true, ctx.comm);
     h.write_vector("/initial_time", t0_all);
     h.write_vector("/completed_steps", done_all);
+    h.close();
   }
   const std::string mine = rows.str();
   int len = static_cast<int>(mine.size());

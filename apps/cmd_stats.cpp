@@ -13,9 +13,11 @@
 
 #include "apps/commands.hpp"
 #include "apps/field_measures.hpp"
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/run_lock.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_statistics.hpp"
 #include "solvers/wall_units.hpp"
@@ -92,7 +94,10 @@ void add_stats(CLI::App& app, Context& ctx) {
                   "override Re_tau of the wall units, u_tau = Re_tau nu (default: the series' wall-unit records, "
                   "else its own wall shear)");
   sub->add_option("--spectra-y-plus", o->spectra_y_plus, "y+ of the spectra")->delimiter(',');
-  sub->callback([o, &ctx] { series_statistics(*o, ctx); });
+  sub->callback([o, &ctx] {
+    FolderLock lock(o->output, ctx.command_line, ctx.comm);
+    run_agreed(ctx.comm, [&] { series_statistics(*o, ctx); });  // rank 0's outcome is every rank's
+  });
 }
 
 }  // namespace iff::app

@@ -9,6 +9,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/run_lock.hpp"
 #include "operators/model_config.hpp"
 #include "operators/training.hpp"
 
@@ -51,9 +52,8 @@ void add_train(CLI::App& app, Context& ctx) {
     setup.train = operators::TrainParams::from(cfg.section("train"));
     setup.output_dir = cfg.section("output").get<std::string>("dir", "out/train");
     cfg.reject_unknown();
-    ensure_directory(setup.output_dir);
-    if (ctx.rank == 0) cfg.write_resolved(setup.output_dir + "/config.resolved.yaml");
-    setup.config = cfg.resolved_yaml();
+    FolderLock lock(setup.output_dir, ctx.command_line, ctx.comm);
+    setup.config = cfg.resolved_yaml();  // written by the training once its input is read
     setup.resume = opt->resume;
     setup.provenance = std::string("ifactflow train ") + opt->case_file + " (git " + git_commit() + ", " +
                        std::to_string(ctx.size) + " rank(s))";

@@ -15,6 +15,7 @@ struct Context {
   MPI_Comm comm = MPI_COMM_WORLD;
   int rank = 0;
   int size = 1;
+  std::string command_line;  ///< argv joined by spaces (recorded in output-folder locks)
 };
 
 void add_import(CLI::App& app, Context& ctx);
@@ -28,6 +29,7 @@ void add_train(CLI::App& app, Context& ctx);    // with libtorch only
 void add_convert(CLI::App& app, Context& ctx);  // with libtorch only
 void add_export(CLI::App& app, Context& ctx);   // with libtorch only
 void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only
+void add_unlock(CLI::App& app, Context& ctx);
 
 /// Options of `ifactflow stats`, shared with the commands that end with statistics.
 struct SeriesStatsOptions {

@@ -8,6 +8,7 @@
 
 #include "apps/commands.hpp"
 #include "io/error.hpp"
+#include "io/h5.hpp"
 #include "io/log.hpp"
 #ifdef IFF_HAVE_TORCH
 #include "operators/heap_policy.hpp"
@@ -51,12 +52,16 @@ bool every_rank_failed(MPI_Comm comm, double seconds) {
 }
 
 /// One error line and the exit status. Under MPI: when every rank failed (the same bad input
-/// everywhere), rank 0 prints its message and every rank finalizes; when only some did, the
-/// failing rank prints its message first and aborts the others.
+/// everywhere, or an I/O error the libraries made collective), rank 0 prints its message and
+/// every rank finalizes; when only some did, the failing rank prints its message first and
+/// aborts the others. A parallel HDF5 file abandoned after a failed write cannot be closed
+/// (HDF5 1.10 would hang in MPI_Finalize, where it closes what is still open): then the job
+/// ends with MPI_Abort after the one line.
 int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& what, int code) {
   if (ctx.size > 1 && every_rank_failed(agreement, 5.0)) {
     if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
     std::fflush(stderr);
+    if (iff::h5::parallel_file_abandoned()) MPI_Abort(ctx.comm, code);
     MPI_Finalize();
     return code;
   }
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
   MPI_Comm_size(ctx.comm, &ctx.size);
   MPI_Comm agreement;  // for the failure agreement in fail() only
   MPI_Comm_dup(ctx.comm, &agreement);
+  for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 
   CLI::App app{"ifactflow: spectral channel DNS, LES baselines and neural-operator surrogates"};
   app.require_subcommand(0, 1);
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
   iff::app::add_filter(app, ctx);
   iff::app::add_dataset(app, ctx);
   iff::app::add_compare(app, ctx);
+  iff::app::add_unlock(app, ctx);
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);

@@ -1,10 +1,14 @@
 #include "io/fsutil.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <vector>
 
 #include "io/error.hpp"
 
@@ -21,6 +25,12 @@ void require_writable_parent(const std::string& path) {
               "output " << path << ": directory " << dir.string() << " is not writable");
 }
 
+void require_output_file(const std::string& path) {
+  IFF_REQUIRE(!path.empty(), "output file name is empty");
+  IFF_REQUIRE(!fs::is_directory(path), "output " << path << " is a directory; name a file");
+  require_writable_parent(path);
+}
+
 void ensure_directory(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -33,21 +43,63 @@ std::string partial_name(const std::string& path) {
   return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  require_writable_parent(path);
-  AtomicPath out(path);
-  {
-    std::ofstream f(out.temp(), std::ios::binary);
-    IFF_CHECK_AS(IOError, f.good(), "cannot write " << out.temp());
-    f << text;
-    f.flush();
-    IFF_CHECK_AS(IOError, f.good(), "write to " << out.temp() << " failed");
+std::string unique_partial_name(const std::string& path) {
+  static std::atomic<long> counter{0};
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+  fs::path p(path);
+  const std::string tag = std::string(host) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return (p.parent_path() / ("." + p.filename().string() + "." + tag + ".partial")).string();
+}
+
+namespace {
+
+/// Writes all of data to the new file `temp` and closes it, every call checked.
+void write_file(const std::string& temp, const std::string& final_path, const void* data, std::size_t size) {
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  IFF_CHECK_AS(IOError, fd >= 0, "cannot write " << final_path << ": " << std::strerror(errno));
+  const char* p = static_cast<const char*>(data);
+  std::size_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw IOError("cannot write " + final_path + ": " + std::strerror(err));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
   }
+  // some file systems (NFS, quotas) report a failed write only here
+  IFF_CHECK_AS(IOError, ::close(fd) == 0, "cannot write " << final_path << ": " << std::strerror(errno));
+}
+
+}  // namespace
+
+void write_bytes_atomic(const std::string& path, const void* data, std::size_t size) {
+  require_output_file(path);
+  AtomicPath out(path);
+  write_file(out.temp(), path, data, size);
   out.commit();
 }
 
-AtomicPath::AtomicPath(std::string final_path, bool owner)
-    : final_(std::move(final_path)), temp_(partial_name(final_)), owner_(owner) {}
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_bytes_atomic(path, text.data(), text.size());
+}
+
+AtomicPath::AtomicPath(std::string final_path) : final_(std::move(final_path)), temp_(unique_partial_name(final_)) {}
+
+AtomicPath::AtomicPath(std::string final_path, MPI_Comm comm) : final_(std::move(final_path)) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  owner_ = rank == 0;
+  if (owner_) temp_ = unique_partial_name(final_);
+  int n = static_cast<int>(temp_.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  temp_.resize(n);
+  MPI_Bcast(temp_.data(), n, MPI_CHAR, 0, comm);
+}
 
 AtomicPath::AtomicPath(AtomicPath&& o) noexcept
     : final_(std::move(o.final_)), temp_(std::move(o.temp_)), owner_(o.owner_), done_(o.done_) {
@@ -62,7 +114,10 @@ void AtomicPath::commit() {
   if (!owner_) return;
   std::error_code ec;
   fs::rename(temp_, final_, ec);
-  IFF_CHECK_AS(IOError, !ec, "cannot rename " << temp_ << " to " << final_ << ": " << ec.message());
+  if (ec) {
+    std::remove(temp_.c_str());
+    throw IOError("cannot rename " + temp_ + " to " + final_ + ": " + ec.message());
+  }
 }
 
 void AtomicPath::discard() {

@@ -1,5 +1,13 @@
 #include "io/h5.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <numeric>
@@ -20,16 +28,16 @@ hid_t file_type(DType t) {
   return H5T_IEEE_F64LE;
 }
 
-/// Silences HDF5's own error stack printing while in scope (we report our own errors).
-struct Quiet {
-  H5E_auto2_t func = nullptr;
-  void* data = nullptr;
-  Quiet() {
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+/// Switches HDF5's own error printing off for the process, once: every failure is reported
+/// by ifactflow itself in one line (and with printing on, HDF5 1.10 loops at its shutdown
+/// after some failed calls: "infinite loop closing library").
+void silence_errors() {
+  static const bool once = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~Quiet() { H5Eset_auto2(H5E_DEFAULT, func, data); }
-};
+    return true;
+  }();
+  (void)once;
+}
 
 int comm_size(MPI_Comm c) {
   int s = 1;
@@ -37,7 +45,34 @@ int comm_size(MPI_Comm c) {
   return s;
 }
 
+/// The system's reason for the HDF5 call that just failed (its error stack holds the errno
+/// text of a failed read or write, e.g. "No space left on device"), else the innermost
+/// HDF5 message. Call before any other HDF5 call replaces the stack.
+std::string failure_reason() {
+  auto visit = [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+    auto* out = static_cast<std::pair<std::string, std::string>*>(data);
+    const std::string d = e->desc ? e->desc : "";
+    const auto at = d.find("error message = '");
+    if (at != std::string::npos && out->first.empty()) {
+      const auto from = at + 17;
+      out->first = d.substr(from, d.find('\'', from) - from);
+    }
+    if (out->second.empty() && !d.empty()) out->second = d;
+    return 0;
+  };
+  std::pair<std::string, std::string> found;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, visit, &found);  // innermost first
+  if (!found.first.empty()) return found.first;
+  return found.second.empty() ? std::string("HDF5 error") : found.second;
+}
+
 }  // namespace
+
+namespace {
+std::atomic<bool> g_abandoned{false};
+}  // namespace
+
+bool parallel_file_abandoned() { return g_abandoned; }
 
 std::string to_string(DType t) {
   switch (t) {
@@ -62,14 +97,43 @@ Id::~Id() {
   if (id_ >= 0 && closer_) closer_(id_);
 }
 
+herr_t Id::release() {
+  herr_t rc = 0;
+  if (id_ >= 0 && closer_) rc = closer_(id_);
+  id_ = -1;
+  return rc;
+}
+
+void File::agree(bool ok, const std::string& what, const std::string& reason) const {
+  if (parallel_) {
+    // every rank throws the first failing rank's error (and the file is abandoned: HDF5
+    // 1.10 cannot close a parallel file after a failed write without hanging)
+    int size = 1, rank = 0;
+    MPI_Comm_size(comm_, &size);
+    MPI_Comm_rank(comm_, &rank);
+    int first = ok ? size : rank;
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm_);
+    if (first == size) return;
+    failed_ = true;
+    std::string why = ok ? std::string() : what + ": " + reason;
+    int n = static_cast<int>(why.size());
+    MPI_Bcast(&n, 1, MPI_INT, first, comm_);
+    why.resize(n);
+    MPI_Bcast(why.data(), n, MPI_CHAR, first, comm_);
+    throw IOError(why);
+  }
+  if (!ok) throw IOError(what + ": " + reason);
+}
+
 bool File::is_hdf5(const std::string& path) {
+  silence_errors();
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
-  Quiet q;
   return H5Fis_hdf5(path.c_str()) > 0;
 }
 
-File::File(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm), parallel_(comm_size(comm) > 1) {}
+File::File(const std::string& path, MPI_Comm comm)
+    : path_(path), disk_path_(path), comm_(comm), parallel_(comm_size(comm) > 1) {}
 
 Id File::access_plist() const {
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
@@ -77,17 +141,58 @@ Id File::access_plist() const {
   return fapl;
 }
 
-File File::create(const std::string& path, MPI_Comm comm) {
-  File f(path, comm);
+File File::create(const std::string& path, MPI_Comm comm) { return create_as(path, path, comm); }
+
+File File::create(const AtomicPath& target, MPI_Comm comm) {
+  return create_as(target.temp(), target.final_path(), comm);
+}
+
+void File::reserve(std::uint64_t allocated) const {
+  if (!parallel_ || !writable_) return;
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  bool ok = true;
+  std::string reason;
+  if (rank == 0) {
+    // The space HDF5 may write before the next reservation: the datasets allocated so far
+    // (a parallel file allocates a dataset's chunks when it is created or grows, and the
+    // file's end follows only as they are written), the new allocation, and room for the
+    // metadata written at flushes. Its own end of allocation is not available through the
+    // MPI-IO driver, so the allocations are counted here.
+    struct stat st {};
+    const int fd = ::open(disk_path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && ::fstat(fd, &st) == 0) {
+      const auto size = static_cast<std::uint64_t>(st.st_size);
+      allocated_end_ = std::max(allocated_end_, size) + allocated;
+      const std::uint64_t end = allocated_end_ + (128u << 10) + allocated / 64;
+      // reserved past the end without moving it: the file's size stays what was written
+      if (end > size && ::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size), static_cast<off_t>(end - size)) != 0) {
+        // a file system without reservations (EOPNOTSUPP) is written unreserved
+        if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG || errno == EIO) {
+          ok = false;
+          reason = std::strerror(errno);
+        }
+      }
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  agree(ok, "cannot write " + path_, reason);
+}
+
+File File::create_as(const std::string& path, const std::string& shown, MPI_Comm comm) {
+  silence_errors();
+  File f(shown, comm);
+  f.disk_path_ = path;
   Id fapl = f.access_plist();
-  Quiet q;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
-  IFF_CHECK_AS(InputError, id >= 0, "cannot create HDF5 file " << path);
+  IFF_CHECK_AS(IOError, id >= 0, "cannot create HDF5 file " << shown << ": " << failure_reason());
   f.file_ = Id(id, H5Fclose);
+  f.writable_ = true;
   return f;
 }
 
 File File::open(const std::string& path, bool writable, MPI_Comm comm) {
+  silence_errors();
   {
     std::ifstream probe(path, std::ios::binary);
     IFF_CHECK_AS(InputError, probe.good(), "file " << path << " does not exist or cannot be read");
@@ -95,24 +200,67 @@ File File::open(const std::string& path, bool writable, MPI_Comm comm) {
   IFF_CHECK_AS(InputError, is_hdf5(path), "file " << path << " is not an HDF5 file");
   File f(path, comm);
   Id fapl = f.access_plist();
-  Quiet q;
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
   IFF_CHECK_AS(InputError, id >= 0, "cannot open HDF5 file " << path << (writable ? " for writing" : ""));
   f.file_ = Id(id, H5Fclose);
+  f.writable_ = writable;
   return f;
 }
 
-File::~File() = default;
+File::~File() {
+  if (!file_) return;
+  if (parallel_ && failed_) {
+    file_.abandon();  // its collective close would hang (HDF5 1.10); the command aborts the job
+    g_abandoned = true;
+    return;
+  }
+  if (writable_ && !parallel_) flush_or_divert();
+  file_ = Id();
+}
 
-void File::close() { file_ = Id(); }
+bool File::flush_or_divert() {
+  if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) >= 0) return true;
+  void* handle = nullptr;
+  Id fapl(H5Fget_access_plist(file_.get()), H5Pclose);
+  if (H5Pget_driver(fapl.get()) != H5FD_SEC2 || H5Fget_vfd_handle(file_.get(), fapl.get(), &handle) < 0 || !handle)
+    return false;
+  const int fd = *static_cast<int*>(handle);
+  const int sink = ::memfd_create("ifactflow-discarded", MFD_CLOEXEC);
+  if (sink < 0) return false;
+  struct stat st {};
+  const bool diverted = ::fstat(fd, &st) == 0 && ::ftruncate(sink, st.st_size) == 0 && ::dup2(sink, fd) == fd;
+  ::close(sink);
+  // after a failed flush HDF5 1.10 keeps its cache's skip list enabled, and the next flush
+  // fails on that ("slist already enabled?") while it writes the entries and resets it:
+  // two flushes into the memory file leave a file that closes
+  if (diverted)
+    for (int i = 0; i < 2; ++i) H5Fflush(file_.get(), H5F_SCOPE_LOCAL);
+  return false;
+}
+
+void File::close() {
+  if (!file_) return;
+  IFF_CHECK_AS(IOError, !(parallel_ && failed_), "cannot close " << path_ << ": an earlier write to it failed");
+  const std::string what = "cannot close " + path_ + " (the file is incomplete)";
+  // the caches hold what is not yet written (a full disk may show only here)
+  if (writable_) {
+    reserve(0);
+    const bool ok = parallel_ ? H5Fflush(file_.get(), H5F_SCOPE_LOCAL) >= 0 : flush_or_divert();
+    agree(ok, what, ok ? "" : failure_reason());
+  }
+  const bool ok = file_.release() >= 0;
+  agree(ok, what, ok ? "" : failure_reason());
+}
 
 void File::flush() {
-  if (file_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  if (!file_) return;
+  reserve(0);
+  const bool ok = H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) >= 0;
+  agree(ok, "cannot write " + path_, ok ? "" : failure_reason());
 }
 
 bool File::exists(const std::string& object) const {
   if (object == "/") return true;
-  Quiet q;
   // check each path component so that a missing parent is not an error
   std::string partial;
   size_t pos = 0;
@@ -127,16 +275,16 @@ bool File::exists(const std::string& object) const {
 
 void File::create_group(const std::string& group) {
   if (exists(group)) return;
-  Quiet q;
+  reserve(0);
   Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   Id g(H5Gcreate2(file_.get(), group.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   IFF_CHECK_AS(IOError, static_cast<bool>(g), "cannot create group " << group << " in " << path_);
+  IFF_CHECK_AS(IOError, g.release() >= 0, "cannot create group " << group << " in " << path_ << ": " << failure_reason());
 }
 
 Id File::open_object(const std::string& object) const {
   IFF_CHECK_AS(InputError, exists(object), "file " << path_ << " has no " << object);
-  Quiet q;
   hid_t id = H5Oopen(file_.get(), object.c_str(), H5P_DEFAULT);
   IFF_CHECK_AS(InputError, id >= 0, "file " << path_ << ": cannot open " << object);
   return Id(id, H5Oclose);
@@ -144,7 +292,6 @@ Id File::open_object(const std::string& object) const {
 
 std::vector<hsize_t> File::shape(const std::string& dataset) const {
   IFF_CHECK_AS(InputError, exists(dataset), "file " << path_ << " has no dataset " << dataset);
-  Quiet q;
   Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << ": " << dataset << " is not a dataset");
   Id s(H5Dget_space(d.get()), H5Sclose);
@@ -155,7 +302,6 @@ std::vector<hsize_t> File::shape(const std::string& dataset) const {
 }
 
 DType File::dtype(const std::string& dataset) const {
-  Quiet q;
   Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
   Id t(H5Dget_type(d.get()), H5Tclose);
@@ -168,7 +314,8 @@ DType File::dtype(const std::string& dataset) const {
 
 void File::create_dataset(const std::string& dataset, const std::vector<hsize_t>& shape, DType type,
                           const std::vector<hsize_t>& maxshape, const std::vector<hsize_t>& chunk) {
-  Quiet q;
+  reserve(  // (a parallel file allocates the dataset's space now)
+      std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>()) * H5Tget_size(file_type(type)));
   Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(),
                             maxshape.empty() ? nullptr : maxshape.data()),
            H5Sclose);
@@ -181,14 +328,29 @@ void File::create_dataset(const std::string& dataset, const std::vector<hsize_t>
                   H5P_DEFAULT),
        H5Dclose);
   IFF_CHECK_AS(IOError, static_cast<bool>(d), "cannot create dataset " << dataset << " in " << path_);
+  IFF_CHECK_AS(IOError, d.release() >= 0,
+               "cannot create dataset " << dataset << " in " << path_ << ": " << failure_reason());
 }
 
 void File::extend(const std::string& dataset, const std::vector<hsize_t>& shape) {
-  Quiet q;
   Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   IFF_CHECK_AS(IOError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
-  IFF_CHECK_AS(IOError, H5Dset_extent(d.get(), shape.data()) >= 0,
-               "cannot extend " << dataset << " in " << path_);
+  {
+    const auto old_shape = this->shape(dataset);
+    Id t(H5Dget_type(d.get()), H5Tclose);
+    const auto count = [](const std::vector<hsize_t>& v) {
+      return std::accumulate(v.begin(), v.end(), hsize_t{1}, std::multiplies<>());
+    };
+    const hsize_t grown = count(shape) > count(old_shape) ? count(shape) - count(old_shape) : 0;
+    reserve(grown * H5Tget_size(t.get()));  // (a parallel file allocates the new chunks now)
+  }
+  bool ok = H5Dset_extent(d.get(), shape.data()) >= 0;
+  std::string reason = ok ? "" : failure_reason();
+  if (d.release() < 0 && ok) {
+    ok = false;
+    reason = failure_reason();
+  }
+  agree(ok, "cannot extend " + dataset + " in " + path_, reason);
 }
 
 Id File::transfer_plist() const {
@@ -197,13 +359,10 @@ Id File::transfer_plist() const {
   return x;
 }
 
-namespace {
-
-void slab_io(const File& f, hid_t file_id, const std::string& dataset, const std::vector<hsize_t>& offset,
-             const std::vector<hsize_t>& count, hid_t memtype, const void* wdata, void* rdata, hid_t xfer) {
-  Quiet q;
-  Id d(H5Dopen2(file_id, dataset.c_str(), H5P_DEFAULT), H5Dclose);
-  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << f.path() << " has no dataset " << dataset);
+void File::slab_io(const std::string& dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                   hid_t memtype, const void* wdata, void* rdata, hid_t xfer) const {
+  Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
   Id fspace(H5Dget_space(d.get()), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(fspace.get());
   IFF_CHECK(rank == static_cast<int>(offset.size()) && rank == static_cast<int>(count.size()),
@@ -218,7 +377,7 @@ void slab_io(const File& f, hid_t file_id, const std::string& dataset, const std
   } else {
     IFF_CHECK_AS(IOError,
                  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr) >= 0,
-                 "bad slab for " << dataset << " in " << f.path());
+                 "bad slab for " << dataset << " in " << path_);
     // the memory space has the slab's own shape: with a flat one HDF5 maps the selection to
     // chunks element by element (H5S_select_iterate), several times slower than the read
     mspace = Id(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
@@ -227,6 +386,7 @@ void slab_io(const File& f, hid_t file_id, const std::string& dataset, const std
   // conversion (a compare run took 10% less time); the rounding is the same (a cast to the
   // nearest float).
   Id ftype(H5Dget_type(d.get()), H5Tclose);
+  if (wdata) reserve(0);  // (parallel files: the chunks were allocated with the dataset)
   const bool f32 = H5Tequal(memtype, H5T_NATIVE_DOUBLE) > 0 && H5Tget_class(ftype.get()) == H5T_FLOAT &&
                    H5Tget_size(ftype.get()) == sizeof(float) && n > 0;
   std::vector<float> buf(f32 ? n : 0);
@@ -245,37 +405,46 @@ void slab_io(const File& f, hid_t file_id, const std::string& dataset, const std
   } else {
     rc = H5Dread(d.get(), memtype, mspace.get(), fspace.get(), xfer, rdata);
   }
-  IFF_CHECK_AS(IOError, rc >= 0, (wdata ? "write to " : "read of ") << dataset << " in " << f.path() << " failed");
+  if (!wdata) {
+    IFF_CHECK_AS(IOError, rc >= 0, "read of " << dataset << " in " << path_ << " failed");
+    return;
+  }
+  // a chunked dataset keeps chunks in its cache until it is closed: the close writes them
+  bool ok = rc >= 0;
+  std::string reason = ok ? "" : failure_reason();
+  if (d.release() < 0 && ok) {
+    ok = false;
+    reason = failure_reason();
+  }
+  agree(ok, "write to " + dataset + " in " + path_ + " failed", reason);
 }
-
-}  // namespace
 
 void File::write_slab(const std::string& dataset, const std::vector<hsize_t>& offset,
                       const std::vector<hsize_t>& count, const double* data) {
   static const double dummy = 0;
   Id x = transfer_plist();
-  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_DOUBLE, data ? data : &dummy, nullptr, x.get());
+  slab_io(dataset, offset, count, H5T_NATIVE_DOUBLE, data ? data : &dummy, nullptr, x.get());
 }
 
 void File::read_slab(const std::string& dataset, const std::vector<hsize_t>& offset,
                      const std::vector<hsize_t>& count, double* data) const {
   double dummy = 0;
   Id x = transfer_plist();
-  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_DOUBLE, nullptr, data ? data : &dummy, x.get());
+  slab_io(dataset, offset, count, H5T_NATIVE_DOUBLE, nullptr, data ? data : &dummy, x.get());
 }
 
 void File::write_slab_i64(const std::string& dataset, const std::vector<hsize_t>& offset,
                           const std::vector<hsize_t>& count, const std::int64_t* data) {
   static const std::int64_t dummy = 0;
   Id x = transfer_plist();
-  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_INT64, data ? data : &dummy, nullptr, x.get());
+  slab_io(dataset, offset, count, H5T_NATIVE_INT64, data ? data : &dummy, nullptr, x.get());
 }
 
 void File::read_slab_i64(const std::string& dataset, const std::vector<hsize_t>& offset,
                          const std::vector<hsize_t>& count, std::int64_t* data) const {
   std::int64_t dummy = 0;
   Id x = transfer_plist();
-  slab_io(*this, file_.get(), dataset, offset, count, H5T_NATIVE_INT64, nullptr, data ? data : &dummy, x.get());
+  slab_io(dataset, offset, count, H5T_NATIVE_INT64, nullptr, data ? data : &dummy, x.get());
 }
 
 void File::write_vector(const std::string& dataset, const std::vector<double>& data,
@@ -307,13 +476,16 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, con
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
   Id a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   IFF_CHECK_AS(IOError, static_cast<bool>(a), "cannot create attribute " << name << " in " << where);
-  IFF_CHECK_AS(IOError, H5Awrite(a.get(), type, data) >= 0, "cannot write attribute " << name << " in " << where);
+  IFF_CHECK_AS(IOError, H5Awrite(a.get(), type, data) >= 0,
+               "cannot write attribute " << name << " in " << where << ": " << failure_reason());
+  IFF_CHECK_AS(IOError, a.release() >= 0,
+               "cannot write attribute " << name << " in " << where << ": " << failure_reason());
 }
 
 }  // namespace
 
 void File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
-  Quiet q;
+  reserve(0);
   Id obj = open_object(object);
   // variable-length UTF-8, so that h5py and other clients read a str
   Id type(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -325,21 +497,21 @@ void File::set_attr(const std::string& object, const std::string& name, const st
 }
 
 void File::set_attr(const std::string& object, const std::string& name, double value) {
-  Quiet q;
+  reserve(0);
   Id obj = open_object(object);
   Id space(H5Screate(H5S_SCALAR), H5Sclose);
   write_attr(obj.get(), name, H5T_NATIVE_DOUBLE, space.get(), &value, path_);
 }
 
 void File::set_attr(const std::string& object, const std::string& name, std::int64_t value) {
-  Quiet q;
+  reserve(0);
   Id obj = open_object(object);
   Id space(H5Screate(H5S_SCALAR), H5Sclose);
   write_attr(obj.get(), name, H5T_NATIVE_INT64, space.get(), &value, path_);
 }
 
 void File::set_attr(const std::string& object, const std::string& name, const std::vector<double>& value) {
-  Quiet q;
+  reserve(0);
   Id obj = open_object(object);
   const hsize_t n = value.size();
   Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
@@ -348,7 +520,6 @@ void File::set_attr(const std::string& object, const std::string& name, const st
 
 bool File::has_attr(const std::string& object, const std::string& name) const {
   if (!exists(object)) return false;
-  Quiet q;
   Id obj = open_object(object);
   return H5Aexists(obj.get(), name.c_str()) > 0;
 }
@@ -362,7 +533,6 @@ Id open_attr(const File& f, hid_t obj, const std::string& object, const std::str
 }  // namespace
 
 std::string File::attr_string(const std::string& object, const std::string& name) const {
-  Quiet q;
   Id obj = open_object(object);
   Id a = open_attr(*this, obj.get(), object, name);
   Id ftype(H5Aget_type(a.get()), H5Tclose);
@@ -388,7 +558,6 @@ std::string File::attr_string(const std::string& object, const std::string& name
 }
 
 double File::attr_double(const std::string& object, const std::string& name) const {
-  Quiet q;
   Id obj = open_object(object);
   Id a = open_attr(*this, obj.get(), object, name);
   double v = 0;
@@ -398,7 +567,6 @@ double File::attr_double(const std::string& object, const std::string& name) con
 }
 
 std::int64_t File::attr_int(const std::string& object, const std::string& name) const {
-  Quiet q;
   Id obj = open_object(object);
   Id a = open_attr(*this, obj.get(), object, name);
   std::int64_t v = 0;
@@ -408,7 +576,6 @@ std::int64_t File::attr_int(const std::string& object, const std::string& name) 
 }
 
 std::vector<double> File::attr_vector(const std::string& object, const std::string& name) const {
-  Quiet q;
   Id obj = open_object(object);
   Id a = open_attr(*this, obj.get(), object, name);
   Id space(H5Aget_space(a.get()), H5Sclose);
@@ -420,7 +587,6 @@ std::vector<double> File::attr_vector(const std::string& object, const std::stri
 }
 
 std::vector<std::string> File::attr_names(const std::string& object) const {
-  Quiet q;
   Id obj = open_object(object);
   H5O_info_t info;
   H5Oget_info2(obj.get(), &info, H5O_INFO_NUM_ATTRS);

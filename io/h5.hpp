@@ -5,10 +5,20 @@
 // arguments), and slab reads/writes use collective transfers (a rank with nothing to do
 // passes an empty count). On MPI_COMM_SELF it is an ordinary serial file.
 //
-//   auto f = iff::h5::File::create(tmp_path, comm);
+// Writes, extensions, flushes and the close are checked: a failure (a full disk, which HDF5
+// may only see when its caches are written at a flush or the close) is an IOError naming the
+// file and the system's reason. On a parallel file every rank learns of a write, flush or
+// close that failed on any rank and throws with it, so the ranks fail together. close() is
+// the only way to finish a written file: the destructor closes without checking (it runs
+// while an error unwinds) and an output closed that way must not be renamed into place.
+//
+//   iff::AtomicPath out(final_path, comm);
+//   auto f = iff::h5::File::create(out, comm);
 //   f.create_dataset("/state/v", {nkx, nkz, ny, 2}, iff::h5::DType::f64);
 //   f.write_slab("/state/v", {kx0, 0, 0, 0}, {nkx_local, nkz, ny, 2}, data);
 //   f.set_attr("/", "time", t);
+//   f.close();      // checked
+//   out.commit();   // renamed into place only now
 #pragma once
 
 #include <hdf5.h>
@@ -18,9 +28,16 @@
 #include <string>
 #include <vector>
 
+#include "io/fsutil.hpp"
+
 namespace iff::h5 {
 
 enum class DType { f32, f64, i64 };
+
+/// Whether this process has abandoned a parallel file after a failed write (File::close and
+/// the destructor leave it open: its collective close would hang HDF5 1.10). MPI_Finalize
+/// closes what is open and would hang too, so a command that failed then ends with MPI_Abort.
+bool parallel_file_abandoned();
 std::string to_string(DType t);
 
 /// Owns one hid_t and closes it with the matching H5*close.
@@ -32,7 +49,12 @@ class Id {
   Id& operator=(const Id&) = delete;
   Id(Id&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
   Id& operator=(Id&& o) noexcept;
+  /// Closes without checking.
   ~Id();
+  /// Closes now and returns the closer's result (negative on failure; 0 when empty).
+  herr_t release();
+  /// Gives the id up without closing it.
+  void abandon() { id_ = -1; }
   hid_t get() const { return id_; }
   explicit operator bool() const { return id_ >= 0; }
 
@@ -45,6 +67,8 @@ class File {
  public:
   /// Creates (truncates) `path`; collective over `comm`.
   static File create(const std::string& path, MPI_Comm comm = MPI_COMM_SELF);
+  /// Creates the temporary file of an atomic output; messages name its final path.
+  static File create(const AtomicPath& target, MPI_Comm comm = MPI_COMM_SELF);
   /// Opens an existing file; InputError naming the path when it is missing or not HDF5.
   static File open(const std::string& path, bool writable = false, MPI_Comm comm = MPI_COMM_SELF);
   /// True when `path` exists and has the HDF5 signature.
@@ -53,10 +77,14 @@ class File {
   File() = default;
   File(File&&) = default;
   File& operator=(File&&) = default;
+  /// Closes without checking (error paths); a written file is finished with close().
   ~File();
+  /// Flushes and closes, checked (IOError naming the file and the reason); collective.
   void close();
+  /// Writes HDF5's caches to the file, checked; collective.
   void flush();
 
+  /// The file's path (the final one for an atomic output), as messages name it.
   const std::string& path() const { return path_; }
   MPI_Comm comm() const { return comm_; }
   bool parallel() const { return parallel_; }
@@ -92,6 +120,14 @@ class File {
                     const std::vector<hsize_t>& shape = {}, DType type = DType::f64);
   std::vector<double> read_vector(const std::string& dataset, std::vector<hsize_t>* shape = nullptr) const;
 
+  /// Parallel files only (collective; every rank passes the same value): before an HDF5
+  /// call that may write, rank 0 reserves disk space for what the file may then hold (the
+  /// datasets allocated so far, `allocated` bytes more that the call allocates, and room for
+  /// metadata), and every rank throws IOError when it cannot. HDF5 1.10 hangs in its
+  /// collective flush when a write fails on one rank (a full disk), so a parallel write
+  /// fails here, before HDF5 is entered. Every writing call of File makes it.
+  void reserve(std::uint64_t allocated) const;
+
   /// Attributes of `object` ("/" for the root).
   void set_attr(const std::string& object, const std::string& name, const std::string& value);
   void set_attr(const std::string& object, const std::string& name, double value);
@@ -107,12 +143,27 @@ class File {
 
  private:
   File(const std::string& path, MPI_Comm comm);
+  static File create_as(const std::string& path, const std::string& shown, MPI_Comm comm);
+  // throws the failure of a collective write step on every rank (the first failing rank's
+  // message); a parallel file that failed is then abandoned, not closed
+  void agree(bool ok, const std::string& what, const std::string& reason) const;
+  void slab_io(const std::string& dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+               hid_t memtype, const void* wdata, void* rdata, hid_t xfer) const;
   Id access_plist() const;  // MPI-IO driver when the communicator has several ranks
   Id open_object(const std::string& object) const;
   Id transfer_plist() const;
-  std::string path_;
+  // HDF5 1.10 cannot close a file whose last flush fails: the failed H5Fclose frees the
+  // file but keeps its id, and the library's shutdown (at MPI_Finalize) then crashes on it.
+  // A serial file that cannot be flushed therefore has its descriptor pointed at an
+  // anonymous memory file first, so that its close succeeds and writes nowhere.
+  bool flush_or_divert();
+  std::string path_;       // as messages name it
+  std::string disk_path_;  // where it is (the temporary name of an atomic output)
   MPI_Comm comm_ = MPI_COMM_SELF;
   bool parallel_ = false;
+  bool writable_ = false;
+  mutable bool failed_ = false;  // a collective write step failed (parallel files)
+  mutable std::uint64_t allocated_end_ = 0;  // rank 0: the end of what HDF5 has allocated
   Id file_;
 };
 

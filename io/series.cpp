@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "io/error.hpp"
+#include "io/finite.hpp"
 
 namespace iff {
 
@@ -172,17 +173,9 @@ std::vector<double> gauss_lobatto_y(int n) {
 SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_Comm comm, WriteMode mode)
     : final_path_(path), meta_(meta), comm_(comm) {
   validate(meta_, path);
-  require_writable_parent(path);
-  std::string target = path;
-  if (mode == WriteMode::atomic) {
-    atomic_ = std::make_unique<AtomicPath>(path, rank_of(comm) == 0);
-    target = atomic_->temp();
-  }
-  try {
-    file_ = h5::File::create(target, comm);
-  } catch (const InputError&) {
-    throw InputError("cannot create output " + path + " (is its directory writable?)");
-  }
+  require_output_file(path);
+  if (mode == WriteMode::atomic) atomic_ = std::make_unique<AtomicPath>(path, comm);
+  file_ = atomic_ ? h5::File::create(*atomic_, comm) : h5::File::create(path, comm);
   const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
   file_.create_dataset("/velocity", {nt, 0, nx, ny, nz, 3}, meta_.dtype, {nt, H5S_UNLIMITED, nx, ny, nz, 3},
                        {1, 1, nx, ny, nz, 3});
@@ -210,10 +203,8 @@ SeriesWriter SeriesWriter::reopen(const std::string& path, MPI_Comm comm) {
 SeriesWriter::SeriesWriter(SeriesWriter&&) noexcept = default;
 SeriesWriter& SeriesWriter::operator=(SeriesWriter&&) noexcept = default;
 
-SeriesWriter::~SeriesWriter() {
-  file_.close();
-  // atomic_ (if not committed) removes the temporary file in its destructor
-}
+// file_ closes (unchecked), then atomic_ (if not committed) removes the temporary file
+SeriesWriter::~SeriesWriter() = default;
 
 void SeriesWriter::write(int time_index, double time, const SeriesBlock& b, const double* velocity,
                          const double* pressure) {
@@ -255,8 +246,7 @@ void SeriesWriter::append(double time, const SeriesBlock& block, const double* v
 }
 
 void SeriesWriter::close() {
-  file_.flush();
-  file_.close();
+  file_.close();  // checked on every rank: a failed close throws before the rename
   if (atomic_) {
     MPI_Barrier(comm_);
     atomic_->commit();
@@ -351,6 +341,13 @@ void SeriesReader::read(int time_index, const SeriesBlock& b, double* velocity, 
     IFF_REQUIRE(meta_.has_pressure, "series " << path_ << " has no /pressure");
     file_.read_slab("/pressure", {hsize_t(b.traj0), ti, hsize_t(b.x0), 0, 0},
                     {bt, bt ? hsize_t{1} : hsize_t{0}, bx, ny, nz}, pressure);
+  }
+  // every value that leaves the reader is finite
+  const std::size_t per_traj = static_cast<std::size_t>(bx) * ny * nz;
+  for (hsize_t q = 0; q < bt; ++q) {
+    const SnapshotOrigin at{path_, b.traj0 + static_cast<int>(q), time_index, times_[time_index]};
+    require_finite(velocity + q * per_traj * 3, int(bx), int(ny), int(nz), "uvw", at, b.x0);
+    if (pressure) require_finite(pressure + q * per_traj, int(bx), int(ny), int(nz), "p", at, b.x0);
   }
 }
 

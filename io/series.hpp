@@ -114,7 +114,7 @@ class SeriesWriter {
 
   SeriesWriter(SeriesWriter&&) noexcept;
   SeriesWriter& operator=(SeriesWriter&&) noexcept;
-  /// Without close(), an atomic series is discarded.
+  /// Without close(), an atomic series is discarded (an error path: nothing is checked).
   ~SeriesWriter();
 
   /// Writes snapshot `time_index` (extending the time axis when needed). Collective.
@@ -138,7 +138,8 @@ class SeriesWriter {
   int n_time() const { return n_time_; }
   const SeriesMeta& meta() const { return meta_; }
   const std::string& path() const { return final_path_; }
-  /// Flushes, closes and (atomic mode) renames into place. Collective.
+  /// Flushes, closes and (atomic mode) renames into place. Collective. IOError on every
+  /// rank when the file could not be completed (a full disk): then nothing is renamed.
   void close();
 
  private:
@@ -164,6 +165,7 @@ class SeriesReader {
 
   /// Reads velocity (and pressure when `pressure` is non-null and stored) of snapshot
   /// `time_index` for the block's trajectories and x planes (layout as SeriesBlock).
+  /// InputError naming file, trajectory, time, component and point at a non-finite value.
   void read(int time_index, const SeriesBlock& block, double* velocity, double* pressure = nullptr) const;
   /// The whole snapshot of one trajectory: [nx][ny][nz][3].
   std::vector<double> read_velocity(int traj, int time_index) const;

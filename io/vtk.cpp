@@ -61,7 +61,7 @@ std::string xml_escape(const std::string& s) {
 void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<VtkField>& fields, bool single) {
   const int nx = static_cast<int>(p.x.size()), ny = static_cast<int>(p.y.size()), nz = static_cast<int>(p.z.size());
   IFF_CHECK(nx > 0 && ny > 0 && nz > 0, "empty VTK piece for " << path);
-  require_writable_parent(path);
+  require_output_file(path);
   vtkNew<vtkRectilinearGrid> g;
   g->SetExtent(p.x0, p.x0 + nx - 1, 0, ny - 1, 0, nz - 1);
   g->SetXCoordinates(coords<vtkDoubleArray>(p.x));
@@ -74,15 +74,19 @@ void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<Vtk
     else
       add_field<vtkDoubleArray>(g, f, nx, ny, nz);
   }
-  AtomicPath out(path);
+  // VTK writes into memory (its own file writes are not all checked: a full disk left an
+  // empty .vtr); the bytes then go to disk through a checked, atomic write
   vtkNew<vtkXMLRectilinearGridWriter> w;
   w->SetInputData(g);
-  w->SetFileName(out.temp().c_str());
+  w->WriteToOutputStringOn();
   w->SetDataModeToAppended();
   w->EncodeAppendedDataOff();
   w->SetCompressorTypeToZLib();
-  IFF_CHECK_AS(IOError, w->Write() == 1, "VTK could not write " << path);
-  out.commit();
+  IFF_CHECK_AS(IOError, w->Write() == 1 && w->GetErrorCode() == 0,
+               "VTK could not write " << path << " (error code " << w->GetErrorCode() << ")");
+  const std::string bytes = w->GetOutputString();
+  IFF_CHECK_AS(IOError, !bytes.empty(), "VTK produced no data for " << path);
+  write_bytes_atomic(path, bytes.data(), bytes.size());
 }
 
 void write_pvtr(const std::string& path, int nx_global, int ny, int nz, const std::vector<VtkPiece>& pieces,
@@ -110,7 +114,7 @@ void write_pvtr(const std::string& path, int nx_global, int ny, int nz, const st
   write_text_atomic(path, s.str());
 }
 
-PvdCollection::PvdCollection(std::string path) : path_(std::move(path)) { require_writable_parent(path_); }
+PvdCollection::PvdCollection(std::string path) : path_(std::move(path)) { require_output_file(path_); }
 
 void PvdCollection::add(double time, const std::string& file) {
   entries_.emplace_back(time, file);

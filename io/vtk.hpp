@@ -1,7 +1,8 @@
 // VTK XML output for ParaView: rectilinear-grid pieces (.vtr, written by VTK's
 // vtkXMLRectilinearGridWriter), the parallel index of one step's pieces (.pvtr) and the
-// time collection of a run (.pvd). Every file is written under a temporary name and
-// renamed into place.
+// time collection of a run (.pvd). Every file is made in memory, written under a temporary
+// name with every write checked, and renamed into place: a full disk is an IOError naming
+// the file, and nothing appears under its final name.
 //
 // Field arrays are in the project's order [nx][ny][nz][c] (z fastest); the writer
 // reorders them into VTK's point order (x fastest).

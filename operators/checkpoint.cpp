@@ -77,9 +77,14 @@ void save_checkpoint(const std::string& path, const Model& model, const Checkpoi
   }
   out.write("provenance", c10::IValue(d.provenance));
   out.write("config", c10::IValue(d.config));
-  AtomicPath target(path);
-  out.save_to(target.temp());
-  target.commit();
+  // libtorch's file writer throws from its destructor when a write fails (a full disk ended
+  // the process in std::terminate): the archive is made in memory, then written and checked
+  std::string bytes;
+  out.save_to([&bytes](const void* data, size_t n) {
+    bytes.append(static_cast<const char*>(data), n);
+    return n;
+  });
+  write_bytes_atomic(path, bytes.data(), bytes.size());
 }
 
 CheckpointData read_checkpoint_data(const std::string& path) {

@@ -6,7 +6,8 @@
 //   norm_{in,out}_{mean,std}
 //   train_{epoch, step, best_val_loss}, train_optimizer (AdamW state), train_rng
 //   provenance (text: command, source series, git commit, time), config (resolved YAML)
-// Written under a temporary name and renamed into place.
+// Made in memory, written under a temporary name with every write checked (IOError naming
+// the file on a full disk) and renamed into place.
 #pragma once
 
 #include <torch/torch.h>

@@ -37,14 +37,7 @@ void save_state_dict_file(const StateDict& sd, const std::string& path) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [k, v] : sd) dict.insert(k, v.detach().cpu().contiguous());
   auto bytes = torch::pickle_save(c10::IValue(dict));
-  AtomicPath out(path);
-  {
-    std::ofstream f(out.temp(), std::ios::binary);
-    IFF_CHECK_AS(IOError, f.good(), "cannot write " << out.temp());
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    IFF_CHECK_AS(IOError, f.good(), "error writing " << out.temp());
-  }
-  out.commit();
+  write_bytes_atomic(path, bytes.data(), bytes.size());
 }
 
 void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::string& origin) {
@@ -57,6 +50,11 @@ void load_state_dict(torch::nn::Module& m, const StateDict& sd, const std::strin
                         << t.sizes());
     IFF_CHECK_AS(InputError, it->second.is_floating_point(),
                  origin << ": tensor '" << name << "' is not floating point (" << it->second.scalar_type() << ")");
+    const auto bad = torch::logical_not(torch::isfinite(it->second)).flatten();
+    const int64_t n_bad = bad.sum().item<int64_t>();
+    IFF_CHECK_AS(InputError, n_bad == 0,
+                 origin << ": tensor '" << name << "' holds " << n_bad << " non-finite value(s) of " << bad.numel()
+                        << " (the first at flat index " << (n_bad ? bad.nonzero()[0].item<int64_t>() : 0) << ")");
   }
   for (const auto& [name, t] : sd)
     IFF_CHECK_AS(InputError, own.count(name), origin << ": unexpected tensor '" << name << "' (shape " << t.sizes() << ")");

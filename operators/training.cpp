@@ -221,6 +221,8 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   if (setup.resume) load_training_state(last_path, opt);
   state.config = setup.config;
   state.provenance = setup.provenance + "; series " + setup.data.series;
+  // the input has been read and checked: the outputs begin
+  if (rank == 0 && !setup.config.empty()) write_text_atomic(setup.output_dir + "/config.resolved.yaml", setup.config);
 
   const int64_t B = tp.batch_size;
   const int64_t n_batches = (static_cast<int64_t>(train_pairs.size()) + B - 1) / B;

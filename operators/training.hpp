@@ -23,7 +23,9 @@
 //
 // Outputs in `output.dir`: last.ckpt, best.ckpt (lowest validation loss, or
 // training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,
-// val_loss, seconds, samples_per_s), config.resolved.yaml. All written atomically by rank 0.
+// val_loss, seconds, samples_per_s), config.resolved.yaml (`config`, once the series and
+// the model are read and checked: a run that fails on its input changes nothing). All
+// written atomically by rank 0.
 #pragma once
 
 #include <mpi.h>

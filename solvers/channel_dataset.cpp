@@ -359,6 +359,9 @@ DatasetSummary ChannelDataset::run() {
   std::vector<double> times(nt);
   for (int s = 0; s < nt; ++s) times[s] = ii.t0 + double(S + long(s) * k) * p_.dt;
 
+  // the case and its initial state have passed their checks: the outputs begin
+  if (wrank == 0 && !p_.resolved_config.empty())
+    write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
   if (resume) {
     for (auto* o : outs) {
       const auto path = existing(*o);

@@ -85,7 +85,8 @@ struct DatasetParams {
   bool overwrite = false;              ///< discard an existing or unfinished output and start again
   double progress_seconds = 5.0;       ///< progress line interval (s)
   std::string fftw_planner = "estimate";  ///< estimate (reproducible) or measure
-  std::string resolved_config;     ///< resolved YAML stored in the outputs
+  std::string resolved_config;     ///< resolved YAML stored in the outputs and, once the
+                                   ///< input is checked, in output.dir/config.resolved.yaml
   std::string git_commit;          ///< producing binary's commit
 
   /// Reads sections grid, physics, time, initial, dataset, filter, output, fftw (does not

@@ -145,14 +145,42 @@ int rank_of(MPI_Comm c) {
   MPI_Comm_rank(c, &r);
   return r;
 }
+
+/// InputError on every rank when a state of a checkpoint holds a non-finite coefficient
+/// (naming the first one found, on the lowest rank that found one). Collective.
+void require_finite_state(const std::string& path, const std::string& name, const SbdfHistory& h, const cvec& x,
+                          const ChannelNSE& nse) {
+  const int ny = nse.grid().ny;
+  std::string why;
+  for (std::size_t i = 0; i < x.size() && why.empty(); ++i) {
+    if (std::isfinite(x[i].real()) && std::isfinite(x[i].imag())) continue;
+    const int ml = int(i / (2 * std::size_t(ny))), comp = int(i / ny % 2), k = int(i % ny), m = nse.m0() + ml;
+    // component 0 holds v (U for the mean mode), 1 the wall-normal vorticity eta (W)
+    const char* what = m == 0 ? (comp == 0 ? "U (mean u)" : "W (mean w)") : (comp == 0 ? "v" : "eta");
+    why = fmt::format("checkpoint {}: non-finite value in {} (step {}, t = {:.10g}), component {} of mode {}, "
+                      "Chebyshev coefficient {}",
+                      path, name, h.step, h.time, what, m, k);
+  }
+  const MPI_Comm comm = nse.comm();
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int finder = why.empty() ? size : rank_of(comm);
+  MPI_Allreduce(MPI_IN_PLACE, &finder, 1, MPI_INT, MPI_MIN, comm);
+  if (finder == size) return;
+  int n = int(why.size());
+  MPI_Bcast(&n, 1, MPI_INT, finder, comm);
+  why.resize(n);
+  MPI_Bcast(why.data(), n, MPI_CHAR, finder, comm);
+  throw InputError(why);
+}
 }  // namespace
 
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
                       const std::string& config) {
   const MPI_Comm comm = nse.comm();
-  AtomicPath out(path, rank_of(comm) == 0);
+  AtomicPath out(path, comm);
   {
-    auto f = h5::File::create(out.temp(), comm);
+    auto f = h5::File::create(out, comm);
     f.create_group("/state");
     for (std::size_t i = 0; i < h.x.size(); ++i) write_state(f, "/state/x" + std::to_string(i), nse, h.x[i]);
     for (std::size_t i = 0; i < h.n.size(); ++i) write_state(f, "/state/n" + std::to_string(i), nse, h.n[i]);
@@ -169,7 +197,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "sgs_model", to_string(nse.physics().sgs.model));
     f.set_attr("/", "layout", std::string("[mode = jkz*(nx/2) + ikx][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
-    f.close();
+    f.close();  // checked on every rank: a failed close throws before the rename
   }
   MPI_Barrier(comm);
   out.commit();
@@ -200,6 +228,8 @@ SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt
   const auto nx = f.attr_int("/", "n_states"), nn = f.attr_int("/", "n_explicit");
   for (int i = 0; i < nx; ++i) h.x.push_back(read_state(f, "/state/x" + std::to_string(i), nse));
   for (int i = 0; i < nn; ++i) h.n.push_back(read_state(f, "/state/n" + std::to_string(i), nse));
+  for (int i = 0; i < nx; ++i) require_finite_state(path, "/state/x" + std::to_string(i), h, h.x[i], nse);
+  for (int i = 0; i < nn; ++i) require_finite_state(path, "/state/n" + std::to_string(i), h, h.n[i], nse);
   return h;
 }
 
@@ -289,6 +319,10 @@ DnsSummary ChannelDns::run() {
     }
   }
 
+  // the case and its initial state have passed their checks: the outputs begin
+  if (rank == 0 && !p_.resolved_config.empty())
+    write_text_atomic(out.dir + "/config.resolved.yaml", p_.resolved_config);
+
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
   const double dt_max = p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt;
@@ -361,9 +395,10 @@ DnsSummary ChannelDns::run() {
 
   long last_ckpt = -1;
   auto checkpoint = [&] {
+    // (within the self-starting steps the history is the state they began with)
     write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config);
     if (rank == 0) write_text_atomic(csv, rows);
-    last_ckpt = sbdf.step_count();
+    last_ckpt = sbdf.history().step;
   };
   auto fail = [&](const std::string& why) {
     const std::string kept = last_ckpt >= 0 ? fmt::format("last good checkpoint {} (step {})", ckpt, last_ckpt)
@@ -412,8 +447,7 @@ DnsSummary ChannelDns::run() {
     }
   };
 
-  // this run's share of the step count and of the time axis (cost.csv): the self-starting
-  // substeps of sbdf.start() belong to it
+  // this run's share of the step count and of the time axis (cost.csv)
   const auto loop_start = std::chrono::steady_clock::now();
   sum.first_step = ic.type == "restart" ? restart.step : 0;
   sum.start_time = ic.type == "restart" ? restart.time : 0.0;
@@ -422,15 +456,14 @@ DnsSummary ChannelDns::run() {
     log::info("restart from {} at step {} (t = {})", ic.file, restart.step, restart.time);
     last_ckpt = restart.step;
   } else {
-    nse.explicit_terms(x0, scratch);  // diagnostics of the initial state
+    nse.explicit_terms(x0, scratch);  // the initial CFL
     const double cfl0 = nse.last_diagnostics().cfl_rate * dt;
     if (p_.time.adaptive && cfl0 > p_.time.cfl_high) {  // a safe start for CFL-controlled runs
       dt = std::min(dt_max, dt * p_.time.cfl_target / cfl0);
       sbdf.set_dt(dt);
       log::info("initial CFL {:.3f} at time.dt: starting with dt = {:.4g}", cfl0, dt);
     }
-    record(x0, 0, 0.0);
-    snapshot(x0, 0, 0.0);
+    snapshot(x0, 0, 0.0);  // (its time-series row is the loop's first)
     sbdf.start(x0);
   }
   log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
@@ -462,8 +495,13 @@ DnsSummary ChannelDns::run() {
       ef = nse.fluctuation_energy(x);
     }
     const double forcing_before = row ? nse.forcing() : 0.0;  // collective, only for the CSV
+    // diagnostics of the state at (step, t): those of the step's first explicit-term
+    // evaluation, except in the self-starting phase, whose substeps evaluate other states
+    const bool starting = sbdf.starting();
+    if (starting) nse.explicit_terms(sbdf.state(), scratch);
+    const FlowDiagnostics d_state = nse.last_diagnostics();
     sbdf.step();
-    const auto& d = nse.last_diagnostics();  // of the state at (step, t)
+    const FlowDiagnostics d = starting ? d_state : nse.last_diagnostics();
     // (a non-finite new state shows in the next step's energy; checked in full before writes)
     if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
     if (d.cfl_rate * dt > p_.time.cfl_max)

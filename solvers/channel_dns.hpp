@@ -6,11 +6,15 @@
 //   centreline: ν = 1/Re_c, laminar centre-line velocity 1 (F = 2ν, bulk velocity 2/3)
 //
 // Output directory (output.dir):
-//   config.resolved.yaml   every key with its value (written by the command)
+//   config.resolved.yaml   every key with its value (DnsParams::resolved_config), written
+//                          once the initial state is read: a run that fails on its input
+//                          leaves the folder as it was
 //   timeseries.csv         step,t,dt,cfl,kinetic_energy,fluct_energy,bulk_velocity,re_tau,
 //                          max_div,forcing (rewritten atomically at every checkpoint)
 //   checkpoint.h5          full spectral SBDF state, time, step, resolved config (atomic:
-//                          the previous checkpoint stays until the new one is complete)
+//                          the previous checkpoint stays until the new one is complete; one
+//                          taken within the two self-starting steps of SBDF holds the state
+//                          they began with, and a restart repeats them bit for bit)
 //   snapshots.h5           velocity series in the data contract (every output.snapshot_every),
 //                          with each snapshot's measured wall units (/wall/u_tau, io/series.hpp)
 //   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5, wall_units.txt   running
@@ -131,7 +135,8 @@ class ChannelDns {
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
                       const std::string& config);
 /// Reads a checkpoint written by write_checkpoint for the same grid (collective) and restores
-/// the forcing diagnostic of `nse`; InputError naming the file when it does not match.
+/// the forcing diagnostic of `nse`; InputError naming the file when it does not match or
+/// holds a non-finite value (then naming the state, step, time, component and mode).
 SbdfHistory read_checkpoint(const std::string& path, ChannelNSE& nse, double* dt);
 
 }  // namespace iff::solvers

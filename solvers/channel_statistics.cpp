@@ -186,7 +186,7 @@ void ChannelStatistics::write_csv(const std::string& dir, double re_tau, double 
 void ChannelStatistics::write_h5(const std::string& path, const WallUnits* wall) const {
   AtomicPath out(path);
   {
-    auto f = h5::File::create(out.temp(), MPI_COMM_SELF);
+    auto f = h5::File::create(out, MPI_COMM_SELF);
     f.write_vector("/y", y_);
     f.write_vector("/mean_u", mean(0));
     f.write_vector("/mean_w", mean(2));

@@ -85,24 +85,11 @@ void Sbdf::start(const cvec& x0, double t0, long step0) {
   h_.x = {x0};
   h_.time = t0;
   h_.step = step0;
+  starting_ = 0;
   if (max_order_ == 1 || substeps_ == 1) return;
-  SbdfHistory s;
-  s.x = {x0};
-  s.time = t0;
-  const int m = substeps_;
-  cvec n0, n1, x1;
-  for (int k = 1; k <= 2 * m; ++k) {
-    advance(s, dt_ / m);
-    if (k == 1) n0 = s.n.front();
-    if (k == m) x1 = s.x.front();
-    if (k == m + 1) n1 = s.n.front();
-  }
-  h_.x = {s.x.front(), x1, x0};
-  h_.n = {n1, n0};
-  h_.x.resize(max_order_);
-  h_.n.resize(max_order_ - 1);
-  h_.time = t0 + 2.0 * dt_;
-  h_.step = step0 + 2;
+  origin_ = h_;
+  sub_ = h_;
+  starting_ = 2;
 }
 
 void Sbdf::change_dt(double dt) {
@@ -116,9 +103,43 @@ void Sbdf::change_dt(double dt) {
 
 void Sbdf::resume(const SbdfHistory& h) {
   IFF_CHECK(!h.x.empty() && h.x.front().size() == p_.state_size(), "restart history has the wrong size");
+  if (h.x.size() == 1 && h.n.empty()) {
+    start(h.x.front(), h.time, h.step);
+    return;
+  }
   h_ = h;
+  starting_ = 0;
 }
 
-void Sbdf::step() { advance(h_, dt_); }
+void Sbdf::step() {
+  if (starting_ == 0) {
+    advance(h_, dt_);
+    return;
+  }
+  // one step of the self-starting phase: m substeps on sub_
+  const int m = substeps_;
+  for (int k = 1; k <= m; ++k) {
+    advance(sub_, dt_ / m);
+    if (k == 1) (starting_ == 2 ? n0_ : n1_) = sub_.n.front();  // N(x^0), N(x^1)
+  }
+  if (starting_ == 2) {
+    x1_ = sub_.x.front();
+    h_.x = {x1_};
+    h_.n.clear();
+    h_.time = origin_.time + dt_;
+    h_.step = origin_.step + 1;
+    starting_ = 1;
+    return;
+  }
+  h_.x = {sub_.x.front(), x1_, origin_.x.front()};
+  h_.n = {n1_, n0_};
+  h_.x.resize(max_order_);
+  h_.n.resize(max_order_ - 1);
+  h_.time = origin_.time + 2.0 * dt_;
+  h_.step = origin_.step + 2;
+  starting_ = 0;
+  origin_ = sub_ = SbdfHistory{};
+  n0_ = n1_ = x1_ = cvec{};
+}
 
 }  // namespace iff::solvers

@@ -10,9 +10,10 @@
 //   k=1: a0 = 1,    alpha = {1},              beta = {1}
 //   k=2: a0 = 3/2,  alpha = {2, -1/2},        beta = {2, -1}
 //   k=3: a0 = 11/6, alpha = {3, -3/2, 1/3},   beta = {3, -3, 1}
-// Self-starting: a fresh run reaches t = 2 dt with `startup_substeps` substeps per step
-// (orders 1, 2, 3, 3, ... at dt / substeps), which makes the low-order start's error
-// negligible, and then continues with SBDF3 at dt.
+// Self-starting: the first two steps of a fresh start are each made of `startup_substeps`
+// substeps (orders 1, 2, 3, 3, ... at dt / substeps), which makes the low-order start's
+// error negligible; SBDF3 at dt continues from t = 2 dt. Every step() advances by one dt,
+// also in this phase, so a caller sees (and writes) the state of every step.
 #pragma once
 
 #include <complex>
@@ -54,24 +55,32 @@ struct SbdfHistory {
 class Sbdf {
  public:
   Sbdf(ImexProblem& p, double dt, int max_order = 3, int startup_substeps = 8);
-  /// Fresh start from x0 at time t0, step number step0 (runs the self-starting phase when
-  /// max_order > 1).
+  /// Fresh start from x0 at time t0, step number step0; the next two steps are the
+  /// self-starting phase when max_order > 1 and startup_substeps > 1.
   void start(const cvec& x0, double t0 = 0.0, long step0 = 0);
   /// Continues from the current state with another time step: the history is rebuilt by the
   /// self-starting phase (used by CFL-controlled runs).
   void change_dt(double dt);
   /// Sets dt before start() (the history is not touched).
   void set_dt(double dt) { dt_ = dt; }
-  /// Continues from a saved history (restart).
+  /// Continues from a saved history (restart). A history of one state and no explicit
+  /// terms (a fresh start, or a checkpoint taken in the self-starting phase) starts afresh
+  /// from it, so that the phase is repeated bit for bit.
   void resume(const SbdfHistory& h);
-  /// One step of size dt at the highest order the history allows.
+  /// One step of size dt at the highest order the history allows (in the self-starting
+  /// phase: `startup_substeps` substeps).
   void step();
+  /// Whether the next step() belongs to the self-starting phase (its explicit terms are then
+  /// evaluated at substep states, not only at state()).
+  bool starting() const { return starting_ > 0; }
 
   const cvec& state() const { return h_.x.front(); }
   double time() const { return h_.time; }
   long step_count() const { return h_.step; }
   double dt() const { return dt_; }
-  const SbdfHistory& history() const { return h_; }
+  /// What a restart continues from (resume()): the SBDF history, or in the self-starting
+  /// phase the state the phase began with (its time and step are that state's).
+  const SbdfHistory& history() const { return starting_ > 0 ? origin_ : h_; }
   /// Explicit-term evaluations so far (each costs one nonlinear-term computation).
   long evaluations() const { return evals_; }
 
@@ -84,6 +93,11 @@ class Sbdf {
   SbdfHistory h_;
   cvec nbuf_, comb_, rhs_;
   long evals_ = 0;
+  // self-starting phase: steps left (2, 1, 0), where it began, its substep integration at
+  // dt / substeps, N(x^0) and N(x^1) from its substeps, and x^1
+  int starting_ = 0;
+  SbdfHistory origin_, sub_;
+  cvec n0_, n1_, x1_;
 };
 
 }  // namespace iff::solvers

@@ -1,6 +1,7 @@
 // Checkpoints and reference state_dict import: round trips are exact, and a state_dict with
-// a wrong shape, a missing or an extra tensor is rejected naming the tensor. The files are
-// written by PyTorch itself (/usr/bin/python3, the same torch 1.13), the ways users save them:
+// a wrong shape, a missing or an extra tensor, or a NaN is rejected naming the tensor; a full
+// disk is one error line and leaves no checkpoint under its name. The files are written by
+// PyTorch itself (/usr/bin/python3, the same torch 1.13), the ways users save them:
 // torch.save(model.state_dict(), f) (an OrderedDict with _metadata), torch.save(dict(...), f),
 // and one-entry dicts (pickled with SETITEM instead of SETITEMS).
 #include <gtest/gtest.h>
@@ -9,14 +10,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
 #include "io/error.hpp"
+#include "io/series.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/checkpoint_info.hpp"
 #include "operators/state_dict_import.hpp"
-#include "io/series.hpp"
+#include "tests/support/full_disk.hpp"
 #include "tests/unit/operators/test_helpers.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -345,4 +348,152 @@ TEST(RolloutCommand, EvaluatesInTheRequestedPrecision) {
   const double d32 = iff::test::max_abs_diff(step("float32"), want);
   EXPECT_GT(d32, 1e-10 * scale);  // rounded to float32
   EXPECT_LT(d32, 1e-4 * scale);
+}
+
+// ------------------------------------------------------------------------ no silent corruption
+
+namespace {
+
+/// A small series for `train`: 3 trajectories of 5 snapshots on 4x5x4 (`poison`: a NaN in
+/// trajectory 1, time index 3, component u: a training trajectory, read before any output).
+std::string train_series(const std::string& dir, bool poison = false) {
+  iff::SeriesMeta m;
+  m.kind = "fdns";
+  m.n_traj = 3;
+  m.x = ops::ModelSpec::periodic_axis(4, 2.0);
+  m.y = iff::gauss_lobatto_y(5);
+  m.z = ops::ModelSpec::periodic_axis(4, 1.0);
+  m.lx = 2.0;
+  m.lz = 1.0;
+  m.dtype = iff::h5::DType::f64;
+  const std::string path = dir + (poison ? "/nan.h5" : "/series.h5");
+  iff::SeriesWriter w(path, m);
+  std::vector<double> v(m.snapshot_size());
+  for (int tr = 0; tr < 3; ++tr)
+    for (int t = 0; t < 5; ++t) {
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.3 * i + t + 2 * tr);
+      if (poison && tr == 1 && t == 3) v[3 * 7] = NAN;
+      w.write(t, 0.5 * t, iff::SeriesBlock{tr, 1, 0, 4}, v.data());
+    }
+  w.close();
+  return path;
+}
+
+std::string train_case(const std::string& dir, const std::string& series, const std::string& out) {
+  const std::string path = dir + "/train.yaml";
+  std::ofstream(path) << "data: {series: " << series << ", val_trajectories: 1}\n"
+                      << "model: {kind: ifactformer-m, dim: 12, heads: 2, dim_head: 4, kernel_multiplier: 1, n_layer: 2}\n"
+                      << "train: {epochs: 1, batch_size: 4, dtype: float64, threads: 1, seed: 1}\n"
+                      << "output: {dir: " << out << "}\n";
+  return path;
+}
+
+int error_lines(const std::string& out) {
+  std::istringstream in(out);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.find("ifactflow: error") != std::string::npos;
+  return n;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+// libtorch's own file writer throws from its destructor on a failed write (std::terminate,
+// 49 lines): the checkpoint is made in memory and written with every write checked.
+TEST(Checkpoint, AFullDiskIsAnErrorAndTheEarlierCheckpointStays) {
+  std::cout << "[full disk: fault hook, ENOSPC after a byte budget]" << std::endl;
+  const auto dir = iff::test::temp_dir("ckpt_full");
+  torch::manual_seed(3);
+  auto model = ops::make_model(tiny(ops::ModelKind::fno));
+  ops::CheckpointData data;
+  data.spec = model.spec;
+  data.norm = ops::Normalization::identity();
+  ops::save_checkpoint(dir + "/m.ckpt", model, data);
+  const std::string before = read_bytes(dir + "/m.ckpt");
+  for (unsigned long long budget : {0ull, 100ull, 5000ull, before.size() / 2ull}) {
+    iff::test::FaultHookScope hook(dir, budget);
+    try {
+      ops::save_checkpoint(dir + "/m.ckpt", model, data);
+      ADD_FAILURE() << "budget " << budget << ": no error";
+    } catch (const iff::IOError& e) {
+      EXPECT_NE(std::string(e.what()).find(dir + "/m.ckpt: No space left on device"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(hook.refused());
+  }
+  EXPECT_EQ(read_bytes(dir + "/m.ckpt"), before);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"m.ckpt"});
+}
+
+TEST(ConvertCommand, FullDiskNonFiniteWeightsAndADirectoryOutputAreOneLineErrors) {
+  const auto dir = iff::test::temp_dir("convert_integrity");
+  torch::manual_seed(5);
+  auto source = ops::make_model(tiny(ops::ModelKind::ifactformer_m));
+  ops::save_state_dict_file(ops::state_dict(*source.module), dir + "/export.pt");
+  const std::string name = "encoder.layers.0.1.to_out.2.weight";
+  python_rewrite(dir, dir + "/export.pt", {{dir + "/nan.pt", "sd['" + name + "'][1, 2] = float('nan')"}});
+  const std::string sets = " --set model.dim=12 --set model.heads=2 --set model.dim_head=6 --set model.n_layer=2"
+                           " --set model.grid=4x5x4";
+  const auto exe = iff::test::exe();
+  std::string out;
+  // NaN in the weights: named, nothing written
+  EXPECT_NE(iff::test::run(exe + " convert " + dir + "/nan.pt --model ifactformer-m" + sets + " -o " + dir + "/n.ckpt", &out), 0);
+  EXPECT_NE(out.find("tensor '" + name + "' holds 1 non-finite value(s)"), std::string::npos) << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/n.ckpt"));
+  // -o a directory: refused before the state_dict is even read
+  std::filesystem::create_directories(dir + "/taken");
+  EXPECT_NE(iff::test::run(exe + " convert " + dir + "/absent.pt --model ifactformer-m -o " + dir + "/taken", &out), 0);
+  EXPECT_NE(out.find("output " + dir + "/taken is a directory"), std::string::npos) << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+  // a full disk
+  const std::string env = iff::test::fault_hook_env(dir + "/full", 2000);
+  if (env.empty()) GTEST_SKIP() << "[full disk: fault hook library not named by IFF_FAULT_LIB]";
+  std::cout << "[full disk: fault hook, ENOSPC after 2000 bytes]" << std::endl;
+  std::filesystem::create_directories(dir + "/full");
+  const int rc = iff::test::run(env + exe + " convert " + dir + "/export.pt --model ifactformer-m" + sets + " -o " + dir +
+                                    "/full/m.ckpt",
+                                &out);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("cannot write " + dir + "/full/m.ckpt: No space left on device"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "not one line:\n" << out;
+  EXPECT_TRUE(std::filesystem::is_empty(dir + "/full"));
+}
+
+TEST(TrainCommand, FullDiskNonFiniteSeriesAndFailedInputAreOneLineAndChangeNothing) {
+  const auto dir = iff::test::temp_dir("train_integrity");
+  const std::string series = train_series(dir), nan = train_series(dir, true);
+  const auto exe = iff::test::exe();
+  std::string out;
+  // a finished run, then runs that fail on their input: the folder stays as it was
+  ASSERT_EQ(iff::test::run(exe + " train " + train_case(dir, series, dir + "/run"), &out), 0) << out;
+  const std::string config = read_bytes(dir + "/run/config.resolved.yaml"), last = read_bytes(dir + "/run/last.ckpt");
+  ASSERT_FALSE(config.empty());
+  EXPECT_NE(iff::test::run(exe + " train " + train_case(dir, nan, dir + "/run"), &out), 0);
+  EXPECT_NE(out.find("series " + nan + ": non-finite value nan in trajectory 1, time index 3 (t = 1.5), component u"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+  EXPECT_NE(iff::test::run(exe + " train " + train_case(dir, dir + "/absent.h5", dir + "/run"), &out), 0);
+  EXPECT_EQ(read_bytes(dir + "/run/config.resolved.yaml"), config) << "a failed run rewrote the resolved config";
+  EXPECT_EQ(read_bytes(dir + "/run/last.ckpt"), last);
+  // a full disk: one line, no checkpoint under its name (libtorch's writer ended in std::terminate)
+  const std::string env = iff::test::fault_hook_env(dir + "/full", 20000);
+  if (env.empty()) GTEST_SKIP() << "[full disk: fault hook library not named by IFF_FAULT_LIB]";
+  std::cout << "[full disk: fault hook, ENOSPC after 20000 bytes]" << std::endl;
+  std::filesystem::create_directories(dir + "/full");
+  EXPECT_NE(iff::test::run(env + exe + " train " + train_case(dir, series, dir + "/full/run"), &out), 0) << out;
+  EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+  EXPECT_EQ(error_lines(out), 1) << out;
+  EXPECT_EQ(out.find("terminate called"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/full/run/last.ckpt"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/full/run/best.ckpt"));
 }

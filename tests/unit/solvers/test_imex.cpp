@@ -50,6 +50,9 @@ TEST(Sbdf, SubstepStartIsAsAccurateAsExactHistory) {
   const double dt = 0.005;
   Sbdf s(p, dt, 3, 8);
   s.start({1.0});
+  EXPECT_EQ(s.step_count(), 0);
+  s.step();
+  s.step();
   EXPECT_EQ(s.step_count(), 2);
   EXPECT_NEAR(s.time(), 2 * dt, 1e-15);
   while (s.step_count() < 200) s.step();
@@ -69,11 +72,51 @@ TEST(Sbdf, ChangeOfStepKeepsAccuracyAndCounts) {
   s.start({1.0});
   while (s.time() < 0.5 - 1e-12) s.step();
   const long n = s.step_count();
+  const double t = s.time();
   s.change_dt(0.01);
-  EXPECT_EQ(s.step_count(), n + 2);  // the self-starting phase covers two steps of the new dt
+  EXPECT_EQ(s.step_count(), n);  // the self-starting phase: the next two steps of the new dt
+  EXPECT_TRUE(s.starting());
+  s.step();
+  s.step();
+  EXPECT_FALSE(s.starting());
+  EXPECT_EQ(s.step_count(), n + 2);
+  EXPECT_NEAR(s.time(), t + 0.02, 1e-15);
   EXPECT_DOUBLE_EQ(s.dt(), 0.01);
   while (s.time() < 1.0 - 1e-12) s.step();
   EXPECT_NEAR(s.time(), 1.0, 1e-12);
   const double err = std::abs(s.state()[0] - p.exact(s.time()));
   EXPECT_LT(err, 2.0 * error_exact_start(3, 0.02, 1.0)) << err;
+}
+
+// Every step() is one step of dt, the self-starting ones too: their states are the solution
+// at t = dt and 2 dt (to the accuracy of the substeps), and a history taken within them (a
+// checkpoint) resumes into the same states bit for bit.
+TEST(Sbdf, SelfStartingStepsAreStepsOfTheirOwn) {
+  Scalar p;
+  const double dt = 0.01;
+  Sbdf s(p, dt, 3, 8);
+  s.start({1.0});
+  EXPECT_TRUE(s.starting());
+  EXPECT_EQ(s.step_count(), 0);
+  EXPECT_EQ(s.time(), 0.0);
+  s.step();
+  EXPECT_TRUE(s.starting());
+  EXPECT_EQ(s.step_count(), 1);
+  EXPECT_NEAR(s.time(), dt, 1e-15);
+  // (u changes by ~0.036 per step; the first order-1 substep errs by ~1e-5)
+  EXPECT_LT(std::abs(s.state()[0] - p.exact(dt)), 1e-4) << "the state of step 1 is not u(dt)";
+  const SbdfHistory mid = s.history();  // what a checkpoint of step 1 holds: the phase's start
+  EXPECT_EQ(mid.step, 0);
+  EXPECT_EQ(mid.x.size(), 1u);
+  s.step();
+  EXPECT_FALSE(s.starting());
+  EXPECT_EQ(s.step_count(), 2);
+  EXPECT_NEAR(s.time(), 2 * dt, 1e-15);
+  EXPECT_LT(std::abs(s.state()[0] - p.exact(2 * dt)), 1e-4) << "the state of step 2 is not u(2 dt)";
+  Sbdf r(p, dt, 3, 8);
+  r.resume(mid);
+  while (r.step_count() < 5) r.step();
+  while (s.step_count() < 5) s.step();
+  EXPECT_EQ(r.state()[0], s.state()[0]);
+  EXPECT_EQ(r.time(), s.time());
 }
