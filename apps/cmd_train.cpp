@@ -3,6 +3,7 @@
 // Trains a neural operator on a series file (operators/training.hpp documents the case
 // keys: data.*, model.*, train.*, output.dir, and the output files).
 #include "apps/commands.hpp"
+#include "io/stop_signal.hpp"
 
 #ifdef IFF_HAVE_TORCH
 #include "io/config.hpp"
@@ -58,8 +59,11 @@ void add_train(CLI::App& app, Context& ctx) {
     setup.provenance = std::string("ifactflow train ") + opt->case_file + " (git " + git_commit() + ", " +
                        std::to_string(ctx.size) + " rank(s))";
     auto s = operators::train_operator(setup, ctx.comm);
-    log::info("train: {}, {} epoch(s), {} step(s), train loss {:.4e}, {:.2f} samples/s; {}",
-              s.interrupted ? "interrupted" : "done", s.epochs, s.steps, s.train_loss, s.samples_per_s, s.last_checkpoint);
+    if (s.interrupted)
+      throw Interrupted(fmt::format("train: stopped by a signal after step {} (epoch {}); {} holds the state: rerun with --resume",
+                                    s.steps, s.epochs, s.last_checkpoint));
+    log::info("train: done, {} epoch(s), {} step(s), train loss {:.4e}, {:.2f} samples/s; {}", s.epochs, s.steps,
+              s.train_loss, s.samples_per_s, s.last_checkpoint);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "io/error.hpp"
 #include "io/h5.hpp"
 #include "io/log.hpp"
+#include "io/stop_signal.hpp"
 #ifdef IFF_HAVE_TORCH
 #include "operators/heap_policy.hpp"
 #include "operators/torch_info.hpp"
@@ -57,19 +58,20 @@ bool every_rank_failed(MPI_Comm comm, double seconds) {
 /// aborts the others. A parallel HDF5 file abandoned after a failed write cannot be closed
 /// (HDF5 1.10 would hang in MPI_Finalize, where it closes what is still open): then the job
 /// ends with MPI_Abort after the one line.
-int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& what, int code) {
+int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& what, int code,
+         const char* kind = "error") {
   if (ctx.size > 1 && every_rank_failed(agreement, 5.0)) {
-    if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
+    if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: %s: %s\n", kind, what.c_str());
     std::fflush(stderr);
     if (iff::h5::parallel_file_abandoned()) MPI_Abort(ctx.comm, code);
     MPI_Finalize();
     return code;
   }
   if (ctx.size > 1)
-    std::fprintf(stderr, "ifactflow: error (rank %d of %d, the others still running): %s\n", ctx.rank, ctx.size,
+    std::fprintf(stderr, "ifactflow: %s (rank %d of %d, the others still running): %s\n", kind, ctx.rank, ctx.size,
                  what.c_str());
   else
-    std::fprintf(stderr, "ifactflow: error: %s\n", what.c_str());
+    std::fprintf(stderr, "ifactflow: %s: %s\n", kind, what.c_str());
   std::fflush(stderr);
   if (ctx.size > 1) MPI_Abort(ctx.comm, code);
   MPI_Finalize();
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
     return fail(ctx, agreement, e.what(), 2);
   } catch (const iff::app::NotBuilt& e) {
     return fail(ctx, agreement, e.what(), 2);
+  } catch (const iff::Interrupted& e) {
+    return fail(ctx, agreement, e.what(), iff::kExitInterrupted, "interrupted");
   } catch (const iff::Error& e) {
     return fail(ctx, agreement, e.what(), 1);
   } catch (const std::exception& e) {

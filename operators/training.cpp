@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -16,6 +15,7 @@
 #include "io/log.hpp"
 #include "io/partition.hpp"
 #include "io/series.hpp"
+#include "io/stop_signal.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/loss.hpp"
 #include "operators/pair_loader.hpp"
@@ -58,34 +58,6 @@ int set_threads_per_rank(int threads, MPI_Comm comm) {
 }
 
 namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
-
-/// While alive, SIGUSR1 and SIGTERM only set g_stop_signal (the training loop stops after the
-/// current step and writes last.ckpt); the previous handlers come back afterwards.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_signal = 0;
-    struct sigaction a {};
-    a.sa_handler = on_stop_signal;
-    a.sa_flags = SA_RESTART;  // a read or write the signal lands in resumes instead of failing
-    sigemptyset(&a.sa_mask);
-    sigaction(SIGUSR1, &a, &old_usr1_);
-    sigaction(SIGTERM, &a, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGUSR1, &old_usr1_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_usr1_ {}, old_term_ {};
-};
 
 /// Sum over ranks, in place (double or float tensors on the CPU).
 void allreduce_sum(torch::Tensor& t, MPI_Comm comm) {
@@ -259,7 +231,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   state.progress.batch_size = B;
   state.progress.seed = tp.seed;
   bool stop = tp.max_steps > 0 && step >= tp.max_steps, stopped_within = false;
-  StopSignals signals;
+  io::StopSignals signals;
   const TrainingProgress resumed = state.progress;  // where this run starts
   // last.ckpt within epoch `epoch` after `batches` of its batches (resumed from there)
   auto save_within_epoch = [&](int64_t epoch, int64_t batches, double loss_sum, double samples) {
@@ -314,7 +286,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       opt.step();
       ++step;
       // the batch loss, and whether any rank has been asked to stop (SIGUSR1/SIGTERM)
-      double reduced[2] = {local_loss, g_stop_signal != 0 ? 1.0 : 0.0};
+      double reduced[2] = {local_loss, io::StopSignals::received() != 0 ? 1.0 : 0.0};
       MPI_Allreduce(MPI_IN_PLACE, reduced, 2, MPI_DOUBLE, MPI_SUM, comm);
       const double batch_loss = reduced[0] / global;
       const bool signalled = reduced[1] > 0;
