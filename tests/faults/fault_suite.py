@@ -410,15 +410,19 @@ def section_kill(work, rng, results):
     for name in commands(KILL_CASES):
         maker, _ = KILL_CASES[name]
         first, resume, rule = maker(work, ranks)
-        ref = os.path.join(work, f"{name}.ref")
-        r, written, _ = tally_bytes(first(ref), ranks, ref, os.path.join(work, "tally"))
+        # every run writes into the same folder (its path is in the resolved configuration);
+        # the uninterrupted one is moved aside
+        out, ref = os.path.join(work, f"{name}.out"), os.path.join(work, f"{name}.ref")
+        r, written, _ = tally_bytes(first(out), ranks, out, os.path.join(work, "tally"))
         must(r, f"{name}: the uninterrupted run")
+        os.rename(out, ref)
         if not check(written > 0, f"{name}: the hook saw no write of the uninterrupted run"):
             continue
         kills, chains, runs, stale = 0, 0, 1, 0
         while kills < KILLS:
             chains += 1
-            out = os.path.join(work, f"{name}.chain{chains}")
+            if os.path.exists(out):
+                os.rename(out, os.path.join(work, f"{name}.chain{chains - 1}"))
             args, positions = first(out), []
             while True:
                 last = kills >= KILLS
