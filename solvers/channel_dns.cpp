@@ -15,6 +15,7 @@
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
+#include "io/stop_signal.hpp"
 #include "solvers/channel_statistics.hpp"
 #include "solvers/initial_conditions.hpp"
 #include "solvers/wall_units.hpp"
@@ -484,6 +485,7 @@ DnsSummary ChannelDns::run() {
                                                     : sbdf.step_count() < total;
   };
   Progress progress("dns", total, out.progress_seconds);
+  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled at every step boundary
   while (more()) {
     const long step = sbdf.step_count();
     const double t = sbdf.time();
@@ -530,6 +532,18 @@ DnsSummary ChannelDns::run() {
           dt = nd;
         }
       }
+    }
+    // a step boundary: a stop signal on any rank ends the run here on every rank, with the
+    // state a restart continues from bit for bit
+    if (hook_) hook_(s1);
+    if (more() && signals.agreed(comm_)) {
+      checkpoint();
+      write_stats(false);
+      if (series) series->close();
+      throw Interrupted(fmt::format(
+          "dns: stopped by {} after step {} (t = {:.6g}); {} holds the state: rerun the same command with "
+          "--set initial.type=restart --set initial.file={}",
+          io::stop_signal_name(io::StopSignals::received()), s1, sbdf.time(), ckpt, ckpt));
     }
   }
   sum.loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
