@@ -195,10 +195,11 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   for (auto& p : model.module->parameters())
     if (p.requires_grad()) params.push_back(p);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(tp.lr).weight_decay(tp.weight_decay));
-  double resumed_lr = -1;  // the rate the optimizer of last.ckpt last used
+  double resumed_lr = -1;  // train.lr of the run that wrote last.ckpt (its resolved config)
   if (setup.resume) {
-    load_training_state(last_path, opt);  // also restores the saved options (lr, weight decay)
-    resumed_lr = static_cast<torch::optim::AdamWOptions&>(opt.param_groups().front().options()).lr();
+    load_training_state(last_path, opt);  // the moments; the rate is set per epoch below
+    if (!state.config.empty())
+      resumed_lr = Config::from_string(state.config, last_path).section("train").get<double>("lr", TrainParams{}.lr);
   }
   state.config = setup.config;
   state.provenance = setup.provenance + "; series " + setup.data.series;
@@ -246,10 +247,8 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     return tp.lr * std::pow(tp.scheduler_gamma, static_cast<double>(epoch / tp.scheduler_step));
   };
   if (setup.resume) {
-    // the epoch whose rate the saved optimizer holds: the stopped one, or the last completed one
-    const int64_t saved_epoch = resumed.batch > 0 ? resumed.epoch : std::max<int64_t>(resumed.epoch - 1, 0);
-    const double was = resumed_lr / std::pow(tp.scheduler_gamma, static_cast<double>(saved_epoch / tp.scheduler_step));
-    if (resumed.step > 0 && std::abs(was - tp.lr) > 1e-9 * std::max(std::abs(was), std::abs(tp.lr)))
+    const double was = resumed_lr;
+    if (was > 0 && resumed.step > 0 && std::abs(was - tp.lr) > 1e-9 * std::max(std::abs(was), std::abs(tp.lr)))
       log::warn("train: resuming with train.lr = {:.4g} (last.ckpt was trained with {:.4g}): the optimizer takes the new "
                 "rate, {:.4g} at epoch {}, and keeps its moments",
                 tp.lr, was, scheduled_lr(resumed.epoch), resumed.epoch + 1);
