@@ -1,4 +1,4 @@
-// Field series in the ifactflow data contract (DESIGN.md §2): one layout for DNS output,
+// Field series in the ifactflow data contract (docs/design.md, data contract): one layout for DNS output,
 // filtered-DNS training sets, LES output and operator predictions.
 //
 //   /velocity  [n_traj, n_time, nx, ny, nz, 3]  float32|float64, one snapshot per chunk,
