@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -139,9 +140,11 @@ class ChannelDns {
   StepHook hook_;
 };
 
-/// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic).
+/// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic). `forcing`: the
+/// forcing diagnostic at the history's newest state (within the self-starting steps the history
+/// is the state they began with, not the current one); NaN: the current nse.forcing().
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
-                      const std::string& config);
+                      const std::string& config, double forcing = std::numeric_limits<double>::quiet_NaN());
 /// Reads a checkpoint written by write_checkpoint for the same grid (collective) and restores
 /// the forcing diagnostic of `nse`; InputError naming the file when it does not match or
 /// holds a non-finite value (then naming the state, step, time, component and mode).
