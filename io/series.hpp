@@ -135,6 +135,11 @@ class SeriesWriter {
   /// Requires meta().wall. Collective; see write_wall_units below.
   void write_wall_units(int first_time_index, int n_times, const SeriesBlock& block, const double* u_tau);
 
+  /// Writes a small record `dataset` (created by the first call with its length, rewritten
+  /// by the next ones) and flushes the file, e.g. a rollout's /completed_steps [n_traj] as it
+  /// goes. Collective; every rank passes the same values.
+  void write_record(const std::string& dataset, const std::vector<double>& values);
+
   int n_time() const { return n_time_; }
   const SeriesMeta& meta() const { return meta_; }
   const std::string& path() const { return final_path_; }
