@@ -448,6 +448,7 @@ std::vector<double> pack(const Outcome& o) {
   Packer p;
   const auto& r = o.result;
   p.put(r.label), p.put(r.file), p.put(r.kind), p.put(r.n_traj), p.put(r.steps), p.put(r.completed);
+  p.put(r.requested_steps);
   p.put(double(r.alignment.size()));
   for (const auto& a : r.alignment) p.put(a.ref_traj), p.put(a.ref_start);
   p.put(r.dt), p.put(r.error);
@@ -476,6 +477,7 @@ Outcome unpack(const std::vector<double>& d) {
   auto& r = o.result;
   r.label = u.str(), r.file = u.str(), r.kind = u.str();
   r.n_traj = u.integer(), r.steps = u.integer(), r.completed = u.ints();
+  r.requested_steps = u.integer();
   r.alignment.resize(u.integer());
   for (auto& a : r.alignment) a.ref_traj = u.integer(), a.ref_start = u.integer();
   r.dt = u.num(), r.error = u.vec();
@@ -575,6 +577,12 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
            (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
            " |\n";
     }
+    // an unfinished (killed or interrupted) rollout is compared over the steps it holds
+    std::string partial;
+    for (const auto& r : res)
+      if (r.requested_steps >= 0)
+        partial += fmt::format("candidate {}: partial, {} of {} steps\n", md_cell(r.label), r.steps, r.requested_steps);
+    if (!partial.empty()) s += "\n" + partial;
     // the short-term error per component and against the fluctuations, a row per horizon
     s += "\n| candidate | step | total | fluctuations | u | v | w |\n|---|---|---|---|---|---|---|\n";
     for (const auto& r : res)
@@ -772,6 +780,9 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
           cc.params.horizons.empty() ? 0 : cc.params.horizons[0],
           res.horizon_error.empty() ? "-" : md_num(res.horizon_error[0]), cc.params.threshold,
           res.first_over < 0 ? std::string("never") : std::to_string(res.first_over));
+      if (res.requested_steps >= 0)
+        log::warn("compare: candidate {}: partial, {} of {} steps (an unfinished rollout; compared over the steps it holds)",
+                  res.label, res.steps, res.requested_steps);
     }
     {
       const std::string sd = cc.dir + "/series/reference";

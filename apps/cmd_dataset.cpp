@@ -3,7 +3,8 @@
 // the method, the parallel layout, the outputs and resuming).
 //
 // IFF_DATASET_KILL_AFTER=N (testing): the process kills itself with SIGKILL once N snapshots
-// have been written and counted, as a job killed by a scheduler would be (no clean-up).
+// have been written and counted, as a job killed by a scheduler would be (no clean-up);
+// IFF_DATASET_SIGNAL_AFTER=N: rank 0 raises SIGTERM then (apps/test_hooks.hpp).
 #include <csignal>
 #include <cstdlib>
 
@@ -12,6 +13,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/run_lock.hpp"
+#include "apps/test_hooks.hpp"
 #include "solvers/channel_dataset.hpp"
 
 namespace iff {
@@ -26,14 +28,6 @@ struct DatasetOptions {
   std::vector<std::string> overrides;
 };
 
-long kill_after() {
-  const char* v = std::getenv("IFF_DATASET_KILL_AFTER");
-  if (!v || !*v) return 0;
-  char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
-  IFF_REQUIRE(end && *end == '\0' && n > 0, "IFF_DATASET_KILL_AFTER must be a positive integer, got '" << v << "'");
-  return n;
-}
 }  // namespace
 
 void add_dataset(CLI::App& app, Context& ctx) {
@@ -45,15 +39,13 @@ void add_dataset(CLI::App& app, Context& ctx) {
     auto cfg = Config::load(opt->case_file, opt->overrides);
     auto params = solvers::DatasetParams::from(cfg);
     cfg.reject_unknown();
-    const long kill = kill_after();
+    const TestHooks hooks("DATASET");
     FolderLock lock(params.dir, ctx.command_line, ctx.comm);
     params.resolved_config = cfg.resolved_yaml();  // written by the run once its input is read
     params.git_commit = git_commit();
     solvers::ChannelDataset dataset(params, ctx.comm);
-    if (kill > 0)
-      dataset.set_snapshot_hook([kill](long written) {
-        if (written >= kill) std::raise(SIGKILL);
-      });
+    if (hooks.kill_after > 0 || hooks.signal_after > 0)
+      dataset.set_snapshot_hook([hooks, rank = ctx.rank](long written) { hooks.at(written, rank); });
     dataset.run();
   });
 }

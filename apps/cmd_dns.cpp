@@ -1,5 +1,8 @@
 // ifactflow dns CASE.yaml [--set key=value ...]: spectral DNS of channel flow (solvers/
 // channel_dns.hpp documents the case keys and the output files).
+//
+// IFF_DNS_KILL_AFTER=N, IFF_DNS_SIGNAL_AFTER=N (testing, apps/test_hooks.hpp): SIGKILL, or
+// SIGTERM to rank 0, at the boundary after step N.
 #include "apps/commands.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
@@ -7,6 +10,7 @@
 #include "io/log.hpp"
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
+#include "apps/test_hooks.hpp"
 #include "solvers/channel_dns.hpp"
 
 namespace iff {
@@ -31,10 +35,13 @@ void add_dns(CLI::App& app, Context& ctx) {
     auto cfg = Config::load(opt->case_file, opt->overrides);
     auto params = solvers::DnsParams::from(cfg);
     cfg.reject_unknown();
+    const TestHooks hooks("DNS");
     FolderLock lock(params.output.dir, ctx.command_line, ctx.comm);
     params.resolved_config = cfg.resolved_yaml();  // written by the run once its input is read
     params.git_commit = git_commit();
     solvers::ChannelDns dns(params, ctx.comm);
+    if (hooks.kill_after > 0 || hooks.signal_after > 0)
+      dns.set_step_hook([hooks, rank = ctx.rank](long step) { hooks.at(step, rank); });
     const auto sum = dns.run();
     // cost.csv: the time loop of this run per unit simulated time (ifactflow compare reads it)
     double loop = sum.loop_seconds, slowest = 0.0;

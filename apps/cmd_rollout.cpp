@@ -1,5 +1,5 @@
-// ifactflow rollout CASE.yaml [--set key=value ...]: autoregressive rollout of a trained
-// operator from snapshots of a series, initial states shared out over MPI ranks.
+// ifactflow rollout CASE.yaml [--set key=value ...] [--resume]: autoregressive rollout of a
+// trained operator from snapshots of a series, initial states shared out over MPI ranks.
 //
 // Case keys (section rollout): checkpoint, series (initial states and reference), initial
 // (held_out | all | list), states ([[trajectory, time index], ...] for list), steps,
@@ -14,6 +14,13 @@
 //   prediction.h5        data contract, kind = prediction, one trajectory per initial state,
 //                        /time = time since the initial state; /initial_time and
 //                        /completed_steps [n_traj] say where each starts and how far it got
+//                        (written at creation, rewritten at every flush of the series);
+//                        /rollout_progress = [steps the records stand at, steps requested]
+//                        (equal once finished; ifactflow compare reports a partial rollout)
+//   rollout.state.h5     while unfinished: the step of the last flush, each trajectory's
+//                        input window in float64, progress, stop reasons and the cost so far
+//                        (written last at every flush, atomically: it is what --resume continues
+//                        from; removed at the end)
 //   rollout.csv          per step and trajectory: time, kinetic energy, centre-line mean U,
 //                        relative L2 error per component, in total and against the
 //                        reference's fluctuations (analysis/field_errors.hpp; when the
@@ -27,8 +34,19 @@
 //                        output (series and VTK) and the rest (errors, energies, waiting for
 //                        other ranks), each the mean over ranks; per unit simulated time
 //   config.resolved.yaml
+//
+// Resuming: every output.series_buffer steps (and when a stop signal arrives) the series is
+// flushed, then /completed_steps, rollout.csv and cost.csv are rewritten up to that step, then
+// rollout.state.h5. A killed (SIGKILL) or interrupted (SIGTERM/SIGUSR1: every rank after the
+// same step, exit status 75) run is continued by the same command with --resume from the
+// state file's step: the prediction, rollout.csv and VTK files equal an uninterrupted run's
+// bit for bit (same rank count; with rollout.batch 1 any rank count). Without --resume an
+// unfinished output is refused. Testing hooks (apps/test_hooks.hpp): IFF_ROLLOUT_KILL_AFTER=N,
+// IFF_ROLLOUT_SIGNAL_AFTER=N (after step N).
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -39,6 +57,7 @@
 #include "analysis/field_errors.hpp"
 #include "apps/commands.hpp"
 #include "apps/field_measures.hpp"
+#include "apps/test_hooks.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -47,6 +66,7 @@
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
 #include "io/series.hpp"
+#include "io/stop_signal.hpp"
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
 #include "rollout/engine.hpp"
@@ -121,11 +141,80 @@ class TimedStepper : public rollout::Stepper {
   double& seconds_;
 };
 
-void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, const Context& ctx) {
+/// Rank 0: every rank's `mine` concatenated in rank order (collective; "" elsewhere).
+std::string gather_text(const std::string& mine, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(size), offs(size, 0);
+  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm);
+  std::string all;
+  if (rank == 0) {
+    for (int r = 1; r < size; ++r) offs[r] = offs[r - 1] + lens[r - 1];
+    all.resize(offs.back() + lens.back());
+  }
+  MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, 0, comm);
+  return all;
+}
+
+/// (step, trajectory) of a rollout.csv row.
+std::pair<long, long> row_key(const std::string& line) {
+  const auto c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+  return {std::stol(line.substr(0, c1)), std::stol(line.substr(c2 + 1, c3 - c2 - 1))};
+}
+
+/// What rollout.state.h5 holds besides the trajectories' windows (read on every rank).
+struct SavedRollout {
+  int step = 0, steps = 0, n = 0, window = 0;
+  std::string signature;
+  double wall = 0, model = 0, output = 0;  // cost of the earlier runs, to that step
+  std::vector<double> completed, alive, initial_energy;
+};
+
+SavedRollout read_saved(const std::string& path) {
+  auto f = h5::File::open(path);
+  IFF_REQUIRE(f.has_attr("/", "format") && f.attr_string("/", "format") == "ifactflow-rollout-state",
+              path << " is not an ifactflow rollout state");
+  SavedRollout s;
+  s.step = int(f.attr_int("/", "step"));
+  s.steps = int(f.attr_int("/", "steps"));
+  s.n = int(f.attr_int("/", "n_traj"));
+  s.window = int(f.attr_int("/", "window"));
+  s.signature = f.attr_string("/", "config");
+  s.wall = f.attr_double("/", "wall_seconds");
+  s.model = f.attr_double("/", "step_seconds");
+  s.output = f.attr_double("/", "output_seconds");
+  s.completed = f.read_vector("/completed");
+  s.alive = f.read_vector("/alive");
+  s.initial_energy = f.read_vector("/initial_energy");
+  return s;
+}
+
+void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, bool resume,
+                 const Context& ctx) {
+  namespace fs = std::filesystem;
   auto cfg = Config::load(case_file, overrides);
   auto c = RolloutCase::from(cfg);
   cfg.reject_unknown();
+  const TestHooks hooks("ROLLOUT");
   FolderLock lock(c.dir, ctx.command_line, ctx.comm);
+  const std::string pred_path = c.dir + "/prediction.h5", state_path = c.dir + "/rollout.state.h5";
+  const std::string signature = cfg.resolved_yaml();
+  // an unfinished rollout in the folder: continued with --resume, refused without
+  std::optional<SavedRollout> saved;
+  if (fs::exists(state_path)) {
+    saved = read_saved(state_path);
+    IFF_REQUIRE(resume, c.dir << " holds an unfinished rollout (" << saved->step << " of " << saved->steps
+                              << " steps, " << state_path << "): rerun with --resume to continue it, or remove "
+                              << state_path << " to start again");
+    IFF_REQUIRE(saved->signature == signature,
+                state_path << " was written for another case (its resolved configuration differs from "
+                           << case_file << "): remove it to start again");
+    IFF_REQUIRE(fs::exists(pred_path), state_path << " has no " << pred_path << ": remove it to start again");
+  } else if (resume) {
+    log::info("rollout --resume: no unfinished rollout in {}; starting from step 0", c.dir);
+  }
 
   SeriesReader ref(c.series);
   const SeriesMeta& m = ref.meta();
@@ -163,6 +252,28 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     for (int w = window - 1; w >= 0; --w) t.history.push_back(ref.read_velocity(starts[i][0], starts[i][1] - w));
     local.push_back(std::move(t));
   }
+  if (saved) {
+    // each trajectory as it was at the saved step: its input window (float64), progress,
+    // the band's reference energy and why it stopped, if it did
+    IFF_REQUIRE(saved->n == n && saved->window == window,
+                state_path << " holds " << saved->n << " trajectories with a window of " << saved->window
+                           << ", the case has " << n << " with " << window);
+    auto f = h5::File::open(state_path);
+    const hsize_t snap = m.snapshot_size();
+    for (auto& t : local) {
+      for (int w = 0; w < window; ++w)
+        f.read_slab("/history", {hsize_t(t.id), hsize_t(w), 0}, {1, 1, snap}, t.history[w].data());
+      t.completed = int(saved->completed[t.id]);
+      t.alive = saved->alive[t.id] != 0;
+      t.initial_energy = saved->initial_energy[t.id];
+      const std::string key = "stop_reason_" + std::to_string(t.id);
+      if (f.has_attr("/", key)) t.stop_reason = f.attr_string("/", key);
+    }
+    c.engine.first_step = saved->step;
+    log::info("rollout: resuming {} at step {} of {}", c.dir, saved->step, c.engine.steps);
+  }
+  std::vector<double> t0_all(n);
+  for (int i = 0; i < n; ++i) t0_all[i] = ref.times()[starts[i][1]];
 
   ensure_directory(c.dir);
   ensure_directory(c.dir + "/vtk");
@@ -184,7 +295,16 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   if (!pm.wall)
     log::info("rollout: {} records no wall units; prediction.h5 records none (its statistics use its own wall shear)",
               c.series);
-  SeriesWriter out(c.dir + "/prediction.h5", pm, ctx.comm, WriteMode::in_place);
+  std::unique_ptr<SeriesWriter> out_ptr;
+  if (saved) {
+    out_ptr = std::make_unique<SeriesWriter>(SeriesWriter::reopen(pred_path, ctx.comm));
+  } else {
+    out_ptr = std::make_unique<SeriesWriter>(pred_path, pm, ctx.comm, WriteMode::in_place);
+    out_ptr->write_record("/initial_time", t0_all);
+    out_ptr->write_record("/completed_steps", std::vector<double>(n, 0.0));
+    out_ptr->write_record("/rollout_progress", {0.0, double(c.engine.steps)});
+  }
+  SeriesWriter& out = *out_ptr;
   auto reference_u_tau = [&](int id, int step) {
     const int ti = starts[id][1] + step;
     return ti < ref.n_time() ? ref_wall[std::size_t(starts[id][0]) * ref.n_time() + ti]
@@ -195,8 +315,25 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   auto energy = [&](const Field& u) { return measures.kinetic_energy(u.data()); };
   solvers::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
   std::map<int, std::unique_ptr<PvdCollection>> pvd;
-  std::ostringstream rows;
+  if (saved && c.vtk_every > 0)
+    for (const auto& t : local) {  // the collection's entries up to the saved step
+      if (t.id >= c.vtk_trajectories) continue;
+      auto& coll = pvd[t.id];
+      coll = std::make_unique<PvdCollection>(fmt::format("{}/vtk/rollout_traj{}.pvd", c.dir, t.id));
+      for (int step = 0; step <= t.completed; step += c.vtk_every)
+        coll->add(t.t0 + step * c.engine.dt, fmt::format("traj{}_step{:06d}.vtr", t.id, step));
+    }
+  std::ostringstream rows;  // this rank's rows since the last save
   rows.precision(10);
+  // rank 0: every row saved so far (a resume: rollout.csv's rows up to the saved step)
+  std::vector<std::pair<std::pair<long, long>, std::string>> csv_rows;
+  if (saved && ctx.rank == 0) {
+    std::ifstream in(c.dir + "/rollout.csv");
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line))
+      if (!line.empty() && row_key(line).first <= saved->step) csv_rows.push_back({row_key(line), line});
+  }
   // the reference snapshot of (trajectory, step), read once: the energy band and the
   // observer both ask for it at the same step
   std::map<int, std::pair<int, std::optional<Field>>> reference_cache;
@@ -264,9 +401,106 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     pending.clear();
   };
 
-  double step_seconds = 0.0, output_seconds = 0.0;
+  double step_seconds = 0.0, output_seconds = 0.0, loop_start = 0.0;
+  // the cost of the time loop up to `steps` steps, earlier runs of a resumed rollout included:
+  // wall-clock of the slowest rank (every rank steps in lockstep); phases: the mean over
+  // ranks, the rest (errors, energies, waiting for other ranks) is analysis. Collective.
+  auto cost_to = [&](int steps) {
+    double mine[3] = {MPI_Wtime() - loop_start, step_seconds / ctx.size, output_seconds / ctx.size}, worst[3];
+    MPI_Allreduce(mine, worst, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    MPI_Allreduce(mine + 1, worst + 1, 2, MPI_DOUBLE, MPI_SUM, ctx.comm);
+    if (saved) worst[0] += saved->wall, worst[1] += saved->model, worst[2] += saved->output;
+    RunCost cost;
+    cost.command = "rollout";
+    cost.model = operators::checkpoint_model_kind(c.stepper.checkpoint);
+    cost.ranks = ctx.size;
+    cost.threads_per_rank = operators::intra_op_threads();
+    cost.steps = steps;
+    cost.simulated_time = steps * c.engine.dt;
+    cost.wall_seconds = worst[0];
+    cost.step_seconds = worst[1];
+    cost.output_seconds = worst[2];
+    cost.analysis_seconds = std::max(0.0, worst[0] - worst[1] - worst[2]);
+    return cost;
+  };
+  // The progress records after the series has been flushed up to `step`, in this order:
+  // /completed_steps, rollout.csv and cost.csv, then (keep_state) rollout.state.h5, whose
+  // atomic rename commits the step. Collective.
+  auto save = [&](int step, bool keep_state) {
+    std::vector<double> done(n, 0.0), done_all(n);
+    for (const auto& t : local) done[t.id] = t.completed;
+    MPI_Allreduce(done.data(), done_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
+    out.write_record("/completed_steps", done_all);
+    out.write_record("/rollout_progress", {double(step), double(c.engine.steps)});
+    const std::string fresh = gather_text(rows.str(), ctx.comm);
+    rows.str(std::string());
+    const RunCost cost = cost_to(step);
+    if (ctx.rank == 0) {
+      std::istringstream in(fresh);
+      std::string line;
+      while (std::getline(in, line))
+        if (!line.empty()) csv_rows.push_back({row_key(line), line});
+      std::sort(csv_rows.begin(), csv_rows.end());  // by step, then trajectory
+      std::string csv = "step,t,trajectory,kinetic_energy,u_centre,err_u,err_v,err_w,err_total,err_fluct\n";
+      for (const auto& r : csv_rows) csv += r.second + "\n";
+      write_text_atomic(c.dir + "/rollout.csv", csv);
+      write_run_cost(c.dir + "/cost.csv", cost);
+    }
+    if (keep_state) {
+      // every trajectory's window, gathered in id order (each rank holds consecutive ids)
+      const std::size_t snap = m.snapshot_size();
+      std::vector<double> mine, all, alive(n, 0.0), alive_all(n), e0(n, 0.0), e0_all(n);
+      std::string reasons;
+      for (const auto& t : local) {
+        for (const auto& f : t.history) mine.insert(mine.end(), f.begin(), f.end());
+        alive[t.id] = t.alive ? 1.0 : 0.0;
+        e0[t.id] = t.initial_energy;
+        if (!t.stop_reason.empty()) reasons += std::to_string(t.id) + "\t" + t.stop_reason + "\n";
+      }
+      MPI_Allreduce(alive.data(), alive_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
+      MPI_Allreduce(e0.data(), e0_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
+      const std::string all_reasons = gather_text(reasons, ctx.comm);
+      int count = static_cast<int>(mine.size());
+      std::vector<int> counts(ctx.size), offs(ctx.size, 0);
+      MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, ctx.comm);
+      if (ctx.rank == 0) {
+        for (int r = 1; r < ctx.size; ++r) offs[r] = offs[r - 1] + counts[r - 1];
+        all.resize(std::size_t(n) * window * snap);
+      }
+      MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offs.data(), MPI_DOUBLE, 0, ctx.comm);
+      if (ctx.rank == 0) {
+        AtomicPath target(state_path);
+        auto f = h5::File::create(target);
+        f.write_vector("/history", all, {hsize_t(n), hsize_t(window), hsize_t(snap)});
+        f.write_vector("/completed", done_all);
+        f.write_vector("/alive", alive_all);
+        f.write_vector("/initial_energy", e0_all);
+        f.set_attr("/", "format", std::string("ifactflow-rollout-state"));
+        f.set_attr("/", "step", std::int64_t(step));
+        f.set_attr("/", "steps", std::int64_t(c.engine.steps));
+        f.set_attr("/", "n_traj", std::int64_t(n));
+        f.set_attr("/", "window", std::int64_t(window));
+        f.set_attr("/", "config", signature);
+        f.set_attr("/", "wall_seconds", cost.wall_seconds);
+        f.set_attr("/", "step_seconds", *cost.step_seconds);
+        f.set_attr("/", "output_seconds", *cost.output_seconds);
+        std::istringstream in(all_reasons);
+        std::string line;
+        while (std::getline(in, line)) {
+          const auto tab = line.find('\t');
+          if (tab != std::string::npos) f.set_attr("/", "stop_reason_" + line.substr(0, tab), line.substr(tab + 1));
+        }
+        f.close();
+        target.commit();
+      }
+      MPI_Barrier(ctx.comm);
+    }
+  };
+
+  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every step
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
     double output_start = 0.0;
+    bool flushed = false;
     for (const auto& t : traj) {
       if (t.completed != step) continue;  // stopped earlier
       const auto& r = reference_at(t.id, step);
@@ -322,15 +556,31 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       MPI_Allreduce(&changed, &any_changed, 1, MPI_INT, MPI_MAX, ctx.comm);
       if (any_changed) write_pending();
       pending.push_back(std::move(now));
-      if (static_cast<int>(pending.size()) >= c.series_buffer || step == c.engine.steps) write_pending();
+      if (static_cast<int>(pending.size()) >= c.series_buffer || step == c.engine.steps) {
+        write_pending();
+        flushed = true;
+      }
       output_seconds += MPI_Wtime() - output_start;
+    }
+    if (flushed && step > 0) save(step, true);
+    hooks.at(step, ctx.rank);
+    // a step boundary of every rank: a stop signal on any of them ends the run here
+    if (step > 0 && step < c.engine.steps && signals.agreed(ctx.comm)) {
+      if (!flushed) {
+        write_pending();
+        save(step, true);
+      }
+      out.close();
+      throw Interrupted(fmt::format(
+          "rollout: stopped by {} after step {} of {}; {} and {} hold the state: rerun the same command with --resume",
+          io::stop_signal_name(io::StopSignals::received()), step, c.engine.steps, state_path, pred_path));
     }
   };
 
   rollout::RolloutEngine engine(c.engine, ctx.comm);
   TimedStepper timed(*stepper, step_seconds);
   MPI_Barrier(ctx.comm);
-  const double loop_start = MPI_Wtime();
+  loop_start = MPI_Wtime();
   engine.run(
       timed, local, energy,
       [&](int id, int step) -> std::optional<double> {
@@ -338,71 +588,22 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
         return r ? std::optional<double>(energy(*r)) : std::nullopt;
       },
       observer);
+  // the last snapshots (when steps is not a multiple of series_every), the records, the
+  // CSV and the cost; the state stays until the statistics are written too
+  write_pending();
+  save(c.engine.steps, true);
   {
-    // wall-clock: the slowest rank (every rank steps in lockstep); phases: the mean over
-    // ranks, the rest (errors, energies, waiting for other ranks) is analysis
-    double mine[3] = {MPI_Wtime() - loop_start, step_seconds / ctx.size, output_seconds / ctx.size}, worst[3];
-    MPI_Allreduce(mine, worst, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
-    MPI_Allreduce(mine + 1, worst + 1, 2, MPI_DOUBLE, MPI_SUM, ctx.comm);
-    RunCost cost;
-    cost.command = "rollout";
-    cost.model = operators::checkpoint_model_kind(c.stepper.checkpoint);
-    cost.ranks = ctx.size;
-    cost.threads_per_rank = operators::intra_op_threads();
-    cost.steps = c.engine.steps;
-    cost.simulated_time = c.engine.steps * c.engine.dt;
-    cost.wall_seconds = worst[0];
-    cost.step_seconds = worst[1];
-    cost.output_seconds = worst[2];
-    cost.analysis_seconds = std::max(0.0, worst[0] - worst[1] - worst[2]);
-    if (ctx.rank == 0) write_run_cost(c.dir + "/cost.csv", cost);
+    const RunCost cost = cost_to(c.engine.steps);
     log::info("rollout: {:.3g} steps/s, {:.3g} s per unit time; model {:.1f}%, output {:.1f}%, analysis {:.1f}% of {:.3g} s",
-              cost.steps_per_second(), cost.wall_per_unit_time(), 100 * worst[1] / std::max(worst[0], 1e-300),
-              100 * worst[2] / std::max(worst[0], 1e-300), 100 * *cost.analysis_seconds / std::max(worst[0], 1e-300),
-              worst[0]);
+              cost.steps_per_second(), cost.wall_per_unit_time(),
+              100 * *cost.step_seconds / std::max(cost.wall_seconds, 1e-300),
+              100 * *cost.output_seconds / std::max(cost.wall_seconds, 1e-300),
+              100 * *cost.analysis_seconds / std::max(cost.wall_seconds, 1e-300), cost.wall_seconds);
   }
-
-  // per-trajectory start time and completed steps, then the CSV gathered on rank 0
-  std::vector<double> t0s(n, 0.0), done(n, 0.0), t0_all(n), done_all(n);
   std::string stops;
-  for (const auto& t : local) {
-    t0s[t.id] = t.t0;
-    done[t.id] = t.completed;
+  for (const auto& t : local)
     if (!t.alive) stops += t.stop_reason + "\n";
-  }
-  MPI_Allreduce(t0s.data(), t0_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
-  MPI_Allreduce(done.data(), done_all.data(), n, MPI_DOUBLE, MPI_SUM, ctx.comm);
   out.close();
-  {
-    auto h = h5::File::open(c.dir + "/prediction.h5", true, ctx.comm);
-    h.write_vector("/initial_time", t0_all);
-    h.write_vector("/completed_steps", done_all);
-    h.close();
-  }
-  const std::string mine = rows.str();
-  int len = static_cast<int>(mine.size());
-  std::vector<int> lens(ctx.size), offs(ctx.size, 0);
-  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, ctx.comm);
-  std::string all;
-  if (ctx.rank == 0) {
-    for (int r = 1; r < ctx.size; ++r) offs[r] = offs[r - 1] + lens[r - 1];
-    all.resize(offs.back() + lens.back());
-  }
-  MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, 0, ctx.comm);
-  if (ctx.rank == 0) {
-    // order rows by step, then trajectory
-    std::vector<std::pair<std::pair<long, long>, std::string>> sorted;
-    std::istringstream in(all);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
-      sorted.push_back({{std::stol(line.substr(0, c1)), std::stol(line.substr(c2 + 1, c3 - c2 - 1))}, line});
-    }
-    std::sort(sorted.begin(), sorted.end());
-    std::string csv = "step,t,trajectory,kinetic_energy,u_centre,err_u,err_v,err_w,err_total,err_fluct\n";
-    for (const auto& s : sorted) csv += s.second + "\n";
-    write_text_atomic(c.dir + "/rollout.csv", csv);
-  }
   SeriesStatsOptions so;
   so.input = c.dir + "/prediction.h5";
   so.output = c.dir + "/stats";
@@ -411,6 +612,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   so.re_tau = 0;  // the prediction's wall-unit records (the reference's), else its own wall shear
   if (so.start < out.n_time()) series_statistics(so, ctx);
 
+  MPI_Barrier(ctx.comm);
+  if (ctx.rank == 0) fs::remove(state_path);  // finished: nothing to resume
   int stopped_here = static_cast<int>(std::count_if(local.begin(), local.end(), [](const Trajectory& t) { return !t.alive; }));
   int stopped = 0;
   MPI_Allreduce(&stopped_here, &stopped, 1, MPI_INT, MPI_SUM, ctx.comm);
@@ -425,10 +628,12 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
 void add_rollout(CLI::App& app, Context& ctx) {
   auto case_file = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
+  auto resume = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("rollout", "Autoregressive rollout of a trained operator (VTK, statistics, errors)");
   sub->add_option("case", *case_file, "YAML case file")->required();
   sub->add_option("--set", *overrides, "Override a case key: section.key=value (repeatable)");
-  sub->callback([case_file, overrides, &ctx] { run_rollout(*case_file, *overrides, ctx); });
+  sub->add_flag("--resume", *resume, "Continue the unfinished rollout in output.dir (killed or interrupted)");
+  sub->callback([case_file, overrides, resume, &ctx] { run_rollout(*case_file, *overrides, *resume, ctx); });
 }
 
 }  // namespace iff::app

@@ -56,6 +56,10 @@ void add_train(CLI::App& app, Context& ctx) {
     FolderLock lock(setup.output_dir, ctx.command_line, ctx.comm);
     setup.config = cfg.resolved_yaml();  // written by the training once its input is read
     setup.resume = opt->resume;
+    // the command that continues this run (its overrides kept, but a new learning rate)
+    setup.command = "ifactflow train " + opt->case_file;
+    for (const auto& o : overrides)
+      if (o.rfind("train.lr=", 0) != 0) setup.command += " --set " + o;
     setup.provenance = std::string("ifactflow train ") + opt->case_file + " (git " + git_commit() + ", " +
                        std::to_string(ctx.size) + " rank(s))";
     auto s = operators::train_operator(setup, ctx.comm);

@@ -44,8 +44,8 @@ struct SeriesStatsOptions {
 /// only in that every rank checks the input).
 void series_statistics(const SeriesStatsOptions& options, const Context& ctx);
 
-/// Registers the subcommands of DESIGN.md §6 that are not built yet: each says so and
-/// exits non-zero. A command that gets built replaces its entry here.
+/// In a build without libtorch, registers the commands that need it (train, convert, export,
+/// rollout): each says so in one line and exits non-zero.
 void add_not_yet_built(CLI::App& app, Context& ctx);
 
 /// Thrown by commands that exist in the interface but are not built yet (exit code 2).

@@ -97,6 +97,16 @@ LockHolder parse_holder(const std::string& text) {
   return h;
 }
 
+/// Whether process `pid` has exited but is not yet reaped (state Z or X, field 3 of
+/// /proc/PID/stat): a rank of a killed job can linger so for a moment after mpirun returns.
+bool exited(long pid) {
+  bool ok = false;
+  const std::string s = read_text("/proc/" + std::to_string(pid) + "/stat", &ok);
+  const auto close = s.rfind(')');
+  if (!ok || close == std::string::npos || close + 2 >= s.size()) return false;
+  return s[close + 2] == 'Z' || s[close + 2] == 'X';
+}
+
 enum class Liveness { alive, gone, unknown };
 
 /// Whether the holder still runs; `unknown` for another host (its processes cannot be seen).
@@ -108,7 +118,7 @@ Liveness liveness(const LockHolder& h) {
   // a process of that id runs: the holder, unless the id has been reused since
   const unsigned long long start = process_start(h.pid);
   if (h.process_start != 0 && start != 0 && start != h.process_start) return Liveness::gone;
-  return Liveness::alive;
+  return exited(h.pid) ? Liveness::gone : Liveness::alive;
 }
 
 std::string refusal(const std::string& dir, const LockHolder& h, Liveness l) {

@@ -255,6 +255,16 @@ void SeriesWriter::close() {
   }
 }
 
+void SeriesWriter::write_record(const std::string& dataset, const std::vector<double>& values) {
+  if (!file_.exists(dataset)) {
+    file_.write_vector(dataset, values);
+  } else {
+    const bool root = rank_of(comm_) == 0;
+    file_.write_slab(dataset, {0}, {root ? hsize_t(values.size()) : hsize_t{0}}, values.data());
+  }
+  file_.flush();
+}
+
 void SeriesWriter::write_wall_units(int first_time_index, int n_times, const SeriesBlock& b, const double* u_tau) {
   IFF_CHECK(meta_.wall, "series " << final_path_ << " was created without wall-unit records");
   iff::write_wall_units(file_, first_time_index, n_times, b.traj0, b.empty() ? 0 : b.n_traj, u_tau);

@@ -1,4 +1,4 @@
-// Field series in the ifactflow data contract (DESIGN.md §2): one layout for DNS output,
+// Field series in the ifactflow data contract (docs/design.md, data contract): one layout for DNS output,
 // filtered-DNS training sets, LES output and operator predictions.
 //
 //   /velocity  [n_traj, n_time, nx, ny, nz, 3]  float32|float64, one snapshot per chunk,
@@ -134,6 +134,11 @@ class SeriesWriter {
   /// block's trajectories (`u_tau`: [n_traj][n_times]; the block's x range is ignored).
   /// Requires meta().wall. Collective; see write_wall_units below.
   void write_wall_units(int first_time_index, int n_times, const SeriesBlock& block, const double* u_tau);
+
+  /// Writes a small record `dataset` (created by the first call with its length, rewritten
+  /// by the next ones) and flushes the file, e.g. a rollout's /completed_steps [n_traj] as it
+  /// goes. Collective; every rank passes the same values.
+  void write_record(const std::string& dataset, const std::vector<double>& values);
 
   int n_time() const { return n_time_; }
   const SeriesMeta& meta() const { return meta_; }

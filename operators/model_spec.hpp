@@ -82,7 +82,7 @@ struct ModelSpec {
   std::string hyper_text() const;
   /// Inverse of hyper_text() for the hyper-parameters (grid fields untouched).
   static ModelSpec from_hyper_text(const std::string& text);
-  /// A uniform periodic x, z grid and Chebyshev–Gauss–Lobatto y (the DNS grid of DESIGN.md §3).
+  /// A uniform periodic x, z grid and Chebyshev–Gauss–Lobatto y (the DNS grid).
   static std::vector<double> periodic_axis(int n, double length);
   static std::vector<double> chebyshev_axis(int n);
 };

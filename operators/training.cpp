@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -45,6 +46,10 @@ TrainParams TrainParams::from(const ConfigSection& sec) {
   p.dtype = sec.get_choice("dtype", p.dtype, {"float32", "float64"});
   p.threads = sec.get_in<int>("threads", p.threads, 0, 1024);
   p.progress_interval = sec.get_in<double>("progress_interval", p.progress_interval, 0.0, 1e6);
+  p.divergence_factor = sec.get_in<double>("divergence_factor", p.divergence_factor, 0.0, 1e300);
+  IFF_CHECK_AS(ConfigError, p.divergence_factor == 0 || p.divergence_factor > 1,
+               "train.divergence_factor = " << p.divergence_factor
+                                            << ": must exceed 1 (a loss that many times the best so far stops training) or be 0 (off)");
   return p;
 }
 
@@ -190,7 +195,12 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   for (auto& p : model.module->parameters())
     if (p.requires_grad()) params.push_back(p);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(tp.lr).weight_decay(tp.weight_decay));
-  if (setup.resume) load_training_state(last_path, opt);
+  double resumed_lr = -1;  // train.lr of the run that wrote last.ckpt (its resolved config)
+  if (setup.resume) {
+    load_training_state(last_path, opt);  // the moments; the rate is set per epoch below
+    if (!state.config.empty())
+      resumed_lr = Config::from_string(state.config, last_path).section("train").get<double>("lr", TrainParams{}.lr);
+  }
   state.config = setup.config;
   state.provenance = setup.provenance + "; series " + setup.data.series;
   // the input has been read and checked: the outputs begin
@@ -233,6 +243,33 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   bool stop = tp.max_steps > 0 && step >= tp.max_steps, stopped_within = false;
   io::StopSignals signals;
   const TrainingProgress resumed = state.progress;  // where this run starts
+  auto scheduled_lr = [&](int64_t epoch) {  // StepLR: lr·γ^⌊e/step⌋
+    return tp.lr * std::pow(tp.scheduler_gamma, static_cast<double>(epoch / tp.scheduler_step));
+  };
+  if (setup.resume) {
+    const double was = resumed_lr;
+    if (was > 0 && resumed.step > 0 && std::abs(was - tp.lr) > 1e-9 * std::max(std::abs(was), std::abs(tp.lr)))
+      log::warn("train: resuming with train.lr = {:.4g} (last.ckpt was trained with {:.4g}): the optimizer takes the new "
+                "rate, {:.4g} at epoch {}, and keeps its moments",
+                tp.lr, was, scheduled_lr(resumed.epoch), resumed.epoch + 1);
+  }
+  // divergence guard (training.hpp): the lowest running epoch-mean loss so far, and the last
+  // checkpoint this run or the one it resumes has written (step −1: none)
+  double best_loss = std::numeric_limits<double>::infinity();
+  if (resumed.batch > 0 && resumed.epoch_samples > 0) best_loss = resumed.epoch_loss_sum / resumed.epoch_samples;
+  if (std::isfinite(resumed.best_val_loss)) best_loss = std::min(best_loss, resumed.best_val_loss);
+  int64_t good_step = setup.resume ? resumed.step : -1;
+  auto best_text = [&](double best) { return std::isfinite(best) ? fmt::format("{:.4e}", best) : std::string("none yet"); };
+  auto diverged = [&](const std::string& what) {
+    const double lower = tp.lr / 10;
+    const std::string hint =
+        good_step >= 0
+            ? fmt::format("last good checkpoint {} (step {}); continue with a lower learning rate: {} --resume --set train.lr={:.3g}",
+                          last_path, good_step, setup.command, lower)
+            : fmt::format("no checkpoint written yet; start again with a lower learning rate: {} --set train.lr={:.3g}",
+                          setup.command, lower);
+    return NumericalError(fmt::format("train: diverged: {}; {}", what, hint));
+  };
   // last.ckpt within epoch `epoch` after `batches` of its batches (resumed from there)
   auto save_within_epoch = [&](int64_t epoch, int64_t batches, double loss_sum, double samples) {
     state.progress.epoch = epoch;
@@ -242,13 +279,16 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     state.progress.epoch_samples = samples;
     if (rank == 0) save_checkpoint(last_path, model, state, &opt);
     MPI_Barrier(comm);
+    good_step = step;
   };
   for (int64_t epoch = state.progress.epoch; epoch < tp.epochs && !stop; ++epoch) {
     const auto t_epoch = std::chrono::steady_clock::now();
     // a resumed epoch starts after the batches its checkpoint had taken
     const int64_t first = epoch == resumed.epoch ? std::min(resumed.batch, n_batches) : 0;
-    const double lr = tp.lr * std::pow(tp.scheduler_gamma, static_cast<double>(epoch / tp.scheduler_step));
-    for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    const double lr = scheduled_lr(epoch);
+    // the case's rate and decay, also over those a resumed optimizer state brought along
+    for (auto& group : opt.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr).weight_decay(tp.weight_decay);
     auto order = train_pairs;
     std::mt19937_64 rng(static_cast<uint64_t>(tp.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
@@ -266,6 +306,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       double local_loss = 0;
       if (batch.size() > 0) {
         auto loss = relative_l2_sum(predict(batch), to_model(batch.target));
+        if (setup.on_loss) loss = setup.on_loss(step, false, loss);
         (loss / global).backward();
         local_loss = loss.item<double>();
       }
@@ -273,7 +314,24 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       std::vector<torch::Tensor> grads;
       for (auto& p : params) grads.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
       auto flat = torch::cat(grads).to(torch::kCPU).contiguous();
+      if (setup.on_gradient) setup.on_gradient(step, flat);
       if (size > 1) allreduce_sum(flat, comm);
+      const double grad_norm = flat.to(torch::kFloat64).norm().item<double>();
+      // the batch loss, whether any rank's gradient norm is non-finite, and whether any rank
+      // has been asked to stop (SIGUSR1/SIGTERM): one agreement, before the step is taken
+      double reduced[3] = {local_loss, std::isfinite(grad_norm) ? 0.0 : 1.0, io::StopSignals::received() != 0 ? 1.0 : 0.0};
+      MPI_Allreduce(MPI_IN_PLACE, reduced, 3, MPI_DOUBLE, MPI_SUM, comm);
+      const double batch_loss = reduced[0] / global;  // non-finite when any rank's is
+      const bool signalled = reduced[2] > 0;
+      const std::string where = fmt::format("step {} (epoch {}, batch {}/{})", step + 1, epoch + 1, i + 1, n_batches);
+      if (!std::isfinite(batch_loss))
+        throw diverged(fmt::format("batch loss {} at {}, best so far {}", batch_loss, where, best_text(best_loss)));
+      if (reduced[1] > 0)
+        throw diverged(fmt::format("non-finite gradient norm at {} (batch loss {:.4e}, best so far {})", where,
+                                   batch_loss, best_text(best_loss)));
+      if (tp.divergence_factor > 0 && batch_loss > tp.divergence_factor * best_loss)
+        throw diverged(fmt::format("batch loss {:.4e} at {} exceeds train.divergence_factor {:g} x the best so far {:.4e}",
+                                   batch_loss, where, tp.divergence_factor, best_loss));
       int64_t offset = 0;
       for (auto& p : params) {
         auto g = flat.narrow(0, offset, p.numel()).view(p.sizes()).to(p.device());
@@ -285,13 +343,9 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       }
       opt.step();
       ++step;
-      // the batch loss, and whether any rank has been asked to stop (SIGUSR1/SIGTERM)
-      double reduced[2] = {local_loss, io::StopSignals::received() != 0 ? 1.0 : 0.0};
-      MPI_Allreduce(MPI_IN_PLACE, reduced, 2, MPI_DOUBLE, MPI_SUM, comm);
-      const double batch_loss = reduced[0] / global;
-      const bool signalled = reduced[1] > 0;
       loss_sum += batch_loss * global;
       samples += global;
+      best_loss = std::min(best_loss, loss_sum / samples);
       samples_here += global;
       samples_run += global;
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
@@ -325,10 +379,23 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
         const int64_t hi = std::min<int64_t>(lo + B, val_pairs.size());
         loader.prefetch(local_pairs(val_pairs, lo, hi));
         auto batch = loader.take();
-        if (batch.size() > 0) sum += relative_l2_sum(predict(batch), to_model(batch.target)).item<double>();
+        if (batch.size() > 0) {
+          auto loss = relative_l2_sum(predict(batch), to_model(batch.target));
+          if (setup.on_loss) loss = setup.on_loss(step, true, loss);
+          sum += loss.item<double>();
+        }
       }
       model.module->train();
       val_loss = allreduce_sum(sum, comm) / static_cast<double>(val_pairs.size());
+      // the same on every rank; checked before this epoch's checkpoints are written
+      const double best_val = state.progress.best_val_loss;
+      if (!std::isfinite(val_loss))
+        throw diverged(fmt::format("validation loss {} after epoch {} (step {}), best so far {}", val_loss, epoch + 1,
+                                   step, best_text(best_val)));
+      if (tp.divergence_factor > 0 && std::isfinite(best_val) && val_loss > tp.divergence_factor * best_val)
+        throw diverged(fmt::format("validation loss {:.4e} after epoch {} (step {}) exceeds train.divergence_factor {:g} x "
+                                   "the best so far {:.4e}",
+                                   val_loss, epoch + 1, step, tp.divergence_factor, best_val));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
     state.progress.epoch = epoch + 1;
@@ -346,6 +413,7 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
       write_text_atomic(csv_path, csv);
     }
     MPI_Barrier(comm);
+    good_step = step;
     log::info("train: epoch {}/{} train loss {:.4e} val loss {} lr {:.3e} ({:.1f} s)", epoch + 1, tp.epochs, train_loss,
               val_loss >= 0 ? fmt::format("{:.4e}", val_loss) : std::string("-"), lr, seconds);
     summary.train_loss = train_loss;

@@ -21,6 +21,17 @@
 // --signal=USR1@600` or `scancel --signal=USR1`) makes every rank finish the current step,
 // write last.ckpt and return with `interrupted` set.
 //
+// Divergence guard: before each optimizer step every rank agrees (in the allreduce of the
+// batch loss) on whether the global batch loss is non-finite, the global gradient norm is
+// non-finite, or the batch loss exceeds `train.divergence_factor` × the best so far (the
+// lowest running mean of an epoch's batch losses seen, seeded on resume from the checkpoint);
+// a validation loss that is non-finite or above that factor × the best validation loss stops
+// it too, before the epoch's checkpoints are written. Training then throws
+// iff::NumericalError naming the step, the loss, the best so far and the last good
+// checkpoint: the diverged step is never taken and nothing is written over last.ckpt or
+// best.ckpt. `--resume --set train.lr=...` continues from last.ckpt with the new learning
+// rate (and weight decay): the optimizer's moments are kept, its rate is the case's.
+//
 // Outputs in `output.dir`: last.ckpt, best.ckpt (lowest validation loss, or
 // training loss without a validation set), train_log.csv (epoch, step, lr, train_loss,
 // val_loss, seconds, samples_per_s), config.resolved.yaml (`config`, once the series and
@@ -28,9 +39,11 @@
 // written atomically by rank 0.
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "io/config.hpp"
@@ -59,6 +72,11 @@ struct TrainParams {
   std::string dtype = "float32"; ///< float32 | float64
   int threads = 0;               ///< intra-op threads per rank (0: cores / ranks)
   double progress_interval = 5;  ///< seconds between progress lines
+  /// train.divergence_factor: stop when a batch loss exceeds this × the best so far (0: off).
+  /// The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means
+  /// within an epoch stays within a few ×, while a diverging run grows by orders of magnitude
+  /// per few steps, so 100 never stops a sound run and catches a blow-up within steps.
+  double divergence_factor = 100;
   static TrainParams from(const ConfigSection& sec);
 };
 
@@ -70,6 +88,13 @@ struct TrainSetup {
   std::string config;    ///< resolved YAML (stored in the checkpoints)
   std::string provenance;
   bool resume = false;   ///< continue from output_dir/last.ckpt
+  std::string command = "ifactflow train CASE";  ///< how the run was started (for the divergence message)
+  /// Test hooks (never set by the command line): `on_loss` may replace this rank's shard loss
+  /// of a training batch before step `step` (0-based; before backward) or, with `validation`,
+  /// of a validation batch after `step` steps; `on_gradient` may alter this rank's flat local
+  /// gradient of step `step` before the allreduce.
+  std::function<at::Tensor(int64_t step, bool validation, at::Tensor loss)> on_loss;
+  std::function<void(int64_t step, at::Tensor& flat_gradient)> on_gradient;
 };
 
 struct TrainSummary {

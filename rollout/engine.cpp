@@ -26,13 +26,16 @@ void RolloutEngine::run(Stepper& stepper, std::vector<Trajectory>& local, const 
   for (const auto& t : local)
     IFF_CHECK(static_cast<int>(t.history.size()) == window,
               "trajectory " << t.id << " starts with " << t.history.size() << " states, the stepper needs " << window);
-  std::vector<double> e0(local.size());
-  for (std::size_t i = 0; i < local.size(); ++i) e0[i] = energy(local[i].state());
-  observer(0, local);
+  IFF_CHECK(p_.first_step >= 0 && p_.first_step <= p_.steps,
+            "rollout resumed at step " << p_.first_step << " of " << p_.steps);
+  if (p_.first_step == 0) {
+    for (auto& t : local) t.initial_energy = energy(t.state());
+    observer(0, local);
+  }
 
   Progress progress("rollout", p_.steps, p_.progress_seconds);
   std::vector<Field> next;
-  for (int step = 1; step <= p_.steps; ++step) {
+  for (int step = p_.first_step + 1; step <= p_.steps; ++step) {
     std::vector<std::size_t> alive;
     for (std::size_t i = 0; i < local.size(); ++i)
       if (local[i].alive) alive.push_back(i);
@@ -51,7 +54,7 @@ void RolloutEngine::run(Stepper& stepper, std::vector<Trajectory>& local, const 
           cause = "non-finite state";
         } else if (p_.energy_band > 0) {
           const double e = energy(f);
-          const double ref = reference(t.id, step).value_or(e0[alive[b]]);
+          const double ref = reference(t.id, step).value_or(t.initial_energy);
           if (!(e <= ref * p_.energy_band && e >= ref / p_.energy_band))
             cause = fmt::format("kinetic energy {:.6g} outside [{:.6g}, {:.6g}] (reference {:.6g} times 1/{} .. {})", e,
                                 ref / p_.energy_band, ref * p_.energy_band, ref, p_.energy_band, p_.energy_band);

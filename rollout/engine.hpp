@@ -26,6 +26,9 @@ struct RolloutParams {
   double dt = 1.0;             ///< time per step (the training set's snapshot interval)
   double energy_band = 0.0;    ///< stop when E leaves [E_ref/band, E_ref*band]; 0: no band
   int batch = 1;               ///< trajectories advanced together by one stepper call
+  int first_step = 0;          ///< steps already taken (a resumed rollout continues from
+                               ///< first_step + 1: no observer call at step 0, and each
+                               ///< trajectory's initial_energy is the one it was given)
   double progress_seconds = 5.0;
 };
 
@@ -36,6 +39,8 @@ struct Trajectory {
   std::deque<Field> history;  ///< the last window() states, newest last
   bool alive = true;
   int completed = 0;          ///< steps completed successfully
+  double initial_energy = 0;  ///< kinetic energy of the initial state (the band's reference
+                              ///< where the reference series has none; set at step 0)
   std::string stop_reason;    ///< why it stopped early (empty when it ran to the end)
   const Field& state() const { return history.back(); }
 };

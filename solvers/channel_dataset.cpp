@@ -14,6 +14,7 @@
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
+#include "io/stop_signal.hpp"
 #include "solvers/initial_conditions.hpp"
 
 namespace fs = std::filesystem;
@@ -473,6 +474,7 @@ DatasetSummary ChannelDataset::run() {
 
   Progress progress("dataset", std::max(total, 1L), p_.progress_seconds);
   long written = 0;
+  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every snapshot
   for (int r = 0; r < rounds; ++r) {
     const int traj = traj_in(r, group);
     int ticks = 0;
@@ -546,6 +548,16 @@ DatasetSummary ChannelDataset::run() {
       progress.update(std::min(written, total),
                       fmt::format("round {}/{} t={:.3f}", r + 1, rounds, active ? sbdf->time() : 0.0));
       if (hook_) hook_(written);
+      // a snapshot boundary of every trajectory: a stop signal on any rank ends the job here,
+      // each unfinished trajectory checkpointed at the snapshot just counted
+      if ((r + 1 < rounds || j + 1 < ticks) && signals.agreed(world_)) {
+        if (active && s + 1 < nt) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+        for (auto* o : outs) o->file.close();
+        MPI_Barrier(world_);
+        throw Interrupted(fmt::format(
+            "dataset: stopped by {} after {} snapshot(s) written by this run; {} and {} hold the state: rerun the same command to resume",
+            io::stop_signal_name(io::StopSignals::received()), written, coarse.work_path, traj_dir));
+      }
     }
     if (traj >= 0 && leader && fs::exists(cp)) fs::remove(cp);
   }

@@ -15,6 +15,7 @@
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
+#include "io/stop_signal.hpp"
 #include "solvers/channel_statistics.hpp"
 #include "solvers/initial_conditions.hpp"
 #include "solvers/wall_units.hpp"
@@ -176,7 +177,8 @@ void require_finite_state(const std::string& path, const std::string& name, cons
 }  // namespace
 
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
-                      const std::string& config) {
+                      const std::string& config, double forcing) {
+  if (std::isnan(forcing)) forcing = nse.forcing();  // collective
   const MPI_Comm comm = nse.comm();
   AtomicPath out(path, comm);
   {
@@ -193,7 +195,7 @@ void write_checkpoint(const std::string& path, const ChannelNSE& nse, const Sbdf
     f.set_attr("/", "n_explicit", std::int64_t(h.n.size()));
     f.set_attr("/", "grid", std::vector<double>{double(g.nx), double(g.ny), double(g.nz), g.lx, g.lz});
     f.set_attr("/", "nu", nse.physics().nu);
-    f.set_attr("/", "forcing", nse.forcing());
+    f.set_attr("/", "forcing", forcing);
     f.set_attr("/", "sgs_model", to_string(nse.physics().sgs.model));
     f.set_attr("/", "layout", std::string("[mode = jkz*(nx/2) + ikx][v|eta (U|W for mode 0)][Chebyshev k][re,im]"));
     f.set_attr("/", "config", config);
@@ -394,9 +396,11 @@ DnsSummary ChannelDns::run() {
   };
 
   long last_ckpt = -1;
+  double history_forcing = 0.0;  // the forcing at the state the self-starting steps began with
   auto checkpoint = [&] {
     // (within the self-starting steps the history is the state they began with)
-    write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config);
+    write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config,
+                     sbdf.starting() ? history_forcing : nse.forcing());
     if (rank == 0) write_text_atomic(csv, rows);
     last_ckpt = sbdf.history().step;
   };
@@ -466,6 +470,7 @@ DnsSummary ChannelDns::run() {
     snapshot(x0, 0, 0.0);  // (its time-series row is the loop's first)
     sbdf.start(x0);
   }
+  history_forcing = nse.forcing();
   log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
             g.nz, g.nxp(), g.nzp(), [&] { int s; MPI_Comm_size(comm_, &s); return s; }(), dt, total,
             p_.physics.re, p_.physics.units, to_string(p_.physics.driving));
@@ -484,6 +489,7 @@ DnsSummary ChannelDns::run() {
                                                     : sbdf.step_count() < total;
   };
   Progress progress("dns", total, out.progress_seconds);
+  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled at every step boundary
   while (more()) {
     const long step = sbdf.step_count();
     const double t = sbdf.time();
@@ -528,8 +534,21 @@ DnsSummary ChannelDns::run() {
           log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", s1, sbdf.time(), cfl, dt, nd);
           sbdf.change_dt(nd);
           dt = nd;
+          history_forcing = nse.forcing();
         }
       }
+    }
+    // a step boundary: a stop signal on any rank ends the run here on every rank, with the
+    // state a restart continues from bit for bit
+    if (hook_) hook_(s1);
+    if (more() && signals.agreed(comm_)) {
+      checkpoint();
+      write_stats(false);
+      if (series) series->close();
+      throw Interrupted(fmt::format(
+          "dns: stopped by {} after step {} (t = {:.6g}); {} holds the state: rerun the same command with "
+          "--set initial.type=restart --set initial.file={}",
+          io::stop_signal_name(io::StopSignals::received()), s1, sbdf.time(), ckpt, ckpt));
     }
   }
   sum.loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();

@@ -28,6 +28,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -122,18 +124,27 @@ struct DnsSummary {
 class ChannelDns {
  public:
   ChannelDns(DnsParams p, MPI_Comm comm);
+  /// Called on every rank at each step boundary (with the step count) just before the
+  /// stop-signal poll (tests raise a signal from it).
+  using StepHook = std::function<void(long step)>;
+  void set_step_hook(StepHook hook) { hook_ = std::move(hook); }
   /// Runs the case; throws NumericalError (non-finite state, CFL above cfl_max) after
-  /// keeping the last good checkpoint.
+  /// keeping the last good checkpoint. SIGTERM/SIGUSR1 (io/stop_signal.hpp) stop every rank
+  /// after the same step: checkpoint.h5, timeseries.csv, the snapshots and the statistics
+  /// are written and iff::Interrupted names the restart that continues the run.
   DnsSummary run();
 
  private:
   DnsParams p_;
   MPI_Comm comm_;
+  StepHook hook_;
 };
 
-/// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic).
+/// Writes the SBDF history of `nse` to an HDF5 checkpoint (collective, atomic). `forcing`: the
+/// forcing diagnostic at the history's newest state (within the self-starting steps the history
+/// is the state they began with, not the current one); NaN: the current nse.forcing().
 void write_checkpoint(const std::string& path, const ChannelNSE& nse, const SbdfHistory& h, double dt,
-                      const std::string& config);
+                      const std::string& config, double forcing = std::numeric_limits<double>::quiet_NaN());
 /// Reads a checkpoint written by write_checkpoint for the same grid (collective) and restores
 /// the forcing diagnostic of `nse`; InputError naming the file when it does not match or
 /// holds a non-finite value (then naming the state, step, time, component and mode).

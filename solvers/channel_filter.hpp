@@ -1,4 +1,4 @@
-// Filtering a channel snapshot onto a coarser grid (filtered DNS, DESIGN.md §3).
+// Filtering a channel snapshot onto a coarser grid (filtered DNS, docs/design.md, physics conventions).
 //
 // x and z: a low-pass filter with the coarse grid's cut-off. The kept Fourier modes are
 // |kx| < NX/2 and |kz| < NZ/2 (the coarse Nyquist modes are dropped, so the coarse field is

@@ -9,7 +9,7 @@
 // Spectral coefficients are normalised as u(x, z) = sum_{kx, kz} û e^{i(kx x + kz z)}, where
 // the sum runs over both signs of kx (û(-kx,-kz) = conj û(kx,kz)).
 //
-// MPI (DESIGN.md §3): physical space is split in slabs of y planes (every rank holds whole
+// MPI (docs/design.md, physics conventions): physical space is split in slabs of y planes (every rank holds whole
 // padded x–z planes for y indices [y0, y0 + ny_local)); spectral space is split in blocks
 // of wavenumber pairs m = j_kz * nx/2 + i_kx (every rank holds all ny Chebyshev coefficients
 // of modes [m0, m0 + nm_local)). FFTW-MPI transposes move data between the two layouts.

@@ -1,4 +1,4 @@
-// Running statistics and 1-D energy spectra of channel-flow snapshots (DESIGN.md §5), one
+// Running statistics and 1-D energy spectra of channel-flow snapshots, one
 // implementation for every kind of series (DNS, LES, predictions).
 //
 // Input: one physical-space snapshot [nx][ny][nz][3] (u, v, w on a uniform x–z grid and any

@@ -160,6 +160,16 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   r.steps = cand.n_time() - 1;
   r.alignment = alignment;
   r.dt = dt_;
+  if (cand.file().exists("/rollout_progress")) {
+    const auto progress = cand.file().read_vector("/rollout_progress");
+    IFF_REQUIRE(progress.size() == 2, "series " << file << ": /rollout_progress has " << progress.size()
+                                                << " entries, expected 2 (steps done, steps requested)");
+    const int done = static_cast<int>(std::lround(progress[0])), requested = static_cast<int>(std::lround(progress[1]));
+    if (done < requested) {  // an unfinished rollout: what its records stand at
+      r.requested_steps = requested;
+      r.steps = std::clamp(done, 0, r.steps);
+    }
+  }
   r.completed.assign(m.n_traj, r.steps);
   if (cand.file().exists("/completed_steps")) {
     const auto done = cand.file().read_vector("/completed_steps");

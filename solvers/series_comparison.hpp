@@ -9,7 +9,10 @@
 // with dt_ref = t_ref[1] - t_ref[0]; a different snapshot interval, grid or box is an
 // InputError naming the candidate file. A candidate compares steps
 // k = 0 .. min(completed_c, n_time_ref - 1 - s_c), where completed_c is the file's
-// /completed_steps[c] (predictions stop early when their guard trips) or n_time - 1.
+// /completed_steps[c] (predictions stop early when their guard trips) or n_time - 1. An
+// unfinished rollout (killed or interrupted: /rollout_progress = [R, M] with R < M) holds R
+// steps: its snapshots past R are not counted, its trajectories at R are not guard stops,
+// and the result says "partial, R of M steps".
 //
 // Short-term error. Per trajectory and step, the discrete relative L2 error over the whole
 // field (all nx*ny*nz points and the three components, no quadrature weights — the same
@@ -78,6 +81,8 @@ struct CandidateResult {
   int n_traj = 0;
   int steps = 0;               ///< steps the file holds (n_time - 1)
   std::vector<int> completed;  ///< completed steps per trajectory
+  int requested_steps = -1;    ///< a partial (unfinished) rollout: the steps it was asked for
+                               ///< (its /rollout_progress), of which it holds `steps`; else -1
   std::vector<TrajectoryAlignment> alignment;
   double dt = 0;  ///< snapshot interval
   // per compared step k = 0..K (mean over the trajectories that have step k)

@@ -1,5 +1,5 @@
 // Subgrid-scale (SGS) eddy-viscosity models for large-eddy simulation of channel flow with
-// the DNS solver on a coarse grid (DESIGN.md §3).
+// the DNS solver on a coarse grid (docs/design.md, physics conventions).
 //
 // Filtered momentum equation for the resolved velocity u (eddy-viscosity closure of the
 // deviatoric SGS stress, τ_ij − δ_ij τ_kk/3 = −2 ν_t S_ij; the isotropic part joins the

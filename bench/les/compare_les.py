@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Statistics of Re_tau = 180 LES runs (output directories of `ifactflow dns` with an sgs
 model: timeseries.csv, profiles.csv) beside the filtered DNS (`ifactflow stats` of the
-training set: profiles.csv) and Moser, Kim & Mansour (1999) (/work/shared/reference/
-VALIDATION.md): Re_tau, U_b+, U_c+, peak u'+ (y+ ~ 15), peak -u'v'+ (y+ ~ 30), and the mean
+training set: profiles.csv) and Moser, Kim & Mansour (1999,
+Phys. Fluids 11, 943): Re_tau, U_b+, U_c+, peak u'+ (y+ ~ 15), peak -u'v'+ (y+ ~ 30), and the mean
 eddy viscosity <nu_t>/nu at the centre.
 
   compare_les.py LES_DIR [LES_DIR ...] [--fdns FDNS_STATS_DIR]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Client test: numpy writes a 6-D .npy, `ifactflow import` converts it (1 and 2 ranks),
-h5py reads the result and checks it against the data contract (DESIGN.md §2)."""
+h5py reads the result and checks it against the data contract (docs/design.md)."""
 import os
 import subprocess
 import sys

@@ -1,7 +1,9 @@
 // MPI data-parallel training on a small series written here: the weights after 3 optimizer
 // steps on all ranks of MPI_COMM_WORLD equal those of a serial run (MPI_COMM_SELF) with the
 // same global batch; runs resumed at an epoch boundary or within an epoch equal an
-// uninterrupted one; a signal stops every rank after the same step with a checkpoint.
+// uninterrupted one; a signal stops every rank after the same step with a checkpoint; the
+// divergence guard (a huge learning rate, a NaN loss or gradient on one rank, a non-finite
+// validation loss) stops every rank at the same step and leaves the last good checkpoint.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <torch/torch.h>
@@ -10,8 +12,12 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <limits>
+#include <sstream>
 #include <thread>
 
 #include "io/error.hpp"
@@ -260,4 +266,177 @@ TEST(TrainMpi, ResumeWithinAnEpochRequiresTheSameBatches) {
   } catch (const iff::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("train.batch_size 3"), std::string::npos) << e.what();
   }
+}
+
+// ------------------------------------------------------------------------ divergence guard
+
+namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Whether every rank holds the same `text` (its length and a hash, max = min over ranks).
+bool same_on_all_ranks(const std::string& text) {
+  long v[4] = {static_cast<long>(text.size()), -static_cast<long>(text.size()),
+               static_cast<long>(std::hash<std::string>{}(text) >> 2), -static_cast<long>(std::hash<std::string>{}(text) >> 2)};
+  MPI_Allreduce(MPI_IN_PLACE, v, 4, MPI_LONG, MPI_MAX, MPI_COMM_WORLD);
+  return v[0] == -v[1] && v[2] == -v[3];
+}
+
+/// Runs `s` expecting iff::NumericalError on every rank; returns its message ("" if none).
+std::string diverging_run(const ops::TrainSetup& s) {
+  try {
+    ops::train_operator(s, MPI_COMM_WORLD);
+    ADD_FAILURE() << "training did not stop";
+  } catch (const iff::NumericalError& e) {
+    EXPECT_TRUE(same_on_all_ranks(e.what())) << "ranks stopped differently: " << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+// The case: at lr 10 the loss grew to 1e12 and training went on. Two epochs at lr 1e-3
+// (last.ckpt after step 6), then a resume at lr 10: every rank stops at the same step, with a
+// message naming that step, the loss, the best so far and last.ckpt at step 6, which is left as
+// it was; with the guard off the same run takes all its steps.
+TEST(TrainGuard, ALossFarAboveTheBestStopsEveryRankAndKeepsTheLastGoodCheckpoint) {
+  const auto dir = iff::test::temp_dir("train_guard_lr10");
+  const auto series = write_series(dir);
+  auto run = setup_for(series, dir + "/run");
+  run.command = "ifactflow train guard.yaml";
+  ops::train_operator(run, MPI_COMM_WORLD);
+  const std::string good = read_bytes(run.output_dir + "/last.ckpt"), best = read_bytes(run.output_dir + "/best.ckpt");
+  const std::string log = read_bytes(run.output_dir + "/train_log.csv");
+  auto fast = run;
+  fast.resume = true;
+  fast.train.lr = 10;
+  fast.train.epochs = 40;
+  const std::string what = diverging_run(fast);
+  if (iff::test::rank() == 0) std::cout << "lr 10: " << what << "\n";
+  EXPECT_NE(what.find("train: diverged: batch loss "), std::string::npos) << what;
+  EXPECT_NE(what.find("exceeds train.divergence_factor 100 x the best so far"), std::string::npos) << what;
+  EXPECT_NE(what.find("last good checkpoint " + run.output_dir + "/last.ckpt (step 6)"), std::string::npos) << what;
+  EXPECT_NE(what.find("ifactflow train guard.yaml --resume --set train.lr=1"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  EXPECT_EQ(read_bytes(run.output_dir + "/last.ckpt"), good) << "the diverged state was written over last.ckpt";
+  EXPECT_EQ(read_bytes(run.output_dir + "/best.ckpt"), best);
+  EXPECT_EQ(read_bytes(run.output_dir + "/train_log.csv"), log);
+  // the step it names is within the resumed run, long before its end
+  const auto at = what.find(" at step ");
+  ASSERT_NE(at, std::string::npos) << what;
+  const long stopped = std::stol(what.substr(at + 9));
+  EXPECT_GT(stopped, 6);
+  EXPECT_LT(stopped, 20);
+  // without the guard: no stop, the loss ends far above the sound run's
+  auto unguarded = setup_for(series, dir + "/unguarded");
+  if (iff::test::rank() == 0) {
+    std::filesystem::copy_file(run.output_dir + "/last.ckpt", unguarded.output_dir + "/last.ckpt");
+    std::filesystem::copy_file(run.output_dir + "/train_log.csv", unguarded.output_dir + "/train_log.csv");
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  unguarded.resume = true;
+  unguarded.train.lr = 10;
+  unguarded.train.epochs = 12;
+  unguarded.train.divergence_factor = 0;
+  ops::CheckpointData d;
+  ops::load_model(run.output_dir + "/last.ckpt", &d);
+  try {
+    auto s = ops::train_operator(unguarded, MPI_COMM_WORLD);
+    EXPECT_EQ(s.steps, 36);  // the guarded run stopped at step 8
+    if (iff::test::rank() == 0)
+      std::cout << "lr 10 unguarded: 36 steps, last epoch's train loss " << s.train_loss << " (best val loss before "
+                << d.progress.best_val_loss << ")\n";
+  } catch (const iff::NumericalError& e) {  // only the non-finite check is left
+    if (iff::test::rank() == 0) std::cout << "lr 10 unguarded: " << e.what() << "\n";
+    EXPECT_NE(std::string(e.what()).find("batch loss nan"), std::string::npos) << e.what();
+  }
+}
+
+// A NaN in one rank's shard loss (the last rank's, at step 5 of 6, after last.ckpt of step 4):
+// every rank stops before that step, naming the non-finite loss and last.ckpt (step 4), which
+// holds finite weights; an infinite gradient on one rank, with a finite loss, stops the same way.
+TEST(TrainGuard, ANonFiniteLossOrGradientOnOneRankStopsEveryRank) {
+  const auto dir = iff::test::temp_dir("train_guard_nan");
+  const auto series = write_series(dir);
+  const int last = iff::test::size() - 1;
+  auto run = setup_for(series, dir + "/loss");
+  run.train.checkpoint_every = 1;
+  run.on_loss = [last](int64_t step, bool validation, at::Tensor loss) {
+    return !validation && step == 4 && iff::test::rank() == last ? loss * std::nan("") : loss;
+  };
+  std::string what = diverging_run(run);
+  EXPECT_NE(what.find("train: diverged: batch loss nan at step 5 (epoch 2, batch 2/3)"), std::string::npos) << what;
+  EXPECT_NE(what.find("last good checkpoint " + run.output_dir + "/last.ckpt (step 4)"), std::string::npos) << what;
+  ops::CheckpointData d;
+  auto w = weights(run.output_dir + "/last.ckpt");
+  ops::load_model(run.output_dir + "/last.ckpt", &d);
+  EXPECT_EQ(d.progress.step, 4);
+  for (const auto& [k, v] : w) EXPECT_TRUE(torch::isfinite(v).all().item<bool>()) << k;
+
+  auto grad = setup_for(series, dir + "/gradient");
+  grad.on_gradient = [last](int64_t step, at::Tensor& flat) {
+    if (step == 1 && iff::test::rank() == last) flat[flat.numel() / 2] = std::numeric_limits<double>::infinity();
+  };
+  what = diverging_run(grad);
+  EXPECT_NE(what.find("train: diverged: non-finite gradient norm at step 2 (epoch 1, batch 2/3)"), std::string::npos) << what;
+  EXPECT_NE(what.find("no checkpoint written yet; start again with a lower learning rate: ifactflow train CASE --set train.lr=0.0001"),
+            std::string::npos)
+      << what;
+  EXPECT_FALSE(std::filesystem::exists(grad.output_dir + "/last.ckpt"));
+}
+
+// A non-finite validation loss stops training after that epoch's validation, before its
+// checkpoints: last.ckpt and best.ckpt stay those of the epoch before.
+TEST(TrainGuard, ANonFiniteValidationLossStopsBeforeTheEpochsCheckpoints) {
+  const auto dir = iff::test::temp_dir("train_guard_val");
+  const auto series = write_series(dir);
+  auto run = setup_for(series, dir + "/run");
+  run.train.epochs = 3;
+  run.on_loss = [](int64_t step, bool validation, at::Tensor loss) {
+    return validation && step == 6 && iff::test::rank() == 0 ? loss * std::numeric_limits<double>::infinity() : loss;
+  };
+  const std::string what = diverging_run(run);
+  EXPECT_NE(what.find("train: diverged: validation loss inf after epoch 2 (step 6), best so far "), std::string::npos) << what;
+  EXPECT_NE(what.find("last.ckpt (step 3)"), std::string::npos) << what;
+  ops::CheckpointData d;
+  ops::load_model(run.output_dir + "/last.ckpt", &d);
+  EXPECT_EQ(d.progress.step, 3);
+  ops::load_model(run.output_dir + "/best.ckpt", &d);
+  EXPECT_EQ(d.progress.step, 3);
+}
+
+// After a divergence, `--resume` with a lower rate continues from last.ckpt and finishes; the
+// run equals one resumed at that
+// rate from the same checkpoint without the divergence in between.
+TEST(TrainGuard, ResumeWithALowerLearningRateContinuesAndFinishes) {
+  const auto dir = iff::test::temp_dir("train_guard_resume");
+  const auto series = write_series(dir);
+  auto run = setup_for(series, dir + "/run");
+  run.train.epochs = 1;
+  ops::train_operator(run, MPI_COMM_WORLD);
+  auto other = setup_for(series, dir + "/other");  // the same first epoch, resumed directly
+  other.train.epochs = 1;
+  ops::train_operator(other, MPI_COMM_WORLD);
+  run.resume = true;
+  run.train.epochs = 10;
+  run.train.lr = 10;
+  diverging_run(run);
+  run.train.epochs = 3;
+  run.train.lr = 2e-4;
+  auto s = ops::train_operator(run, MPI_COMM_WORLD);
+  EXPECT_EQ(s.epochs, 3);
+  EXPECT_EQ(s.steps, 9);
+  EXPECT_TRUE(std::isfinite(s.train_loss));
+  other.resume = true;
+  other.train.epochs = 3;
+  other.train.lr = 2e-4;
+  auto t = ops::train_operator(other, MPI_COMM_WORLD);
+  EXPECT_EQ(max_difference(weights(run.output_dir + "/last.ckpt"), weights(other.output_dir + "/last.ckpt")), 0.0);
+  EXPECT_EQ(s.train_loss, t.train_loss);
 }

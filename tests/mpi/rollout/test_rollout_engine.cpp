@@ -134,3 +134,59 @@ TEST(RolloutEngine, ShareCoversEveryItemOnce) {
     EXPECT_EQ(next, 7);
   }
 }
+
+// A rollout stopped after 3 steps and continued from its trajectories (first_step = 3) ends
+// where the uninterrupted one does, bit for bit: the band's reference stays the initial
+// state's energy (a continuation that took its own state's would stop a step later).
+TEST(RolloutEngine, ContinuedRunEqualsTheUninterruptedOne) {
+  const int n = 5;
+  const auto [first, last] = iff::share_range(n, iff::test::rank(), iff::test::size());
+  auto initial = [&] {
+    std::vector<Trajectory> local;
+    for (int i = first; i < last; ++i) {
+      Trajectory t;
+      t.id = i;
+      t.label = "test " + std::to_string(i);
+      const double s = (i == 3 ? -1.0 : 1.0) * (1.0 + 0.1 * i);
+      t.history.push_back(Field(6, s));
+      t.history.push_back(Field(6, s * (i == 2 ? 2.0 : 1.0)));
+      local.push_back(std::move(t));
+    }
+    return local;
+  };
+  auto run = [&](std::vector<Trajectory>& local, int first_step, int steps) {
+    iff::rollout::RolloutParams p;
+    p.steps = steps;
+    p.first_step = first_step;
+    p.energy_band = 1.5;
+    p.progress_seconds = 1e9;
+    Recurrence rec(1.05, 0.0);
+    std::vector<int> observed;
+    iff::rollout::RolloutEngine(p, MPI_COMM_WORLD)
+        .run(
+            rec, local, [](const Field& u) { return 0.5 * u[0] * u[0]; },
+            [](int, int) -> std::optional<double> { return std::nullopt; },
+            [&](int step, const std::vector<Trajectory>&) { observed.push_back(step); });
+    return observed;
+  };
+  auto whole = initial();
+  EXPECT_EQ(run(whole, 0, 12).size(), 13u);
+  auto part = initial();
+  EXPECT_EQ(run(part, 0, 3), (std::vector<int>{0, 1, 2, 3}));
+  // what a resume restores: history, progress, and the initial energy
+  std::vector<Trajectory> restored;
+  for (const auto& t : part) {
+    Trajectory r;
+    r.id = t.id, r.label = t.label, r.history = t.history, r.alive = t.alive, r.completed = t.completed;
+    r.stop_reason = t.stop_reason, r.initial_energy = t.initial_energy;
+    restored.push_back(std::move(r));
+  }
+  EXPECT_EQ(run(restored, 3, 12), (std::vector<int>{4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  ASSERT_EQ(restored.size(), whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(restored[i].completed, whole[i].completed) << whole[i].id;
+    EXPECT_EQ(restored[i].alive, whole[i].alive) << whole[i].id;
+    EXPECT_EQ(restored[i].state(), whole[i].state()) << whole[i].id;
+    EXPECT_EQ(restored[i].stop_reason, whole[i].stop_reason) << whole[i].id;
+  }
+}

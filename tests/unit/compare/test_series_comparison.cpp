@@ -240,6 +240,48 @@ TEST_F(Comparison, StoppedPredictionAveragesSurvivorsAndCountsTheStop) {
   EXPECT_TRUE(r.first_over_by_stop);
 }
 
+// An unfinished rollout (killed after writing snapshots past its last record): compared over
+// the steps its records stand at, its trajectories at that step are not guard stops, and the
+// result says how far it got.
+TEST_F(Comparison, PartialRolloutComparesTheStepsItHolds) {
+  const std::string p = dir + "/partial.h5";
+  write(p, [&](std::vector<double> v, int tr, int t) {
+    for (double& x : v) x *= 1 + 0.01 * t * (tr + 1);
+    return v;
+  });
+  auto records = [&](std::vector<double> completed) {
+    auto f = iff::h5::File::open(p, true);
+    if (f.exists("/completed_steps")) f.write_slab("/completed_steps", {0}, {2}, completed.data());
+    else f.write_vector("/completed_steps", completed);
+    if (!f.exists("/rollout_progress")) f.write_vector("/rollout_progress", {3.0, 10.0});
+  };
+  records({3.0, 3.0});
+  SeriesComparison cmp(ref, params, sum_sq);
+  const auto r = cmp.compare("partial", p, identity());
+  EXPECT_EQ(r.requested_steps, 10);
+  EXPECT_EQ(r.steps, 3);
+  EXPECT_EQ(r.completed, (std::vector<int>{3, 3}));
+  ASSERT_EQ(r.error.size(), 4u);  // steps 0..3, not the 5 on disk
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(r.count[k], 2);
+    EXPECT_NEAR(r.error[k], 0.5 * (0.01 * k + 0.02 * k), 1e-14);
+  }
+  EXPECT_EQ(r.first_over, -1) << "an unfinished run is no guard stop";
+  // a trajectory that its guard stopped before the records' step still counts as a stop
+  records({3.0, 1.0});
+  const auto s = cmp.compare("partial", p, identity());
+  EXPECT_EQ(s.completed, (std::vector<int>{3, 1}));
+  EXPECT_EQ(s.first_over, 2);
+  EXPECT_TRUE(s.first_over_by_stop);
+  // a finished rollout (records at the steps requested) is not partial
+  {
+    auto f = iff::h5::File::open(p, true);
+    const std::vector<double> done = {10.0, 10.0};
+    f.write_slab("/rollout_progress", {0}, {2}, done.data());
+  }
+  EXPECT_EQ(cmp.compare("finished", p, identity()).requested_steps, -1);
+}
+
 TEST_F(Comparison, RunStartingLaterInTheReference) {
   // an LES-like run from reference snapshot (trajectory 1, time index 2), its own times from 0
   const std::string les = dir + "/les.h5";

@@ -115,6 +115,37 @@ TEST_F(DatasetCommand, KilledJobResumesToTheSameFile) {
   EXPECT_FALSE(fs::exists(out + "/trajectories"));
 }
 
+// SIGTERM reaching rank 0 alone (IFF_DATASET_SIGNAL_AFTER) stops every rank after the same
+// snapshot with exit status 75, the unfinished trajectories checkpointed there; the same
+// command resumes to the uninterrupted file, at 1 and 2 ranks.
+TEST_F(DatasetCommand, SignalledJobStopsCleanlyAndResumesToTheSameFile) {
+  for (int ranks : {1, 2}) {
+    const std::string out = dir_ + "/signalled" + std::to_string(ranks);
+    const std::string launch = ranks == 1 ? std::string() : iff::test::mpirun(ranks);
+    // 1 rank: after trajectory 0's 2nd snapshot; 2 groups: after the 2nd snapshot of 0 and 1
+    const std::string env = ranks == 1 ? "IFF_DATASET_SIGNAL_AFTER=2 " : launch + "-x IFF_DATASET_SIGNAL_AFTER=4 ";
+    std::string log;
+    EXPECT_EQ(dataset(env, out, "", &log), 75) << log;
+    EXPECT_NE(log.find("ifactflow: interrupted: dataset: stopped by"), std::string::npos) << log;
+    EXPECT_NE(log.find("rerun the same command to resume"), std::string::npos) << log;
+    EXPECT_EQ(log.find("MPI_ABORT"), std::string::npos) << log;
+    const std::string partial = iff::partial_name(out + "/fdns.h5");
+    ASSERT_TRUE(fs::exists(partial)) << log;
+    EXPECT_FALSE(fs::exists(out + "/fdns.h5"));
+    EXPECT_EQ(read(partial, "/completed"), ranks == 1 ? (std::vector<double>{2, 0, 0}) : (std::vector<double>{2, 2, 0}));
+    // each stopped trajectory has its checkpoint at the snapshot it stopped after
+    for (int i = 0; i < ranks; ++i) {
+      const std::string cp = out + "/trajectories/traj_000" + std::to_string(i) + ".h5";
+      ASSERT_TRUE(fs::exists(cp)) << cp;
+      EXPECT_EQ(iff::h5::File::open(cp).attr_int("/", "step"), 4 + 2 * 1) << cp;  // spin-up 4, then 2 per snapshot
+    }
+    ASSERT_EQ(dataset(launch, out, "", &log), 0) << log;
+    EXPECT_NE(log.find("resuming"), std::string::npos) << log;
+    expect_same_files(ref_, out, 0.0);
+    EXPECT_FALSE(fs::exists(partial));
+  }
+}
+
 TEST_F(DatasetCommand, SnapshotsAreTheFilteredDnsAndTrajectoriesDiffer) {
   iff::SeriesReader fine(ref_ + "/dns.h5"), coarse(ref_ + "/fdns.h5");
   const auto& m = coarse.meta();

@@ -1,5 +1,5 @@
 // Output-folder locks (io/run_lock.hpp): one holder at a time, named to whoever is refused;
-// a lock of a process that no longer runs (or whose id now belongs to another process) is
+// a lock of a process that no longer runs (exited, a zombie, or its id now belongs to another process) is
 // taken over; a lock of another host is refused naming `ifactflow unlock`, which clears it
 // but never a live lock of this host; a folder the lock created and nobody wrote into is
 // removed with the lock.
@@ -111,6 +111,23 @@ TEST(FolderLock, ALockOfAProcessThatNoLongerRunsIsTakenOver) {
   {
     iff::FolderLock taken(dir, "ifactflow dns killed.yaml");
     EXPECT_NE(read(lock).find("pid: " + std::to_string(getpid())), std::string::npos) << read(lock);
+  }
+  // a process that has exited but is not yet reaped (a zombie, as a rank of a killed job can
+  // be for a moment after mpirun returns) no longer runs
+  {
+    pid_t zombie = 0;
+    char arg0[] = "true";
+    char* argv[] = {arg0, nullptr};
+    ASSERT_EQ(posix_spawnp(&zombie, "true", nullptr, nullptr, argv, environ), 0);
+    siginfo_t info{};
+    ASSERT_EQ(waitid(P_PID, zombie, &info, WEXITED | WNOWAIT), 0);  // exited, left unreaped
+    write_lock(dir, host(), zombie, 0, "ifactflow dns zombie.yaml");
+    {
+      iff::FolderLock taken(dir, "ifactflow dns after-zombie.yaml");
+      EXPECT_NE(read(lock).find("after-zombie.yaml"), std::string::npos) << read(lock);
+    }
+    int status = 0;
+    waitpid(zombie, &status, 0);
   }
   // a live process id that started at another time is another process: the holder is gone
   write_lock(dir, host(), getpid(), 1, "ifactflow dns reused.yaml");

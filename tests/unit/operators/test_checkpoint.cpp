@@ -3,7 +3,9 @@
 // disk is one error line and leaves no checkpoint under its name. The files are written by
 // PyTorch itself (/usr/bin/python3, the same torch 1.13), the ways users save them:
 // torch.save(model.state_dict(), f) (an OrderedDict with _metadata), torch.save(dict(...), f),
-// and one-entry dicts (pickled with SETITEM instead of SETITEMS).
+// and one-entry dicts (pickled with SETITEM instead of SETITEMS). The train command: a
+// divergence stops it with the last good checkpoint named, SIGTERM with exit 75, and both
+// resume.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -496,4 +498,93 @@ TEST(TrainCommand, FullDiskNonFiniteSeriesAndFailedInputAreOneLineAndChangeNothi
   EXPECT_EQ(out.find("terminate called"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/full/run/last.ckpt"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/full/run/best.ckpt"));
+}
+
+// ------------------------------------------------------------------------ train: divergence and signals
+
+namespace {
+
+/// The weights of a checkpoint, by name.
+ops::StateDict checkpoint_weights(const std::string& path) { return ops::state_dict(*ops::load_model(path).module); }
+
+bool equal_weights(const ops::StateDict& a, const ops::StateDict& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [k, v] : a)
+    if (!b.count(k) || !torch::equal(v, b.at(k))) return false;
+  return true;
+}
+
+int csv_rows(const std::string& path) {
+  std::ifstream in(path);
+  int n = -1;  // the header
+  for (std::string l; std::getline(in, l);) n += !l.empty();
+  return n;
+}
+
+}  // namespace
+
+// The case on the command line, at 1 and 2 ranks: one epoch at the case's rate, then a
+// resume at lr 10 stops with exit 1 and one line naming last.ckpt of step 2 (left as it was);
+// the resume the line suggests, with a lower rate, is accepted, says so, and finishes.
+TEST(TrainCommand, DivergenceAtLr10StopsWithTheLastGoodCheckpointAndALowerRateContinues) {
+  const auto dir = iff::test::temp_dir("train_diverge_cli");
+  const std::string series = train_series(dir);
+  const std::string case_ = train_case(dir, series, dir + "/unused");
+  for (int n : {1, 2}) {
+    const std::string out = dir + "/run" + std::to_string(n);
+    const std::string train = iff::test::mpirun(n) + iff::test::exe() + " train " + case_ + " --set output.dir=" + out;
+    std::string log;
+    ASSERT_EQ(iff::test::run(train, &log), 0) << log;
+    const std::string good = read_bytes(out + "/last.ckpt");
+    EXPECT_EQ(iff::test::run(train + " --resume --set train.lr=10 --set train.epochs=50", &log), 1) << log;
+    if (log.find("ifactflow: error") != std::string::npos)
+      std::cout << n << " rank(s), lr 10: " << log.substr(log.find("ifactflow: error")).substr(0, 500) << "\n";
+    EXPECT_EQ(error_lines(log), 1) << log;
+    EXPECT_NE(log.find("ifactflow: error: train: diverged: batch loss "), std::string::npos) << log;
+    EXPECT_NE(log.find("last good checkpoint " + out + "/last.ckpt (step 2); continue with a lower learning rate: "
+                       "ifactflow train " + case_ + " --set output.dir=" + out),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("--resume --set train.lr=1\n"), std::string::npos) << log;
+    EXPECT_EQ(log.find("MPI_ABORT"), std::string::npos) << log;
+    EXPECT_EQ(read_bytes(out + "/last.ckpt"), good) << "the diverged state was written over last.ckpt";
+    EXPECT_EQ(csv_rows(out + "/train_log.csv"), 1);
+    ASSERT_EQ(iff::test::run(train + " --resume --set train.lr=1e-4 --set train.epochs=3", &log), 0) << log;
+    EXPECT_NE(log.find("resuming with train.lr = 0.0001 (last.ckpt was trained with 0.0005)"), std::string::npos) << log;
+    EXPECT_EQ(csv_rows(out + "/train_log.csv"), 3);
+  }
+}
+
+// SIGTERM to one rank of a running `train` (once its first epoch's last.ckpt exists): exit 75
+// with one "interrupted" line; `--resume` then finishes with the weights of an uninterrupted
+// run, at 1 and 2 ranks.
+TEST(TrainCommand, SigtermExits75AndResumeEqualsAnUninterruptedRun) {
+  const auto dir = iff::test::temp_dir("train_sigterm_cli");
+  const std::string series = train_series(dir);
+  const std::string case_ = train_case(dir, series, dir + "/unused");
+  const std::string epochs = " --set train.epochs=400";
+  for (int n : {1, 2}) {
+    const std::string tag = std::to_string(n);
+    const std::string base = iff::test::mpirun(n) + iff::test::exe() + " train " + case_ + epochs + " --set output.dir=";
+    std::string log;
+    ASSERT_EQ(iff::test::run(base + dir + "/straight" + tag, &log), 0) << log;
+    const std::string out = dir + "/signalled" + tag;
+    // launched in the background; SIGTERM to the last of mpirun's children (a rank)
+    const std::string script = "(" + base + out + " > " + out + ".log 2>&1 & m=$!; i=0; while [ ! -s " + out +
+                               "/last.ckpt ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; "
+                               "kill -TERM $(pgrep -P $m | tail -n 1); wait $m; echo rc=$?)";
+    ASSERT_EQ(iff::test::run(script, &log), 0) << log;
+    const std::string run_log = read_bytes(out + ".log");
+    EXPECT_NE(log.find("rc=75"), std::string::npos) << log << run_log;
+    EXPECT_NE(run_log.find("ifactflow: interrupted: train: stopped by a signal after step "), std::string::npos) << run_log;
+    EXPECT_EQ(error_lines(run_log), 0) << run_log;
+    ops::CheckpointData d;
+    ops::load_model(out + "/last.ckpt", &d);
+    EXPECT_GT(d.progress.step, 0);
+    EXPECT_LT(d.progress.step, 800) << "the signal came after the end";
+    std::cout << n << " rank(s): interrupted after step " << d.progress.step << " of 800\n";
+    ASSERT_EQ(iff::test::run(base + out + " --resume", &log), 0) << log;
+    EXPECT_TRUE(equal_weights(checkpoint_weights(out + "/last.ckpt"), checkpoint_weights(dir + "/straight" + tag + "/last.ckpt")));
+    EXPECT_EQ(csv_rows(out + "/train_log.csv"), 400);
+  }
 }
