@@ -297,7 +297,11 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
               c.series);
   std::unique_ptr<SeriesWriter> out_ptr;
   if (saved) {
-    out_ptr = std::make_unique<SeriesWriter>(SeriesWriter::reopen(pred_path, ctx.comm));
+    // the snapshots up to the saved step, copied into a fresh file (a kill during a write can
+    // leave the file's metadata unextendable)
+    out_ptr = std::make_unique<SeriesWriter>(SeriesWriter::resume(
+        pred_path, saved->step / c.series_every + 1, {"/initial_time", "/completed_steps", "/rollout_progress"},
+        ctx.comm));
   } else {
     out_ptr = std::make_unique<SeriesWriter>(pred_path, pm, ctx.comm, WriteMode::in_place);
     out_ptr->write_record("/initial_time", t0_all);

@@ -111,6 +111,14 @@ class SeriesWriter {
                WriteMode mode = WriteMode::atomic);
   /// Re-opens an existing series to continue appending (resume). Collective.
   static SeriesWriter reopen(const std::string& path, MPI_Comm comm = MPI_COMM_SELF);
+  /// Continues a series written in place by a run that may have been killed while writing:
+  /// its first `n_time` snapshots, their wall-unit records and the `records` (write_record)
+  /// are copied into a fresh file that atomically replaces it, which is then open for
+  /// appending. A killed HDF5 writer can leave metadata that still reads but can no longer be
+  /// extended; the copy holds only what the caller's progress records say was complete.
+  /// Collective. InputError naming the file when those snapshots cannot be read.
+  static SeriesWriter resume(const std::string& path, int n_time, const std::vector<std::string>& records,
+                             MPI_Comm comm = MPI_COMM_SELF);
 
   SeriesWriter(SeriesWriter&&) noexcept;
   SeriesWriter& operator=(SeriesWriter&&) noexcept;

@@ -408,9 +408,11 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     csv += fmt::format("{},{},{:.6e},{:.8e},{:.8e},{:.3f},{:.3f}\n", epoch + 1, step, lr, train_loss, val_loss, seconds,
                        samples_here / std::max(seconds, 1e-9));
     if (rank == 0) {
-      save_checkpoint(last_path, model, state, &opt);
-      if (best) save_checkpoint(best_path, model, state, &opt);
+      // last.ckpt last: it is what --resume continues from, so a kill before it repeats the
+      // epoch and rewrites the log row and best.ckpt with the same values
       write_text_atomic(csv_path, csv);
+      if (best) save_checkpoint(best_path, model, state, &opt);
+      save_checkpoint(last_path, model, state, &opt);
     }
     MPI_Barrier(comm);
     good_step = step;

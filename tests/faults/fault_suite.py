@@ -2,7 +2,7 @@
 """The fault-injection suite (CTest label `faults`): ifactflow's promises for batch jobs,
 checked under injected faults on tiny cases, seeded.
 
-  kill        SIGKILL at random moments of dns, dataset and train (the fault hook's kill
+  kill        SIGKILL at random moments of dns, dataset, train and rollout (the fault hook's kill
               switch, IFF_FAULT_KILL_AFTER: the process dies before the write that would take
               its output past a random byte count — every state a kill can leave on disk is
               one of these), each followed by the command's
@@ -222,6 +222,29 @@ def compare_csv(a, b, skip_columns=()):
     return []
 
 
+def compare_ckpt(a, b):
+    """Differences between two operator checkpoints: their weights (exported state dicts, bit
+    for bit) and their description and progress (`ifactflow info`). Not their bytes: libtorch
+    keys the optimizer state in its archive by tensor addresses, which differ from run to
+    run; the weights a resumed run reaches after further optimizer steps show that the state
+    it resumed with was the same."""
+    diffs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        exported = []
+        for k, path in enumerate((a, b)):
+            pt = os.path.join(tmp, f"{k}.pt")
+            r = ifactflow(["export", path, "-o", pt])
+            if r.rc != 0:
+                return [f"export fails: {r.out.strip()[-300:]}"]
+            exported.append(open(pt, "rb").read())
+        if exported[0] != exported[1]:
+            diffs.append("weights differ")
+    infos = [ifactflow(["info", p]).out.splitlines()[1:] for p in (a, b)]
+    if infos[0] != infos[1]:
+        diffs.append("description or progress differs: " + str([l for l in infos[1] if l not in infos[0]][:3]))
+    return diffs
+
+
 def files_under(d):
     out = []
     for root, dirs, names in os.walk(d):
@@ -244,6 +267,8 @@ def compare_dirs(ref, got, rule):
         try:
             if n.endswith(".h5"):
                 d = compare_h5(a, b, rule.get("skip_attrs", {}), rule.get("skip_datasets", {}))
+            elif n.endswith(".ckpt"):
+                d = compare_ckpt(a, b)
             elif n.endswith(".csv") and rule.get("skip_columns"):
                 d = compare_csv(a, b, rule["skip_columns"])
             else:
@@ -322,16 +347,17 @@ def train_case(work):
     series = series_for_training(work)
     return write(os.path.join(work, "train.yaml"),
                  f"data: {{series: {series}, val_trajectories: 1}}\n"
-                 "model: {kind: ifactformer-m, dim: 8, heads: 2, dim_head: 4, kernel_multiplier: 1, n_layer: 1}\n"
+                 "model: {kind: ifactformer-m, dim: 12, heads: 2, dim_head: 4, kernel_multiplier: 1, n_layer: 1}\n"
                  "train: {epochs: 3, batch_size: 3, dtype: float64, threads: 1, seed: 1, checkpoint_every: 1}\n")
 
 
 # What a resumed run may differ in, and why. Every rule excludes:
 #   cost.csv            wall-clock seconds of the run (and its own step count)
-#   .*.partial          work files of a killed writer (NAME.HOST-PID-N.partial): the run that
-#                       takes over the folder does not remove them; counted and reported
+#   .*.partial          work files: a resumable one (.NAME.partial) is the resumed run's own;
+#                       those of a killed writer (.NAME.HOST-PID-N.partial) must be gone — the
+#                       run that takes over the folder removes them (checked apart)
 COMMON_EXCLUDE = {"cost.csv": "wall-clock time and the last run's own share",
-                  ".*.partial": "work files a killed writer left (counted, reported)"}
+                  ".*.partial": "work files (those of killed writers checked to be removed)"}
 DNS_RULE = {
     "exclude": dict(COMMON_EXCLUDE, **{
         "config.resolved.yaml": "the restart's configuration (initial.type: restart)",
@@ -348,7 +374,8 @@ TRAIN_RULE = {
 
 
 def stale_work_files(d):
-    return [n for n in files_under(d) if os.path.basename(n).startswith(".") and n.endswith(".partial")]
+    """The work files of killed writers (.NAME.HOST-PID-N.partial) under d."""
+    return [n for n in files_under(d) if re.match(r"^\..+-[0-9]+-[0-9]+\.partial$", os.path.basename(n))]
 
 
 def dns_kill_row(work, ranks):
@@ -389,12 +416,43 @@ def train_kill_row(work, ranks):
     return first, resume, TRAIN_RULE
 
 
+def trained_checkpoint(work):
+    """best.ckpt of a short training on the training series (shared by the sections)."""
+    ckpt = os.path.join(work, "trained", "best.ckpt")
+    if not os.path.exists(ckpt):
+        must(ifactflow(["train", train_case(work), "--set", "output.dir=" + os.path.dirname(ckpt)]),
+             "training the checkpoint")
+    return ckpt
+
+
+def rollout_case(work, steps):
+    """A rollout of every trajectory of the training series, flushed every 2 steps, with VTK
+    output and statistics."""
+    return write(os.path.join(work, f"rollout{steps}.yaml"),
+                 f"rollout: {{checkpoint: {trained_checkpoint(work)}, series: {series_for_training(work)}, "
+                 f"initial: all, steps: {steps}, energy_band: 0, threads: 1}}\n"
+                 "output: {series_buffer: 2, vtk_every: 3, progress_seconds: 0}\n")
+
+
+ROLLOUT_RULE = {"exclude": dict(COMMON_EXCLUDE)}
+
+
+def rollout_kill_row(work, ranks):
+    case = rollout_case(work, steps=4)
+
+    def first(out):
+        return ["rollout", case, "--set", "output.dir=" + out]
+
+    return first, lambda out: first(out) + ["--resume"], ROLLOUT_RULE
+
+
 # command: (row maker, needs libtorch). A row maker (work, ranks) -> (first(out), resume(out),
-# comparison rule). `rollout --resume` is a row like train's once rollout resumes.
+# comparison rule).
 KILL_CASES = {
     "dns": (dns_kill_row, False),
     "dataset": (dataset_kill_row, False),
     "train": (train_kill_row, True),
+    "rollout": (rollout_kill_row, True),
 }
 
 
@@ -440,12 +498,14 @@ def section_kill(work, rng, results):
                 kills += 1
                 args = resume(out)
             diffs = compare_dirs(ref, out, rule)
-            stale += len(stale_work_files(out))
+            left = stale_work_files(out)
+            stale += len(left)
+            check(not left, f"{name} np{ranks}: work files of the killed runs are left: {left[:4]}")
             check(not os.path.exists(os.path.join(out, LOCK)), f"{name} np{ranks}: the lock is left after the run")
             check(not diffs, f"{name} np{ranks}: killed at bytes {positions} of {written} and resumed, "
                              f"the outputs differ from the uninterrupted run: {diffs[:12]}")
             print(f"{name} np{ranks}: chain {chains}: killed at bytes {positions} (of {written}), resumed: "
-                  f"{'bit for bit' if not diffs else 'DIFFERENT'}", flush=True)
+                  f"{'equal to the uninterrupted run' if not diffs else 'DIFFERENT'}", flush=True)
             if not diffs and not os.environ.get("IFF_KEEP_TEST_FILES"):
                 shutil.rmtree(out)
         total_kills += kills
@@ -530,9 +590,8 @@ def diskfull_rows(work, ranks):
         tr = lambda out: ["train", tcase, "--set", "output.dir=" + out + "/train"]
         tr_resume = lambda out: tr(out) + (["--resume"] if os.path.exists(out + "/train/last.ckpt") else [])
         rows["train"] = (True, tr, tr_resume)
-        ckpt = os.path.join(work, "trained", "best.ckpt")
-        if not os.path.exists(ckpt):
-            must(ifactflow(["train", tcase, "--set", "output.dir=" + os.path.dirname(ckpt)]), "training the checkpoint")
+        ckpt = trained_checkpoint(work)
+        if not os.path.exists(os.path.join(work, "trained", "w.pt")):
             must(ifactflow(["export", ckpt, "-o", os.path.join(work, "trained", "w.pt")]), "export of the checkpoint")
         rows["export"] = (True, lambda out: ["export", ckpt, "-o", out + "/w.pt"], None)
         meta = json.load(open(os.path.join(work, "trained", "w.json")))
@@ -672,7 +731,7 @@ def section_summary(work, rng, results):
     conc = sum(r.get("concurrent", 0) for r in got.values())
     fuzz = sum(r.get("fuzz_cases", 0) for r in got.values())
     secs = sum(r.get("seconds", 0) for r in got.values())
-    line = (f"faults: {kills} kills resumed bit-for-bit, {full} disk-fulls handled, {conc} pairs of runs into one "
+    line = (f"faults: {kills} kills resumed to the uninterrupted outputs, {full} disk-fulls handled, {conc} pairs of runs into one "
             f"folder refused one, {fuzz} fuzz cases, seed {SEED}, "
             + ("all handled" if not bad else "FAILED in " + ", ".join(bad))
             + f" ({secs:.0f} s of sections)")
