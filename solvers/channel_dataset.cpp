@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -210,6 +211,17 @@ struct Output {
 /// name and renames it into place, so that a partial file is always a valid one.
 void create_output(Output& o, const std::vector<double>& times, const std::string& signature, MPI_Comm world) {
   const std::string tmp = o.work_path + ".new";
+  // a failure (a full disk) leaves nothing behind: the temporary file is removed
+  struct RemoveUnlessRenamed {
+    std::string path;
+    bool root;
+    ~RemoveUnlessRenamed() {
+      if (!root) return;
+      std::error_code ec;
+      fs::remove(path, ec);
+      fs::remove(series_writing_mark(path), ec);
+    }
+  } cleanup{tmp, rank_of(world) == 0};
   {
     SeriesWriter w(tmp, o.meta, world, WriteMode::in_place);
     // the whole time axis at once: the velocity's shape is final from the start
@@ -361,8 +373,10 @@ DatasetSummary ChannelDataset::run() {
   for (int s = 0; s < nt; ++s) times[s] = ii.t0 + double(S + long(s) * k) * p_.dt;
 
   // the case and its initial state have passed their checks: the outputs begin
-  if (wrank == 0 && !p_.resolved_config.empty())
-    write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
+  run_agreed(world_, [&] {  // rank 0's write: its failure ends every rank with its error
+    if (wrank == 0 && !p_.resolved_config.empty())
+      write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
+  });
   if (resume) {
     for (auto* o : outs) {
       const auto path = existing(*o);

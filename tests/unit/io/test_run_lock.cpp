@@ -142,11 +142,14 @@ TEST(FolderLock, ALockOfAProcessThatNoLongerRunsIsTakenOver) {
 TEST(FolderLock, TakingTheLockRemovesTheWorkFilesOfAKilledRun) {
   const auto dir = iff::test::temp_dir("lock-work-files");
   fs::create_directories(dir + "/vtk");
+  const std::string lock_attempt = "/." + std::string(iff::FolderLock::kFileName) + "." + host();
   const std::vector<std::string> stale = {"/.checkpoint.h5.node.cluster-4242-0.partial",
-                                          "/vtk/.rollout_traj0_000003.vtr." + host() + "-77-12.partial"};
+                                          "/vtk/.rollout_traj0_000003.vtr." + host() + "-77-12.partial",
+                                          // the lock attempt of a process that is gone
+                                          lock_attempt + "-" + std::to_string(dead_pid()) + "-0.partial"};
   const std::vector<std::string> kept = {"/.coarse.h5.partial",  // resumable (a dataset's work file)
-                                         // another run's attempt at the lock
-                                         "/." + std::string(iff::FolderLock::kFileName) + "." + host() + "-88-0.partial",
+                                         // the attempt at the lock of a run that still runs
+                                         lock_attempt + "-" + std::to_string(getppid()) + "-0.partial",
                                          "/checkpoint.h5", "/vtk/rollout_traj0_000003.vtr"};
   for (const auto& f : stale) std::ofstream(dir + f) << "half";
   for (const auto& f : kept) std::ofstream(dir + f) << "kept";
