@@ -522,22 +522,26 @@ DatasetSummary ChannelDataset::run() {
     for (int j = 0; j < ticks; ++j) {
       const bool active = traj >= 0 && j < nt - start[traj];
       const int s = active ? int(start[traj] + j) : -1;
-      if (active) {
-        const long target = S + long(s) * k;
-        while (sbdf->step_count() < target) {
-          sbdf->step();
-          const auto& d = nse->last_diagnostics();
-          if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
-          if (d.cfl_rate * p_.dt > p_.cfl_max)
-            fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * p_.dt, p_.cfl_max));
-          const long st = sbdf->step_count();
-          if (st < S && st % ckpt_steps == 0) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      // this group's steps and checkpoints, agreed over every rank: a failure in one group (a
+      // blow-up, a full disk) ends every rank with its error instead of a hang in the write below
+      run_agreed(world_, [&] {
+        if (active) {
+          const long target = S + long(s) * k;
+          while (sbdf->step_count() < target) {
+            sbdf->step();
+            const auto& d = nse->last_diagnostics();
+            if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
+            if (d.cfl_rate * p_.dt > p_.cfl_max)
+              fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * p_.dt, p_.cfl_max));
+            const long st = sbdf->step_count();
+            if (st < S && st % ckpt_steps == 0) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+          }
+          if (!nse->finite(sbdf->state())) fail("non-finite state");
+          fine = nse->gather_velocity(sbdf->state());
+          if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
+          u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
         }
-        if (!nse->finite(sbdf->state())) fail("non-finite state");
-        fine = nse->gather_velocity(sbdf->state());
-        if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
-        u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
-      }
+      });
       // one collective write per file: each group leader its trajectory's snapshot, the rest nothing
       const bool mine = active && leader;
       const std::vector<hsize_t> at = {hsize_t(mine ? traj : 0), hsize_t(mine ? s : 0), 0, 0, 0, 0};
@@ -547,8 +551,10 @@ DatasetSummary ChannelDataset::run() {
         for (auto* o : outs) write_wall_units(o->file, mine ? s : 0, 1, mine ? traj : 0, mine ? 1 : 0, &u_tau);
       for (auto* o : outs) o->file.flush();
       // the snapshot is on disk: checkpoint (after snapshot 0 and every checkpoint_every), then count it
-      if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))
-        write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      run_agreed(world_, [&] {
+        if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))
+          write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      });
       const std::int64_t done = s + 1;
       for (auto* o : outs) {
         o->file.write_slab_i64("/completed", {hsize_t(mine ? traj : 0)}, {hsize_t(mine ? 1 : 0)}, &done);
