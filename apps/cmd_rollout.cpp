@@ -58,6 +58,7 @@
 #include "apps/commands.hpp"
 #include "apps/field_measures.hpp"
 #include "apps/test_hooks.hpp"
+#include "io/agreed.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -277,7 +278,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
 
   ensure_directory(c.dir);
   ensure_directory(c.dir + "/vtk");
-  if (ctx.rank == 0) cfg.write_resolved(c.dir + "/config.resolved.yaml");
+  run_agreed(ctx.comm, [&] {
+    if (ctx.rank == 0) cfg.write_resolved(c.dir + "/config.resolved.yaml");
+  });
   log::info("rollout: {} initial states over {} ranks, {} steps of dt = {:.6g}, {}", n, ctx.size, c.engine.steps,
             c.engine.dt, stepper->describe());
 
@@ -297,7 +300,11 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
               c.series);
   std::unique_ptr<SeriesWriter> out_ptr;
   if (saved) {
-    out_ptr = std::make_unique<SeriesWriter>(SeriesWriter::reopen(pred_path, ctx.comm));
+    // the snapshots up to the saved step, copied into a fresh file (a kill during a write can
+    // leave the file's metadata unextendable)
+    out_ptr = std::make_unique<SeriesWriter>(SeriesWriter::resume(
+        pred_path, saved->step / c.series_every + 1, {"/initial_time", "/completed_steps", "/rollout_progress"},
+        ctx.comm));
   } else {
     out_ptr = std::make_unique<SeriesWriter>(pred_path, pm, ctx.comm, WriteMode::in_place);
     out_ptr->write_record("/initial_time", t0_all);
@@ -435,7 +442,10 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     const std::string fresh = gather_text(rows.str(), ctx.comm);
     rows.str(std::string());
     const RunCost cost = cost_to(step);
-    if (ctx.rank == 0) {
+    // rank 0's writes, agreed over the ranks: its failure (a full disk) ends every rank with
+    // its error instead of leaving the others in the next collective call
+    run_agreed(ctx.comm, [&] {
+      if (ctx.rank != 0) return;
       std::istringstream in(fresh);
       std::string line;
       while (std::getline(in, line))
@@ -445,7 +455,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       for (const auto& r : csv_rows) csv += r.second + "\n";
       write_text_atomic(c.dir + "/rollout.csv", csv);
       write_run_cost(c.dir + "/cost.csv", cost);
-    }
+    });
     if (keep_state) {
       // every trajectory's window, gathered in id order (each rank holds consecutive ids)
       const std::size_t snap = m.snapshot_size();
@@ -468,7 +478,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
         all.resize(std::size_t(n) * window * snap);
       }
       MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offs.data(), MPI_DOUBLE, 0, ctx.comm);
-      if (ctx.rank == 0) {
+      run_agreed(ctx.comm, [&] {
+        if (ctx.rank != 0) return;
         AtomicPath target(state_path);
         auto f = h5::File::create(target);
         f.write_vector("/history", all, {hsize_t(n), hsize_t(window), hsize_t(snap)});
@@ -492,7 +503,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
         }
         f.close();
         target.commit();
-      }
+      });
       MPI_Barrier(ctx.comm);
     }
   };
@@ -501,37 +512,40 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
     double output_start = 0.0;
     bool flushed = false;
-    for (const auto& t : traj) {
-      if (t.completed != step) continue;  // stopped earlier
-      const auto& r = reference_at(t.id, step);
-      rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
-           << measures.centre_u(t.state().data());
-      if (r) {
-        const auto e = analysis::field_errors(t.state().data(), r->data(), m.nx(), m.ny(), m.nz());
-        for (double v : {e.uvw[0], e.uvw[1], e.uvw[2], e.total, e.fluct}) rows << "," << fmt::format("{:.10g}", v);
-      } else {
-        rows << ",,,,,";
-      }
-      rows << "\n";
-      if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
-        output_start = MPI_Wtime();
-        std::vector<double> vort, q, diff;
-        grad.vorticity_and_q(t.state().data(), vort, q);
-        std::vector<VtkField> fields = {{"velocity", 3, t.state().data()}, {"vorticity", 3, vort.data()},
-                                        {"Q", 1, q.data()}};
+    // this rank's rows and VTK files, agreed over the ranks (a failed write ends every rank)
+    run_agreed(ctx.comm, [&] {
+      for (const auto& t : traj) {
+        if (t.completed != step) continue;  // stopped earlier
+        const auto& r = reference_at(t.id, step);
+        rows << step << "," << step * c.engine.dt << "," << t.id << "," << energy(t.state()) << ","
+             << measures.centre_u(t.state().data());
         if (r) {
-          diff.resize(r->size());
-          for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = t.state()[p] - (*r)[p];
-          fields.push_back({"error", 3, diff.data()});
+          const auto e = analysis::field_errors(t.state().data(), r->data(), m.nx(), m.ny(), m.nz());
+          for (double v : {e.uvw[0], e.uvw[1], e.uvw[2], e.total, e.fluct}) rows << "," << fmt::format("{:.10g}", v);
+        } else {
+          rows << ",,,,,";
         }
-        const std::string name = fmt::format("traj{}_step{:06d}.vtr", t.id, step);
-        write_vtr(c.dir + "/vtk/" + name, VtkPiece{m.x, m.y, m.z, 0}, fields);
-        auto& coll = pvd[t.id];
-        if (!coll) coll = std::make_unique<PvdCollection>(fmt::format("{}/vtk/rollout_traj{}.pvd", c.dir, t.id));
-        coll->add(t.t0 + step * c.engine.dt, name);
-        output_seconds += MPI_Wtime() - output_start;
+        rows << "\n";
+        if (c.vtk_every > 0 && step % c.vtk_every == 0 && t.id < c.vtk_trajectories) {
+          output_start = MPI_Wtime();
+          std::vector<double> vort, q, diff;
+          grad.vorticity_and_q(t.state().data(), vort, q);
+          std::vector<VtkField> fields = {{"velocity", 3, t.state().data()}, {"vorticity", 3, vort.data()},
+                                          {"Q", 1, q.data()}};
+          if (r) {
+            diff.resize(r->size());
+            for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = t.state()[p] - (*r)[p];
+            fields.push_back({"error", 3, diff.data()});
+          }
+          const std::string name = fmt::format("traj{}_step{:06d}.vtr", t.id, step);
+          write_vtr(c.dir + "/vtk/" + name, VtkPiece{m.x, m.y, m.z, 0}, fields);
+          auto& coll = pvd[t.id];
+          if (!coll) coll = std::make_unique<PvdCollection>(fmt::format("{}/vtk/rollout_traj{}.pvd", c.dir, t.id));
+          coll->add(t.t0 + step * c.engine.dt, name);
+          output_seconds += MPI_Wtime() - output_start;
+        }
       }
-    }
+    });
     if (step % c.series_every == 0) {
       // the writes are collective: wait for the other ranks first, so that their model time
       // is not counted as this rank's output time

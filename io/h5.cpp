@@ -218,8 +218,9 @@ File::~File() {
   file_ = Id();
 }
 
-bool File::flush_or_divert() {
+bool File::flush_or_divert(std::string* reason) {
   if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) >= 0) return true;
+  if (reason) *reason = failure_reason();  // before the calls below replace the error stack
   void* handle = nullptr;
   Id fapl(H5Fget_access_plist(file_.get()), H5Pclose);
   if (H5Pget_driver(fapl.get()) != H5FD_SEC2 || H5Fget_vfd_handle(file_.get(), fapl.get(), &handle) < 0 || !handle)
@@ -245,8 +246,9 @@ void File::close() {
   // the caches hold what is not yet written (a full disk may show only here)
   if (writable_) {
     reserve(0);
-    const bool ok = parallel_ ? H5Fflush(file_.get(), H5F_SCOPE_LOCAL) >= 0 : flush_or_divert();
-    agree(ok, what, ok ? "" : failure_reason());
+    std::string reason;
+    const bool ok = parallel_ ? H5Fflush(file_.get(), H5F_SCOPE_LOCAL) >= 0 : flush_or_divert(&reason);
+    agree(ok, what, ok ? "" : (parallel_ ? failure_reason() : reason));
   }
   const bool ok = file_.release() >= 0;
   agree(ok, what, ok ? "" : failure_reason());

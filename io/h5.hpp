@@ -86,6 +86,9 @@ class File {
 
   /// The file's path (the final one for an atomic output), as messages name it.
   const std::string& path() const { return path_; }
+  /// Where the open file now is on disk, after its temporary name was renamed (rank 0's
+  /// space reservations open it by name).
+  void set_disk_path(const std::string& path) { disk_path_ = path; }
   MPI_Comm comm() const { return comm_; }
   bool parallel() const { return parallel_; }
   hid_t id() const { return file_.get(); }
@@ -156,7 +159,8 @@ class File {
   // file but keeps its id, and the library's shutdown (at MPI_Finalize) then crashes on it.
   // A serial file that cannot be flushed therefore has its descriptor pointed at an
   // anonymous memory file first, so that its close succeeds and writes nowhere.
-  bool flush_or_divert();
+  // `reason`: why the flush failed (the errno text of the failed write).
+  bool flush_or_divert(std::string* reason = nullptr);
   std::string path_;       // as messages name it
   std::string disk_path_;  // where it is (the temporary name of an atomic output)
   MPI_Comm comm_ = MPI_COMM_SELF;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <regex>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -198,6 +199,35 @@ Outcome take(const std::string& dir, const std::string& path, const std::string&
   return Outcome::failed;
 }
 
+/// Removes the work files (NAME.HOST-PID-N.partial, fsutil.hpp's unique_partial_name) under
+/// `dir` that a run killed before its rename left behind; returns how many. Only called with
+/// the lock held: no run writes into the folder meanwhile, so every such file is stale. The
+/// resumable work files (.NAME.partial) stay, and so do the lock attempts of other runs
+/// (their copies of the lock file) unless their process is gone.
+int remove_stale_work_files(const std::string& dir) {
+  static const std::regex work_file(R"(^\..+-([0-9]+)-[0-9]+\.partial$)");
+  const std::string lock_prefix = std::string(".") + FolderLock::kFileName + ".";
+  std::vector<fs::path> stale;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::smatch m;
+    if (!it->is_regular_file(ec) || !std::regex_match(name, m, work_file)) continue;
+    if (name.rfind(lock_prefix, 0) == 0) {
+      // another run's attempt at the lock: stale when that process of this host is gone
+      const std::string host_pid = name.substr(lock_prefix.size());
+      const long pid = std::stol(m[1].str());
+      if (host_pid.rfind(this_host() + "-", 0) != 0 || pid == long(::getpid())) continue;
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    }
+    stale.push_back(it->path());
+  }
+  int removed = 0;
+  for (const auto& p : stale) removed += fs::remove(p, ec) ? 1 : 0;
+  return removed;
+}
+
 }  // namespace
 
 std::string LockHolder::describe() const {
@@ -224,6 +254,10 @@ FolderLock::FolderLock(const std::string& dir, const std::string& command, MPI_C
       me.started = utc_now();
       content_ = format_holder(me);
       outcome = static_cast<int>(take(dir, path_, content_, &why));
+      if (outcome == static_cast<int>(Outcome::taken)) {
+        if (const int n = remove_stale_work_files(dir))
+          log::warn("output folder {}: removed {} work file(s) that a run which did not finish left behind", dir, n);
+      }
     } catch (const InputError& e) {
       outcome = static_cast<int>(Outcome::refused);
       why = e.what();

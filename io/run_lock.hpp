@@ -10,6 +10,9 @@
 // - A lock left by a process of this host that no longer runs (killed by SIGKILL, by the
 //   scheduler, by a power cut) is reported in one line and taken over: running the same
 //   command again resumes as before.
+// - A run that takes the lock removes the work files (NAME.HOST-PID-N.partial) a killed run
+//   left in the folder: nobody else writes there while the lock is held. The resumable work
+//   files (.NAME.partial, which a dataset resumes from) stay.
 // - A lock from another host cannot be checked from here: the run refuses, and
 //   `ifactflow unlock DIR` clears it once the user knows that run is over (unlock refuses a
 //   lock whose process is alive on this host).

@@ -1,15 +1,23 @@
 #include "io/series.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/finite.hpp"
+#include "io/log.hpp"
 
 namespace iff {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -174,8 +182,10 @@ SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_
     : final_path_(path), meta_(meta), comm_(comm) {
   validate(meta_, path);
   require_output_file(path);
-  if (mode == WriteMode::atomic) atomic_ = std::make_unique<AtomicPath>(path, comm);
-  file_ = atomic_ ? h5::File::create(*atomic_, comm) : h5::File::create(path, comm);
+  // (an in-place series too is made under a temporary name: it appears at its final name
+  // only once it is a complete, empty series, so a full disk leaves no unreadable file)
+  atomic_ = std::make_unique<AtomicPath>(path, comm);
+  file_ = h5::File::create(*atomic_, comm);
   const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
   file_.create_dataset("/velocity", {nt, 0, nx, ny, nz, 3}, meta_.dtype, {nt, H5S_UNLIMITED, nx, ny, nz, 3},
                        {1, 1, nx, ny, nz, 3});
@@ -189,6 +199,12 @@ SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_
   file_.write_vector("/grid/z", meta_.z);
   write_attrs(file_, meta_);
   file_.flush();
+  if (mode == WriteMode::in_place) {
+    MPI_Barrier(comm_);
+    run_agreed(comm_, [&] { atomic_->commit(); });  // the open file goes on under its final name
+    atomic_.reset();
+    file_.set_disk_path(path);
+  }
 }
 
 SeriesWriter SeriesWriter::reopen(const std::string& path, MPI_Comm comm) {
@@ -198,6 +214,90 @@ SeriesWriter SeriesWriter::reopen(const std::string& path, MPI_Comm comm) {
   w.file_ = h5::File::open(path, true, comm);
   w.meta_ = read_meta(w.file_, &w.n_time_);
   return w;
+}
+
+SeriesWriter SeriesWriter::resume(const std::string& path, int n_time, const std::vector<std::string>& records,
+                                  MPI_Comm comm) {
+  const bool root = rank_of(comm) == 0;
+  int marked = root && fs::exists(series_writing_mark(path)) ? 1 : 0;
+  MPI_Bcast(&marked, 1, MPI_INT, 0, comm);
+  if (!marked) return reopen(path, comm);
+  log::warn("{} was being written when its run stopped: its {} complete snapshots are copied into a fresh file",
+            path, n_time);
+  SeriesMeta meta;
+  int stored = 0;
+  std::vector<double> times, wall;
+  std::vector<std::pair<std::string, std::vector<double>>> kept;
+  std::string why;
+  // rank 0 reads what is kept (one trajectory's snapshot at a time below)
+  h5::File old;
+  try {
+    old = h5::File::open(path, false, MPI_COMM_SELF);
+    meta = read_meta(old, &stored);
+    IFF_REQUIRE(n_time >= 0 && n_time <= stored, "series " << path << " holds " << stored << " snapshots, "
+                                                            << n_time << " are to be kept");
+    times = old.read_vector("/time");
+    times.resize(std::size_t(n_time));
+    validate_geometry(meta, times, path);
+    if (meta.wall && old.exists("/wall/u_tau")) {
+      std::vector<hsize_t> sh;
+      const auto rec = old.read_vector("/wall/u_tau", &sh);
+      wall.assign(std::size_t(meta.n_traj) * n_time, std::numeric_limits<double>::quiet_NaN());
+      for (int i = 0; i < meta.n_traj; ++i)
+        for (hsize_t j = 0; j < std::min<hsize_t>(sh[1], hsize_t(n_time)); ++j)
+          wall[std::size_t(i) * n_time + j] = rec[i * sh[1] + j];
+    }
+    for (const auto& r : records)
+      if (old.exists(r)) kept.emplace_back(r, old.read_vector(r));
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  // every rank learns rank 0's outcome
+  int n = root ? int(why.size()) : 0;
+  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  why.resize(n);
+  MPI_Bcast(why.data(), n, MPI_CHAR, 0, comm);
+  IFF_REQUIRE(why.empty(), "cannot continue " << path << ": " << why);
+  SeriesMeta m = meta;
+  if (!root) {  // the metadata, read by every rank (SeriesWriter's constructor is collective)
+    int t = 0;
+    m = read_meta(h5::File::open(path, false, MPI_COMM_SELF), &t);
+  }
+  SeriesWriter w(path, m, comm, WriteMode::atomic);
+  const SeriesBlock none{};
+  std::vector<double> snap(root ? m.snapshot_size() : 0), pres(root && m.has_pressure ? m.snapshot_size() / 3 : 0);
+  for (int ti = 0; ti < n_time; ++ti)
+    for (int traj = 0; traj < m.n_traj; ++traj) {
+      const SeriesBlock b = root ? SeriesBlock{traj, 1, 0, m.nx()} : none;
+      if (root) {
+        const hsize_t nx = m.nx(), ny = m.ny(), nz = m.nz();
+        old.read_slab("/velocity", {hsize_t(traj), hsize_t(ti), 0, 0, 0, 0}, {1, 1, nx, ny, nz, 3}, snap.data());
+        if (m.has_pressure)
+          old.read_slab("/pressure", {hsize_t(traj), hsize_t(ti), 0, 0, 0}, {1, 1, nx, ny, nz}, pres.data());
+      }
+      w.write_times(ti, {root ? times[ti] : 0.0}, b, snap.data(), m.has_pressure ? pres.data() : nullptr);
+    }
+  if (m.wall && n_time > 0) {
+    const SeriesBlock all = root ? SeriesBlock{0, m.n_traj, 0, m.nx()} : none;
+    w.write_wall_units(0, n_time, all, wall.data());
+  }
+  int n_records = int(kept.size());
+  MPI_Bcast(&n_records, 1, MPI_INT, 0, comm);
+  for (int i = 0; i < n_records; ++i) {
+    std::string name = root ? kept[i].first : std::string();
+    std::vector<double> values = root ? kept[i].second : std::vector<double>();
+    int len[2] = {int(name.size()), int(values.size())};
+    MPI_Bcast(len, 2, MPI_INT, 0, comm);
+    name.resize(len[0]);
+    values.resize(len[1]);
+    MPI_Bcast(name.data(), len[0], MPI_CHAR, 0, comm);
+    MPI_Bcast(values.data(), len[1], MPI_DOUBLE, 0, comm);
+    w.write_record(name, values);
+  }
+  old = h5::File();
+  w.close();  // replaces the damaged file
+  if (root) std::remove(series_writing_mark(path).c_str());
+  return reopen(path, comm);
 }
 
 SeriesWriter::SeriesWriter(SeriesWriter&&) noexcept = default;
@@ -222,6 +322,7 @@ void SeriesWriter::write_times(int first_time_index, const std::vector<double>& 
   if (count == 0) return;
   const hsize_t nt = meta_.n_traj, nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
   const int end = first_time_index + static_cast<int>(count);
+  changing();
   if (end > n_time_) {
     n_time_ = end;
     const hsize_t t = n_time_;
@@ -239,6 +340,7 @@ void SeriesWriter::write_times(int first_time_index, const std::vector<double>& 
     file_.write_slab("/pressure", {hsize_t(b.traj0), t0, hsize_t(b.x0), 0, 0}, {bt, ct, bx, ny, nz}, pressure);
   }
   file_.flush();
+  flushed();
 }
 
 void SeriesWriter::append(double time, const SeriesBlock& block, const double* velocity, const double* pressure) {
@@ -246,7 +348,9 @@ void SeriesWriter::append(double time, const SeriesBlock& block, const double* v
 }
 
 void SeriesWriter::close() {
+  changing();
   file_.close();  // checked on every rank: a failed close throws before the rename
+  flushed();
   if (atomic_) {
     MPI_Barrier(comm_);
     atomic_->commit();
@@ -256,6 +360,7 @@ void SeriesWriter::close() {
 }
 
 void SeriesWriter::write_record(const std::string& dataset, const std::vector<double>& values) {
+  changing();
   if (!file_.exists(dataset)) {
     file_.write_vector(dataset, values);
   } else {
@@ -263,11 +368,36 @@ void SeriesWriter::write_record(const std::string& dataset, const std::vector<do
     file_.write_slab(dataset, {0}, {root ? hsize_t(values.size()) : hsize_t{0}}, values.data());
   }
   file_.flush();
+  flushed();
+}
+
+std::string series_writing_mark(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".writing")).string();
+}
+
+void SeriesWriter::changing() {
+  if (atomic_ || marked_) return;
+  run_agreed(comm_, [&] {  // (rank 0's write: its failure ends every rank)
+    if (rank_of(comm_) == 0)
+      write_text_atomic(series_writing_mark(final_path_),
+                        fmt::format("{} is being changed (pid {}); a run resuming it copies its complete snapshots\n",
+                                    final_path_, long(::getpid())));
+  });
+  marked_ = true;
+}
+
+void SeriesWriter::flushed() {
+  if (!marked_) return;
+  if (rank_of(comm_) == 0) std::remove(series_writing_mark(final_path_).c_str());
+  marked_ = false;
 }
 
 void SeriesWriter::write_wall_units(int first_time_index, int n_times, const SeriesBlock& b, const double* u_tau) {
   IFF_CHECK(meta_.wall, "series " << final_path_ << " was created without wall-unit records");
+  changing();
   iff::write_wall_units(file_, first_time_index, n_times, b.traj0, b.empty() ? 0 : b.n_traj, u_tau);
+  flushed();  // (it flushes)
 }
 
 std::string grid_name(int nx, int ny, int nz) { return fmt::format("{}x{}x{}", nx, ny, nz); }

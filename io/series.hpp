@@ -111,6 +111,16 @@ class SeriesWriter {
                WriteMode mode = WriteMode::atomic);
   /// Re-opens an existing series to continue appending (resume). Collective.
   static SeriesWriter reopen(const std::string& path, MPI_Comm comm = MPI_COMM_SELF);
+  /// Continues a series written in place by a run that may have been killed while writing.
+  /// An in-place series is marked (.NAME.writing, next to it) from its first change after a
+  /// flush until that change is flushed: a killed HDF5 writer can leave metadata that still
+  /// reads but can no longer be extended. Unmarked, the series is reopened as it is; marked,
+  /// its first `n_time` snapshots (what the caller's progress records say was complete),
+  /// their wall-unit records and the `records` (write_record) are copied into a fresh file
+  /// that atomically replaces it. Collective. InputError naming the file when those
+  /// snapshots cannot be read.
+  static SeriesWriter resume(const std::string& path, int n_time, const std::vector<std::string>& records,
+                             MPI_Comm comm = MPI_COMM_SELF);
 
   SeriesWriter(SeriesWriter&&) noexcept;
   SeriesWriter& operator=(SeriesWriter&&) noexcept;
@@ -152,10 +162,18 @@ class SeriesWriter {
   std::string final_path_;
   SeriesMeta meta_;
   MPI_Comm comm_ = MPI_COMM_SELF;
+  /// Marks an in-place series as being changed (rank 0 creates .NAME.writing) before its
+  /// first change after a flush; flushed() removes the mark.
+  void changing();
+  void flushed();
   std::unique_ptr<AtomicPath> atomic_;
   h5::File file_;
   int n_time_ = 0;
+  bool marked_ = false;
 };
+
+/// The mark of an in-place series being changed (SeriesWriter::resume): .NAME.writing.
+std::string series_writing_mark(const std::string& path);
 
 class SeriesReader {
  public:

@@ -20,9 +20,12 @@ namespace iff {
 
 namespace {
 
+/// A coordinate array, named (VTK otherwise names it after its address, which makes the
+/// files of two identical runs differ).
 template <class ArrayT>
-vtkNew<ArrayT> coords(const std::vector<double>& v) {
+vtkNew<ArrayT> coords(const std::vector<double>& v, const char* name) {
   vtkNew<ArrayT> a;
+  a->SetName(name);
   a->SetNumberOfTuples(static_cast<vtkIdType>(v.size()));
   for (std::size_t i = 0; i < v.size(); ++i) a->SetValue(static_cast<vtkIdType>(i), v[i]);
   return a;
@@ -64,9 +67,9 @@ void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<Vtk
   require_output_file(path);
   vtkNew<vtkRectilinearGrid> g;
   g->SetExtent(p.x0, p.x0 + nx - 1, 0, ny - 1, 0, nz - 1);
-  g->SetXCoordinates(coords<vtkDoubleArray>(p.x));
-  g->SetYCoordinates(coords<vtkDoubleArray>(p.y));
-  g->SetZCoordinates(coords<vtkDoubleArray>(p.z));
+  g->SetXCoordinates(coords<vtkDoubleArray>(p.x, "x"));
+  g->SetYCoordinates(coords<vtkDoubleArray>(p.y, "y"));
+  g->SetZCoordinates(coords<vtkDoubleArray>(p.z, "z"));
   for (const auto& f : fields) {
     IFF_CHECK(f.data && f.components > 0, "VTK field " << f.name << " has no data");
     if (single)
@@ -103,7 +106,7 @@ void write_pvtr(const std::string& path, int nx_global, int ny, int nz, const st
     s << fmt::format("      <PDataArray type=\"{}\" Name=\"{}\" NumberOfComponents=\"{}\"/>\n", type,
                      xml_escape(f.name), f.components);
   s << "    </PPointData>\n    <PCoordinates>\n";
-  for (int a = 0; a < 3; ++a) s << "      <PDataArray type=\"Float64\"/>\n";
+  for (const char* a : {"x", "y", "z"}) s << "      <PDataArray type=\"Float64\" Name=\"" << a << "\"/>\n";
   s << "    </PCoordinates>\n";
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const auto& p = pieces[i];

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
@@ -204,7 +205,9 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   state.config = setup.config;
   state.provenance = setup.provenance + "; series " + setup.data.series;
   // the input has been read and checked: the outputs begin
-  if (rank == 0 && !setup.config.empty()) write_text_atomic(setup.output_dir + "/config.resolved.yaml", setup.config);
+  run_agreed(comm, [&] {
+    if (rank == 0 && !setup.config.empty()) write_text_atomic(setup.output_dir + "/config.resolved.yaml", setup.config);
+  });
 
   const int64_t B = tp.batch_size;
   const int64_t n_batches = (static_cast<int64_t>(train_pairs.size()) + B - 1) / B;
@@ -277,8 +280,9 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     state.progress.batch = batches;
     state.progress.epoch_loss_sum = loss_sum;
     state.progress.epoch_samples = samples;
-    if (rank == 0) save_checkpoint(last_path, model, state, &opt);
-    MPI_Barrier(comm);
+    run_agreed(comm, [&] {  // rank 0's write: its failure ends every rank with its error
+      if (rank == 0) save_checkpoint(last_path, model, state, &opt);
+    });
     good_step = step;
   };
   for (int64_t epoch = state.progress.epoch; epoch < tp.epochs && !stop; ++epoch) {
@@ -407,12 +411,14 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
     if (best) state.progress.best_val_loss = score;
     csv += fmt::format("{},{},{:.6e},{:.8e},{:.8e},{:.3f},{:.3f}\n", epoch + 1, step, lr, train_loss, val_loss, seconds,
                        samples_here / std::max(seconds, 1e-9));
-    if (rank == 0) {
-      save_checkpoint(last_path, model, state, &opt);
-      if (best) save_checkpoint(best_path, model, state, &opt);
+    run_agreed(comm, [&] {  // rank 0's writes: a failure ends every rank with its error
+      if (rank != 0) return;
+      // last.ckpt last: it is what --resume continues from, so a kill before it repeats the
+      // epoch and rewrites the log row and best.ckpt with the same values
       write_text_atomic(csv_path, csv);
-    }
-    MPI_Barrier(comm);
+      if (best) save_checkpoint(best_path, model, state, &opt);
+      save_checkpoint(last_path, model, state, &opt);
+    });
     good_step = step;
     log::info("train: epoch {}/{} train loss {:.4e} val loss {} lr {:.3e} ({:.1f} s)", epoch + 1, tp.epochs, train_loss,
               val_loss >= 0 ? fmt::format("{:.4e}", val_loss) : std::string("-"), lr, seconds);

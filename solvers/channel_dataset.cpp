@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -210,6 +211,17 @@ struct Output {
 /// name and renames it into place, so that a partial file is always a valid one.
 void create_output(Output& o, const std::vector<double>& times, const std::string& signature, MPI_Comm world) {
   const std::string tmp = o.work_path + ".new";
+  // a failure (a full disk) leaves nothing behind: the temporary file is removed
+  struct RemoveUnlessRenamed {
+    std::string path;
+    bool root;
+    ~RemoveUnlessRenamed() {
+      if (!root) return;
+      std::error_code ec;
+      fs::remove(path, ec);
+      fs::remove(series_writing_mark(path), ec);
+    }
+  } cleanup{tmp, rank_of(world) == 0};
   {
     SeriesWriter w(tmp, o.meta, world, WriteMode::in_place);
     // the whole time axis at once: the velocity's shape is final from the start
@@ -361,8 +373,10 @@ DatasetSummary ChannelDataset::run() {
   for (int s = 0; s < nt; ++s) times[s] = ii.t0 + double(S + long(s) * k) * p_.dt;
 
   // the case and its initial state have passed their checks: the outputs begin
-  if (wrank == 0 && !p_.resolved_config.empty())
-    write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
+  run_agreed(world_, [&] {  // rank 0's write: its failure ends every rank with its error
+    if (wrank == 0 && !p_.resolved_config.empty())
+      write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
+  });
   if (resume) {
     for (auto* o : outs) {
       const auto path = existing(*o);
@@ -508,22 +522,26 @@ DatasetSummary ChannelDataset::run() {
     for (int j = 0; j < ticks; ++j) {
       const bool active = traj >= 0 && j < nt - start[traj];
       const int s = active ? int(start[traj] + j) : -1;
-      if (active) {
-        const long target = S + long(s) * k;
-        while (sbdf->step_count() < target) {
-          sbdf->step();
-          const auto& d = nse->last_diagnostics();
-          if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
-          if (d.cfl_rate * p_.dt > p_.cfl_max)
-            fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * p_.dt, p_.cfl_max));
-          const long st = sbdf->step_count();
-          if (st < S && st % ckpt_steps == 0) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      // this group's steps and checkpoints, agreed over every rank: a failure in one group (a
+      // blow-up, a full disk) ends every rank with its error instead of a hang in the write below
+      run_agreed(world_, [&] {
+        if (active) {
+          const long target = S + long(s) * k;
+          while (sbdf->step_count() < target) {
+            sbdf->step();
+            const auto& d = nse->last_diagnostics();
+            if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
+            if (d.cfl_rate * p_.dt > p_.cfl_max)
+              fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * p_.dt, p_.cfl_max));
+            const long st = sbdf->step_count();
+            if (st < S && st % ckpt_steps == 0) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+          }
+          if (!nse->finite(sbdf->state())) fail("non-finite state");
+          fine = nse->gather_velocity(sbdf->state());
+          if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
+          u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
         }
-        if (!nse->finite(sbdf->state())) fail("non-finite state");
-        fine = nse->gather_velocity(sbdf->state());
-        if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
-        u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
-      }
+      });
       // one collective write per file: each group leader its trajectory's snapshot, the rest nothing
       const bool mine = active && leader;
       const std::vector<hsize_t> at = {hsize_t(mine ? traj : 0), hsize_t(mine ? s : 0), 0, 0, 0, 0};
@@ -533,8 +551,10 @@ DatasetSummary ChannelDataset::run() {
         for (auto* o : outs) write_wall_units(o->file, mine ? s : 0, 1, mine ? traj : 0, mine ? 1 : 0, &u_tau);
       for (auto* o : outs) o->file.flush();
       // the snapshot is on disk: checkpoint (after snapshot 0 and every checkpoint_every), then count it
-      if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))
-        write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      run_agreed(world_, [&] {
+        if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))
+          write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
+      });
       const std::int64_t done = s + 1;
       for (auto* o : outs) {
         o->file.write_slab_i64("/completed", {hsize_t(mine ? traj : 0)}, {hsize_t(mine ? 1 : 0)}, &done);

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -322,8 +324,12 @@ DnsSummary ChannelDns::run() {
   }
 
   // the case and its initial state have passed their checks: the outputs begin
-  if (rank == 0 && !p_.resolved_config.empty())
-    write_text_atomic(out.dir + "/config.resolved.yaml", p_.resolved_config);
+  // (rank 0's own writes are agreed over the ranks: a failure there, a full disk, ends every
+  // rank with its error instead of leaving the others in the next collective call)
+  run_agreed(comm_, [&] {
+    if (rank == 0 && !p_.resolved_config.empty())
+      write_text_atomic(out.dir + "/config.resolved.yaml", p_.resolved_config);
+  });
 
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
@@ -342,7 +348,9 @@ DnsSummary ChannelDns::run() {
   if (out.snapshot_every > 0) {
     const std::string spath = out.dir + "/snapshots.h5";
     if (ic.type == "restart" && std::filesystem::exists(spath)) {
-      series = std::make_unique<SeriesWriter>(SeriesWriter::reopen(spath, comm_));
+      // the snapshots up to the checkpoint's step were complete when it was written
+      series = std::make_unique<SeriesWriter>(
+          SeriesWriter::resume(spath, int(restart.step / out.snapshot_every) + 1, {}, comm_));
     } else {
       SeriesMeta m;
       m.kind = nse.les() ? "les-" + to_string(p_.sgs.model) : "dns";
@@ -375,7 +383,11 @@ DnsSummary ChannelDns::run() {
   // measured ones, also in wall units (u_tau = 1 holds only on average, and not at all at
   // constant bulk velocity)
   std::vector<double> sample_tau;
+  std::function<void(bool)> write_stats_here;  // rank 0's statistics files
   auto write_stats = [&](bool final) {
+    run_agreed(comm_, [&] { write_stats_here(final); });
+  };
+  write_stats_here = [&](bool final) {
     if (!stats || stats->samples() == 0) return;
     WallUnitsEvidence e;
     e.nu = 1.0 / p_.physics.re;
@@ -401,13 +413,17 @@ DnsSummary ChannelDns::run() {
     // (within the self-starting steps the history is the state they began with)
     write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config,
                      sbdf.starting() ? history_forcing : nse.forcing());
-    if (rank == 0) write_text_atomic(csv, rows);
+    run_agreed(comm_, [&] {
+      if (rank == 0) write_text_atomic(csv, rows);
+    });
     last_ckpt = sbdf.history().step;
   };
   auto fail = [&](const std::string& why) {
     const std::string kept = last_ckpt >= 0 ? fmt::format("last good checkpoint {} (step {})", ckpt, last_ckpt)
                                             : std::string("no checkpoint written yet");
-    if (rank == 0 && !rows.empty()) write_text_atomic(csv, rows);
+    run_agreed(comm_, [&] {
+      if (rank == 0 && !rows.empty()) write_text_atomic(csv, rows);
+    });
     throw NumericalError(fmt::format("{} at step {} (t = {:.6g}); {}", why, sbdf.step_count(), sbdf.time(), kept));
   };
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static char g_dir[PATH_MAX];  /* IFF_FAULT_DIR as given */
 static char g_real[PATH_MAX]; /* and resolved */
 static unsigned long long g_limit, g_used, g_refused;
+static unsigned long long g_kill, g_all; /* IFF_FAULT_KILL_AFTER; every byte written under the directory */
 
 /* The C library's own function `name` (the next definition after this library). */
 static void* next_fn(const char* name) {
@@ -37,23 +39,31 @@ typedef int (*posix_fallocate_fn)(int, off_t, off_t);
   static name##_fn real_##name = NULL; \
   if (!real_##name) real_##name = (name##_fn)next_fn(#name)
 
+/* A byte count from the environment; `fallback` when unset or empty. */
+static unsigned long long env_bytes(const char* name, unsigned long long fallback) {
+  const char* v = getenv(name);
+  return v && *v ? strtoull(v, NULL, 10) : fallback;
+}
+
 /* Whether `fd` is a file under IFF_FAULT_DIR; *left: the space the budget still has. */
 static int affected(int fd, unsigned long long* left) {
   const char* dir = getenv("IFF_FAULT_DIR");
   if (!dir || !*dir || fd < 0) return 0;
-  const char* lim = getenv("IFF_FAULT_ENOSPC_AFTER");
-  const unsigned long long limit = lim ? strtoull(lim, NULL, 10) : 0;
+  const unsigned long long limit = env_bytes("IFF_FAULT_ENOSPC_AFTER", ULLONG_MAX);
+  const unsigned long long kill_at = env_bytes("IFF_FAULT_KILL_AFTER", 0);
   char link[64], path[PATH_MAX];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   const ssize_t n = readlink(link, path, sizeof path - 1);
   if (n <= 0) return 0;
   path[n] = '\0';
   pthread_mutex_lock(&g_lock);
-  if (strcmp(dir, g_dir) != 0 || limit != g_limit) { /* a new configuration: a new budget */
+  if (strcmp(dir, g_dir) != 0 || limit != g_limit || kill_at != g_kill) { /* a new configuration: a new budget */
     snprintf(g_dir, sizeof g_dir, "%s", dir);
     if (!realpath(dir, g_real)) snprintf(g_real, sizeof g_real, "%s", dir);
     g_limit = limit;
+    g_kill = kill_at;
     g_used = 0;
+    g_all = 0;
   }
   const size_t len = strlen(g_real);
   const int under = strncmp(path, g_real, len) == 0 && (path[len] == '/' || path[len] == '\0');
@@ -67,6 +77,50 @@ static void account(unsigned long long grown, unsigned long long refused) {
   g_used += grown;
   g_refused += refused;
   pthread_mutex_unlock(&g_lock);
+}
+
+/* The kill switch (IFF_FAULT_KILL_AFTER = N > 0): of a request of n bytes under the
+   directory, how many may still go; *dies: the process is to die by SIGKILL once they are
+   written. A kill comes between two system calls, as a real one does: the request that
+   would go past byte N is not made (0 bytes, die now), one that ends at it is made whole. */
+static size_t before_kill(size_t n, int* dies) {
+  *dies = 0;
+  pthread_mutex_lock(&g_lock);
+  if (g_kill > 0) {
+    const unsigned long long left = g_all >= g_kill ? 0 : g_kill - g_all;
+    if (n >= left) {
+      *dies = 1;
+      if (n > left) n = 0;
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}
+
+static void wrote(ssize_t r, int dies) {
+  pthread_mutex_lock(&g_lock);
+  if (r > 0) g_all += (unsigned long long)r;
+  pthread_mutex_unlock(&g_lock);
+  if (dies) raise(SIGKILL);
+}
+
+/* IFF_FAULT_TALLY=FILE: at exit, one line "pid written taken" appended to FILE: every byte
+   this process wrote under IFF_FAULT_DIR, and the space it took there (to size kill and
+   full-disk positions by an uninterrupted run). */
+__attribute__((destructor)) static void tally(void) {
+  const char* path = getenv("IFF_FAULT_TALLY");
+  if (!path || !*path) return;
+  pthread_mutex_lock(&g_lock);
+  const unsigned long long all = g_all, used = g_used;
+  pthread_mutex_unlock(&g_lock);
+  if (all == 0 && used == 0) return; /* a process that wrote nothing there (mpirun, a shell) */
+  const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) return;
+  char line[64];
+  const int len = snprintf(line, sizeof line, "%ld %llu %llu\n", (long)getpid(), all, used);
+  if (len > 0 && write(fd, line, (size_t)len) < 0) { /* nothing to do about it at exit */
+  }
+  close(fd);
 }
 
 /* Space reserved past a file's end (fallocate with FALLOC_FL_KEEP_SIZE), by inode: writes
@@ -129,19 +183,27 @@ static unsigned long long plan(int fd, off_t off, size_t n, unsigned long long l
   const unsigned long long r = reserved_end(&st);
   if (r > size) size = r; /* reserved space is the file's already */
   const unsigned long long start = (unsigned long long)off;
-  const unsigned long long limit = size + left; /* the file may grow up to here */
+  const unsigned long long limit = left > ULLONG_MAX - size ? ULLONG_MAX : size + left; /* the file may grow up to here */
   if (start + n > limit) *k = start >= limit ? 0 : (size_t)(limit - start);
   const unsigned long long end = start + *k;
   return end > size ? end - size : 0;
 }
 
-/* n bytes at `off` through the budget: how many may go (0: ENOSPC), with their growth. */
-static int admit(int fd, off_t off, size_t n, size_t* k, unsigned long long* grown) {
+/* n bytes at `off` through the budget: how many may go (0: ENOSPC), with their growth;
+   *dies: the kill switch fires once they are written (writes only: `dies` NULL for a
+   reservation, which writes nothing). */
+static int admit(int fd, off_t off, size_t n, size_t* k, unsigned long long* grown, int* dies) {
   unsigned long long left = 0;
   *k = n;
   *grown = 0;
+  int no_kill = 0;
+  if (!dies) dies = &no_kill;
+  *dies = 0;
   if (n == 0 || !affected(fd, &left)) return 1;
-  *grown = plan(fd, off, n, left, k);
+  const size_t allowed = dies == &no_kill ? n : before_kill(n, dies);
+  if (*dies && allowed == 0) raise(SIGKILL);
+  *grown = plan(fd, off, allowed, left, k);
+  if (*k < allowed) *dies = 0; /* the disk is full first */
   if (*k == 0) {
     account(0, n);
     errno = ENOSPC;
@@ -154,9 +216,11 @@ ssize_t write(int fd, const void* buf, size_t n) {
   REAL(write);
   size_t k;
   unsigned long long grown;
-  if (!admit(fd, -1, n, &k, &grown)) return -1;
+  int dies;
+  if (!admit(fd, -1, n, &k, &grown, &dies)) return -1;
   const ssize_t r = real_write(fd, buf, k);
   if (r > 0) account(grown, n - k);
+  wrote(r, dies);
   return r;
 }
 
@@ -164,9 +228,11 @@ ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
   REAL(pwrite);
   size_t k;
   unsigned long long grown;
-  if (!admit(fd, off, n, &k, &grown)) return -1;
+  int dies;
+  if (!admit(fd, off, n, &k, &grown, &dies)) return -1;
   const ssize_t r = real_pwrite(fd, buf, k, off);
   if (r > 0) account(grown, n - k);
+  wrote(r, dies);
   return r;
 }
 
@@ -191,7 +257,8 @@ static ssize_t vector_write(int fd, const struct iovec* iov, int cnt, off_t off)
   for (int i = 0; i < cnt; ++i) n += iov[i].iov_len;
   size_t k;
   unsigned long long grown;
-  if (!admit(fd, off, n, &k, &grown)) return -1;
+  int dies;
+  if (!admit(fd, off, n, &k, &grown, &dies)) return -1;
   ssize_t r;
   if (k == n) {
     r = off < 0 ? real_writev(fd, iov, cnt) : real_pwritev(fd, iov, cnt, off);
@@ -206,6 +273,7 @@ static ssize_t vector_write(int fd, const struct iovec* iov, int cnt, off_t off)
     free(part);
   }
   if (r > 0) account(grown, n - k);
+  wrote(r, dies);
   return r;
 }
 
@@ -216,7 +284,7 @@ ssize_t pwritev64(int fd, const struct iovec* iov, int cnt, off_t off) { return 
 /* Space reservations: all or nothing. */
 static int reserve_refused(int fd, off_t off, off_t len, unsigned long long* grown) {
   size_t k;
-  if (len <= 0 || !admit(fd, off, (size_t)len, &k, grown)) return len > 0;
+  if (len <= 0 || !admit(fd, off, (size_t)len, &k, grown, NULL)) return len > 0;
   if (k < (size_t)len) {
     account(0, (unsigned long long)len);
     errno = ENOSPC;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "io/error.hpp"
 #include "io/run_lock.hpp"
@@ -136,6 +137,26 @@ TEST(FolderLock, ALockOfAProcessThatNoLongerRunsIsTakenOver) {
     EXPECT_NE(read(lock).find("again.yaml"), std::string::npos) << read(lock);
   }
   EXPECT_FALSE(fs::exists(lock));
+}
+
+TEST(FolderLock, TakingTheLockRemovesTheWorkFilesOfAKilledRun) {
+  const auto dir = iff::test::temp_dir("lock-work-files");
+  fs::create_directories(dir + "/vtk");
+  const std::string lock_attempt = "/." + std::string(iff::FolderLock::kFileName) + "." + host();
+  const std::vector<std::string> stale = {"/.checkpoint.h5.node.cluster-4242-0.partial",
+                                          "/vtk/.rollout_traj0_000003.vtr." + host() + "-77-12.partial",
+                                          // the lock attempt of a process that is gone
+                                          lock_attempt + "-" + std::to_string(dead_pid()) + "-0.partial"};
+  const std::vector<std::string> kept = {"/.coarse.h5.partial",  // resumable (a dataset's work file)
+                                         // the attempt at the lock of a run that still runs
+                                         lock_attempt + "-" + std::to_string(getppid()) + "-0.partial",
+                                         "/checkpoint.h5", "/vtk/rollout_traj0_000003.vtr"};
+  for (const auto& f : stale) std::ofstream(dir + f) << "half";
+  for (const auto& f : kept) std::ofstream(dir + f) << "kept";
+  write_lock(dir, host(), dead_pid(), 0, "ifactflow dns killed.yaml");
+  { iff::FolderLock taken(dir, "ifactflow dns killed.yaml"); }
+  for (const auto& f : stale) EXPECT_FALSE(fs::exists(dir + f)) << f << " left";
+  for (const auto& f : kept) EXPECT_TRUE(fs::exists(dir + f)) << f << " removed";
 }
 
 TEST(FolderLock, ALockOfAnotherHostIsRefusedNamingUnlock) {

@@ -112,6 +112,65 @@ TEST(Series, InPlaceSeriesKeepsCompletedSnapshotsAndResumes) {
   EXPECT_EQ(r.read_velocity(0, 0), field(m, 0, 0, 3));
 }
 
+TEST(Series, ResumeCopiesTheCompleteSnapshotsOfASeriesMarkedAsBeingWritten) {
+  const auto dir = iff::test::temp_dir("series-resume-mark");
+  const std::string path = dir + "/s.h5", mark = iff::series_writing_mark(path);
+  EXPECT_EQ(mark, dir + "/.s.h5.writing");
+  auto m = small_meta(2, iff::h5::DType::f64, false);
+  m.wall = iff::SeriesWallUnits{"dns", "4x5x3", "pressure_gradient"};
+  auto write_three = [&] {
+    iff::SeriesWriter w(path, m, MPI_COMM_SELF, iff::WriteMode::in_place);
+    for (int t = 0; t < 3; ++t) {
+      for (int traj = 0; traj < 2; ++traj) {
+        auto v = field(m, traj, t, 3);
+        w.write(t, 0.5 * t, iff::SeriesBlock{traj, 1, 0, m.nx()}, v.data());
+      }
+      const double u_tau[2] = {1.0 + t, 2.0 + t};
+      w.write_wall_units(t, 1, iff::SeriesBlock{0, 2, 0, m.nx()}, u_tau);
+      w.write_record("/completed_steps", {double(t), double(t)});
+      EXPECT_FALSE(fs::exists(mark)) << "the mark outlives a flushed change";
+    }
+    // no close(): as if the run were killed
+  };
+  // unmarked: reopened as it is, every snapshot kept
+  write_three();
+  EXPECT_EQ(iff::SeriesWriter::resume(path, 2, {"/completed_steps"}).n_time(), 3);
+  // marked: only the complete snapshots, their wall units and the records, in a fresh file
+  write_three();
+  std::ofstream(mark) << "being changed\n";
+  {
+    auto w = iff::SeriesWriter::resume(path, 2, {"/completed_steps", "/absent"});
+    EXPECT_EQ(w.n_time(), 2);
+    EXPECT_FALSE(fs::exists(mark));
+    auto v = field(m, 1, 2, 3);
+    w.write(2, 1.0, iff::SeriesBlock{1, 1, 0, m.nx()}, v.data());
+    w.close();
+  }
+  iff::SeriesReader r(path);
+  EXPECT_EQ(r.n_time(), 3);
+  EXPECT_EQ(r.times(), (std::vector<double>{0.0, 0.5, 1.0}));
+  for (int t = 0; t < 2; ++t)
+    for (int traj = 0; traj < 2; ++traj) EXPECT_EQ(r.read_velocity(traj, t), field(m, traj, t, 3)) << traj << t;
+  EXPECT_EQ(r.read_velocity(1, 2), field(m, 1, 2, 3));
+  const auto wall = r.wall_u_tau();  // [traj][time], NaN where none is recorded
+  EXPECT_EQ(wall[0], 1.0);
+  EXPECT_EQ(wall[1], 2.0);
+  EXPECT_EQ(wall[3], 2.0);
+  EXPECT_TRUE(std::isnan(wall[2])) << "a wall record past the kept snapshots";
+  EXPECT_EQ(r.file().read_vector("/completed_steps"), (std::vector<double>{2.0, 2.0}));
+  EXPECT_FALSE(r.file().exists("/absent"));
+  EXPECT_EQ(r.meta().config, m.config);
+  // marked and unreadable: one error naming the file
+  std::ofstream(path, std::ios::trunc) << "not hdf5";
+  std::ofstream(mark) << "being changed\n";
+  try {
+    iff::SeriesWriter::resume(path, 2, {});
+    ADD_FAILURE() << "a damaged series was continued";
+  } catch (const iff::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot continue " + path), std::string::npos) << e.what();
+  }
+}
+
 TEST(Series, AtomicSeriesDiscardedWithoutClose) {
   const auto dir = iff::test::temp_dir("series-discard");
   auto m = small_meta(1, iff::h5::DType::f32, false);
