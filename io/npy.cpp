@@ -107,6 +107,7 @@ NpyReader::NpyReader(const std::string& path) : path_(path) {
 
 void NpyReader::read(std::size_t first, std::size_t count, double* out) {
   IFF_CHECK(first + count <= h_.elements(), "npy read past the end of " << path_);
+  if (count == 0) return;  // (an empty array: nothing to copy, and `out` may be null)
   buf_.resize(count * h_.word_size);
   in_.clear();
   in_.seekg(static_cast<std::streamoff>(h_.data_offset + first * h_.word_size));

@@ -90,6 +90,9 @@ TEST_F(DatasetCommand, OneAndTwoRanksWriteTheSameFile) {
   std::string log;
   ASSERT_EQ(dataset(iff::test::mpirun(2), dir_ + "/groups", "--set dataset.ranks_per_trajectory=1", &log), 0) << log;
   expect_same_files(ref_, dir_ + "/groups", 0.0);  // two groups of one rank: bit for bit
+  // the progress counts the snapshots of every group, not rank 0's share
+  EXPECT_NE(log.find("dataset 15/15 "), std::string::npos) << log;
+  EXPECT_NE(log.find("dataset: done, 15 snapshots written"), std::string::npos) << log;
   ASSERT_EQ(dataset(iff::test::mpirun(2), dir_ + "/slabs", "--set dataset.ranks_per_trajectory=2", &log), 0) << log;
   expect_same_files(ref_, dir_ + "/slabs", 1e-11);  // one group of two: the DNS's round-off
 }
