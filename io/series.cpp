@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 #include <fmt/format.h>
@@ -224,76 +225,62 @@ SeriesWriter SeriesWriter::resume(const std::string& path, int n_time, const std
   if (!marked) return reopen(path, comm);
   log::warn("{} was being written when its run stopped: its {} complete snapshots are copied into a fresh file",
             path, n_time);
-  SeriesMeta meta;
-  int stored = 0;
+  // every rank reads the metadata and the small records itself; rank 0 alone the snapshots
+  // (one trajectory's at a time, below)
+  SeriesMeta m;
   std::vector<double> times, wall;
   std::vector<std::pair<std::string, std::vector<double>>> kept;
-  std::string why;
-  // rank 0 reads what is kept (one trajectory's snapshot at a time below)
   h5::File old;
-  try {
+  // a read that fails on any rank ends every rank with one error naming the file
+  auto agreed_read = [&](const std::function<void()>& read) {
+    run_agreed(comm, [&] {
+      try {
+        read();
+      } catch (const std::exception& e) {
+        throw InputError("cannot continue " + path + ": " + e.what());
+      }
+    });
+  };
+  agreed_read([&] {
+    int stored = 0;
     old = h5::File::open(path, false, MPI_COMM_SELF);
-    meta = read_meta(old, &stored);
+    m = read_meta(old, &stored);
     IFF_REQUIRE(n_time >= 0 && n_time <= stored, "series " << path << " holds " << stored << " snapshots, "
                                                             << n_time << " are to be kept");
     times = old.read_vector("/time");
     times.resize(std::size_t(n_time));
-    validate_geometry(meta, times, path);
-    if (meta.wall && old.exists("/wall/u_tau")) {
+    validate_geometry(m, times, path);
+    if (m.wall && old.exists("/wall/u_tau")) {
       std::vector<hsize_t> sh;
       const auto rec = old.read_vector("/wall/u_tau", &sh);
-      wall.assign(std::size_t(meta.n_traj) * n_time, std::numeric_limits<double>::quiet_NaN());
-      for (int i = 0; i < meta.n_traj; ++i)
+      wall.assign(std::size_t(m.n_traj) * n_time, std::numeric_limits<double>::quiet_NaN());
+      for (int i = 0; i < m.n_traj; ++i)
         for (hsize_t j = 0; j < std::min<hsize_t>(sh[1], hsize_t(n_time)); ++j)
           wall[std::size_t(i) * n_time + j] = rec[i * sh[1] + j];
     }
     for (const auto& r : records)
       if (old.exists(r)) kept.emplace_back(r, old.read_vector(r));
-  } catch (const std::exception& e) {
-    why = e.what();
-  }
-  // every rank learns rank 0's outcome
-  int n = root ? int(why.size()) : 0;
-  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
-  why.resize(n);
-  MPI_Bcast(why.data(), n, MPI_CHAR, 0, comm);
-  IFF_REQUIRE(why.empty(), "cannot continue " << path << ": " << why);
-  SeriesMeta m = meta;
-  if (!root) {  // the metadata, read by every rank (SeriesWriter's constructor is collective)
-    int t = 0;
-    m = read_meta(h5::File::open(path, false, MPI_COMM_SELF), &t);
-  }
+  });
   SeriesWriter w(path, m, comm, WriteMode::atomic);
   const SeriesBlock none{};
   std::vector<double> snap(root ? m.snapshot_size() : 0), pres(root && m.has_pressure ? m.snapshot_size() / 3 : 0);
   for (int ti = 0; ti < n_time; ++ti)
     for (int traj = 0; traj < m.n_traj; ++traj) {
       const SeriesBlock b = root ? SeriesBlock{traj, 1, 0, m.nx()} : none;
-      if (root) {
+      agreed_read([&] {
+        if (!root) return;
         const hsize_t nx = m.nx(), ny = m.ny(), nz = m.nz();
         old.read_slab("/velocity", {hsize_t(traj), hsize_t(ti), 0, 0, 0, 0}, {1, 1, nx, ny, nz, 3}, snap.data());
         if (m.has_pressure)
           old.read_slab("/pressure", {hsize_t(traj), hsize_t(ti), 0, 0, 0}, {1, 1, nx, ny, nz}, pres.data());
-      }
+      });
       w.write_times(ti, {root ? times[ti] : 0.0}, b, snap.data(), m.has_pressure ? pres.data() : nullptr);
     }
   if (m.wall && n_time > 0) {
     const SeriesBlock all = root ? SeriesBlock{0, m.n_traj, 0, m.nx()} : none;
     w.write_wall_units(0, n_time, all, wall.data());
   }
-  int n_records = int(kept.size());
-  MPI_Bcast(&n_records, 1, MPI_INT, 0, comm);
-  for (int i = 0; i < n_records; ++i) {
-    std::string name = root ? kept[i].first : std::string();
-    std::vector<double> values = root ? kept[i].second : std::vector<double>();
-    int len[2] = {int(name.size()), int(values.size())};
-    MPI_Bcast(len, 2, MPI_INT, 0, comm);
-    name.resize(len[0]);
-    values.resize(len[1]);
-    MPI_Bcast(name.data(), len[0], MPI_CHAR, 0, comm);
-    MPI_Bcast(values.data(), len[1], MPI_DOUBLE, 0, comm);
-    w.write_record(name, values);
-  }
+  for (const auto& [name, values] : kept) w.write_record(name, values);
   old = h5::File();
   w.close();  // replaces the damaged file
   if (root) std::remove(series_writing_mark(path).c_str());

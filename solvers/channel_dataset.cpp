@@ -210,26 +210,16 @@ struct Output {
 /// Creates `o.work_path` complete (series, /time, /completed, signature) under a temporary
 /// name and renames it into place, so that a partial file is always a valid one.
 void create_output(Output& o, const std::vector<double>& times, const std::string& signature, MPI_Comm world) {
-  const std::string tmp = o.work_path + ".new";
-  // a failure (a full disk) leaves nothing behind: the temporary file is removed
-  struct RemoveUnlessRenamed {
-    std::string path;
-    bool root;
-    ~RemoveUnlessRenamed() {
-      if (!root) return;
-      std::error_code ec;
-      fs::remove(path, ec);
-      fs::remove(series_writing_mark(path), ec);
-    }
-  } cleanup{tmp, rank_of(world) == 0};
+  // (AtomicPath removes the temporary file when anything below fails, a full disk)
+  AtomicPath target(o.work_path, world);
   {
-    SeriesWriter w(tmp, o.meta, world, WriteMode::in_place);
+    SeriesWriter w(target.temp(), o.meta, world, WriteMode::atomic);
     // the whole time axis at once: the velocity's shape is final from the start
     for (int s = int(times.size()) - 1; s >= 0; --s) w.write(s, times[s], SeriesBlock{}, nullptr);
     w.close();
   }
   {
-    auto f = h5::File::open(tmp, true, world);
+    auto f = h5::File::open(target.temp(), true, world);
     const hsize_t n = hsize_t(o.meta.n_traj);
     f.create_dataset("/completed", {n}, h5::DType::i64);
     std::vector<std::int64_t> zero(n, 0);
@@ -240,8 +230,7 @@ void create_output(Output& o, const std::vector<double>& times, const std::strin
     f.close();
   }
   MPI_Barrier(world);
-  if (rank_of(world) == 0) fs::rename(tmp, o.work_path);
-  MPI_Barrier(world);
+  run_agreed(world, [&] { target.commit(); });
 }
 
 /// Signature and /completed of an existing output (read on this rank alone).

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -383,11 +382,7 @@ DnsSummary ChannelDns::run() {
   // measured ones, also in wall units (u_tau = 1 holds only on average, and not at all at
   // constant bulk velocity)
   std::vector<double> sample_tau;
-  std::function<void(bool)> write_stats_here;  // rank 0's statistics files
-  auto write_stats = [&](bool final) {
-    run_agreed(comm_, [&] { write_stats_here(final); });
-  };
-  write_stats_here = [&](bool final) {
+  auto write_stats_files = [&](bool final) {  // rank 0 holds the statistics
     if (!stats || stats->samples() == 0) return;
     WallUnitsEvidence e;
     e.nu = 1.0 / p_.physics.re;
@@ -405,6 +400,9 @@ DnsSummary ChannelDns::run() {
     if (final)
       log::info("dns: statistics of {} samples in wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}",
                 stats->samples(), w.u_tau, w.re_tau, w.description);
+  };
+  auto write_stats = [&](bool final) {
+    run_agreed(comm_, [&] { write_stats_files(final); });
   };
 
   long last_ckpt = -1;
