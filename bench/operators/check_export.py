@@ -25,7 +25,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 from check_reference import install_einops_stand_in  # noqa: E402
+import synthetic_series  # noqa: E402
 
 
 def main():
@@ -43,15 +45,7 @@ def main():
     work = tempfile.mkdtemp(prefix="iff_exportcheck_")
     nt, nx, ny, nz = 6, 8, 9, 6
     lx, lz = 2 * math.pi, math.pi
-    x, y, z = lx * np.arange(nx) / nx, -np.cos(np.pi * np.arange(ny) / (ny - 1)), lz * np.arange(nz) / nz
-    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
-    data = np.zeros((3, nt, nx, ny, nz, 3))
-    for tr in range(3):
-        for t in range(nt):
-            ph = 0.3 * t + tr
-            data[tr, t, ..., 0] = (1 - Y**2) * (1 + 0.1 * np.sin(X + ph))
-            data[tr, t, ..., 1] = 0.05 * (1 - Y**2) ** 2 * np.cos(X + Z + ph)
-            data[tr, t, ..., 2] = 0.05 * (1 - Y**2) * np.sin(2 * Z - ph)
+    data = synthetic_series.velocity(nt, nx, ny, nz, lx=lx, lz=lz)
     np.save(os.path.join(work, "data.npy"), data)
     series = os.path.join(work, "series.h5")
     run("import", os.path.join(work, "data.npy"), "-o", series, "--lx", repr(lx), "--lz", repr(lz), "--dt", "0.5",

@@ -17,6 +17,9 @@ import tempfile
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import synthetic_series  # noqa: E402
 import torch
 
 exe = sys.argv[1]
@@ -40,18 +43,7 @@ def run(args, ok=True):
 
 with tempfile.TemporaryDirectory() as d:
     nt, nx, ny, nz = 6, 8, 9, 4
-    x = 2 * np.pi * np.arange(nx) / nx
-    y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
-    z = np.pi * np.arange(nz) / nz
-    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
-    a = np.zeros((3, nt, nx, ny, nz, 3))
-    for tr in range(3):
-        for t in range(nt):
-            ph = 0.3 * t + tr
-            a[tr, t, ..., 0] = (1 - Y**2) * (1 + 0.1 * np.sin(X + ph))
-            a[tr, t, ..., 1] = 0.05 * (1 - Y**2) ** 2 * np.cos(X + Z + ph)
-            a[tr, t, ..., 2] = 0.05 * (1 - Y**2) * np.sin(2 * Z - ph)
-    np.save(os.path.join(d, "data.npy"), a)
+    np.save(os.path.join(d, "data.npy"), synthetic_series.velocity(nt, nx, ny, nz))
     series = os.path.join(d, "series.h5")
     run(["import", os.path.join(d, "data.npy"), "-o", series, "--lx", repr(2 * np.pi), "--lz", repr(np.pi),
          "--dt", "0.5", "--dtype", "float64"])

@@ -16,6 +16,9 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import synthetic_series  # noqa: E402
+
 exe, pv_script = sys.argv[1], sys.argv[2]
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
 failures = []
@@ -49,17 +52,7 @@ def run(args, ranks=1, ok=True):
 with tempfile.TemporaryDirectory() as d:
     # a smooth synthetic series: 3 trajectories x 8 snapshots on 8 x 9 x 4
     nt, nx, ny, nz = 8, 8, 9, 4
-    x = 2 * np.pi * np.arange(nx) / nx
-    y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
-    z = np.pi * np.arange(nz) / nz
-    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
-    a = np.zeros((3, nt, nx, ny, nz, 3), dtype="<f4")
-    for tr in range(3):
-        for t in range(nt):
-            ph = 0.3 * t + tr
-            a[tr, t, ..., 0] = (1 - Y**2) * (1 + 0.1 * np.sin(X + ph))
-            a[tr, t, ..., 1] = 0.05 * (1 - Y**2) ** 2 * np.cos(X + Z + ph)
-            a[tr, t, ..., 2] = 0.05 * (1 - Y**2) * np.sin(2 * Z - ph)
+    a = synthetic_series.velocity(nt, nx, ny, nz, dtype="<f4")
     np.save(os.path.join(d, "data.npy"), a)
     series = os.path.join(d, "series.h5")
     run(["import", os.path.join(d, "data.npy"), "-o", series, "--lx", str(2 * np.pi), "--lz", str(np.pi),

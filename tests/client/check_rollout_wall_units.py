@@ -18,6 +18,9 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import synthetic_series  # noqa: E402
+
 exe = sys.argv[1]
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
 failures = []
@@ -57,17 +60,8 @@ def record(tr, t):
 
 
 def write_series(path, records):
-    x = 2 * np.pi * np.arange(nx) / nx
-    y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
-    z = np.pi * np.arange(nz) / nz
-    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
-    v = np.zeros((3, nt, nx, ny, nz, 3))
-    for tr in range(3):
-        for t in range(nt):
-            ph = 0.3 * t + tr
-            v[tr, t, ..., 0] = (1 - Y**2) * (1 + 0.1 * np.sin(X + ph))
-            v[tr, t, ..., 1] = 0.05 * (1 - Y**2) ** 2 * np.cos(X + Z + ph)
-            v[tr, t, ..., 2] = 0.05 * (1 - Y**2) * np.sin(2 * Z - ph)
+    x, y, z = synthetic_series.grid(nx, ny, nz)
+    v = synthetic_series.velocity(nt, nx, ny, nz)
     with h5py.File(path, "w") as f:
         f.create_dataset("velocity", data=v.astype("<f4"), chunks=(1, 1, nx, ny, nz, 3),
                          maxshape=(3, None, nx, ny, nz, 3))

@@ -48,6 +48,9 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import synthetic_series  # noqa: E402
+
 ARGS = None
 SEED = int(os.environ.get("IFF_FAULT_SEED", "1") or 1)
 KILLS = int(os.environ.get("IFF_FAULT_KILLS", "10") or 10)
@@ -326,19 +329,7 @@ def series_for_training(work):
     data contract by `ifactflow import` from a .npy."""
     path = os.path.join(work, "train_series.h5")
     if not os.path.exists(path):
-        nt, nx, ny, nz = 5, 4, 5, 4
-        x = 2 * np.pi * np.arange(nx) / nx
-        y = -np.cos(np.pi * np.arange(ny) / (ny - 1))
-        z = np.pi * np.arange(nz) / nz
-        X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
-        a = np.zeros((3, nt, nx, ny, nz, 3))
-        for tr in range(3):
-            for t in range(nt):
-                ph = 0.3 * t + tr
-                a[tr, t, ..., 0] = (1 - Y ** 2) * (1 + 0.1 * np.sin(X + ph))
-                a[tr, t, ..., 1] = 0.05 * (1 - Y ** 2) ** 2 * np.cos(X + Z + ph)
-                a[tr, t, ..., 2] = 0.05 * (1 - Y ** 2) * np.sin(2 * Z - ph)
-        np.save(os.path.join(work, "train_series.npy"), a)
+        np.save(os.path.join(work, "train_series.npy"), synthetic_series.velocity(5, 4, 5, 4))
         must(ifactflow(["import", os.path.join(work, "train_series.npy"), "-o", path, "--lx", repr(2 * np.pi), "--lz",
                         repr(np.pi), "--dt", "0.5", "--dtype", "float64"]), "import of the training series")
     return path
