@@ -328,17 +328,20 @@ TEST(FolderLockCli, ASecondRunIntoALockedFolderRefusesNamingTheFirst) {
   const auto dir = iff::test::temp_dir("lock-cli");
   const std::string out = dir + "/run";
   const std::string c = dns_case(dir, out, 6000, 200);
-  // the first run, in the background, long enough to be overtaken (a few seconds)
+  // the first run, in the background; once it holds the lock it is stopped (SIGSTOP) while
+  // the second one tries, so that a fast machine cannot finish it first
   const std::string log = dir + "/first.log";
   ASSERT_EQ(iff::test::run(iff::test::exe() + " dns " + c + " > " + log + " 2>&1 & echo $! > " + dir + "/first.pid"), 0);
+  const long pid = std::stol(read(dir + "/first.pid"));
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!fs::exists(out + "/" + std::string(iff::FolderLock::kFileName)) && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
   ASSERT_TRUE(fs::exists(out + "/" + std::string(iff::FolderLock::kFileName))) << read(log);
   const auto second = run("dns " + c);
+  ASSERT_EQ(kill(pid, SIGCONT), 0);
   expect_one_error(second, {"output folder " + out + " is in use by `", "dns " + c, "(pid "}, 1, "second run");
   // the first finishes undisturbed, with a readable series
-  const long pid = std::stol(read(dir + "/first.pid"));
   while (kill(pid, 0) == 0 && std::chrono::steady_clock::now() < until + std::chrono::seconds(240))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_NE(read(log).find("dns: done"), std::string::npos) << read(log);
@@ -350,7 +353,8 @@ TEST(FolderLockCli, ASecondRunIntoALockedFolderRefusesNamingTheFirst) {
 TEST(FolderLockCli, AKilledRunsLockIsTakenOverAndAForeignOneNamesUnlock) {
   const auto dir = iff::test::temp_dir("lock-kill");
   const std::string out = dir + "/run";
-  const std::string c = dns_case(dir, out, 6000, 200);
+  // (far more steps than any machine runs before the kill below)
+  const std::string c = dns_case(dir, out, 6000000, 200);
   ASSERT_EQ(iff::test::run(iff::test::exe() + " dns " + c + " > /dev/null 2>&1 & echo $! > " + dir + "/pid"), 0);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!fs::exists(out + "/snapshots.h5") && std::chrono::steady_clock::now() < until)
