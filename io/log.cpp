@@ -1,5 +1,6 @@
 #include "io/log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -43,6 +44,19 @@ void Progress::update(long step, const std::string& extra) {
   const double eta = rate > 0 ? (total_ - step) / rate : -1.0;
   spdlog::info("{} {}/{} {}{}{:.3g} steps/s, elapsed {}, ETA {}", name_, step, total_, extra,
                extra.empty() ? "" : ", ", rate, format_duration(el), last ? "0s" : format_duration(eta));
+}
+
+void Progress::update_to_time(long step, double t, double t_end, const std::string& extra) {
+  const auto now = clock::now();
+  const bool last = t >= t_end * (1.0 - 1e-12);
+  if (!last && std::chrono::duration<double>(now - last_).count() < interval_) return;
+  last_ = now;
+  const double el = elapsed();
+  const double rate = el > 0 ? step / el : 0.0;
+  const double eta = t > 0 ? el * (t_end - t) / t : -1.0;
+  spdlog::info("{} step {}, {:.1f}% of t_end = {}, {}{}{:.3g} steps/s, elapsed {}, ETA {}", name_, step,
+               100.0 * std::min(t / t_end, 1.0), t_end, extra, extra.empty() ? "" : ", ", rate, format_duration(el),
+               last ? "0s" : format_duration(eta));
 }
 
 }  // namespace iff

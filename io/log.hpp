@@ -46,6 +46,9 @@ class Progress {
  public:
   Progress(std::string name, long total, double interval_s = 5.0);
   void update(long step, const std::string& extra = "");
+  /// For a loop that runs to a time `t_end` with a varying step (a CFL-controlled DNS): the
+  /// fraction done and the ETA follow the simulated time t, not the step count.
+  void update_to_time(long step, double t, double t_end, const std::string& extra = "");
   double elapsed() const;
 
  private:

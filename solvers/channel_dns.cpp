@@ -539,7 +539,11 @@ DnsSummary ChannelDns::run() {
     snapshot(sbdf.state(), s1, sbdf.time());
     if (ckpt_due) checkpoint();
     if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats(false);
-    progress.update(s1, fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt));
+    const std::string line = fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt);
+    if (p_.time.adaptive && p_.time.steps == 0)
+      progress.update_to_time(s1, sbdf.time(), p_.time.t_end, line);
+    else
+      progress.update(s1, line);
     if (p_.time.adaptive && more()) {
       const double cfl = d.cfl_rate * dt;
       if (cfl > p_.time.cfl_high || (cfl < p_.time.cfl_low && dt < dt_max)) {
