@@ -344,12 +344,20 @@ DnsSummary ChannelDns::run() {
 
   // snapshots in the data contract
   std::unique_ptr<SeriesWriter> series;
+  long first_snapshot = 0;  // the series' snapshot 0 is step first_snapshot × snapshot_every
+  bool new_series_at_restart = false;
   if (out.snapshot_every > 0) {
     const std::string spath = out.dir + "/snapshots.h5";
     if (ic.type == "restart" && std::filesystem::exists(spath)) {
-      // the snapshots up to the checkpoint's step were complete when it was written
-      series = std::make_unique<SeriesWriter>(
-          SeriesWriter::resume(spath, int(restart.step / out.snapshot_every) + 1, {}, comm_));
+      // the snapshots up to the checkpoint's step were complete when it was written (a series
+      // begun by a restart records the step of its snapshot 0 in /first_step)
+      {
+        const SeriesReader existing(spath, MPI_COMM_SELF);
+        if (existing.file().exists("/first_step"))
+          first_snapshot = std::lround(existing.file().read_vector("/first_step").at(0)) / out.snapshot_every;
+      }
+      series = std::make_unique<SeriesWriter>(SeriesWriter::resume(
+          spath, int(restart.step / out.snapshot_every - first_snapshot) + 1, {"/first_step"}, comm_));
     } else {
       SeriesMeta m;
       m.kind = nse.les() ? "les-" + to_string(p_.sgs.model) : "dns";
@@ -366,6 +374,13 @@ DnsSummary ChannelDns::run() {
       m.git_commit = p_.git_commit;
       m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p_.physics.driving)};
       series = std::make_unique<SeriesWriter>(spath, m, comm_, WriteMode::in_place);
+      if (ic.type == "restart") {
+        // a restart into a folder without a series starts one at the checkpoint (or at the
+        // first snapshot step after it); the earlier snapshots are in the checkpoint's run
+        first_snapshot = (restart.step + out.snapshot_every - 1) / out.snapshot_every;
+        new_series_at_restart = true;
+        series->write_record("/first_step", {double(first_snapshot * out.snapshot_every)});
+      }
     }
   }
   // statistics (rank 0 holds the gathered fields)
@@ -440,18 +455,22 @@ DnsSummary ChannelDns::run() {
     sum.kinetic_energy = d.kinetic_energy, sum.fluct_energy = ef, sum.bulk_velocity = ub;
     sum.re_tau = re_tau, sum.max_div = div;
   };
-  auto snapshot = [&](const cvec& x, long step, double t) {
+  auto write_snapshot = [&](const cvec& x, long step, double t) {
     if (series && step % out.snapshot_every == 0) {
+      const int index = static_cast<int>(step / out.snapshot_every - first_snapshot);
       auto f = nse.gather_velocity(x);
       SeriesBlock b;
       if (rank == 0) b = SeriesBlock{0, 1, 0, g.nx};
-      series->write(int(step / out.snapshot_every), t, b, rank == 0 ? f.data() : nullptr);
+      series->write(index, t, b, rank == 0 ? f.data() : nullptr);
       if (series->meta().wall) {
         // this snapshot's wall units, from the spectral mean profile (collective)
         const double u_tau = std::sqrt(std::max(0.0, nse.wall_shear(x)));
-        series->write_wall_units(int(step / out.snapshot_every), 1, b, &u_tau);
+        series->write_wall_units(index, 1, b, &u_tau);
       }
     }
+  };
+  auto snapshot = [&](const cvec& x, long step, double t) {
+    write_snapshot(x, step, t);
     if (out.stats_every > 0 && step % out.stats_every == 0 && t >= out.stats_start) {
       auto f = nse.gather_velocity(x);
       const double tau = nse.wall_shear(x);  // collective
@@ -472,6 +491,7 @@ DnsSummary ChannelDns::run() {
   if (ic.type == "restart") {
     sbdf.resume(restart);
     log::info("restart from {} at step {} (t = {})", ic.file, restart.step, restart.time);
+    if (new_series_at_restart) write_snapshot(sbdf.state(), restart.step, restart.time);
     last_ckpt = restart.step;
   } else {
     nse.explicit_terms(x0, scratch);  // the initial CFL

@@ -133,6 +133,14 @@ with tempfile.TemporaryDirectory() as tmp:
         check(same and int(fb.attrs["step"]) == 40, "restarted state equals the uninterrupted one bit for bit")
     rb, rcsv = rows(os.path.join(tmp, "b", "timeseries.csv")), rows(os.path.join(tmp, "c", "timeseries.csv"))
     check(rb == rcsv, "restarted time series equals the uninterrupted one")
+    # a restart into a new folder starts its series at the checkpoint: snapshots 2..4 of the
+    # uninterrupted run, bit for bit, and the step of its snapshot 0 recorded
+    with h5py.File(os.path.join(tmp, "b", "snapshots.h5"), "r") as fb, \
+            h5py.File(os.path.join(tmp, "c", "snapshots.h5"), "r") as fc:
+        check(np.array_equal(fb["time"][:], fc["time"][2:]) and np.array_equal(fb["velocity"][:], fc["velocity"][:, 2:])
+              and list(fb["first_step"][:]) == [20.0],
+              f"the restarted run's series holds the uninterrupted one's snapshots from the checkpoint on "
+              f"(times {list(fb['time'][:])})")
     cost = rows(os.path.join(tmp, "b", "cost.csv"))
     check(int(cost[0]["steps"]) == 20 and abs(float(cost[0]["simulated_time"]) - 0.4) < 1e-9,
           f"the restarted run's cost counts its own 20 steps: {cost}")
