@@ -15,6 +15,7 @@
 #include "io/error.hpp"
 #include "io/finite.hpp"
 #include "io/log.hpp"
+#include "io/xdmf.hpp"
 
 namespace iff {
 
@@ -344,6 +345,13 @@ void SeriesWriter::close() {
     MPI_Barrier(comm_);
     atomic_.reset();
   }
+  // ParaView's view of the completed series (io/xdmf.hpp), written by one rank; a series
+  // written under a hidden work name gets its XDMF file from whoever gives it its final name
+  if (std::filesystem::path(final_path_).filename().string().rfind('.', 0) == 0) return;
+  const bool root = rank_of(comm_) == 0;
+  run_agreed(comm_, [&] {
+    if (root) write_series_xdmf(final_path_, xdmf_path_for(final_path_));
+  });
 }
 
 void SeriesWriter::write_record(const std::string& dataset, const std::vector<double>& values) {

@@ -15,6 +15,7 @@
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
+#include "io/xdmf.hpp"
 #include "io/stop_signal.hpp"
 #include "solvers/initial_conditions.hpp"
 
@@ -580,6 +581,10 @@ DatasetSummary ChannelDataset::run() {
     fs::remove_all(traj_dir);  // (a job killed just after finishing a trajectory leaves its checkpoint)
   }
   MPI_Barrier(world_);
+  run_agreed(world_, [&] {  // ParaView's view of each series (io/xdmf.hpp)
+    if (wrank == 0)
+      for (auto* o : outs) write_series_xdmf(o->final_path, xdmf_path_for(o->final_path));
+  });
   sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   log::info("dataset: done, {} snapshots written in {} -> {}{}", written, format_duration(sum.wall_seconds),
             coarse.final_path, p_.keep_full ? " and " + full.final_path : std::string());

@@ -161,6 +161,11 @@ output:
     p = subprocess.run(["pvpython", pv_script, pvd, "-"], capture_output=True, text=True)
     print(p.stdout[-2000:])
     check(p.returncode == 0, "pvpython check of the rollout VTK failed:\n" + p.stderr[-2000:])
+    # ParaView also opens the prediction itself, through the XDMF file beside it
+    xdmf_check = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_xdmf_pvpython.py")
+    p = subprocess.run(["pvpython", xdmf_check, os.path.join(outs[2], "prediction.xmf")], capture_output=True, text=True)
+    print(p.stdout[-1500:])
+    check(p.returncode == 0, "pvpython check of the prediction's XDMF file failed:\n" + p.stdout[-1500:] + p.stderr[-1500:])
     xvfb = os.path.join(os.path.dirname(os.path.abspath(__file__)), "with_xvfb.sh")
     p = subprocess.run([xvfb, "pvbatch", pv_script, pvd, png], capture_output=True, text=True)
     print(p.stdout[-2000:])
