@@ -63,6 +63,7 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/memory.hpp"
 #include "io/partition.hpp"
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
@@ -244,6 +245,19 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
                                                      << " (with a window of " << window << ")");
   const int n = static_cast<int>(starts.size());
   const auto [first, last] = share_range(n, ctx.rank, ctx.size);
+  {
+    // memory before the states are read: the stepper's call and, per trajectory on the rank,
+    // its window, the next state and output.series_buffer buffered snapshots (float64)
+    const int mine = last - first, per_call = std::max(1, std::min(c.engine.batch, mine));
+    std::string how;
+    const double call = stepper->memory_bytes(per_call, &how);
+    const double states = double(mine) * (window + 1 + c.series_buffer) * m.snapshot_size() * 8;
+    require_memory(call + states,
+                   fmt::format("rolling out {} trajectory(ies) per rank on {}x{}x{}", mine, m.nx(), m.ny(), m.nz()),
+                   (how.empty() ? std::string() : how + "; ") +
+                       fmt::format("{} float64 states per trajectory", window + 1 + c.series_buffer),
+                   ctx.comm);
+  }
   std::vector<Trajectory> local;
   for (int i = first; i < last; ++i) {
     Trajectory t;

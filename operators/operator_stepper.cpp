@@ -8,6 +8,7 @@
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "operators/checkpoint.hpp"
+#include "operators/memory_estimate.hpp"
 
 namespace iff::operators {
 
@@ -43,6 +44,14 @@ class OperatorStepper : public rollout::Stepper {
 
   int window() const override { return window_; }
   std::string describe() const override { return name_; }
+  double memory_bytes(int batch, std::string* how) const override {
+    if (device_.is_cuda()) return 0;  // the host holds the states alone
+    const auto e = evaluation_memory(data_.spec, model_.parameter_count(), batch, dtype_ == torch::kFloat64 ? 8 : 4);
+    // and the float64 input window and output of the call
+    const double points = double(data_.spec.x.size()) * data_.spec.y.size() * data_.spec.z.size();
+    if (how) *how = e.how + fmt::format(", and the float64 window and output ({} values per sample)", (window_ + 2) * 3 * points);
+    return e.bytes + batch * (window_ + 2) * 3 * points * 8;
+  }
 
   void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
     torch::NoGradGuard no_grad;

@@ -15,11 +15,13 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "io/memory.hpp"
 #include "io/partition.hpp"
 #include "io/series.hpp"
 #include "io/stop_signal.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/loss.hpp"
+#include "operators/memory_estimate.hpp"
 #include "operators/pair_loader.hpp"
 
 namespace iff::operators {
@@ -204,6 +206,15 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   }
   state.config = setup.config;
   state.provenance = setup.provenance + "; series " + setup.data.series;
+  if (!device.is_cuda()) {  // memory before the first step (operators/memory_estimate.hpp)
+    const int64_t local = (int64_t(tp.batch_size) + size - 1) / size;
+    const auto e = training_memory(spec, model.parameter_count(), local, dtype == torch::kFloat64 ? 8 : 4);
+    require_memory(e.bytes,
+                   fmt::format("training {} on {}x{}x{} with {} sample(s) per rank", to_string(spec.kind), meta.nx(),
+                               meta.ny(), meta.nz(), local),
+                   e.how, comm);
+  }
+
   // the input has been read and checked: the outputs begin
   run_agreed(comm, [&] {
     if (rank == 0 && !setup.config.empty()) write_text_atomic(setup.output_dir + "/config.resolved.yaml", setup.config);

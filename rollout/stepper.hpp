@@ -18,6 +18,10 @@ class Stepper {
   /// Advances a batch: history[b] holds window() states, oldest first; writes next[b].
   virtual void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) = 0;
   virtual std::string describe() const = 0;
+  /// Peak bytes one advance of `batch` states needs on this rank (the stepper's own memory
+  /// and its working arrays, not the states the caller holds), with how it is counted; 0
+  /// where the stepper does not estimate it.
+  virtual double memory_bytes(int batch, std::string* how) const { return 0; }
 };
 
 }  // namespace iff::rollout

@@ -15,7 +15,8 @@
 // a 4096² sgemm measured in the same run (for the forward: run alternately with it, R
 // times). On a device other than the CPU each model's float64 output and gradients are
 // first compared with the CPU's (exit 1 beyond 1e-9).
-// Peak memory: the process's resident-set peak (VmHWM, reset before each measurement after
+// Peak memory: beside the estimate `train` and `rollout` check before their first step
+// (operators/memory_estimate.hpp), the process's resident-set peak (VmHWM, reset before each measurement after
 // handing freed heap back to the system, so that one model's figure does not carry the
 // previous one's) on the CPU; the CUDA allocator's peak on a GPU.
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "operators/heap_policy.hpp"
+#include "operators/memory_estimate.hpp"
 #include "operators/model.hpp"
 
 // CUDA memory statistics only with a CUDA build of libtorch: a CPU libtorch (Debian's)
@@ -44,6 +46,8 @@
 #endif
 
 namespace ops = iff::operators;
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 namespace {
 
@@ -303,9 +307,11 @@ int main(int argc, char** argv) {
       const auto [t, t_sgemm] = measure_alternately(a, dev, [&] { (void)model(u); }, [&] { torch::mm_out(C, A, B); });
       const double rate = 2.0 * n * n * n / t_sgemm / 1e9;
       const double gf = forward_flops(model.spec, 1) / 1e9;
-      std::printf("  forward  batch 1 : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm, %.1f GFLOP)  peak %.2f GiB\n"
+      const double est = ops::evaluation_memory(model.spec, model.parameter_count(), 1, 4).bytes / kGiB;
+      std::printf("  forward  batch 1 : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm, %.1f GFLOP)  peak %.2f GiB"
+                  " (estimate %.2f)\n"
                   "                     (sgemm run alternately with it: %.1f GFLOP/s)\n",
-                  t, 1.0 / t, gf / t, 100 * gf / t / rate, gf, peak, rate);
+                  t, 1.0 / t, gf / t, 100 * gf / t / rate, gf, peak, est, rate);
       if (!a.trace.empty() && a.forward_only) {
         torch::autograd::profiler::RecordProfile rec(a.trace);
         (void)model(u);
@@ -347,8 +353,12 @@ int main(int argc, char** argv) {
         setup->step();
       }
       const double gf = b * gf_step;  // (the recomputation of checkpointing is not counted)
-      std::printf("  train    batch %d : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm)  peak %.2f GiB  [%s]\n", b,
-                  t.seconds, b / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, t.peak,
+      auto s = spec;
+      s.ifactformer.checkpoint_activations = checkpointing;
+      const double est = ops::training_memory(s, setup->model.parameter_count(), b, 4).bytes / kGiB;
+      std::printf("  train    batch %d : %8.3f s  %7.2f samples/s  %6.1f GFLOP/s (%4.1f%% of sgemm)  peak %.2f GiB"
+                  " (estimate %.2f)  [%s]\n", b,
+                  t.seconds, b / t.seconds, gf / t.seconds, 100 * gf / t.seconds / peak_rate, t.peak, est,
                   checkpointing ? "activation checkpointing" : "no checkpointing");
       return t;
     };

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""`train` and `rollout` estimate their memory per rank before the first step and refuse, in
+one line with the estimate, what the node cannot hold (IFF_MEMORY_AVAILABLE stands for the
+node's memory): at 1 and 2 ranks each refuses under 100 MB per rank, naming the model, the
+grid, the samples per rank and the terms of the estimate, writes no output, and runs with room.
+
+usage: check_operator_memory.py IFACTFLOW"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import synthetic_series  # noqa: E402
+
+exe = sys.argv[1]
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+failures = []
+nt, nx, ny, nz = 6, 8, 9, 4
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(args, ranks=1, available=None):
+    cmd = [exe] + args
+    e = dict(env)
+    if available is not None:
+        e["IFF_MEMORY_AVAILABLE"] = str(available)
+    if ranks > 1:
+        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "-x", "IFF_MEMORY_AVAILABLE"] + cmd
+    p = subprocess.run(cmd, env=e, capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def refused(what, rc, out, ranks, needles):
+    errors = [l for l in out.splitlines() if "ifactflow: error" in l]
+    check(rc != 0 and 1 <= len(errors) <= ranks, f"{what} at {ranks} rank(s): refused in one line (exit {rc}): "
+          f"{out[-600:] if rc == 0 or not errors else errors[0]}")
+    if errors:
+        for n in needles:
+            check(n in errors[0], f"{what} at {ranks} rank(s): the line names '{n}'")
+        m = re.search(r"needs about ([\d.e+]+) (MB|GB) per rank", errors[0])
+        check(m is not None and "100 MB are available per rank" in errors[0],
+              f"{what} at {ranks} rank(s): the estimate and the availability are given")
+
+
+with tempfile.TemporaryDirectory() as d:
+    series = os.path.join(d, "series.h5")
+    x, y, z = synthetic_series.grid(nx, ny, nz)
+    with h5py.File(series, "w") as f:
+        f.create_dataset("velocity", data=synthetic_series.velocity(nt, nx, ny, nz).astype("<f4"))
+        f["time"] = 0.5 * np.arange(nt)
+        f["grid/x"], f["grid/y"], f["grid/z"] = x, y, z
+        a = f.attrs
+        a["format"], a["format_version"], a["kind"] = "ifactflow-series", 1, "fdns"
+        a["re_tau"], a["nu"], a["lx"], a["ly"], a["lz"] = 0.0, 1 / 4200, 2 * np.pi, 2.0, np.pi
+        a["units"], a["filter"], a["model"], a["config"], a["git_commit"] = "h, U_c", "sharp", "", "", "test"
+
+    def train_case(out):
+        p = os.path.join(d, os.path.basename(out) + ".yaml")
+        with open(p, "w") as f:
+            f.write(f"""data: {{series: {series}, val_trajectories: 1}}
+model: {{kind: fno, modes_x: 2, modes_y: 3, modes_z: 2, width: 4, n_layer: 2}}
+train: {{epochs: 1, batch_size: 4, seed: 0, threads: 1}}
+output: {{dir: {out}}}
+""")
+        return p
+
+    for ranks in (1, 2):
+        out = os.path.join(d, f"refused{ranks}")
+        rc, log = run(["train", train_case(out)], ranks, available=1e8)
+        per_rank = 4 // ranks
+        refused("train", rc, log, ranks, [f"training fno on 8x9x4 with {per_rank} sample(s) per rank",
+                                          "parameters x 5 (weights, gradients, AdamW moments, all-reduce)"])
+        check(not os.path.exists(os.path.join(out, "last.ckpt")) and not os.path.exists(
+            os.path.join(out, "config.resolved.yaml")), f"train at {ranks} rank(s): a refused run writes nothing")
+    rc, log = run(["train", train_case(os.path.join(d, "train"))], available=1e12)
+    check(rc == 0, "train runs with room" + ("" if rc == 0 else ": " + log[-800:]))
+    ckpt = os.path.join(d, "train", "best.ckpt")
+
+    def rollout_case(out):
+        p = os.path.join(d, os.path.basename(out) + ".yaml")
+        with open(p, "w") as f:
+            f.write(f"""rollout: {{checkpoint: {ckpt}, series: {series}, initial: list, states: [0, 1, 2, 2], steps: 2,
+          energy_band: 100, threads: 1}}
+output: {{dir: {out}, vtk_every: 0, progress_seconds: 0}}
+""")
+        return p
+
+    for ranks in (1, 2):
+        out = os.path.join(d, f"roll_refused{ranks}")
+        rc, log = run(["rollout", rollout_case(out)], ranks, available=1e8)
+        refused("rollout", rc, log, ranks, [f"rolling out {2 // ranks} trajectory(ies) per rank on 8x9x4",
+                                            "activation values per point and sample"])
+        check(not os.path.exists(os.path.join(out, "prediction.h5")), f"rollout at {ranks} rank(s): nothing written")
+    rc, log = run(["rollout", rollout_case(os.path.join(d, "roll"))], 2, available=1e12)
+    check(rc == 0, "rollout runs with room" + ("" if rc == 0 else ": " + log[-800:]))
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("train and rollout: memory estimated before the first step; refused in one line at 1 and 2 ranks")
