@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/fsutil.hpp"
+#include "io/h5.hpp"
 #include "io/series.hpp"
 
 namespace iff {
@@ -43,12 +44,16 @@ std::string xdmf_path_for(const std::string& series_path) {
 
 std::string series_xdmf(const std::string& series_path, const std::string& xdmf_path) {
   const SeriesReader r(series_path);
-  const SeriesMeta& m = r.meta();
+  return series_xdmf(r.meta(), r.times(), series_path, xdmf_path);
+}
+
+std::string series_xdmf(const SeriesMeta& m, const std::vector<double>& times, const std::string& series_path,
+                        const std::string& xdmf_path) {
   // the series as seen from the XDMF file's folder
   const fs::path from = fs::absolute(xdmf_path).parent_path();
   const std::string file = fs::absolute(series_path).lexically_relative(from).generic_string();
   const int prec = m.dtype == h5::DType::f64 ? 8 : 4;
-  const int nt = r.n_time();
+  const int nt = static_cast<int>(times.size());
   const std::string pts = fmt::format("{} {} {}", m.nx(), m.ny(), m.nz());
   std::string geometry = fmt::format(
       R"(<Topology TopologyType="3DRectMesh" Dimensions="{}"/>)"
@@ -64,7 +69,7 @@ std::string series_xdmf(const std::string& series_path, const std::string& xdmf_
     out += fmt::format("<Grid Name=\"trajectory {}\" GridType=\"Collection\" CollectionType=\"Temporal\">\n", k);
     for (int t = 0; t < nt; ++t) {
       out += fmt::format("<Grid Name=\"trajectory {} snapshot {}\" GridType=\"Uniform\"><Time Value=\"{:.17g}\"/>", k, t,
-                         r.times()[t]);
+                         times[t]);
       out += geometry;
       out += fmt::format(
           R"(<Attribute Name="velocity" AttributeType="Vector" Center="Node">)"
@@ -87,6 +92,11 @@ std::string series_xdmf(const std::string& series_path, const std::string& xdmf_
 
 void write_series_xdmf(const std::string& series_path, const std::string& xdmf_path) {
   write_text_atomic(xdmf_path, series_xdmf(series_path, xdmf_path));
+}
+
+void write_series_xdmf(const SeriesMeta& meta, const std::string& series_path, const std::string& xdmf_path) {
+  const auto times = h5::File::open(series_path).read_vector("/time");
+  write_text_atomic(xdmf_path, series_xdmf(meta, times, series_path, xdmf_path));
 }
 
 }  // namespace iff

@@ -20,6 +20,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "io/series.hpp"
 
 namespace iff {
 
@@ -30,7 +33,13 @@ std::string xdmf_path_for(const std::string& series_path);
 /// at `xdmf_path` (it refers to the series by its path relative to that file's folder).
 std::string series_xdmf(const std::string& series_path, const std::string& xdmf_path);
 
+/// The same for a series described by `meta` with snapshots at `times` (not read again).
+std::string series_xdmf(const SeriesMeta& meta, const std::vector<double>& times, const std::string& series_path,
+                        const std::string& xdmf_path);
+
 /// Writes series_xdmf(series_path) to `xdmf_path` through a temporary file and a rename.
 void write_series_xdmf(const std::string& series_path, const std::string& xdmf_path);
+/// The same for the series its writer has just closed (`meta` its own; only /time is read).
+void write_series_xdmf(const SeriesMeta& meta, const std::string& series_path, const std::string& xdmf_path);
 
 }  // namespace iff

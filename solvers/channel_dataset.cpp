@@ -290,6 +290,12 @@ DatasetSummary ChannelDataset::run() {
   full.work_path = partial_name(full.final_path);
   std::vector<Output*> outs = {&coarse};
   if (p_.keep_full) outs.push_back(&full);
+  auto write_xdmf = [&] {  // ParaView's view of each finished series (io/xdmf.hpp)
+    run_agreed(world_, [&] {
+      if (wrank == 0)
+        for (auto* o : outs) write_series_xdmf(o->final_path, xdmf_path_for(o->final_path));
+    });
+  };
   const std::string traj_dir = p_.dir + "/trajectories";
   if (wrank == 0) {
     ensure_directory(p_.dir);
@@ -320,6 +326,7 @@ DatasetSummary ChannelDataset::run() {
     }
     MPI_Barrier(world_);
     if (wrank == 0 && p_.keep_full && fs::exists(full.work_path)) fs::rename(full.work_path, full.final_path);
+    write_xdmf();  // (a run stopped between the renames and these)
     log::info("dataset: {} is complete for this case; nothing to do (output.overwrite: true starts again)",
               coarse.final_path);
     sum.already_complete = true;
@@ -581,10 +588,7 @@ DatasetSummary ChannelDataset::run() {
     fs::remove_all(traj_dir);  // (a job killed just after finishing a trajectory leaves its checkpoint)
   }
   MPI_Barrier(world_);
-  run_agreed(world_, [&] {  // ParaView's view of each series (io/xdmf.hpp)
-    if (wrank == 0)
-      for (auto* o : outs) write_series_xdmf(o->final_path, xdmf_path_for(o->final_path));
-  });
+  write_xdmf();
   sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   log::info("dataset: done, {} snapshots written in {} -> {}{}", written, format_duration(sum.wall_seconds),
             coarse.final_path, p_.keep_full ? " and " + full.final_path : std::string());
