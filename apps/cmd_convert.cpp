@@ -7,6 +7,7 @@
 // positions. Normalisation is the identity unless --norm names a file of
 // "in_mean: a b c", "in_std: ...", "out_mean: ...", "out_std: ..." lines.
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 
 #ifdef IFF_HAVE_TORCH
 #include <cmath>
@@ -17,10 +18,6 @@
 #include "io/log.hpp"
 #include "operators/convert.hpp"
 #include "operators/model_config.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

@@ -9,16 +9,13 @@
 #include <cstdlib>
 
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/run_lock.hpp"
 #include "apps/test_hooks.hpp"
 #include "solvers/channel_dataset.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

@@ -4,6 +4,7 @@
 // IFF_DNS_KILL_AFTER=N, IFF_DNS_SIGNAL_AFTER=N (testing, apps/test_hooks.hpp): SIGKILL, or
 // SIGTERM to rank 0, at the boundary after step N.
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -12,10 +13,6 @@
 #include "io/run_lock.hpp"
 #include "apps/test_hooks.hpp"
 #include "solvers/channel_dns.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

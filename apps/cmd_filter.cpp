@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/agreed.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
@@ -18,10 +19,6 @@
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
 #include "solvers/wall_units.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 
@@ -44,10 +41,8 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
   s.lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
   s.kind = solvers::filter_kind_from_string(o.kind);
   s.width_ratio = o.width_ratio;
-  const auto gl = gauss_lobatto_y(m.ny());
-  for (int j = 0; j < m.ny(); ++j)
-    IFF_REQUIRE(std::abs(gl[j] - m.y[j]) < 1e-9,
-                "series " << o.input << ": y is not on Gauss-Lobatto points (the y filter is a Chebyshev projection)");
+  IFF_REQUIRE(on_gauss_lobatto_y(m.y),
+              "series " << o.input << ": y is not on Gauss-Lobatto points (the y filter is a Chebyshev projection)");
   solvers::ChannelFilter filter(s);
 
   SeriesMeta out = m;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/finite.hpp"
@@ -14,10 +15,6 @@
 #include "io/log.hpp"
 #include "io/npy.hpp"
 #include "io/series.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

@@ -56,6 +56,7 @@
 
 #include "analysis/field_errors.hpp"
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "apps/field_measures.hpp"
 #include "apps/test_hooks.hpp"
 #include "io/agreed.hpp"
@@ -73,10 +74,6 @@
 #include "operators/operator_stepper.hpp"
 #include "rollout/engine.hpp"
 #include "solvers/velocity_gradient.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

@@ -3,6 +3,7 @@
 // Trains a neural operator on a series file (operators/training.hpp documents the case
 // keys: data.*, model.*, train.*, output.dir, and the output files).
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/stop_signal.hpp"
 
 #ifdef IFF_HAVE_TORCH
@@ -13,10 +14,6 @@
 #include "io/run_lock.hpp"
 #include "operators/model_config.hpp"
 #include "operators/training.hpp"
-
-namespace iff {
-const char* git_commit();
-}
 
 namespace iff::app {
 

@@ -6,15 +6,8 @@
 
 namespace iff::app {
 
-bool on_gauss_lobatto(const std::vector<double>& y) {
-  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
-  for (std::size_t j = 0; j < y.size(); ++j)
-    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
-  return true;
-}
-
 FieldMeasures::FieldMeasures(const SeriesMeta& m)
-    : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()), gauss_lobatto_(on_gauss_lobatto(m.y)) {
+    : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()), gauss_lobatto_(on_gauss_lobatto_y(m.y)) {
   if (gauss_lobatto_) {
     w_ = solvers::clenshaw_curtis_weights(ny_);  // symmetric: the order of y does not matter
   } else {

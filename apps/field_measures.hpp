@@ -25,7 +25,4 @@ class FieldMeasures {
   std::vector<double> w_;
 };
 
-/// True when y (ascending) are the Gauss–Lobatto points.
-bool on_gauss_lobatto(const std::vector<double>& y);
-
 }  // namespace iff::app

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "apps/commands.hpp"
+#include "apps/version.hpp"
 #include "io/error.hpp"
 #include "io/h5.hpp"
 #include "io/log.hpp"
@@ -15,11 +16,6 @@
 #include "operators/heap_policy.hpp"
 #include "operators/torch_info.hpp"
 #endif
-
-namespace iff {
-const char* git_commit();
-const char* project_version();
-}  // namespace iff
 
 namespace {
 

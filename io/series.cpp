@@ -180,6 +180,14 @@ std::vector<double> gauss_lobatto_y(int n) {
   return y;
 }
 
+bool on_gauss_lobatto_y(const std::vector<double>& y, double tol) {
+  if (y.size() < 2) return false;
+  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
+  for (std::size_t j = 0; j < y.size(); ++j)
+    if (!(std::abs(gl[j] - y[j]) <= tol)) return false;
+  return true;
+}
+
 SeriesWriter::SeriesWriter(const std::string& path, const SeriesMeta& meta, MPI_Comm comm, WriteMode mode)
     : final_path_(path), meta_(meta), comm_(comm) {
   validate(meta_, path);
@@ -350,7 +358,7 @@ void SeriesWriter::close() {
   if (std::filesystem::path(final_path_).filename().string().rfind('.', 0) == 0) return;
   const bool root = rank_of(comm_) == 0;
   run_agreed(comm_, [&] {
-    if (root) write_series_xdmf(final_path_, xdmf_path_for(final_path_));
+    if (root) write_series_xdmf(meta_, final_path_, xdmf_path_for(final_path_));
   });
 }
 

@@ -53,6 +53,10 @@ inline constexpr int kSeriesFormatVersion = 1;
 /// Chebyshev–Gauss–Lobatto points in ascending order, y_j = -cos(pi j / (n - 1)).
 std::vector<double> gauss_lobatto_y(int n);
 
+/// Whether `y` (ascending) is gauss_lobatto_y(y.size()) to within `tol` at every point (and
+/// has at least 2 points): a series whose y the Chebyshev quadrature and projection apply to.
+bool on_gauss_lobatto_y(const std::vector<double>& y, double tol = 1e-9);
+
 /// Who measured a series' wall units (the /wall records and wall_* attributes above).
 struct SeriesWallUnits {
   std::string measured_by;    ///< kind of the run that measured them (dns, les-dsm, ...)

@@ -52,7 +52,7 @@
 namespace iff::operators {
 
 struct DataParams {
-  std::string series;          ///< series file (DESIGN.md §2) holding the trajectories
+  std::string series;          ///< series file (docs/design.md, "Data contract") holding the trajectories
   int val_trajectories = -1;   ///< trajectories held out (the last ones); −1: ⌈n_traj/5⌉ if n_traj > 1, else 0
   int max_time = 0;            ///< use only time indices [0, max_time) (0: all)
   static DataParams from(const ConfigSection& sec);

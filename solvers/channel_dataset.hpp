@@ -1,5 +1,5 @@
 // Filtered-DNS training sets: an ensemble of decorrelated DNS trajectories, filtered onto a
-// coarse grid as they run (issue 5, items 6-7; DESIGN.md §2-3).
+// coarse grid as they run, written as series files (docs/design.md, "Data contract").
 //
 // From one turbulent state u0 at time t0 (a DNS checkpoint or a snapshot of a data-contract
 // series, spectrally interpolated onto the DNS grid), trajectory i (i = 0 .. n_traj-1) is

@@ -13,13 +13,6 @@ namespace iff::solvers {
 
 namespace {
 
-bool gauss_lobatto(const std::vector<double>& y) {
-  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
-  for (std::size_t j = 0; j < y.size(); ++j)
-    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
-  return y.size() >= 2;
-}
-
 double box_length(double l, const std::vector<double>& x) {
   return l > 0 ? l : x.back() + (x.size() > 1 ? x[1] - x[0] : 1.0);
 }
@@ -41,7 +34,7 @@ void require_finite(const std::vector<double>& v, const std::string& file, int t
 
 std::vector<double> y_quadrature_weights(const std::vector<double>& y) {
   const int n = static_cast<int>(y.size());
-  if (gauss_lobatto(y)) return clenshaw_curtis_weights(n);
+  if (on_gauss_lobatto_y(y)) return clenshaw_curtis_weights(n);
   std::vector<double> w(n, 0.0);
   for (int j = 0; j < n; ++j) w[j] = 0.5 * ((j + 1 < n ? y[j + 1] - y[j] : 0.0) + (j > 0 ? y[j] - y[j - 1] : 0.0));
   return w;

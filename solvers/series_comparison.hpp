@@ -1,5 +1,5 @@
 // Comparison of candidate series (LES runs, operator rollouts) with a reference series
-// (filtered DNS) on the same coarse grid, from the same initial states (issue 7). All
+// (filtered DNS) on the same coarse grid, from the same initial states. All
 // series follow the data contract (io/series.hpp).
 //
 // Alignment. Trajectory c of a candidate starts from snapshot (r_c, s_c) of the reference

@@ -12,13 +12,6 @@ namespace iff::solvers {
 
 namespace {
 
-bool on_gauss_lobatto(const std::vector<double>& y) {
-  const auto gl = gauss_lobatto_y(static_cast<int>(y.size()));
-  for (std::size_t j = 0; j < y.size(); ++j)
-    if (std::abs(gl[j] - y[j]) > 1e-9) return false;
-  return true;
-}
-
 /// "DNS", "LES (dsm)", or the kind itself.
 std::string run_name(const std::string& kind) {
   if (kind == "dns") return "DNS";
@@ -32,7 +25,7 @@ double wall_friction_velocity(const std::vector<double>& y, const std::vector<do
   const int n = static_cast<int>(y.size());
   IFF_REQUIRE(n >= 3 && U.size() == y.size(), "wall shear: need a profile on at least 3 points");
   double bottom = 0, top = 0;
-  if (on_gauss_lobatto(y)) {
+  if (on_gauss_lobatto_y(y)) {
     std::vector<double> a(U.rbegin(), U.rend());  // descending y: y_0 = +1
     ChebyshevTransform t(n);
     t.to_coefficients(a.data());

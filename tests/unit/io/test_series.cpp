@@ -41,6 +41,23 @@ std::vector<double> field(const iff::SeriesMeta& m, int traj, int t, int comps) 
 
 }  // namespace
 
+TEST(Series, GaussLobattoPointsAreRecognisedToTheirTolerance) {
+  for (int n : {2, 3, 33, 65}) {
+    auto y = iff::gauss_lobatto_y(n);
+    EXPECT_EQ(y.front(), -1.0);
+    EXPECT_EQ(y.back(), 1.0);
+    EXPECT_TRUE(iff::on_gauss_lobatto_y(y)) << n;
+    y[n / 2] += 2e-9;  // beyond the default tolerance, within a looser one
+    EXPECT_FALSE(iff::on_gauss_lobatto_y(y)) << n;
+    EXPECT_TRUE(iff::on_gauss_lobatto_y(y, 1e-8)) << n;
+  }
+  std::vector<double> uniform(17);
+  for (int j = 0; j < 17; ++j) uniform[j] = -1 + 2.0 * j / 16;
+  EXPECT_FALSE(iff::on_gauss_lobatto_y(uniform));
+  EXPECT_FALSE(iff::on_gauss_lobatto_y({0.0}));
+  EXPECT_FALSE(iff::on_gauss_lobatto_y({-1.0, std::nan("")}));
+}
+
 TEST(Series, RoundTripFloat64IsExactWithPressureAndAttributes) {
   const auto dir = iff::test::temp_dir("series");
   auto m = small_meta(2, iff::h5::DType::f64, true);
