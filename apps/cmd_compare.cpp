@@ -1,7 +1,7 @@
 // ifactflow compare CASE.yaml [--set key=value ...]: candidates (LES runs, operator
 // rollouts) against a reference series (filtered DNS) on the same grid: short-term error,
 // long-term statistics, spectra, stability and cost, as tables and figures
-// (solvers/series_comparison.hpp defines every number).
+// (analysis/series_comparison.hpp defines every number).
 //
 // Case keys:
 //   reference: {file, label}                      the reference series (data contract)
@@ -19,7 +19,7 @@
 //   statistics_start: 0 (first step of each candidate in its statistics)
 //   reference_statistics_start: 0 (first time index of the reference in its statistics)
 //   time_tolerance: 1e-3 (snapshot intervals)   re_tau: 0 (override; 0: the reference's
-//   wall-unit records, else its own wall shear: solvers/wall_units.hpp)
+//   wall-unit records, else its own wall shear: analysis/wall_units.hpp)
 //   slice: {y_plus: 15, step: 10}
 //   output: {dir, plot: true, plot_script: ""}
 // `--set candidates.1.file=...` addresses the second candidate.
@@ -38,7 +38,7 @@
 //                                     /candidate_i and the reference snapshot it is compared with,
 //                                     /reference_i (trajectory 0 of each candidate)
 //   series/<label>/                   profiles.csv, spectra_kx.csv, spectra_kz.csv, stats.h5 of
-//                                     each series (solvers::ChannelStatistics)
+//                                     each series (analysis::ChannelStatistics)
 //   config.resolved.yaml
 //   figures/*.png, figures.json, report.html   from scripts/plot_compare.py
 #include <fmt/format.h>
@@ -66,15 +66,15 @@
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
 #include "io/series.hpp"
-#include "solvers/series_comparison.hpp"
+#include "analysis/series_comparison.hpp"
 
 namespace iff::app {
 
 namespace {
 
 namespace fs = std::filesystem;
-using solvers::CandidateResult;
-using solvers::TrajectoryAlignment;
+using analysis::CandidateResult;
+using analysis::TrajectoryAlignment;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -96,7 +96,7 @@ struct CandidateCase {
 struct CompareCase {
   std::string reference, reference_label = "filtered DNS";
   std::vector<CandidateCase> candidates;
-  solvers::ComparisonParams params;
+  analysis::ComparisonParams params;
   std::string dir = "out/compare";
   bool plot = true;
   std::string plot_script;
@@ -274,7 +274,7 @@ Cost cost_from_log(const CandidateCase& k, const SeriesReader& r) {
 
 /// The reference snapshot each candidate trajectory starts from (see the header comment).
 std::vector<TrajectoryAlignment> alignment_of(const CandidateCase& k, const SeriesReader& r,
-                                              const solvers::SeriesComparison& cmp) {
+                                              const analysis::SeriesComparison& cmp) {
   const int n = r.meta().n_traj;
   const int n_ref = cmp.reference().meta().n_traj, nt_ref = cmp.reference().n_time();
   const std::string who = "candidate " + k.label + " (" + k.file + ")";
@@ -385,7 +385,7 @@ struct SeriesTables {
   std::vector<std::array<std::vector<double>, 3>> ex, ez;  ///< per spectra height: E_uu, E_vv, E_ww
 };
 
-SeriesTables tables_of(const solvers::ChannelStatistics& st, const solvers::SeriesComparison& cmp) {
+SeriesTables tables_of(const analysis::ChannelStatistics& st, const analysis::SeriesComparison& cmp) {
   SeriesTables t;
   t.samples = st.samples();
   t.profiles = cmp.profiles(st);
@@ -503,7 +503,7 @@ Outcome unpack(const std::vector<double>& d) {
   return o;
 }
 
-void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, const std::vector<Outcome>& outcomes) {
+void write_outputs(const CompareCase& cc, const analysis::SeriesComparison& cmp, const std::vector<Outcome>& outcomes) {
   std::vector<CandidateResult> res;
   std::vector<Cost> costs;
   for (const auto& o : outcomes) res.push_back(o.result), costs.push_back(o.cost);
@@ -519,7 +519,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
     for (int h : p.horizons) s += fmt::format(",error_step_{}", h);
     for (int h : p.horizons) s += fmt::format(",error_fluct_step_{0},error_u_step_{0},error_v_step_{0},error_w_step_{0}", h);
     s += fmt::format(",first_step_over_{}", p.threshold);
-    for (const char* n : solvers::kProfileNames) s += fmt::format(",error_{}", n);
+    for (const char* n : analysis::kProfileNames) s += fmt::format(",error_{}", n);
     s += ",u_tau_own,re_tau_own,wall_seconds,simulated_time,wall_seconds_per_unit_time,"
          "wall_seconds_per_trajectory_time,ranks,threads,core_seconds_per_trajectory_time,cost_source\n";
     for (std::size_t i = 0; i < res.size(); ++i) {
@@ -627,7 +627,7 @@ void write_outputs(const CompareCase& cc, const solvers::SeriesComparison& cmp, 
         {cc.reference_label, tables_of(cmp.reference_statistics(), cmp)}};
     for (const auto& o : outcomes) all.emplace_back(o.result.label, o.tables);
     std::string pr = "series,y,y_plus";
-    for (const char* n : solvers::kProfileNames) pr += std::string(",") + n;
+    for (const char* n : analysis::kProfileNames) pr += std::string(",") + n;
     pr += "\n";
     std::string sp = "series,axis,y,y_plus,k,E_uu,E_vv,E_ww\n";
     const auto& js = cmp.spectra_indices();
@@ -714,7 +714,7 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   // outputs do not depend on the number of ranks
   SeriesReader ref(cc.reference);
   const FieldMeasures measures(ref.meta());
-  solvers::SeriesComparison cmp(cc.reference, cc.params,
+  analysis::SeriesComparison cmp(cc.reference, cc.params,
                                 [&measures](const double* u) { return measures.kinetic_energy(u); });
   log::info(
       "compare: reference {} ({}x{}x{}, {} trajectories x {} snapshots, dt = {:.6g}); {} candidates over {} ranks",

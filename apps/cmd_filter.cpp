@@ -18,7 +18,7 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 
 namespace iff::app {
 
@@ -78,7 +78,7 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
       in.read(t, SeriesBlock{traj, 1, 0, m.nx()}, v.data(), m.has_pressure ? p.data() : nullptr);
       if (out.wall)
         u_tau = m.wall ? records[std::size_t(traj) * in.n_time() + t]
-                       : solvers::snapshot_friction_velocity(v.data(), m.nx(), m.y, m.nz(), m.nu);
+                       : analysis::snapshot_friction_velocity(v.data(), m.nx(), m.y, m.nz(), m.nu);
       filter.apply(v.data(), fv.data(), 3);
       if (m.has_pressure) filter.apply(p.data(), fp.data(), 1);
     });

@@ -73,7 +73,7 @@
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
 #include "rollout/engine.hpp"
-#include "solvers/velocity_gradient.hpp"
+#include "spectral/velocity_gradient.hpp"
 
 namespace iff::app {
 
@@ -331,7 +331,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
 
   const FieldMeasures measures(m);
   auto energy = [&](const Field& u) { return measures.kinetic_energy(u.data()); };
-  solvers::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
+  spectral::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
   std::map<int, std::unique_ptr<PvdCollection>> pvd;
   if (saved && c.vtk_every > 0)
     for (const auto& t : local) {  // the collection's entries up to the saved step

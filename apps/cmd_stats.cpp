@@ -1,8 +1,8 @@
 // ifactflow stats SERIES.h5 -o DIR: mean and rms profiles, Reynolds shear stress and 1-D
 // spectra of any series (DNS, filtered DNS, LES, prediction) with the same code the DNS
-// uses (solvers::ChannelStatistics), plus a per-snapshot kinetic-energy table.
+// uses (analysis::ChannelStatistics), plus a per-snapshot kinetic-energy table.
 //
-// Wall units (solvers/wall_units.hpp): --re-tau, else the series' records of the run that
+// Wall units (analysis/wall_units.hpp): --re-tau, else the series' records of the run that
 // made its snapshots (averaged over the snapshots used), else the series' own mean wall
 // shear; wall_units.txt, stats.h5 and the log line say which.
 #include <algorithm>
@@ -19,8 +19,8 @@
 #include "io/log.hpp"
 #include "io/run_lock.hpp"
 #include "io/series.hpp"
-#include "solvers/channel_statistics.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/channel_statistics.hpp"
+#include "analysis/wall_units.hpp"
 
 namespace iff::app {
 
@@ -40,7 +40,7 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   const int ny = m.ny();
   const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
   const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
-  solvers::ChannelStatistics mean_only(m.nx(), ny, m.nz(), lx, lz, m.y);
+  analysis::ChannelStatistics mean_only(m.nx(), ny, m.nz(), lx, lz, m.y);
   std::ostringstream ts;
   ts.precision(17);
   ts << "time_index,t,kinetic_energy,u_centre\n";
@@ -60,24 +60,24 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
     ts << ti << "," << r.times()[ti] << "," << ke / (t1 - t0) << "," << uc / (t1 - t0) << "\n";
   }
 
-  solvers::SnapshotList used;
+  analysis::SnapshotList used;
   for (int tr = t0; tr < t1; ++tr)
     for (int ti = o.start; ti < r.n_time(); ti += o.every) used.push_back({tr, ti});
-  auto evidence = solvers::series_wall_units_evidence(r, used, o.re_tau);
-  evidence.measured_u_tau = [&] { return solvers::wall_friction_velocity(m.y, mean_only.mean(0), m.nu); };
-  const solvers::WallUnits wall = solvers::resolve_wall_units(evidence);
+  auto evidence = analysis::series_wall_units_evidence(r, used, o.re_tau);
+  evidence.measured_u_tau = [&] { return analysis::wall_friction_velocity(m.y, mean_only.mean(0), m.nu); };
+  const analysis::WallUnits wall = analysis::resolve_wall_units(evidence);
   const double u_tau = wall.u_tau, re_tau = wall.re_tau;
   const std::vector<int> sj =
-      re_tau > 0 ? solvers::nearest_y_plus_indices(m.y, o.spectra_y_plus, re_tau) : std::vector<int>{ny / 4, ny / 2};
+      re_tau > 0 ? analysis::nearest_y_plus_indices(m.y, o.spectra_y_plus, re_tau) : std::vector<int>{ny / 4, ny / 2};
 
   // second pass with the spectra locations
-  solvers::ChannelStatistics stats(m.nx(), ny, m.nz(), lx, lz, m.y, sj);
+  analysis::ChannelStatistics stats(m.nx(), ny, m.nz(), lx, lz, m.y, sj);
   for (int ti = o.start; ti < r.n_time(); ti += o.every)
     for (int tr = t0; tr < t1; ++tr) stats.add(r.read_velocity(tr, ti).data());
   stats.write_csv(o.output, re_tau, u_tau);
   stats.write_h5(o.output + "/stats.h5", &wall);
   write_text_atomic(o.output + "/timeseries.csv", ts.str());
-  write_text_atomic(o.output + "/wall_units.txt", solvers::wall_units_text(wall, stats.samples(), o.input));
+  write_text_atomic(o.output + "/wall_units.txt", analysis::wall_units_text(wall, stats.samples(), o.input));
   log::info("stats: {} samples of {}; tables in {}", stats.samples(), o.input, o.output);
   log::info("stats: wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}", u_tau, re_tau, wall.description);
 }

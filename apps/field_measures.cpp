@@ -2,14 +2,14 @@
 
 #include <cmath>
 
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
 namespace iff::app {
 
 FieldMeasures::FieldMeasures(const SeriesMeta& m)
     : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()), gauss_lobatto_(on_gauss_lobatto_y(m.y)) {
   if (gauss_lobatto_) {
-    w_ = solvers::clenshaw_curtis_weights(ny_);  // symmetric: the order of y does not matter
+    w_ = spectral::clenshaw_curtis_weights(ny_);  // symmetric: the order of y does not matter
   } else {
     w_.assign(ny_, 0.0);
     for (int j = 0; j < ny_; ++j)

@@ -52,7 +52,7 @@
 namespace iff::solvers {
 
 struct DatasetParams {
-  ChannelGrid grid;                ///< DNS grid of the trajectories
+  spectral::ChannelGrid grid;                ///< DNS grid of the trajectories
   PhysicsParams physics;           ///< as `ifactflow dns` (section physics)
   // time
   double dt = 0.01;                ///< fixed time step (case time units)

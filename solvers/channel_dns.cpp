@@ -17,9 +17,9 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "io/stop_signal.hpp"
-#include "solvers/channel_statistics.hpp"
+#include "analysis/channel_statistics.hpp"
 #include "solvers/initial_conditions.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 
 namespace iff::solvers {
 
@@ -99,8 +99,8 @@ OutputParams OutputParams::from(const ConfigSection& s) {
   return p;
 }
 
-ChannelGrid grid_from(const ConfigSection& g) {
-  ChannelGrid grid;
+spectral::ChannelGrid grid_from(const ConfigSection& g) {
+  spectral::ChannelGrid grid;
   grid.nx = g.get_in<int>("nx", grid.nx, 2, 1 << 16);
   grid.ny = g.get_in<int>("ny", grid.ny, 5, 1 << 14);
   grid.nz = g.get_in<int>("nz", grid.nz, 2, 1 << 16);
@@ -384,14 +384,14 @@ DnsSummary ChannelDns::run() {
     }
   }
   // statistics (rank 0 holds the gathered fields)
-  std::unique_ptr<ChannelStatistics> stats;
+  std::unique_ptr<analysis::ChannelStatistics> stats;
   const double re_tau_nom = out.re_tau_nominal > 0 ? out.re_tau_nominal
                                                    : (p_.physics.units == "wall" ? p_.physics.re : 180.0);
   if (out.stats_every > 0 && rank == 0) {
     auto y = g.y();
     std::reverse(y.begin(), y.end());
-    const auto sj = nearest_y_plus_indices(y, out.spectra_y_plus, re_tau_nom);
-    stats = std::make_unique<ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
+    const auto sj = analysis::nearest_y_plus_indices(y, out.spectra_y_plus, re_tau_nom);
+    stats = std::make_unique<analysis::ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
   }
   // wall shear tau_w of every statistics sample (rank 0): the statistics' wall units are the
   // measured ones, also in wall units (u_tau = 1 holds only on average, and not at all at
@@ -399,7 +399,7 @@ DnsSummary ChannelDns::run() {
   std::vector<double> sample_tau;
   auto write_stats_files = [&](bool final) {  // rank 0 holds the statistics
     if (!stats || stats->samples() == 0) return;
-    WallUnitsEvidence e;
+    analysis::WallUnitsEvidence e;
     e.nu = 1.0 / p_.physics.re;
     e.snapshots = static_cast<long>(sample_tau.size());
     e.measured_what = fmt::format("this run at {}x{}x{}", g.nx, g.ny, g.nz);
@@ -408,10 +408,10 @@ DnsSummary ChannelDns::run() {
       for (double t : sample_tau) sum += t;
       return std::sqrt(std::max(0.0, sum / std::max<std::size_t>(sample_tau.size(), 1)));
     };
-    const WallUnits w = resolve_wall_units(e);
+    const analysis::WallUnits w = analysis::resolve_wall_units(e);
     stats->write_csv(out.dir, w.re_tau, w.u_tau);
     stats->write_h5(out.dir + "/stats.h5", &w);
-    write_text_atomic(out.dir + "/wall_units.txt", wall_units_text(w, stats->samples(), out.dir));
+    write_text_atomic(out.dir + "/wall_units.txt", analysis::wall_units_text(w, stats->samples(), out.dir));
     if (final)
       log::info("dns: statistics of {} samples in wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}",
                 stats->samples(), w.u_tau, w.re_tau, w.description);

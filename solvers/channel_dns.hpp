@@ -39,7 +39,7 @@
 namespace iff::solvers {
 
 /// Reads section grid (nx, ny, nz, lx, lz) and validates it; shared by dns and dataset.
-ChannelGrid grid_from(const ConfigSection& s);
+spectral::ChannelGrid grid_from(const ConfigSection& s);
 
 struct PhysicsParams {
   std::string units = "wall";  ///< wall (h, u_tau) or centreline (h, laminar U_c)
@@ -97,7 +97,7 @@ struct OutputParams {
 };
 
 struct DnsParams {
-  ChannelGrid grid;
+  spectral::ChannelGrid grid;
   PhysicsParams physics;
   TimeParams time;
   InitialParams initial;

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "io/error.hpp"
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
 namespace iff::solvers {
 
@@ -44,7 +44,7 @@ struct ChannelFilter::Impl {
   std::vector<cplx> spec, cspec;      // their spectra [nx][nz/2+1], [NX][NZ/2+1]
   std::vector<double> gx, gz;         // transfer functions on the kept coarse modes
   fftw_plan fwd = nullptr, bwd = nullptr;
-  std::unique_ptr<ChebyshevTransform> fine_y, coarse_y;
+  std::unique_ptr<spectral::ChebyshevTransform> fine_y, coarse_y;
 
   ~Impl() {
     if (fwd) fftw_destroy_plan(fwd);
@@ -87,8 +87,8 @@ ChannelFilter::ChannelFilter(const FilterSpec& s) : spec_(s), impl_(std::make_un
   }
   m.gz.resize(m.NZh);
   for (int k = 0; k < m.NZh; ++k) m.gz[k] = transfer(2 * M_PI * k / s.lz, dz);
-  m.fine_y = std::make_unique<ChebyshevTransform>(m.ny);
-  m.coarse_y = std::make_unique<ChebyshevTransform>(m.NY);
+  m.fine_y = std::make_unique<spectral::ChebyshevTransform>(m.ny);
+  m.coarse_y = std::make_unique<spectral::ChebyshevTransform>(m.NY);
 }
 
 ChannelFilter::~ChannelFilter() = default;

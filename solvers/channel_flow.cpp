@@ -20,14 +20,14 @@ Driving driving_from_string(const std::string& s) {
 }
 std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
 
-ChannelNSE::ChannelNSE(const ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
+ChannelNSE::ChannelNSE(const spectral::ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
     : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? 11 : 6, fftw_flags) {
   IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);
   ny_ = g_.ny;
   m0_ = tr_.m0();
   nml_ = tr_.nm_local();
-  ygl_ = chebyshev_points(ny_);
-  wcc_ = clenshaw_curtis_weights(ny_);
+  ygl_ = spectral::chebyshev_points(ny_);
+  wcc_ = spectral::clenshaw_curtis_weights(ny_);
   inv_dy_.resize(ny_);
   for (int j = 0; j < ny_; ++j) {
     double d = std::numeric_limits<double>::max();
@@ -62,7 +62,7 @@ void ChannelNSE::velocity_coefficients(const cvec& x, cplx* out) const {
       for (int k = 0; k < 3 * ny; ++k) o[k] = 0.0;
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
-      chebyshev_derivative(xv, dv, ny);
+      spectral::chebyshev_derivative(xv, dv, ny);
       for (int k = 0; k < ny; ++k) {
         o[3 * k] = I * (kx * dv[k] - kz * xe[k]) / kk;
         o[3 * k + 1] = xv[k];
@@ -104,8 +104,8 @@ void ChannelNSE::fill_fields(const cvec& x, int nf) {
     const cplx* xe = &x[index(ml, 1, 0)];
     cplx* s = S + std::size_t(ml) * ny * nf;
     if (m == 0) {
-      chebyshev_derivative(xv, du, ny);
-      chebyshev_derivative(xe, dw, ny);
+      spectral::chebyshev_derivative(xv, du, ny);
+      spectral::chebyshev_derivative(xe, dw, ny);
       for (int k = 0; k < ny; ++k) {
         s[nf * k + 0] = xv[k];
         s[nf * k + 1] = 0.0;
@@ -126,13 +126,13 @@ void ChannelNSE::fill_fields(const cvec& x, int nf) {
       for (int k = 0; k < nf * ny; ++k) s[k] = 0.0;
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
-      chebyshev_derivative(xv, dv, ny);
+      spectral::chebyshev_derivative(xv, dv, ny);
       for (int k = 0; k < ny; ++k) {
         u[k] = I * (kx * dv[k] - kz * xe[k]) / kk;
         w[k] = I * (kz * dv[k] + kx * xe[k]) / kk;
       }
-      chebyshev_derivative(u, du, ny);
-      chebyshev_derivative(w, dw, ny);
+      spectral::chebyshev_derivative(u, du, ny);
+      spectral::chebyshev_derivative(w, dw, ny);
       for (int k = 0; k < ny; ++k) {
         s[nf * k + 0] = u[k];
         s[nf * k + 1] = xv[k];
@@ -210,7 +210,7 @@ void ChannelNSE::project(cvec& n, int nf) {
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
       for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[nf * k] + kz * s[nf * k + 2]);
-      chebyshev_derivative(t, dv, ny);
+      spectral::chebyshev_derivative(t, dv, ny);
       for (int k = 0; k < ny; ++k) {
         nv[k] = -dv[k] - kk * s[nf * k + 1];
         ne[k] = I * (kz * s[nf * k] - kx * s[nf * k + 2]);
@@ -300,9 +300,9 @@ void ChannelNSE::stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* 
   w.resize(6 * std::size_t(ny));
   cplx *a = w.data(), *b = a + ny, *c = b + ny, *da = c + ny, *db = da + ny, *dc = db + ny;
   for (int k = 0; k < ny; ++k) a[k] = s[nf * k + t0 + 2], b[k] = s[nf * k + t0 + 1], c[k] = s[nf * k + t0 + 4];
-  chebyshev_derivative(a, da, ny);
-  chebyshev_derivative(b, db, ny);
-  chebyshev_derivative(c, dc, ny);
+  spectral::chebyshev_derivative(a, da, ny);
+  spectral::chebyshev_derivative(b, db, ny);
+  spectral::chebyshev_derivative(c, dc, ny);
   for (int k = 0; k < ny; ++k) {
     const cplx t11 = s[nf * k + t0], t22 = s[nf * k + t0 + 1], t12 = s[nf * k + t0 + 2];
     const cplx t13 = s[nf * k + t0 + 3], t23 = s[nf * k + t0 + 4];
@@ -367,8 +367,8 @@ void ChannelNSE::apply_mass(const cvec& x, cvec& mx) const {
         for (int k = 0; k < ny_; ++k) mx[index(ml, c, k)] = 0.0;
     } else {
       const double kk = k2(m);
-      chebyshev_derivative(xv, d1.data(), ny_);
-      chebyshev_derivative(d1.data(), d2.data(), ny_);
+      spectral::chebyshev_derivative(xv, d1.data(), ny_);
+      spectral::chebyshev_derivative(d1.data(), d2.data(), ny_);
       for (int k = 0; k < ny_; ++k) {
         mx[index(ml, 0, k)] = d2[k] - kk * xv[k];
         mx[index(ml, 1, k)] = x[index(ml, 1, k)];
@@ -385,22 +385,22 @@ void ChannelNSE::build_operators(double a0, double dt) {
     if (m == 0 || g_.is_nyquist(m)) continue;
     ModeOps& o = ops_[ml];
     const double kk = k2(m);
-    o.phi = ChebyshevHelmholtz(ny_, kk + s);
-    if (o.vel.size() == 0) o.vel = ChebyshevHelmholtz(ny_, kk);
+    o.phi = spectral::ChebyshevHelmholtz(ny_, kk + s);
+    if (o.vel.size() == 0) o.vel = spectral::ChebyshevHelmholtz(ny_, kk);
     o.v1.assign(ny_, 0.0);
     o.v2.assign(ny_, 0.0);
     o.phi.solve(zero.data(), phi.data(), 1.0, 0.0);
     o.vel.solve(phi.data(), o.v1.data(), 0.0, 0.0);
     o.phi.solve(zero.data(), phi.data(), 0.0, 1.0);
     o.vel.solve(phi.data(), o.v2.data(), 0.0, 0.0);
-    const double a = chebyshev_slope_top(o.v1.data(), ny_), b = chebyshev_slope_top(o.v2.data(), ny_);
-    const double c = chebyshev_slope_bottom(o.v1.data(), ny_), d = chebyshev_slope_bottom(o.v2.data(), ny_);
+    const double a = spectral::chebyshev_slope_top(o.v1.data(), ny_), b = spectral::chebyshev_slope_top(o.v2.data(), ny_);
+    const double c = spectral::chebyshev_slope_bottom(o.v1.data(), ny_), d = spectral::chebyshev_slope_bottom(o.v2.data(), ny_);
     const double det = a * d - b * c;
     IFF_CHECK_AS(iff::NumericalError, std::abs(det) > 0.0 && std::isfinite(det),
                  "singular influence matrix for mode " << m);
     o.minv[0] = d / det, o.minv[1] = -b / det, o.minv[2] = -c / det, o.minv[3] = a / det;
   }
-  mean_ = ChebyshevHelmholtz(ny_, s);
+  mean_ = spectral::ChebyshevHelmholtz(ny_, s);
   std::vector<double> f(ny_, 0.0);
   f[0] = -1.0 / ph_.nu;
   mean_unit_.assign(ny_, 0.0);
@@ -430,8 +430,8 @@ void ChannelNSE::implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) 
       }
       cplx* U = &x[index(ml, 0, 0)];
       if (ph_.driving == Driving::bulk_velocity) {
-        const double ub = 0.5 * chebyshev_integral(U, ny_).real();
-        const double u1 = 0.5 * chebyshev_integral(mean_unit_.data(), ny_);
+        const double ub = 0.5 * spectral::chebyshev_integral(U, ny_).real();
+        const double u1 = 0.5 * spectral::chebyshev_integral(mean_unit_.data(), ny_);
         forcing_ = (ph_.bulk_velocity - ub) / u1;
       } else {
         forcing_ = ph_.pressure_gradient;
@@ -446,7 +446,7 @@ void ChannelNSE::implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) 
     for (int k = 0; k < ny_; ++k) f[k] = sc * rhs[index(ml, 0, k)];
     o.phi.solve(f.data(), phi.data());
     o.vel.solve(phi.data(), vp.data());
-    const cplx st = chebyshev_slope_top(vp.data(), ny_), sb = chebyshev_slope_bottom(vp.data(), ny_);
+    const cplx st = spectral::chebyshev_slope_top(vp.data(), ny_), sb = spectral::chebyshev_slope_bottom(vp.data(), ny_);
     const cplx c1 = -(o.minv[0] * st + o.minv[1] * sb);
     const cplx c2 = -(o.minv[2] * st + o.minv[3] * sb);
     cplx* v = &x[index(ml, 0, 0)];
@@ -463,7 +463,7 @@ double ChannelNSE::forcing() const {
 }
 
 double ChannelNSE::bulk_velocity(const cvec& x) const {
-  double ub = (m0_ == 0 && nml_ > 0) ? 0.5 * chebyshev_integral(&x[index(0, 0, 0)], ny_).real() : 0.0;
+  double ub = (m0_ == 0 && nml_ > 0) ? 0.5 * spectral::chebyshev_integral(&x[index(0, 0, 0)], ny_).real() : 0.0;
   MPI_Allreduce(MPI_IN_PLACE, &ub, 1, MPI_DOUBLE, MPI_SUM, comm_);
   return ub;
 }
@@ -472,7 +472,7 @@ double ChannelNSE::wall_shear(const cvec& x) const {
   double tau = 0.0;
   if (m0_ == 0 && nml_ > 0) {
     const cplx* U = &x[index(0, 0, 0)];
-    tau = ph_.nu * 0.5 * (chebyshev_slope_bottom(U, ny_).real() - chebyshev_slope_top(U, ny_).real());
+    tau = ph_.nu * 0.5 * (spectral::chebyshev_slope_bottom(U, ny_).real() - spectral::chebyshev_slope_top(U, ny_).real());
   }
   MPI_Allreduce(MPI_IN_PLACE, &tau, 1, MPI_DOUBLE, MPI_SUM, comm_);
   return tau;
@@ -483,7 +483,7 @@ double ChannelNSE::mode_energy(const cvec& x, int m) const {
   if (ml < 0 || ml >= nml_) return 0.0;
   std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
   velocity_coefficients(x, uvw.data());
-  ChebyshevTransform ct(ny_);
+  spectral::ChebyshevTransform ct(ny_);
   double e = 0.0;
   std::vector<cplx> f(ny_);
   for (int c = 0; c < 3; ++c) {
@@ -497,7 +497,7 @@ double ChannelNSE::mode_energy(const cvec& x, int m) const {
 double ChannelNSE::fluctuation_energy(const cvec& x) const {
   std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
   velocity_coefficients(x, uvw.data());
-  ChebyshevTransform ct(ny_);
+  spectral::ChebyshevTransform ct(ny_);
   std::vector<cplx> f(ny_);
   double e = 0.0;
   for (int ml = 0; ml < nml_; ++ml) {
@@ -523,7 +523,7 @@ double ChannelNSE::max_divergence(const cvec& x) {
     const int m = m0_ + ml;
     const cplx* o = uvw.data() + std::size_t(ml) * ny_ * 3;
     for (int k = 0; k < ny_; ++k) v[k] = o[3 * k + 1];
-    chebyshev_derivative(v.data(), dv.data(), ny_);
+    spectral::chebyshev_derivative(v.data(), dv.data(), ny_);
     const double kx = g_.kx(m), kz = g_.kz(m);
     for (int k = 0; k < ny_; ++k) S[std::size_t(ml) * ny_ + k] = I * (kx * o[3 * k] + kz * o[3 * k + 2]) + dv[k];
   }
@@ -542,7 +542,7 @@ std::vector<double> ChannelNSE::gather_velocity(const cvec& x) const {
   const int ny = ny_;
   std::vector<cplx> uvw(std::size_t(nml_) * ny * 3);
   velocity_coefficients(x, uvw.data());
-  ChebyshevTransform ct(ny);
+  spectral::ChebyshevTransform ct(ny);
   std::vector<cplx> f(ny);
   for (int ml = 0; ml < nml_; ++ml)
     for (int c = 0; c < 3; ++c) {

@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "solvers/channel_grid.hpp"
+#include "spectral/channel_grid.hpp"
 #include "solvers/imex.hpp"
 #include "solvers/sgs_model.hpp"
 
@@ -72,16 +72,16 @@ struct FlowDiagnostics {
 
 class ChannelNSE : public ImexProblem {
  public:
-  ChannelNSE(const ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags = FFTW_ESTIMATE);
+  ChannelNSE(const spectral::ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags = FFTW_ESTIMATE);
 
   std::size_t state_size() const override { return std::size_t(nml_) * 2 * ny_; }
   void explicit_terms(const cvec& x, cvec& n) override;
   void apply_mass(const cvec& x, cvec& mx) const override;
   void implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) override;
 
-  const ChannelGrid& grid() const { return g_; }
+  const spectral::ChannelGrid& grid() const { return g_; }
   const ChannelPhysics& physics() const { return ph_; }
-  ChannelTransform& transform() { return tr_; }
+  spectral::ChannelTransform& transform() { return tr_; }
   MPI_Comm comm() const { return comm_; }
   int m0() const { return m0_; }
   int nm_local() const { return nml_; }
@@ -133,7 +133,7 @@ class ChannelNSE : public ImexProblem {
 
  private:
   struct ModeOps {
-    ChebyshevHelmholtz phi, vel;   // (D² - λ), (D² - k²)
+    spectral::ChebyshevHelmholtz phi, vel;   // (D² - λ), (D² - k²)
     std::vector<double> v1, v2;    // influence solutions
     double minv[4] = {0, 0, 0, 0}; // inverse of [[Dv1(+1), Dv2(+1)], [Dv1(-1), Dv2(-1)]]
   };
@@ -150,14 +150,14 @@ class ChannelNSE : public ImexProblem {
   void stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* f);
   double k2(int m) const { return g_.kx(m) * g_.kx(m) + g_.kz(m) * g_.kz(m); }
 
-  ChannelGrid g_;
+  spectral::ChannelGrid g_;
   ChannelPhysics ph_;
   MPI_Comm comm_;
-  ChannelTransform tr_;
+  spectral::ChannelTransform tr_;
   int ny_, m0_, nml_;
   std::vector<double> ygl_, wcc_, inv_dy_;
   std::vector<ModeOps> ops_;
-  ChebyshevHelmholtz mean_;
+  spectral::ChebyshevHelmholtz mean_;
   std::vector<double> mean_unit_;  // U_1: (a0 - dt ν D²) U_1 = dt, U_1(±1) = 0
   double cached_a0_ = -1.0, cached_dt_ = -1.0;
   double forcing_ = 0.0;

@@ -21,7 +21,8 @@
 
 namespace iff::solvers {
 
-using cvec = std::vector<std::complex<double>>;
+using cplx = std::complex<double>;
+using cvec = std::vector<cplx>;
 
 class ImexProblem {
  public:

@@ -21,8 +21,8 @@ void add_random_perturbation(const ChannelNSE& nse, cvec& x, double amplitude, s
   const int ny = g.ny;
   const int degree = std::min(ny - 6, 12);
   IFF_REQUIRE(degree >= 1, "random perturbation needs ny >= 7");
-  const auto y = chebyshev_points(ny);
-  ChebyshevTransform ct(ny);
+  const auto y = spectral::chebyshev_points(ny);
+  spectral::ChebyshevTransform ct(ny);
   cvec p(nse.state_size(), 0.0);
   std::vector<cplx> v(ny), e(ny);
   for (int ml = 0; ml < nse.nm_local(); ++ml) {
@@ -40,8 +40,8 @@ void add_random_perturbation(const ChannelNSE& nse, cvec& x, double amplitude, s
     const double env = 1.0 / (1.0 + double(i) * i + double(j) * j);
     for (int k = 0; k < ny; ++k) {
       const double s = 1.0 - y[k] * y[k];
-      v[k] = env * s * s * chebyshev_eval(pc.data(), degree + 1, y[k]);
-      e[k] = env * s * chebyshev_eval(qc.data(), degree + 1, y[k]);
+      v[k] = env * s * s * spectral::chebyshev_eval(pc.data(), degree + 1, y[k]);
+      e[k] = env * s * spectral::chebyshev_eval(qc.data(), degree + 1, y[k]);
       if (conj) v[k] = std::conj(v[k]), e[k] = std::conj(e[k]);
     }
     ct.to_coefficients(v.data());
@@ -59,7 +59,7 @@ void add_orr_sommerfeld_mode(const ChannelNSE& nse, cvec& x, const OrrSommerfeld
   IFF_REQUIRE(int(mode.v.size()) == g.ny, "Orr-Sommerfeld mode has " << mode.v.size() << " points, grid has " << g.ny);
   IFF_REQUIRE(g.nkx() >= 2, "Orr-Sommerfeld initial condition needs nx >= 4");
   std::vector<cplx> v(mode.v);
-  ChebyshevTransform(g.ny).to_coefficients(v.data());
+  spectral::ChebyshevTransform(g.ny).to_coefficients(v.data());
   const int m = g.mode(1, 0);  // kx = 2π/lx, kz = 0
   const int ml = m - nse.m0();
   if (ml < 0 || ml >= nse.nm_local()) return;
@@ -82,12 +82,12 @@ double add_stokes_mode(const ChannelNSE& nse, cvec& x, int n, double amplitude) 
     (f(lo) * f(mid) <= 0 ? hi : lo) = mid;
   }
   const double k = 0.5 * (lo + hi);
-  const auto y = chebyshev_points(g.ny);
+  const auto y = spectral::chebyshev_points(g.ny);
   std::vector<cplx> v(g.ny);
   for (int j = 0; j < g.ny; ++j)
     v[j] = amplitude * (even ? std::cos(k * y[j]) / std::cos(k) - std::cosh(a * y[j]) / std::cosh(a)
                              : std::sin(k * y[j]) / std::sin(k) - std::sinh(a * y[j]) / std::sinh(a));
-  ChebyshevTransform(g.ny).to_coefficients(v.data());
+  spectral::ChebyshevTransform(g.ny).to_coefficients(v.data());
   const int ml = g.mode(1, 0) - nse.m0();  // mode (kx = α, kz = 0)
   if (ml >= 0 && ml < nse.nm_local())
     for (int j = 0; j < g.ny; ++j) x[nse.index(ml, 0, j)] += v[j];
@@ -126,7 +126,7 @@ void state_from_physical(const ChannelNSE& nse, const std::vector<double>& field
         }
       }
     fftw_destroy_plan(plan);
-    ChebyshevTransform ct(sny);
+    spectral::ChebyshevTransform ct(sny);
     std::vector<cplx> f(sny);
     for (int m = 0; m < g.nmodes(); ++m)
       for (int c = 0; c < 3; ++c) {

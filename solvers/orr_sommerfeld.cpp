@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "io/error.hpp"
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
 extern "C" void zggev_(const char* jobvl, const char* jobvr, const int* n, std::complex<double>* a, const int* lda,
                        std::complex<double>* b, const int* ldb, std::complex<double>* alpha,
@@ -43,7 +43,7 @@ struct Problem {
 
 Problem build(int n, double alpha, double re) {
   IFF_REQUIRE(n >= 8, "Orr-Sommerfeld needs at least 8 points, got " << n);
-  const auto x = chebyshev_points(n);
+  const auto x = spectral::chebyshev_points(n);
   const Mat d = cheb_matrix(x);
   const Mat d2 = d * d, d3 = d2 * d, d4 = d2 * d2;
   const int ni = n - 2;

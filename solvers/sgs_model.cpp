@@ -61,7 +61,7 @@ SgsParams SgsParams::from(const ConfigSection& s) {
 
 // ------------------------------------------------------------------------------ filter width
 
-std::vector<double> les_filter_width(const ChannelGrid& g, FilterWidth w) {
+std::vector<double> les_filter_width(const spectral::ChannelGrid& g, FilterWidth w) {
   const int M = g.ny - 1;
   const double dx = g.lx / g.nx, dz = g.lz / g.nz;
   std::vector<double> d(g.ny);
@@ -183,7 +183,7 @@ void WaleModel::eddy_viscosity(const ResolvedFields& f, double* nu_t, double* co
 
 // ------------------------------------------------------------------------------ test filter
 
-TestFilter::TestFilter(const ChannelGrid& g, int n_planes, TestFilterKind kind)
+TestFilter::TestFilter(const spectral::ChannelGrid& g, int n_planes, TestFilterKind kind)
     : g_(g), n_planes_(n_planes), kind_(kind) {
   const int nxp = g.nxp(), nzp = g.nzp(), nxh = nxp / 2 + 1;
   // the sharp filter keeps kx indices i < nx/4 only: the z transforms run on those columns

@@ -41,7 +41,7 @@
 #include <string>
 #include <vector>
 
-#include "solvers/channel_grid.hpp"
+#include "spectral/channel_grid.hpp"
 
 namespace iff {
 class ConfigSection;
@@ -81,7 +81,7 @@ struct SgsParams {
 };
 
 /// Δ at every Gauss–Lobatto index j (y_j = cos(π j/M), the ChannelNSE order).
-std::vector<double> les_filter_width(const ChannelGrid& g, FilterWidth w);
+std::vector<double> les_filter_width(const spectral::ChannelGrid& g, FilterWidth w);
 /// (Δ̂/Δ)² of the DSM test filter (ratio 2 in x and z) for the given definition of Δ.
 double test_filter_width_ratio_squared(FilterWidth w);
 
@@ -110,7 +110,7 @@ struct ResolvedFields {
 
 /// The part of the padded grid a model sees, and the viscosity it clips against.
 struct SgsGeometry {
-  ChannelGrid grid;
+  spectral::ChannelGrid grid;
   int y0 = 0;        ///< Gauss–Lobatto index of the first local plane
   int ny_local = 0;  ///< local planes
   double nu = 0.0;   ///< molecular viscosity
@@ -169,7 +169,7 @@ class WaleModel final : public SgsModel {
 /// (sharp: i < nx/4; box: all), transfer function, and back.
 class TestFilter {
  public:
-  TestFilter(const ChannelGrid& g, int n_planes, TestFilterKind kind);
+  TestFilter(const spectral::ChannelGrid& g, int n_planes, TestFilterKind kind);
   ~TestFilter();
   TestFilter(const TestFilter&) = delete;
   TestFilter& operator=(const TestFilter&) = delete;
@@ -183,7 +183,7 @@ class TestFilter {
   double transfer(int i, int j) const;
 
  private:
-  ChannelGrid g_;
+  spectral::ChannelGrid g_;
   int n_planes_;
   TestFilterKind kind_;
   int ncols_ = 0;             // kx columns transformed in z and kept

@@ -28,6 +28,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 double median(std::vector<double> v) {

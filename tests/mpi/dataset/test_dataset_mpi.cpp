@@ -13,6 +13,9 @@
 #include "tests/support/test_support.hpp"
 
 using namespace iff::solvers;
+
+using namespace iff::spectral;
+
 namespace fs = std::filesystem;
 
 namespace {

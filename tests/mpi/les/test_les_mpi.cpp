@@ -13,6 +13,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 struct RunResult {
   std::vector<double> field;  // gathered [nx][ny][nz][3] on rank 0

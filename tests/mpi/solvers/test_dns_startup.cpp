@@ -20,6 +20,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 
 constexpr double kDt = 0.02;

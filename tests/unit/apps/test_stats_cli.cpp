@@ -10,7 +10,7 @@
 
 #include "io/h5.hpp"
 #include "io/series.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace {
@@ -167,7 +167,7 @@ TEST(FilterCommand, OneAndTwoRanksGiveTheSameSeries) {
   EXPECT_EQ(ra, rb);
   for (int tr = 0; tr < 2; ++tr)
     for (int t = 0; t < 3; ++t)
-      EXPECT_EQ(ra[tr * 3 + t], iff::solvers::snapshot_friction_velocity(fine.read_velocity(tr, t).data(), 8, m.y, 6,
+      EXPECT_EQ(ra[tr * 3 + t], iff::analysis::snapshot_friction_velocity(fine.read_velocity(tr, t).data(), 8, m.y, 6,
                                                                           m.nu))
           << tr << " " << t;
   // a coarse grid finer than the series is refused, naming it, and leaves no output
@@ -243,7 +243,7 @@ TEST(StatsCommand, FilteredCopyHasTheWallUnitsOfItsDns) {
   double tau = 0;
   for (int tr = 0; tr < 2; ++tr)
     for (int t = 1; t < 4; ++t) {
-      const double u = iff::solvers::snapshot_friction_velocity(fine.read_velocity(tr, t).data(), 16, m.y, 8, m.nu);
+      const double u = iff::analysis::snapshot_friction_velocity(fine.read_velocity(tr, t).data(), 16, m.y, 8, m.nu);
       EXPECT_EQ(coarse.wall_u_tau()[tr * 4 + t], u);
       tau += u * u;
     }
@@ -258,7 +258,7 @@ TEST(StatsCommand, FilteredCopyHasTheWallUnitsOfItsDns) {
         for (int j = 0; j < 17; ++j)
           for (int k = 0; k < 4; ++k) U[j] += v[((std::size_t(i) * 17 + j) * 4 + k) * 3] / (8 * 4 * 6);
     }
-  const double own = iff::solvers::wall_friction_velocity(coarse.meta().y, U, m.nu);
+  const double own = iff::analysis::wall_friction_velocity(coarse.meta().y, U, m.nu);
   EXPECT_GT(std::abs(own / dns.u_tau - 1), 0.02) << "the test needs a profile whose coarse projection moves the slope";
   // --re-tau overrides the records
   ASSERT_EQ(iff::test::run(exe + " stats " + dir + "/fdns.h5 -o " + dir + "/st_override --re-tau 180", &out), 0) << out;

@@ -19,14 +19,14 @@
 #include "io/error.hpp"
 #include "io/h5.hpp"
 #include "io/series.hpp"
-#include "solvers/chebyshev.hpp"
-#include "solvers/series_comparison.hpp"
+#include "spectral/chebyshev.hpp"
+#include "analysis/series_comparison.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace {
 
-using iff::solvers::SeriesComparison;
-using iff::solvers::TrajectoryAlignment;
+using iff::analysis::SeriesComparison;
+using iff::analysis::TrajectoryAlignment;
 
 constexpr int NX = 8, NY = 9, NZ = 4, NTRAJ = 2, NT = 6;
 constexpr double DT = 0.5;
@@ -105,7 +105,7 @@ class Comparison : public ::testing::Test {
     params.spectra_y_plus = {15, 100};
   }
   std::string dir, ref;
-  iff::solvers::ComparisonParams params;
+  iff::analysis::ComparisonParams params;
 };
 
 TEST_F(Comparison, ConstantOffsetGivesKnownErrors) {
@@ -133,7 +133,7 @@ TEST_F(Comparison, ConstantOffsetGivesKnownErrors) {
   EXPECT_EQ(r.first_over, -1);
 
   // U+ error: a over the quadrature norm of U (mean over x, z, snapshots, trajectories)
-  const auto w = iff::solvers::clenshaw_curtis_weights(NY);
+  const auto w = iff::spectral::clenshaw_curtis_weights(NY);
   std::vector<double> U(NY, 0.0);
   for (int tr = 0; tr < NTRAJ; ++tr)
     for (int t = 0; t < NT; ++t) {
@@ -145,7 +145,7 @@ TEST_F(Comparison, ConstantOffsetGivesKnownErrors) {
   double num = 0, den = 0;
   for (int j = 0; j < NY; ++j) num += w[j] * a * a, den += w[j] * U[j] * U[j];
   EXPECT_NEAR(r.stats_error[0], std::sqrt(num / den), 1e-12);
-  for (int q = 1; q < 5; ++q) EXPECT_NEAR(r.stats_error[q], 0.0, 1e-12) << iff::solvers::kProfileNames[q];
+  for (int q = 1; q < 5; ++q) EXPECT_NEAR(r.stats_error[q], 0.0, 1e-12) << iff::analysis::kProfileNames[q];
 }
 
 TEST_F(Comparison, NoiseOfKnownAmplitude) {
@@ -186,7 +186,7 @@ TEST_F(Comparison, PhaseShiftInX) {
     EXPECT_GT(expect, 0.01);
     EXPECT_NEAR(r.error[k], expect, 1e-13 * expect);
   }
-  for (int q = 0; q < 5; ++q) EXPECT_NEAR(r.stats_error[q], 0.0, 1e-12) << iff::solvers::kProfileNames[q];
+  for (int q = 0; q < 5; ++q) EXPECT_NEAR(r.stats_error[q], 0.0, 1e-12) << iff::analysis::kProfileNames[q];
   for (int s = 0; s < 2; ++s) {
     const auto a = r.stats->spectrum_x(0, s), b = cmp.reference_statistics().spectrum_x(0, s);
     for (std::size_t q = 0; q < a.size(); ++q) EXPECT_NEAR(a[q], b[q], 1e-12 * (1 + b[q]));
@@ -362,7 +362,7 @@ TEST_F(Comparison, ReferenceRecordsGiveTheWallUnits) {
   const double expect = std::sqrt(tau / (NTRAJ * (NT - 2)));
   EXPECT_NEAR(cmp.u_tau(), expect, 1e-15);
   EXPECT_NEAR(cmp.re_tau(), expect * 180, 1e-12);
-  EXPECT_EQ(cmp.wall_units().source, iff::solvers::WallUnitsSource::series_records);
+  EXPECT_EQ(cmp.wall_units().source, iff::analysis::WallUnitsSource::series_records);
   EXPECT_EQ(cmp.wall_units().description, "series records (parent DNS at 32x65x32, 8 snapshots)");
   const auto U = cmp.reference_statistics().mean(0), Up = cmp.profiles(cmp.reference_statistics())[0];
   for (int j = 0; j < NY; ++j) EXPECT_NEAR(Up[j], U[j] / expect, 1e-13 * (1 + std::abs(Up[j])));
@@ -370,7 +370,7 @@ TEST_F(Comparison, ReferenceRecordsGiveTheWallUnits) {
   SeriesComparison over(rec, params, sum_sq);
   EXPECT_DOUBLE_EQ(over.re_tau(), 150);
   EXPECT_NEAR(over.u_tau(), 150.0 / 180, 1e-15);
-  EXPECT_EQ(over.wall_units().source, iff::solvers::WallUnitsSource::override_re_tau);
+  EXPECT_EQ(over.wall_units().source, iff::analysis::WallUnitsSource::override_re_tau);
 }
 
 TEST(SeriesComparisonHelpers, WallShearOfPoiseuille) {
@@ -381,9 +381,9 @@ TEST(SeriesComparisonHelpers, WallShearOfPoiseuille) {
       for (int j = 0; j < 17; ++j) y[j] = -1 + 2.0 * j / 16;
     std::vector<double> U;
     for (double v : y) U.push_back(1 - v * v);
-    EXPECT_NEAR(iff::solvers::wall_friction_velocity(y, U, 0.01), std::sqrt(0.02), 1e-12) << gl;
+    EXPECT_NEAR(iff::analysis::wall_friction_velocity(y, U, 0.01), std::sqrt(0.02), 1e-12) << gl;
     // quadrature: integral of 1 - y^2 over [-1, 1] is 4/3 (trapezoid: O(h^2))
-    const auto w = iff::solvers::y_quadrature_weights(y);
+    const auto w = iff::analysis::y_quadrature_weights(y);
     double s = 0;
     for (int j = 0; j < 17; ++j) s += w[j] * U[j];
     EXPECT_NEAR(s, 4.0 / 3.0, gl ? 1e-13 : 1e-2);

@@ -14,7 +14,7 @@
 #include "io/h5.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -202,7 +202,7 @@ TEST_F(DatasetCommand, SnapshotsRecordTheWallUnitsOfTheirDnsState) {
   double tau = 0;
   for (int i = 0; i < 3; ++i)
     for (int s = 0; s < 5; ++s) {
-      const double direct = iff::solvers::snapshot_friction_velocity(fine.read_velocity(i, s).data(), fm.nx(), fm.y,
+      const double direct = iff::analysis::snapshot_friction_velocity(fine.read_velocity(i, s).data(), fm.nx(), fm.y,
                                                                       fm.nz(), fm.nu);
       EXPECT_GT(direct, 0.0);
       EXPECT_NEAR(rc[i * 5 + s], direct, 1e-11 * direct) << "trajectory " << i << " snapshot " << s;

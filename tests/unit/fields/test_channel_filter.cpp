@@ -9,8 +9,8 @@
 #include "io/error.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_filter.hpp"
-#include "solvers/chebyshev.hpp"
-#include "solvers/velocity_gradient.hpp"
+#include "spectral/chebyshev.hpp"
+#include "spectral/velocity_gradient.hpp"
 
 using iff::solvers::ChannelFilter;
 using iff::solvers::FilterKind;
@@ -48,7 +48,7 @@ std::vector<double> random_field(int nx, int ny, int nz, unsigned seed) {
 }
 
 double energy(const std::vector<double>& u, int nx, int ny, int nz) {
-  const auto w = iff::solvers::clenshaw_curtis_weights(ny);
+  const auto w = iff::spectral::clenshaw_curtis_weights(ny);
   double e = 0;
   for (int i = 0; i < nx; ++i)
     for (int j = 0; j < ny; ++j)
@@ -97,7 +97,7 @@ TEST(ChannelFilter, CommutesWithXAndZDerivatives) {
   for (auto kind : {FilterKind::sharp, FilterKind::box, FilterKind::gaussian}) {
     const auto fine = random_field(16, 9, 12, 2);
     ChannelFilter flt(spec(16, 9, 12, 8, 9, 6, kind));
-    iff::solvers::VelocityGradient gf(16, 9, 12, kLx, kLz), gc(8, 9, 6, kLx, kLz);
+    iff::spectral::VelocityGradient gf(16, 9, 12, kLx, kLz), gc(8, 9, 6, kLx, kLz);
     std::vector<double> grad_f, grad_c, coarse(8 * 9 * 6 * 3);
     gf.gradient(fine.data(), grad_f);  // [p][9]
     flt.apply(fine.data(), coarse.data());

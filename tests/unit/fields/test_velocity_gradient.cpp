@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "io/series.hpp"
-#include "solvers/velocity_gradient.hpp"
+#include "spectral/velocity_gradient.hpp"
 
 namespace {
 // u = (1 - y^2) sin(2 pi x / lx),  v = y^3 cos(2 pi z / lz),  w = sin(4 pi x / lx) y
@@ -42,7 +42,7 @@ TEST(VelocityGradient, ExactForBandLimitedPolynomialField) {
   for (int i = 0; i < nx; ++i)
     for (int j = 0; j < ny; ++j)
       for (int k = 0; k < nz; ++k) f.value(X(i), y[j], Z(k), &u[((i * ny + j) * nz + k) * 3]);
-  iff::solvers::VelocityGradient vg(nx, ny, nz, f.lx, f.lz);
+  iff::spectral::VelocityGradient vg(nx, ny, nz, f.lx, f.lz);
   std::vector<double> g, w, q;
   vg.gradient(u.data(), g);
   vg.vorticity_and_q(u.data(), w, q);
@@ -77,7 +77,7 @@ TEST(VelocityGradient, PureShearHasZeroQAndUniformVorticity) {
   for (int i = 0; i < nx; ++i)
     for (int j = 0; j < ny; ++j)
       for (int k = 0; k < nz; ++k) u[((i * ny + j) * nz + k) * 3] = y[j];
-  iff::solvers::VelocityGradient vg(nx, ny, nz, 1.0, 1.0);
+  iff::spectral::VelocityGradient vg(nx, ny, nz, 1.0, 1.0);
   std::vector<double> w, q;
   vg.vorticity_and_q(u.data(), w, q);
   for (std::size_t p = 0; p < q.size(); ++p) {

@@ -21,6 +21,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 
 ChannelGrid grid(int nx, int ny, int nz, double lx, double lz) {

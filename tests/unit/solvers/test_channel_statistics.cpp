@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "io/error.hpp"
-#include "solvers/channel_statistics.hpp"
+#include "analysis/channel_statistics.hpp"
 
-using iff::solvers::ChannelStatistics;
+using iff::analysis::ChannelStatistics;
 
 TEST(ChannelStatistics, SingleModeEnergyAtTheRightWavenumbers) {
   const int nx = 16, ny = 5, nz = 12;
@@ -74,7 +74,7 @@ TEST(ChannelStatistics, NearestYPlusIndices) {
   std::vector<double> y;  // Gauss–Lobatto nodes from the lower wall, 17 of them
   for (int j = 16; j >= 0; --j) y.push_back(std::cos(M_PI * j / 16));
   const double re_tau = 180;
-  const auto idx = iff::solvers::nearest_y_plus_indices(y, {0, 15, 15.5, 180, 400}, re_tau);
+  const auto idx = iff::analysis::nearest_y_plus_indices(y, {0, 15, 15.5, 180, 400}, re_tau);
   // y+ = 0 → the wall; y+ = 400 lies beyond the upper wall → the last node
   ASSERT_EQ(idx.size(), 4u);  // 15 and 15.5 share a node
   EXPECT_EQ(idx[0], 0);

@@ -4,9 +4,11 @@
 
 #include <cmath>
 
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
-using namespace iff::solvers;
+
+using namespace iff::spectral;
+
 
 namespace {
 double u_exact(double y) { return std::exp(y) * std::cos(3.0 * y); }

@@ -7,6 +7,8 @@
 
 using namespace iff::solvers;
 
+
+
 namespace {
 /// dx/dt = λ x (implicit) + i μ x (explicit); x(t) = exp((λ + iμ) t).
 struct Scalar : ImexProblem {

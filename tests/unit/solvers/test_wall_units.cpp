@@ -8,19 +8,19 @@
 
 #include "io/error.hpp"
 #include "io/series.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace {
 
-using iff::solvers::WallUnitsSource;
+using iff::analysis::WallUnitsSource;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// Evidence of a centre-line-units series (nu = 1/4200) whose records are those of its parent
 /// DNS, with a measured wall shear that differs from them (as on a coarse grid).
-iff::solvers::WallUnitsEvidence evidence(int* measured_calls) {
-  iff::solvers::WallUnitsEvidence e;
+iff::analysis::WallUnitsEvidence evidence(int* measured_calls) {
+  iff::analysis::WallUnitsEvidence e;
   e.nu = 1.0 / 4200;
   e.snapshots = 3;
   e.records = {0.040, 0.042, 0.044};
@@ -41,14 +41,14 @@ TEST(WallUnitsResolver, OverrideThenRecordsThenMeasured) {
   int calls = 0;
   auto e = evidence(&calls);
   e.re_tau_override = 180;
-  auto w = iff::solvers::resolve_wall_units(e);
+  auto w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::override_re_tau);
   EXPECT_DOUBLE_EQ(w.re_tau, 180);
   EXPECT_DOUBLE_EQ(w.u_tau, 180.0 / 4200);  // u_tau = Re_tau nu
   EXPECT_EQ(w.description.rfind("override (Re_tau = 180", 0), 0u) << w.description;
 
   e.re_tau_override = 0;
-  w = iff::solvers::resolve_wall_units(e);
+  w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::series_records);
   const double expect = std::sqrt((0.040 * 0.040 + 0.042 * 0.042 + 0.044 * 0.044) / 3);
   EXPECT_NEAR(w.u_tau, expect, 1e-15);
@@ -57,7 +57,7 @@ TEST(WallUnitsResolver, OverrideThenRecordsThenMeasured) {
   EXPECT_EQ(calls, 0) << "the measured wall shear is not computed when the records decide";
 
   e.records.clear();
-  w = iff::solvers::resolve_wall_units(e);
+  w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::measured_wall_shear);
   EXPECT_DOUBLE_EQ(w.u_tau, 0.0455);
   EXPECT_DOUBLE_EQ(w.re_tau, 0.0455 * 4200);
@@ -69,7 +69,7 @@ TEST(WallUnitsResolver, SnapshotsWithoutRecordsTakeTheSeriesMean) {
   int calls = 0;
   auto e = evidence(&calls);
   e.records = {0.040, kNaN, kNaN};  // e.g. a prediction past its reference's end
-  auto w = iff::solvers::resolve_wall_units(e);
+  auto w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::series_records);
   EXPECT_DOUBLE_EQ(w.u_tau, 0.041);
   EXPECT_NE(w.description.find("mean of its 5 records over t = 2..4; 1 of the 3 snapshots used have one"),
@@ -78,22 +78,22 @@ TEST(WallUnitsResolver, SnapshotsWithoutRecordsTakeTheSeriesMean) {
   // a series whose records are all missing falls back to its own wall shear
   e.series_records = {};
   e.records = {kNaN, kNaN, kNaN};
-  w = iff::solvers::resolve_wall_units(e);
+  w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::measured_wall_shear);
   EXPECT_EQ(calls, 1);
 }
 
 TEST(WallUnitsResolver, NoViscosityMeansNoMeasuredWallUnits) {
-  iff::solvers::WallUnitsEvidence e;
+  iff::analysis::WallUnitsEvidence e;
   e.measured_u_tau = [] { return 0.5; };
   e.nominal_re_tau = 180;  // a series in (h, u_tau) units with only its nominal Re_tau
-  auto w = iff::solvers::resolve_wall_units(e);
+  auto w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::unknown);
   EXPECT_DOUBLE_EQ(w.u_tau, 1.0);
   EXPECT_DOUBLE_EQ(w.re_tau, 180);
   e.measured_u_tau = [] { return 0.0; };
   e.nu = 0.01;
-  w = iff::solvers::resolve_wall_units(e);  // zero wall shear: no wall units (see below)
+  w = iff::analysis::resolve_wall_units(e);  // zero wall shear: no wall units (see below)
   EXPECT_EQ(w.source, WallUnitsSource::unknown);
   EXPECT_EQ(w.re_tau, 0.0);
 }
@@ -121,14 +121,14 @@ TEST(WallUnitsResolver, SeriesEvidenceReadsTheRecordsOfTheSnapshotsUsed) {
     w.close();
   }
   iff::SeriesReader r(dir + "/s.h5");
-  const auto e = iff::solvers::series_wall_units_evidence(r, {{1, 2}, {0, 0}, {1, 1}}, 0.0);
+  const auto e = iff::analysis::series_wall_units_evidence(r, {{1, 2}, {0, 0}, {1, 1}}, 0.0);
   ASSERT_EQ(e.records.size(), 3u);
   EXPECT_DOUBLE_EQ(e.records[0], 0.22);
   EXPECT_DOUBLE_EQ(e.records[1], 0.10);
   EXPECT_DOUBLE_EQ(e.records[2], 0.21);
   EXPECT_EQ(e.recorded_by, "parent DNS at 16x33x16");
   EXPECT_DOUBLE_EQ(e.nu, 0.01);
-  const auto w = iff::solvers::resolve_wall_units(e);
+  const auto w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.description, "series records (parent DNS at 16x33x16, 3 snapshots)");
 }
 
@@ -142,17 +142,17 @@ TEST(WallUnitsResolver, SnapshotFrictionVelocityOfPoiseuille) {
     for (std::size_t j = 0; j < y.size(); ++j)
       for (int k = 0; k < nz; ++k)
         f[((i * y.size() + j) * nz + k) * 3] = 1 - y[j] * y[j] + 0.3 * std::sin(2 * M_PI * i / nx) * (1 - y[j] * y[j]);
-  EXPECT_NEAR(iff::solvers::snapshot_friction_velocity(f.data(), nx, y, nz, 0.01), std::sqrt(0.02), 1e-13);
+  EXPECT_NEAR(iff::analysis::snapshot_friction_velocity(f.data(), nx, y, nz, 0.01), std::sqrt(0.02), 1e-13);
 }
 
 // A mean profile without a positive wall shear (a field of noise, say) has no wall units:
 // the statistics go on without "+" quantities and say so, instead of failing the command.
 TEST(WallUnitsResolver, NonPositiveWallShearMeansUnknownWallUnits) {
-  iff::solvers::WallUnitsEvidence e;
+  iff::analysis::WallUnitsEvidence e;
   e.nu = 1.0 / 180;
   e.snapshots = 2;
   e.measured_u_tau = [] { return 0.0; };
-  const auto w = iff::solvers::resolve_wall_units(e);
+  const auto w = iff::analysis::resolve_wall_units(e);
   EXPECT_EQ(w.source, WallUnitsSource::unknown);
   EXPECT_EQ(w.re_tau, 0.0);
   EXPECT_EQ(w.u_tau, 1.0);

@@ -16,6 +16,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 long steps_from_env(long fallback) {
   const char* s = std::getenv("IFF_LES_STEPS");

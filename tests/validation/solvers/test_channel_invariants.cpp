@@ -10,6 +10,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 namespace {
 ChannelGrid small_grid(int nx, int ny, int nz, double lx, double lz) {
   ChannelGrid g;

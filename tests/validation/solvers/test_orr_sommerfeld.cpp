@@ -9,6 +9,9 @@
 
 using namespace iff::solvers;
 
+using namespace iff::spectral;
+
+
 TEST(OrrSommerfeld, EigenvaluesMatchPublishedValues) {
   // Orszag 1971, Re = 10000, alpha = 1: c = 0.23752649 + 0.00373967 i
   auto m = orr_sommerfeld_least_stable(101, 1.0, 10000.0);

@@ -1,4 +1,4 @@
-#include "solvers/channel_statistics.hpp"
+#include "analysis/channel_statistics.hpp"
 
 #include <fftw3.h>
 
@@ -10,9 +10,9 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 std::vector<int> nearest_y_plus_indices(const std::vector<double>& y, const std::vector<double>& y_plus, double re_tau) {
   std::vector<int> out;
@@ -223,4 +223,4 @@ void ChannelStatistics::write_h5(const std::string& path, const WallUnits* wall)
   out.commit();
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis

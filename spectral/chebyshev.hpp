@@ -14,7 +14,7 @@
 #include <complex>
 #include <vector>
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 using cplx = std::complex<double>;
 
@@ -107,4 +107,4 @@ class ChebyshevHelmholtz {
   Parity par_[2];
 };
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

@@ -21,9 +21,9 @@
 #include <complex>
 #include <vector>
 
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 struct ChannelGrid {
   int nx = 32;         ///< Fourier modes in x (even)
@@ -102,4 +102,4 @@ class ChannelTransform {
   long count_ = 0;
 };
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

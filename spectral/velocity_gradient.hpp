@@ -12,7 +12,7 @@
 
 #include <vector>
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 class VelocityGradient {
  public:
@@ -35,4 +35,4 @@ class VelocityGradient {
   Plans* plans_;
 };
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

@@ -1,4 +1,4 @@
-#include "solvers/series_comparison.hpp"
+#include "analysis/series_comparison.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include "analysis/field_errors.hpp"
 #include "analysis/relative_l2.hpp"
 #include "io/error.hpp"
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 namespace {
 
@@ -34,7 +34,7 @@ void require_finite(const std::vector<double>& v, const std::string& file, int t
 
 std::vector<double> y_quadrature_weights(const std::vector<double>& y) {
   const int n = static_cast<int>(y.size());
-  if (on_gauss_lobatto_y(y)) return clenshaw_curtis_weights(n);
+  if (on_gauss_lobatto_y(y)) return spectral::clenshaw_curtis_weights(n);
   std::vector<double> w(n, 0.0);
   for (int j = 0; j < n; ++j) w[j] = 0.5 * ((j + 1 < n ? y[j + 1] - y[j] : 0.0) + (j > 0 ? y[j] - y[j - 1] : 0.0));
   return w;
@@ -286,4 +286,4 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   return r;
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 struct WallUnits;
 
@@ -51,7 +51,7 @@ class ChannelStatistics {
 
   /// Writes profiles.csv, spectra_kx.csv and spectra_kz.csv into `dir` (atomically). When
   /// re_tau > 0 (wall units), y+ and the profiles in wall units are added with the given
-  /// u_tau (solvers/wall_units.hpp decides both). With SGS samples,
+  /// u_tau (analysis/wall_units.hpp decides both). With SGS samples,
   /// the columns nu_t, eps_sgs, c_sgs follow (and nu_t_over_nu = ν_t Re_tau/u_tau,
   /// eps_sgs_plus = ε_sgs/(Re_tau u_tau³) in wall units, ν = u_tau h/Re_tau).
   void write_csv(const std::string& dir, double re_tau = 0.0, double u_tau = 1.0) const;
@@ -71,4 +71,4 @@ class ChannelStatistics {
   std::vector<double> snut_, seps_, sc_;       // [ny] sums of the SGS profiles
 };
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis

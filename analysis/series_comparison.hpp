@@ -27,10 +27,10 @@
 // its guard before step k (a stop counts as exceeding); "never" within the compared steps
 // otherwise.
 //
-// Long-term statistics. Each series' profiles (solvers::ChannelStatistics) over all its
+// Long-term statistics. Each series' profiles (analysis::ChannelStatistics) over all its
 // trajectories: candidates from step statistics_start up to each trajectory's completed
 // steps, the reference from time index reference_statistics_start. All series are put in
-// the reference's wall units (solvers/wall_units.hpp: re_tau override, else the reference's
+// the reference's wall units (analysis/wall_units.hpp: re_tau override, else the reference's
 // records of the parent DNS over the snapshots of its statistics, else its own mean wall
 // shear), so the errors compare the same quantities; for f in {U+, u'+, v'+, w'+, -<u'v'>+}
 // the error is the relative L2 norm over y with quadrature weights w_j (Clenshaw–Curtis on
@@ -46,10 +46,10 @@
 #include <vector>
 
 #include "io/series.hpp"
-#include "solvers/channel_statistics.hpp"
-#include "solvers/wall_units.hpp"
+#include "analysis/channel_statistics.hpp"
+#include "analysis/wall_units.hpp"
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 struct ComparisonParams {
   std::vector<int> horizons = {1, 10, 100};   ///< steps at which the error is reported
@@ -148,4 +148,4 @@ class SeriesComparison {
   std::shared_ptr<ChannelStatistics> ref_stats_;
 };
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis

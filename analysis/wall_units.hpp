@@ -24,7 +24,7 @@
 
 #include "io/series.hpp"
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 /// Friction velocity from the mean wall shear of a profile U(y) on ascending y:
 ///   u_tau^2 = nu (dU/dy|_{y=-1} - dU/dy|_{y=+1}) / 2  (0 when negative),
@@ -80,4 +80,4 @@ std::string wall_units_origin(const SeriesMeta& m);
 /// "series PATH".
 std::string wall_units_text(const WallUnits& w, long samples, const std::string& series);
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis

@@ -1,10 +1,10 @@
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
 #include <cmath>
 
 #include "io/error.hpp"
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 std::vector<double> chebyshev_points(int n) {
   IFF_REQUIRE(n >= 3, "Chebyshev grid needs at least 3 points, got " << n);
@@ -241,4 +241,4 @@ double ChebyshevHelmholtz::residual(const double* f, const double* u, double g_t
   return r;
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

@@ -1,4 +1,4 @@
-#include "solvers/channel_grid.hpp"
+#include "spectral/channel_grid.hpp"
 
 #include <cstring>
 
@@ -7,7 +7,7 @@
 #include "io/error.hpp"
 #include "io/memory.hpp"
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 void ChannelGrid::validate() const {
   IFF_REQUIRE(nx >= 2 && nx % 2 == 0, "grid.nx must be even and >= 2, got " << nx);
@@ -200,4 +200,4 @@ void ChannelTransform::fftw_only(int nf, bool forward) {
   }
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

@@ -1,4 +1,4 @@
-#include "solvers/velocity_gradient.hpp"
+#include "spectral/velocity_gradient.hpp"
 
 #include <fftw3.h>
 
@@ -6,9 +6,9 @@
 #include <complex>
 
 #include "io/error.hpp"
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
-namespace iff::solvers {
+namespace iff::spectral {
 
 struct VelocityGradient::Plans {
   // 1-D r2c/c2r along x and along z, and the Chebyshev transform in y
@@ -117,4 +117,4 @@ void VelocityGradient::vorticity_and_q(const double* u, std::vector<double>& vor
   }
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::spectral

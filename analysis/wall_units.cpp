@@ -1,4 +1,4 @@
-#include "solvers/wall_units.hpp"
+#include "analysis/wall_units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "io/error.hpp"
-#include "solvers/chebyshev.hpp"
+#include "spectral/chebyshev.hpp"
 
-namespace iff::solvers {
+namespace iff::analysis {
 
 namespace {
 
@@ -27,10 +27,10 @@ double wall_friction_velocity(const std::vector<double>& y, const std::vector<do
   double bottom = 0, top = 0;
   if (on_gauss_lobatto_y(y)) {
     std::vector<double> a(U.rbegin(), U.rend());  // descending y: y_0 = +1
-    ChebyshevTransform t(n);
+    spectral::ChebyshevTransform t(n);
     t.to_coefficients(a.data());
-    bottom = chebyshev_slope_bottom(a.data(), n);
-    top = chebyshev_slope_top(a.data(), n);
+    bottom = spectral::chebyshev_slope_bottom(a.data(), n);
+    top = spectral::chebyshev_slope_top(a.data(), n);
   } else {
     // second-order one-sided differences
     auto slope = [](double y0, double y1, double y2, double u0, double u1, double u2) {
@@ -141,4 +141,4 @@ std::string wall_units_text(const WallUnits& w, long samples, const std::string&
                      w.description, series);
 }
 
-}  // namespace iff::solvers
+}  // namespace iff::analysis
