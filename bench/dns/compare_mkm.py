@@ -163,7 +163,9 @@ def main():
         if not ok:
             bad.append(name)
         e = f" ± {err:.2g}" if math.isfinite(err) else ""
-        lines.append(f"| {name} | {v:.4g}{e} | {ref:.4g} | {100 * rel:+.1f} % | {100 * tol:.0f} % | "
+        tol_text = f"± {tol * ref:.0f}" if name.startswith("y+") else f"{100 * tol:.0f} %"
+        diff = f"{v - ref:+.1f}" if name.startswith("y+") else f"{100 * rel:+.1f} %"
+        lines.append(f"| {name} | {v:.4g}{e} | {ref:.4g} | {diff} | {tol_text} | "
                      f"{'ok' if ok else 'OUTSIDE'}{'; ' + note if note else ''} |")
     for k in ("v", "w"):
         lines.append(f"| peak {k}'+ | {peaks[k][0]:.3g} | | | | at y+ = {peaks[k][1]:.1f} |")
