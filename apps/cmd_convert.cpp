@@ -59,6 +59,17 @@ void add_convert(CLI::App& app, Context& ctx) {
     request.config = cfg.resolved_yaml();
     const auto n = operators::convert_reference_weights(request, ctx.rank == 0);
     log::info("convert: {} ({} parameters) -> {}", opt->kind, n, opt->output);
+    // what was assumed, once the weights are in (a failed conversion prints its error alone)
+    if (!sec.has("grid"))
+      log::warn("convert: no model.grid given: {}x{}x{} assumed (the public Re_tau 180 set); a rollout refuses a "
+                "series on another grid", grid[0], grid[1], grid[2]);
+    if (!sec.has("lx") || !sec.has("lz"))
+      log::warn("convert: no model.lx/model.lz given: a box of {:.6g} x 2 x {:.6g} assumed (4pi x 2 x 4pi/3); the "
+                "positional features depend on it, and a rollout refuses a series in another box",
+                spec.lx, spec.lz);
+    if (opt->norm.empty())
+      log::warn("convert: no --norm given: identity normalisation (right only for weights trained on unnormalised "
+                "fields)");
   });
 }
 

@@ -222,6 +222,16 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   IFF_REQUIRE(grid[0] == m.nx() && grid[1] == m.ny() && grid[2] == m.nz(),
               "checkpoint " << c.stepper.checkpoint << " is for a " << grid[0] << "x" << grid[1] << "x" << grid[2]
                             << " grid, series " << c.series << " is " << m.nx() << "x" << m.ny() << "x" << m.nz());
+  {
+    // the positional features were made for the checkpoint's box: another box is another flow
+    const auto box = operators::checkpoint_box(c.stepper.checkpoint);
+    const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.nx() > 1 ? m.x[1] - m.x[0] : 1.0);
+    const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.nz() > 1 ? m.z[1] - m.z[0] : 1.0);
+    auto differs = [](double a, double b) { return std::abs(a - b) > 1e-9 * std::max(std::abs(a), std::abs(b)); };
+    IFF_REQUIRE(!(box[0] > 0 && box[1] > 0) || (!differs(box[0], lx) && !differs(box[1], lz)),
+                "checkpoint " << c.stepper.checkpoint << " is for a box " << box[0] << " x 2 x " << box[1] << ", series "
+                              << c.series << " is " << lx << " x 2 x " << lz);
+  }
   c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
 
   auto stepper = operators::make_operator_stepper(c.stepper);

@@ -94,6 +94,11 @@ std::vector<int> checkpoint_grid(const std::string& checkpoint) {
   return {static_cast<int>(d.spec.x.size()), static_cast<int>(d.spec.y.size()), static_cast<int>(d.spec.z.size())};
 }
 
+std::vector<double> checkpoint_box(const std::string& checkpoint) {
+  const auto d = read_checkpoint_data(checkpoint);
+  return {d.spec.lx, d.spec.lz};
+}
+
 std::string checkpoint_model_kind(const std::string& checkpoint) {
   return to_string(read_checkpoint_data(checkpoint).spec.kind);
 }

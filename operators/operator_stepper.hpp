@@ -33,6 +33,9 @@ std::unique_ptr<rollout::Stepper> make_operator_stepper(const OperatorStepperOpt
 /// Grid of a checkpoint (to check it against the initial states): nx, ny, nz.
 std::vector<int> checkpoint_grid(const std::string& checkpoint);
 
+/// Box lengths of a checkpoint's grid: lx, lz (h units).
+std::vector<double> checkpoint_box(const std::string& checkpoint);
+
 /// Model kind of a checkpoint: ifactformer-m, ifactformer-o, fno or ifno.
 std::string checkpoint_model_kind(const std::string& checkpoint);
 

@@ -3,6 +3,7 @@
 one line with the estimate, what the node cannot hold (IFF_MEMORY_AVAILABLE stands for the
 node's memory): at 1 and 2 ranks each refuses under 100 MB per rank, naming the model, the
 grid, the samples per rank and the terms of the estimate, writes no output, and runs with room.
+A rollout also refuses, in one line, a series in another box than the checkpoint's.
 
 usage: check_operator_memory.py IFACTFLOW"""
 import os
@@ -52,17 +53,21 @@ def refused(what, rc, out, ranks, needles):
               f"{what} at {ranks} rank(s): the estimate and the availability are given")
 
 
-with tempfile.TemporaryDirectory() as d:
-    series = os.path.join(d, "series.h5")
-    x, y, z = synthetic_series.grid(nx, ny, nz)
+def write_series(series, lx):
+    x, y, z = synthetic_series.grid(nx, ny, nz, lx=lx)
     with h5py.File(series, "w") as f:
         f.create_dataset("velocity", data=synthetic_series.velocity(nt, nx, ny, nz).astype("<f4"))
         f["time"] = 0.5 * np.arange(nt)
         f["grid/x"], f["grid/y"], f["grid/z"] = x, y, z
         a = f.attrs
         a["format"], a["format_version"], a["kind"] = "ifactflow-series", 1, "fdns"
-        a["re_tau"], a["nu"], a["lx"], a["ly"], a["lz"] = 0.0, 1 / 4200, 2 * np.pi, 2.0, np.pi
+        a["re_tau"], a["nu"], a["lx"], a["ly"], a["lz"] = 0.0, 1 / 4200, lx, 2.0, np.pi
         a["units"], a["filter"], a["model"], a["config"], a["git_commit"] = "h, U_c", "sharp", "", "", "test"
+
+
+with tempfile.TemporaryDirectory() as d:
+    series = os.path.join(d, "series.h5")
+    write_series(series, 2 * np.pi)
 
     def train_case(out):
         p = os.path.join(d, os.path.basename(out) + ".yaml")
@@ -86,7 +91,7 @@ output: {{dir: {out}}}
     check(rc == 0, "train runs with room" + ("" if rc == 0 else ": " + log[-800:]))
     ckpt = os.path.join(d, "train", "best.ckpt")
 
-    def rollout_case(out):
+    def rollout_case(out, series=series):
         p = os.path.join(d, os.path.basename(out) + ".yaml")
         with open(p, "w") as f:
             f.write(f"""rollout: {{checkpoint: {ckpt}, series: {series}, initial: list, states: [0, 1, 2, 2], steps: 2,
@@ -103,6 +108,13 @@ output: {{dir: {out}, vtk_every: 0, progress_seconds: 0}}
         check(not os.path.exists(os.path.join(out, "prediction.h5")), f"rollout at {ranks} rank(s): nothing written")
     rc, log = run(["rollout", rollout_case(os.path.join(d, "roll"))], 2, available=1e12)
     check(rc == 0, "rollout runs with room" + ("" if rc == 0 else ": " + log[-800:]))
+    # the same grid in another box: the model's positional features do not fit it
+    other = os.path.join(d, "other_box.h5")
+    write_series(other, np.pi)
+    rc, log = run(["rollout", rollout_case(os.path.join(d, "roll_box"), other)])
+    errors = [l for l in log.splitlines() if "ifactflow: error" in l]
+    check(rc != 0 and len(errors) == 1 and "is for a box 6.28319 x 2 x 3.14159" in errors[0]
+          and "is 3.14159 x 2 x 3.14159" in errors[0], f"rollout refuses a series in another box: {errors or log[-400:]}")
 
 if failures:
     print(f"{len(failures)} check(s) failed")

@@ -261,6 +261,30 @@ TEST(ConvertCommand, ImportsAPyTorchStateDictAndRejectsBadOnesByName) {
                            &out),
             0)
       << out;
+  // the grid and the normalisation were given, the box was not: one warning, naming it
+  EXPECT_EQ(out.find("no model.grid"), std::string::npos) << out;
+  EXPECT_EQ(out.find("no --norm"), std::string::npos) << out;
+  EXPECT_NE(out.find("warning convert: no model.lx/model.lz given: a box of 12.5664 x 2 x 4.18879 assumed"),
+            std::string::npos)
+      << out;
+  {  // nothing given: a warning for each default
+    std::string plain;
+    ASSERT_EQ(iff::test::run(exe + " convert " + dir + "/user.pt --model ifactformer-m --set model.dim=12 --set "
+                                 "model.heads=2 --set model.dim_head=6 --set model.n_layer=2 -o " + dir + "/plain.ckpt",
+                             &plain),
+              0)
+        << plain;
+    EXPECT_NE(plain.find("warning convert: no model.grid given: 32x33x16 assumed"), std::string::npos) << plain;
+    EXPECT_NE(plain.find("warning convert: no --norm given: identity normalisation"), std::string::npos) << plain;
+    std::string with_box;
+    ASSERT_EQ(iff::test::run(exe + " convert " + dir + "/user.pt --model ifactformer-m" + sets +
+                                 " --set model.lx=3.14159 --set model.lz=1 --norm " + dir + "/norm.txt -o " + dir +
+                                 "/boxed.ckpt",
+                             &with_box),
+              0)
+        << with_box;
+    EXPECT_EQ(with_box.find("warning"), std::string::npos) << with_box;
+  }
   ops::CheckpointData data;
   auto target = ops::load_model(dir + "/model.ckpt", &data);
   EXPECT_TRUE(identical(ops::state_dict(*source.module), ops::state_dict(*target.module)));
