@@ -67,7 +67,7 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
   std::vector<double> v(fine_pts * 3), p(fine_pts), fv(coarse_pts * 3), fp(coarse_pts);
   const long total = static_cast<long>(m.n_traj) * in.n_time();
   const long rounds = (total + ctx.size - 1) / ctx.size;
-  Progress progress("filter", rounds);
+  Progress progress("filter", total);  // snapshots of every rank
   for (long r = 0; r < rounds; ++r) {
     const long idx = r * ctx.size + ctx.rank;
     const bool mine = idx < total;
@@ -96,7 +96,7 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
               m.has_pressure ? fp.data() : nullptr);
       if (out.wall) w.write_wall_units(ti, 1, write ? SeriesBlock{traj, 1, 0, s.NX} : SeriesBlock{}, &u_tau);
     }
-    progress.update(r + 1);
+    progress.update(std::min(total, (r + 1) * ctx.size));
   }
   w.close();
   log::info("filter: {} -> {} ({}x{}x{} -> {}x{}x{}, {} snapshots; {})", o.input, o.output, m.nx(), m.ny(), m.nz(),

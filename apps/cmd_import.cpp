@@ -1,6 +1,7 @@
 // ifactflow import DATA.npy -o OUT.h5: converts a (n_traj, n_time, nx, ny, nz, c) .npy
 // array (c = 3: u, v, w; c = 4: u, v, w, p) into the data contract, one snapshot at a time.
 // Under mpirun the trajectories are shared out round-robin and written collectively.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -100,7 +101,7 @@ void run_import(const ImportOptions& o, const Context& ctx) {
   const std::size_t points = static_cast<std::size_t>(nx) * ny * nz;
   std::vector<double> raw(points * c), vel(points * 3), pres(points);
   const int rounds = (n_traj + ctx.size - 1) / ctx.size;
-  Progress progress("import", static_cast<long>(rounds) * n_time);
+  Progress progress("import", static_cast<long>(n_traj) * n_time);  // snapshots of every rank
   for (int r = 0; r < rounds; ++r) {
     const int traj = r * ctx.size + ctx.rank;
     const bool mine = traj < n_traj;
@@ -117,7 +118,8 @@ void run_import(const ImportOptions& o, const Context& ctx) {
       });
       const SeriesBlock b = mine ? SeriesBlock{traj, 1, 0, nx} : SeriesBlock{};
       w.write(t, o.t0 + o.dt * t, b, vel.data(), c == 4 ? pres.data() : nullptr);
-      progress.update(static_cast<long>(r) * n_time + t + 1);
+      // the rounds before this one were full; this one has min(size, n_traj - r·size) ranks
+      progress.update((static_cast<long>(r) * ctx.size) * n_time + std::min(ctx.size, n_traj - r * ctx.size) * (t + 1L));
     }
   }
   w.close();
