@@ -8,7 +8,6 @@ A rollout also refuses, in one line, a series in another box than the checkpoint
 usage: check_operator_memory.py IFACTFLOW"""
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
@@ -18,27 +17,18 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import synthetic_series  # noqa: E402
 
+from cli_checks import ENV, check, finish  # noqa: E402
+from cli_checks import run as run_ifactflow  # noqa: E402
+
 exe = sys.argv[1]
-env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-failures = []
 nt, nx, ny, nz = 6, 8, 9, 4
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
 def run(args, ranks=1, available=None):
-    cmd = [exe] + args
-    e = dict(env)
+    env = dict(ENV)
     if available is not None:
-        e["IFF_MEMORY_AVAILABLE"] = str(available)
-    if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "-x", "IFF_MEMORY_AVAILABLE"] + cmd
-    p = subprocess.run(cmd, env=e, capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
+        env["IFF_MEMORY_AVAILABLE"] = str(available)
+    return run_ifactflow(exe, args, ranks, env, forward=["IFF_MEMORY_AVAILABLE"] if available is not None else [])
 
 
 def refused(what, rc, out, ranks, needles):
@@ -116,7 +106,4 @@ output: {{dir: {out}, vtk_every: 0, progress_seconds: 0}}
     check(rc != 0 and len(errors) == 1 and "is for a box 6.28319 x 2 x 3.14159" in errors[0]
           and "is 3.14159 x 2 x 3.14159" in errors[0], f"rollout refuses a series in another box: {errors or log[-400:]}")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("train and rollout: memory estimated before the first step; refused in one line at 1 and 2 ranks")
+finish("train and rollout: memory estimated before the first step; refused in one line at 1 and 2 ranks")

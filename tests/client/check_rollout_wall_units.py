@@ -11,7 +11,6 @@ usage: check_rollout_wall_units.py IFACTFLOW
 """
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -21,26 +20,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import synthetic_series  # noqa: E402
 
+from cli_checks import check, finish, must  # noqa: E402
+
 exe = sys.argv[1]
-env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(args, ranks=1):
-    cmd = [exe] + args
-    if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe"] + cmd
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(p.stdout, p.stderr)
-        raise SystemExit(f"{' '.join(cmd)} failed")
-    return p.stdout + p.stderr
+    return must(exe, args, ranks)
 
 
 def wall_units_txt(path):
@@ -135,7 +121,4 @@ output: {{dir: {out}, vtk_every: 0, series_buffer: {buffer}, progress_seconds: 0
     check(wu["source"] == "measured wall shear of this series (10 snapshots)", f"bare source: {wu['source']}")
     check("records no wall units" in log, "the rollout says the reference records none")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("rollout: the prediction carries the reference's wall units")
+finish("rollout: the prediction carries the reference's wall units")

@@ -11,26 +11,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from cli_checks import check, finish, must  # noqa: E402
+
 exe = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
-env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(args, ranks=1):
-    cmd = [exe] + args
-    if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), "--oversubscribe"] + cmd
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(p.stdout, p.stderr)
-        raise SystemExit(f"{' '.join(cmd)} failed")
+    must(exe, args, ranks)
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -71,7 +60,4 @@ with tempfile.TemporaryDirectory() as d:
     print(p.stdout[-3000:])
     check(p.returncode == 0, "ParaView's XDMF reader reads every series as h5py does:\n" + p.stdout[-1500:] + p.stderr[-1500:])
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("xdmf: dns and dataset series at 1 and 2 ranks open in ParaView with their times, grids and values")
+finish("xdmf: dns and dataset series at 1 and 2 ranks open in ParaView with their times, grids and values")
