@@ -1,7 +1,11 @@
 // ifactflow rollout CASE.yaml [--set key=value ...] [--resume]: autoregressive rollout of a
-// trained operator from snapshots of a series, initial states shared out over MPI ranks.
+// trained operator, or of an LES/DNS case, from snapshots of a series, initial states shared
+// out over MPI ranks.
 //
-// Case keys (section rollout): checkpoint, series (initial states and reference), initial
+// Case keys (section rollout): checkpoint (a trained operator) or solver (an LES or DNS case
+// file, advanced one snapshot interval per step: solvers/channel_solver_stepper.hpp; its
+// snapshots equal those `ifactflow dns` of that case writes from the same initial snapshot,
+// and the prediction is stored in its output.snapshot_dtype), series (initial states and reference), initial
 // (held_out | all | list), states ([[trajectory, time index], ...] for list), steps,
 // energy_band, batch (trajectories per model call; 1, the default, makes every trajectory's
 // prediction independent of the rank count and of the other trajectories, bit for bit —
@@ -73,6 +77,7 @@
 #include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
 #include "rollout/engine.hpp"
+#include "solvers/channel_solver_stepper.hpp"
 #include "spectral/velocity_gradient.hpp"
 
 namespace iff::app {
@@ -85,6 +90,7 @@ using rollout::Trajectory;
 struct RolloutCase {
   rollout::RolloutParams engine;
   operators::OperatorStepperOptions stepper;
+  std::string solver;  // LES/DNS case advanced by the rollout instead of an operator
   std::string series;
   std::string initial = "held_out";
   std::vector<std::vector<int>> states;
@@ -95,7 +101,11 @@ struct RolloutCase {
   static RolloutCase from(const Config& cfg) {
     RolloutCase c;
     auto r = cfg.section("rollout");
-    c.stepper.checkpoint = r.require<std::string>("checkpoint");
+    c.stepper.checkpoint = r.get<std::string>("checkpoint", "");
+    c.solver = r.get<std::string>("solver", "");
+    IFF_CHECK_AS(ConfigError, c.stepper.checkpoint.empty() != c.solver.empty(),
+                 "rollout in " << cfg.path() << ": give either rollout.checkpoint (a trained operator) or rollout.solver "
+                               "(an LES/DNS case), not " << (c.solver.empty() ? "neither" : "both"));
     c.series = r.require<std::string>("series");
     c.initial = r.get_choice("initial", c.initial, {"held_out", "all", "list"});
     if (c.initial == "list") {
@@ -128,9 +138,10 @@ class TimedStepper : public rollout::Stepper {
  public:
   TimedStepper(rollout::Stepper& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
   int window() const override { return inner_.window(); }
-  void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
+  void advance(const std::vector<int>& ids, const std::vector<std::vector<const Field*>>& history,
+               std::vector<Field>& next) override {
     const double t0 = MPI_Wtime();
-    inner_.advance(history, next);
+    inner_.advance(ids, history, next);
     seconds_ += MPI_Wtime() - t0;
   }
   std::string describe() const override { return inner_.describe(); }
@@ -190,6 +201,43 @@ SavedRollout read_saved(const std::string& path) {
   return s;
 }
 
+/// What advances the rollout, with what the command checks it against: a trained operator
+/// (rollout.checkpoint) or an LES/DNS case (rollout.solver).
+struct StepperSource {
+  std::unique_ptr<rollout::Stepper> stepper;
+  std::string what;            // for messages: "checkpoint FILE" or "solver case FILE"
+  std::vector<int> grid;       // nx, ny, nz
+  std::vector<double> box;     // lx, lz (0, 0: unknown)
+  std::string kind;            // model kind for cost.csv
+  bool solver = false;
+  std::optional<h5::DType> dtype;  // the prediction's dtype (a solver case's snapshot_dtype)
+};
+
+StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
+  StepperSource s;
+  if (c.solver.empty()) {
+    s.what = "checkpoint " + c.stepper.checkpoint;
+    s.grid = operators::checkpoint_grid(c.stepper.checkpoint);
+    s.box = operators::checkpoint_box(c.stepper.checkpoint);
+    s.kind = operators::checkpoint_model_kind(c.stepper.checkpoint);
+    s.stepper = operators::make_operator_stepper(c.stepper);
+    return s;
+  }
+  auto scfg = Config::load(c.solver, {});
+  auto p = solvers::DnsParams::from(scfg);
+  scfg.reject_unknown();
+  IFF_REQUIRE(has_interval, "rollout.solver needs a series with at least two snapshots (their interval is the step)");
+  s.what = "solver case " + c.solver;
+  s.grid = {p.grid.nx, p.grid.ny, p.grid.nz};
+  s.box = {p.grid.lx, p.grid.lz};
+  s.solver = true;
+  s.dtype = p.output.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+  auto stepper = std::make_unique<solvers::ChannelSolverStepper>(p, c.engine.dt);
+  s.kind = stepper->kind();
+  s.stepper = std::move(stepper);
+  return s;
+}
+
 void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, bool resume,
                  const Context& ctx) {
   namespace fs = std::filesystem;
@@ -218,28 +266,32 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   SeriesReader ref(c.series);
   const SeriesMeta& m = ref.meta();
   IFF_REQUIRE(ref.n_time() > 0, "series " << c.series << " holds no snapshot");
-  const auto grid = operators::checkpoint_grid(c.stepper.checkpoint);
+  c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
+  StepperSource src = stepper_source(c, ref.n_time() > 1);
+  const auto& grid = src.grid;
   IFF_REQUIRE(grid[0] == m.nx() && grid[1] == m.ny() && grid[2] == m.nz(),
-              "checkpoint " << c.stepper.checkpoint << " is for a " << grid[0] << "x" << grid[1] << "x" << grid[2]
-                            << " grid, series " << c.series << " is " << m.nx() << "x" << m.ny() << "x" << m.nz());
+              src.what << " is for a " << grid[0] << "x" << grid[1] << "x" << grid[2] << " grid, series " << c.series
+                       << " is " << m.nx() << "x" << m.ny() << "x" << m.nz());
   {
-    // the positional features were made for the checkpoint's box: another box is another flow
-    const auto box = operators::checkpoint_box(c.stepper.checkpoint);
+    // the positional features were made for the checkpoint's box (a solver's case has its
+    // own): another box is another flow
+    const auto& box = src.box;
     const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.nx() > 1 ? m.x[1] - m.x[0] : 1.0);
     const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.nz() > 1 ? m.z[1] - m.z[0] : 1.0);
     auto differs = [](double a, double b) { return std::abs(a - b) > 1e-9 * std::max(std::abs(a), std::abs(b)); };
     IFF_REQUIRE(!(box[0] > 0 && box[1] > 0) || (!differs(box[0], lx) && !differs(box[1], lz)),
-                "checkpoint " << c.stepper.checkpoint << " is for a box " << box[0] << " x 2 x " << box[1] << ", series "
-                              << c.series << " is " << lx << " x 2 x " << lz);
+                src.what << " is for a box " << box[0] << " x 2 x " << box[1] << ", series " << c.series << " is " << lx
+                         << " x 2 x " << lz);
   }
-  c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
-
-  auto stepper = operators::make_operator_stepper(c.stepper);
+  std::unique_ptr<rollout::Stepper> stepper = std::move(src.stepper);
   const int window = stepper->window();
 
   // initial states: (trajectory, time index) pairs
   std::vector<std::vector<int>> starts = c.states;
   if (c.initial != "list") {
+    IFF_CHECK_AS(ConfigError, c.initial == "all" || c.solver.empty(),
+                 "rollout.initial: held_out names the trajectories a checkpoint's training held out; with rollout.solver "
+                 "give initial: all or list");
     const int val = c.initial == "all" ? m.n_traj
                                        : operators::checkpoint_validation_trajectories(c.stepper.checkpoint, m.n_traj);
     IFF_REQUIRE(val > 0, "checkpoint " << c.stepper.checkpoint << " held out no trajectory of " << c.series
@@ -310,6 +362,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   pm.n_traj = n;
   pm.has_pressure = false;
   pm.model = stepper->describe();
+  if (src.dtype) pm.dtype = *src.dtype;
   pm.config = cfg.resolved_yaml();
   pm.git_commit = git_commit();
   // wall units: the reference's records at the reference snapshot each prediction snapshot
@@ -440,9 +493,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     if (saved) worst[0] += saved->wall, worst[1] += saved->model, worst[2] += saved->output;
     RunCost cost;
     cost.command = "rollout";
-    cost.model = operators::checkpoint_model_kind(c.stepper.checkpoint);
+    cost.model = src.kind;
     cost.ranks = ctx.size;
-    cost.threads_per_rank = operators::intra_op_threads();
+    cost.threads_per_rank = src.solver ? 1 : operators::intra_op_threads();
     cost.steps = steps;
     cost.simulated_time = steps * c.engine.dt;
     cost.wall_seconds = worst[0];

@@ -53,7 +53,8 @@ class OperatorStepper : public rollout::Stepper {
     return e.bytes + batch * (window_ + 2) * 3 * points * 8;
   }
 
-  void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) override {
+  void advance(const std::vector<int>& /*ids*/, const std::vector<std::vector<const Field*>>& history,
+               std::vector<Field>& next) override {
     torch::NoGradGuard no_grad;
     const auto& s = data_.spec;
     const int64_t nx = s.x.size(), ny = s.y.size(), nz = s.z.size();

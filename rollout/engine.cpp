@@ -42,10 +42,13 @@ void RolloutEngine::run(Stepper& stepper, std::vector<Trajectory>& local, const 
     for (std::size_t b0 = 0; b0 < alive.size(); b0 += p_.batch) {
       const std::size_t b1 = std::min(alive.size(), b0 + p_.batch);
       std::vector<std::vector<const Field*>> hist(b1 - b0);
-      for (std::size_t b = b0; b < b1; ++b)
+      std::vector<int> ids(b1 - b0);
+      for (std::size_t b = b0; b < b1; ++b) {
         for (const auto& f : local[alive[b]].history) hist[b - b0].push_back(&f);
+        ids[b - b0] = local[alive[b]].id;
+      }
       next.assign(b1 - b0, Field());
-      stepper.advance(hist, next);
+      stepper.advance(ids, hist, next);
       for (std::size_t b = b0; b < b1; ++b) {
         Trajectory& t = local[alive[b]];
         Field& f = next[b - b0];

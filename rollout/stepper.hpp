@@ -15,8 +15,11 @@ class Stepper {
   virtual ~Stepper() = default;
   /// Snapshots of history the next state depends on (the operator's input window).
   virtual int window() const { return 1; }
-  /// Advances a batch: history[b] holds window() states, oldest first; writes next[b].
-  virtual void advance(const std::vector<std::vector<const Field*>>& history, std::vector<Field>& next) = 0;
+  /// Advances a batch: history[b] holds window() states of trajectory ids[b] (its global
+  /// index), oldest first; writes next[b]. A stepper with state of its own between calls (a
+  /// solver's multistep history) keeps it by trajectory id.
+  virtual void advance(const std::vector<int>& ids, const std::vector<std::vector<const Field*>>& history,
+                       std::vector<Field>& next) = 0;
   virtual std::string describe() const = 0;
   /// Peak bytes one advance of `batch` states needs on this rank (the stepper's own memory
   /// and its working arrays, not the states the caller holds), with how it is counted; 0

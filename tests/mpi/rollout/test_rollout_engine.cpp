@@ -23,8 +23,13 @@ class Recurrence : public iff::rollout::Stepper {
   Recurrence(double a, double b) : a_(a), b_(b) {}
   int window() const override { return 2; }
   std::string describe() const override { return "recurrence"; }
-  void advance(const std::vector<std::vector<const Field*>>& h, std::vector<Field>& next) override {
+  void advance(const std::vector<int>& ids, const std::vector<std::vector<const Field*>>& h,
+               std::vector<Field>& next) override {
+    EXPECT_EQ(ids.size(), h.size());
     for (std::size_t i = 0; i < h.size(); ++i) {
+      // each trajectory's states carry its id (component 1 / component 2 = 10 (1 + id)), which
+      // the linear recurrence keeps
+      EXPECT_NEAR((*h[i][1])[1] / (*h[i][1])[2], 10.0 * (1 + ids[i]), 1e-9) << "trajectory " << ids[i];
       const Field &older = *h[i][0], &newer = *h[i][1];
       next[i].resize(newer.size());
       for (std::size_t p = 0; p < newer.size(); ++p) next[i][p] = a_ * newer[p] + b_ * older[p];
@@ -55,6 +60,7 @@ Result run_on(MPI_Comm comm, int n, double band) {
     const double s = (i == 3 ? -1.0 : 1.0) * (1.0 + 0.1 * i);
     t.history.push_back(Field(6, s));
     t.history.push_back(Field(6, s * (i == 2 ? 2.0 : 1.0)));  // trajectory 2 grows fast
+    for (auto& f : t.history) f[1] = 10.0 * (1 + i) * f[2];  // the id, for the stepper to check
     local.push_back(std::move(t));
   }
   iff::rollout::RolloutParams p;
@@ -150,6 +156,7 @@ TEST(RolloutEngine, ContinuedRunEqualsTheUninterruptedOne) {
       const double s = (i == 3 ? -1.0 : 1.0) * (1.0 + 0.1 * i);
       t.history.push_back(Field(6, s));
       t.history.push_back(Field(6, s * (i == 2 ? 2.0 : 1.0)));
+      for (auto& f : t.history) f[1] = 10.0 * (1 + i) * f[2];
       local.push_back(std::move(t));
     }
     return local;
