@@ -3,13 +3,27 @@
 one `ifactflow` command per stage, each under the study's MPI launcher with its own rank
 count, in order, stopping at the first failure.
 
-usage: run_study.py STUDY.yaml [--exe PATH] [--print | --run | --sbatch FILE] [--only NAME ...] [--from NAME]
+usage: run_study.py STUDY.yaml [--exe PATH] [--print | --run | --sbatch FILE] [--only NAME ...]
+                    [--from NAME] [--ranks N]
 
 STUDY.yaml:
-  study:   {name, launcher: "mpirun -n {ranks}", slurm: {nodes, ntasks_per_node, time, partition?, account?}}
-  stages:  [{name, command, args: [...], ranks, set: ["key=value", ...], estimate: "text"}, ...]
+  study:   {name, launcher: "mpirun -n {ranks}", record: FILE,
+            slurm: {nodes, ntasks_per_node, time, partition?, account?}}
+  stages:  [{name, command, args: [...], ranks, max_ranks, set: ["key=value", ...],
+             resume: [arg, ...], estimate: "text"}, ...]
 Paths in args are relative to the directory the study is run from (the repository root).
+
+--run keeps a record (study.record, JSON) of each stage's start, end and duration. A stage
+recorded as finished is skipped; one that started and did not finish (killed, timed out,
+failed) is run again with its `resume` arguments added, so that it continues from its own
+checkpoints. --from NAME runs NAME and every later stage whatever the record says (fresh
+unless the record says NAME started and did not finish). --ranks N runs every stage on
+min(N, max_ranks) ranks (max_ranks: the most the stage can use; default its ranks), so the
+same study file runs on a workstation and on a cluster. At the end the stages' durations
+are printed, with those of stages finished by earlier runs.
 """
+import datetime
+import json
 import argparse
 import os
 import shlex
@@ -20,8 +34,8 @@ import time
 import yaml
 
 COMMANDS = {"dns", "dataset", "filter", "import", "train", "convert", "rollout", "stats", "compare", "info"}
-STUDY_KEYS = {"name", "launcher", "slurm", "description"}
-STAGE_KEYS = {"name", "command", "args", "ranks", "set", "estimate"}
+STUDY_KEYS = {"name", "launcher", "slurm", "description", "record"}
+STAGE_KEYS = {"name", "command", "args", "ranks", "max_ranks", "set", "resume", "estimate"}
 SLURM_KEYS = {"nodes", "ntasks_per_node", "time", "partition", "account"}
 
 
@@ -59,16 +73,64 @@ def load(path):
         names.add(s["name"])
         if s["command"] not in COMMANDS:
             fail(f"{where} ({s['name']}): unknown ifactflow command '{s['command']}'")
-        if not isinstance(s.get("ranks", 1), int) or s.get("ranks", 1) < 1:
-            fail(f"{where} ({s['name']}): ranks must be a positive integer")
+        for key in ("ranks", "max_ranks"):
+            if not isinstance(s.get(key, 1), int) or s.get(key, 1) < 1:
+                fail(f"{where} ({s['name']}): {key} must be a positive integer")
     return study, doc["stages"]
 
 
-def argv(stage, exe):
+def argv(stage, exe, resume=False):
     a = [exe, stage["command"]] + [str(x) for x in stage["args"]]
     for kv in stage.get("set") or []:
         a += ["--set", str(kv)]
+    if resume:
+        a += [str(x) for x in stage.get("resume") or []]
     return a
+
+
+def ranks_of(stage, cap):
+    """The stage's rank count: its own, or min(cap, max_ranks) under --ranks."""
+    if cap is None:
+        return stage.get("ranks", 1)
+    return max(1, min(cap, stage.get("max_ranks", stage.get("ranks", 1))))
+
+
+class Record:
+    """The study's record of stage runs (JSON, replaced atomically after each change)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.stages = {}
+        if path and os.path.exists(path):
+            try:
+                with open(path) as f:
+                    self.stages = json.load(f).get("stages", {})
+            except (OSError, ValueError) as e:
+                fail(f"cannot read the study record {path}: {e}")
+
+    def get(self, name):
+        return self.stages.get(name, {})
+
+    def set(self, name, **fields):
+        self.stages[name] = {**self.get(name), **fields}
+        if not self.path:
+            return
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        tmp = f"{self.path}.{os.getpid()}.partial"
+        with open(tmp, "w") as f:
+            json.dump({"stages": self.stages}, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+def now():
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def hms(seconds):
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def launcher(study, ranks):
@@ -117,7 +179,10 @@ def main():
     g.add_argument("--sbatch", metavar="FILE", help="write a Slurm batch script")
     p.add_argument("--only", nargs="+", metavar="NAME")
     p.add_argument("--from", dest="start", metavar="NAME")
+    p.add_argument("--ranks", type=int, metavar="N", help="every stage on min(N, max_ranks) ranks")
     a = p.parse_args()
+    if a.ranks is not None and a.ranks < 1:
+        fail("--ranks must be a positive integer")
     study, stages = load(a.study)
     stages = select(stages, a.only, a.start)
     if a.sbatch:
@@ -128,20 +193,40 @@ def main():
         os.replace(tmp, a.sbatch)
         print(f"run_study: wrote {a.sbatch} ({len(stages)} stages)")
         return
-    for s in stages:
-        cmd = launcher(study, s.get("ranks", 1)) + argv(s, a.exe)
-        text = " ".join(shlex.quote(c) for c in cmd)
-        if not a.run:
+    if not a.run:
+        for s in stages:
+            cmd = launcher(study, ranks_of(s, a.ranks)) + argv(s, a.exe)
             est = f"   # {s['estimate']}" if s.get("estimate") else ""
-            print(f"{text}{est}")
+            print(" ".join(shlex.quote(c) for c in cmd) + est)
+        return
+    record = Record(study.get("record"))
+    forced = {s["name"] for s in stages} if a.start else set()
+    for s in stages:
+        name, rec = s["name"], record.get(s["name"])
+        if rec.get("finished") and name not in forced:
+            print(f"== {name}: finished {rec['finished']} in {hms(rec['seconds'])}, skipped", flush=True)
             continue
-        print(f"== {s['name']}: {text}", flush=True)
+        resume = bool(rec.get("started")) and not rec.get("finished")
+        cmd = launcher(study, ranks_of(s, a.ranks)) + argv(s, a.exe, resume)
+        text = " ".join(shlex.quote(c) for c in cmd)
+        print(f"== {name}{' (resumed)' if resume else ''}: {text}", flush=True)
+        record.set(name, started=now(), finished=None, command=text)
         t0 = time.time()
         rc = subprocess.call(cmd)
         if rc != 0:
-            fail(f"stage '{s['name']}' failed (exit {rc}); rerun with --from {s['name']}")
-        print(f"== {s['name']}: done in {time.time() - t0:.0f} s", flush=True)
-
+            record.set(name, failed=now(), exit_status=rc)
+            how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
+            fail(f"stage '{name}' failed ({how}); rerun to continue it"
+                 f"{' from its checkpoints' if s.get('resume') else ''}")
+        seconds = time.time() - t0
+        record.set(name, finished=now(), seconds=round(seconds, 1), exit_status=0)
+        print(f"== {name}: done in {hms(seconds)}", flush=True)
+    done = [(s["name"], record.get(s["name"])) for s in stages]
+    total = sum(r.get("seconds", 0) for _, r in done if r.get("finished"))
+    print("== stage durations (h:mm:ss):")
+    for name, r in done:
+        print(f"   {name:<24} {hms(r['seconds']) if r.get('finished') else 'not finished'}")
+    print(f"   {'total':<24} {hms(total)}", flush=True)
 
 if __name__ == "__main__":
     main()
