@@ -12,7 +12,6 @@ void add_not_yet_built(CLI::App& app, Context& ctx) {
       {"train", "train a neural operator"},
       {"convert", "import PyTorch weights into a checkpoint"},
       {"export", "export a checkpoint's weights to PyTorch"},
-      {"rollout", "autoregressive rollout of a trained operator"},
   };
   for (const auto& e : entries) {
     bool exists = true;

@@ -45,8 +45,8 @@ struct SeriesStatsOptions {
 /// only in that every rank checks the input).
 void series_statistics(const SeriesStatsOptions& options, const Context& ctx);
 
-/// In a build without libtorch, registers the commands that need it (train, convert, export,
-/// rollout): each says so in one line and exits non-zero.
+/// In a build without libtorch, registers the commands that need it (train, convert, export):
+/// each says so in one line and exits non-zero. rollout is built and refuses rollout.checkpoint.
 void add_not_yet_built(CLI::App& app, Context& ctx);
 
 /// Thrown by commands that exist in the interface but are not built yet (exit code 2).

@@ -59,7 +59,12 @@ int fail(const iff::app::Context& ctx, MPI_Comm agreement, const std::string& wh
   if (ctx.size > 1 && every_rank_failed(agreement, 5.0)) {
     if (ctx.rank == 0) std::fprintf(stderr, "ifactflow: %s: %s\n", kind, what.c_str());
     std::fflush(stderr);
-    if (iff::h5::parallel_file_abandoned()) MPI_Abort(ctx.comm, code);
+    if (iff::h5::parallel_file_abandoned()) {
+      // rank 0 aborts once its line is out; an abort from another rank could end rank 0
+      // before mpirun has forwarded that line
+      if (ctx.rank != 0) std::this_thread::sleep_for(std::chrono::seconds(10));
+      MPI_Abort(ctx.comm, code);
+    }
     MPI_Finalize();
     return code;
   }
@@ -115,8 +120,8 @@ int main(int argc, char** argv) {
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);
   iff::app::add_export(app, ctx);
-  iff::app::add_rollout(app, ctx);
 #endif
+  iff::app::add_rollout(app, ctx);
   iff::app::add_not_yet_built(app, ctx);
 
   try {
