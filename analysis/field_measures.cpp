@@ -1,14 +1,14 @@
-#include "apps/field_measures.hpp"
+#include "analysis/field_measures.hpp"
 
 #include <cmath>
 
 #include "spectral/chebyshev.hpp"
 
-namespace iff::app {
+namespace iff::analysis {
 
 FieldMeasures::FieldMeasures(const SeriesMeta& m)
-    : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()), gauss_lobatto_(on_gauss_lobatto_y(m.y)) {
-  if (gauss_lobatto_) {
+    : nx_(m.nx()), ny_(m.ny()), nz_(m.nz()) {
+  if (on_gauss_lobatto_y(m.y)) {
     w_ = spectral::clenshaw_curtis_weights(ny_);  // symmetric: the order of y does not matter
   } else {
     w_.assign(ny_, 0.0);
@@ -38,4 +38,4 @@ double FieldMeasures::centre_u(const double* u) const {
   return s / (static_cast<double>(nx_) * nz_);
 }
 
-}  // namespace iff::app
+}  // namespace iff::analysis

@@ -57,7 +57,7 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
-#include "apps/field_measures.hpp"
+#include "analysis/field_measures.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -713,7 +713,7 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
   // and sends its numbers to rank 0: each number is computed by one rank in one order, so the
   // outputs do not depend on the number of ranks
   SeriesReader ref(cc.reference);
-  const FieldMeasures measures(ref.meta());
+  const analysis::FieldMeasures measures(ref.meta());
   analysis::SeriesComparison cmp(cc.reference, cc.params,
                                 [&measures](const double* u) { return measures.kinetic_energy(u); });
   log::info(

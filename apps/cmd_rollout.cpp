@@ -61,7 +61,7 @@
 #include "analysis/field_errors.hpp"
 #include "apps/commands.hpp"
 #include "apps/version.hpp"
-#include "apps/field_measures.hpp"
+#include "analysis/field_measures.hpp"
 #include "apps/test_hooks.hpp"
 #include "io/agreed.hpp"
 #include "io/config.hpp"
@@ -392,7 +392,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
                              : std::numeric_limits<double>::quiet_NaN();
   };
 
-  const FieldMeasures measures(m);
+  const analysis::FieldMeasures measures(m);
   auto energy = [&](const Field& u) { return measures.kinetic_energy(u.data()); };
   spectral::VelocityGradient grad(m.nx(), m.ny(), m.nz(), m.lx, m.lz);
   std::map<int, std::unique_ptr<PvdCollection>> pvd;

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
-#include "apps/field_measures.hpp"
+#include "analysis/field_measures.hpp"
 #include "io/agreed.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -44,7 +44,7 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   std::ostringstream ts;
   ts.precision(17);
   ts << "time_index,t,kinetic_energy,u_centre\n";
-  const FieldMeasures measures(m);
+  const analysis::FieldMeasures measures(m);
   for (int ti = o.start; ti < r.n_time(); ti += o.every) {
     double ke = 0;
     double uc = 0;
