@@ -13,10 +13,6 @@ namespace iff::analysis {
 
 namespace {
 
-double box_length(double l, const std::vector<double>& x) {
-  return l > 0 ? l : x.back() + (x.size() > 1 ? x[1] - x[0] : 1.0);
-}
-
 bool same_coordinates(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -70,8 +66,8 @@ SeriesComparison::SeriesComparison(const std::string& reference, ComparisonParam
   IFF_REQUIRE(p_.reference_statistics_start >= 0 && p_.reference_statistics_start < ref_->n_time(),
               "reference_statistics_start " << p_.reference_statistics_start << " outside the " << ref_->n_time()
                                             << " snapshots of the reference " << reference);
-  lx_ = box_length(m.lx, m.x);
-  lz_ = box_length(m.lz, m.z);
+  lx_ = m.box_lx();
+  lz_ = m.box_lz();
   w_y_ = y_quadrature_weights(m.y);
 
   auto each_snapshot = [&](const std::function<void(const std::vector<double>&)>& f) {
@@ -129,9 +125,9 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
                         << rm.nz());
   IFF_REQUIRE(
       same_coordinates(m.x, rm.x) && same_coordinates(m.y, rm.y) && same_coordinates(m.z, rm.z) &&
-          std::abs(box_length(m.lx, m.x) - lx_) <= 1e-9 * lx_ && std::abs(box_length(m.lz, m.z) - lz_) <= 1e-9 * lz_,
-      "series " << file << " (" << label << "): grid coordinates or box " << box_length(m.lx, m.x) << " x "
-                << box_length(m.lz, m.z) << " differ from the reference " << rfile << "'s " << lx_ << " x " << lz_);
+          std::abs(m.box_lx() - lx_) <= 1e-9 * lx_ && std::abs(m.box_lz() - lz_) <= 1e-9 * lz_,
+      "series " << file << " (" << label << "): grid coordinates or box " << m.box_lx() << " x "
+                << m.box_lz() << " differ from the reference " << rfile << "'s " << lx_ << " x " << lz_);
   IFF_REQUIRE(cand.n_time() >= 1, "series " << file << " (" << label << ") holds no snapshot");
   const auto& tc = cand.times();
   const auto& tr = ref_->times();

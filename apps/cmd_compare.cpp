@@ -642,8 +642,7 @@ void write_outputs(const CompareCase& cc, const analysis::SeriesComparison& cmp,
         for (int axis = 0; axis < 2; ++axis) {
           const auto& E = axis == 0 ? t.ex[s] : t.ez[s];
           const double dk = 2.0 * M_PI /
-                            (axis == 0 ? (rm.lx > 0 ? rm.lx : rm.x.back() + rm.x[1] - rm.x[0])
-                                       : (rm.lz > 0 ? rm.lz : rm.z.back() + rm.z[1] - rm.z[0]));
+                            (axis == 0 ? rm.box_lx() : rm.box_lz());
           for (std::size_t q = 0; q < E[0].size(); ++q)
             sp += fmt::format("{},{},{:.12g},{},{:.12g},{:.12g},{:.12g},{:.12g}\n", csv_field(label),
                               axis == 0 ? "kx" : "kz", rm.y[js[s]], num(y_plus(rm.y[js[s]]), "{:.12g}"), q * dk,

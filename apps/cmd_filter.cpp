@@ -37,8 +37,8 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
   solvers::FilterSpec s;
   s.nx = m.nx(), s.ny = m.ny(), s.nz = m.nz();
   s.NX = g[0], s.NY = g[1], s.NZ = g[2];
-  s.lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
-  s.lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
+  s.lx = m.box_lx();
+  s.lz = m.box_lz();
   s.kind = solvers::filter_kind_from_string(o.kind);
   s.width_ratio = o.width_ratio;
   IFF_REQUIRE(on_gauss_lobatto_y(m.y),

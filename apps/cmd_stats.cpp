@@ -38,8 +38,8 @@ void series_statistics(const SeriesStatsOptions& o, const Context& ctx) {
   const int t0 = o.traj < 0 ? 0 : o.traj, t1 = o.traj < 0 ? m.n_traj : o.traj + 1;
   // first pass: the mean profile gives u_tau when the series records none
   const int ny = m.ny();
-  const double lx = m.lx > 0 ? m.lx : m.x.back() + (m.x[1] - m.x[0]);
-  const double lz = m.lz > 0 ? m.lz : m.z.back() + (m.z[1] - m.z[0]);
+  const double lx = m.box_lx();
+  const double lz = m.box_lz();
   analysis::ChannelStatistics mean_only(m.nx(), ny, m.nz(), lx, lz, m.y);
   std::ostringstream ts;
   ts.precision(17);

@@ -1,5 +1,6 @@
 #include "io/run_cost.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -29,6 +30,15 @@ std::vector<std::string> split(const std::string& line) {
 }
 
 }  // namespace
+
+std::string RunCost::summary() const {
+  std::string s = fmt::format("{:.3g} steps/s, {:.3g} s per unit time", steps_per_second(), wall_per_unit_time());
+  const double wall = std::max(wall_seconds, 1e-300);
+  if (step_seconds && output_seconds && analysis_seconds)
+    s += fmt::format("; model {:.1f}%, output {:.1f}%, analysis {:.1f}%", 100 * *step_seconds / wall,
+                     100 * *output_seconds / wall, 100 * *analysis_seconds / wall);
+  return s + fmt::format(" of {:.3g} s", wall_seconds);
+}
 
 void write_run_cost(const std::string& path, const RunCost& c) {
   IFF_CHECK(c.command.find(',') == std::string::npos && c.model.find(',') == std::string::npos,

@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace iff {
 
@@ -27,8 +28,21 @@ struct RunCost {
   double wall_seconds = 0.0;
   std::optional<double> step_seconds, output_seconds, analysis_seconds;
 
+  /// A record of `command` running `model` on `ranks` ranks of `threads` threads, before
+  /// any step.
+  static RunCost of(std::string command, std::string model, int ranks, int threads) {
+    RunCost c;
+    c.command = std::move(command);
+    c.model = std::move(model);
+    c.ranks = ranks;
+    c.threads_per_rank = threads;
+    return c;
+  }
   double wall_per_unit_time() const { return simulated_time > 0 ? wall_seconds / simulated_time : 0.0; }
   double steps_per_second() const { return wall_seconds > 0 ? steps / wall_seconds : 0.0; }
+  /// "S steps/s, W s per unit time; model a%, output b%, analysis c% of T s" (the phases
+  /// that were timed).
+  std::string summary() const;
 };
 
 /// Writes `cost` to `path` atomically (call on one rank).

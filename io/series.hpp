@@ -91,6 +91,15 @@ struct SeriesMeta {
   int nz() const { return static_cast<int>(z.size()); }
   /// Values per snapshot of one trajectory (nx*ny*nz*3).
   std::size_t snapshot_size() const { return static_cast<std::size_t>(nx()) * ny() * nz() * 3; }
+  /// Periodic box lengths: the recorded lx / lz, else the last node plus one spacing (the
+  /// nodes of a periodic axis hold no end point).
+  double box_lx() const { return box_length(lx, x); }
+  double box_lz() const { return box_length(lz, z); }
+
+ private:
+  static double box_length(double l, const std::vector<double>& c) {
+    return l > 0 ? l : c.back() + (c.size() > 1 ? c[1] - c[0] : 1.0);
+  }
 };
 
 /// The part of one snapshot a rank holds: trajectories [traj0, traj0+n_traj) and x planes

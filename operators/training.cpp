@@ -158,8 +158,8 @@ TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm) {
   spec.x = meta.x;
   spec.y = meta.y;
   spec.z = meta.z;
-  spec.lx = meta.lx > 0 ? meta.lx : (meta.nx() > 1 ? (meta.x[1] - meta.x[0]) * meta.nx() : 1.0);
-  spec.lz = meta.lz > 0 ? meta.lz : (meta.nz() > 1 ? (meta.z[1] - meta.z[0]) * meta.nz() : 1.0);
+  spec.lx = meta.box_lx();
+  spec.lz = meta.box_lz();
   const int window = static_cast<int>(spec.in_time_window());
   IFF_REQUIRE(n_time > window, "series " << setup.data.series << " has " << n_time << " snapshots per trajectory; a window of "
                                          << window << " needs at least " << window + 1);

@@ -7,8 +7,30 @@
 
 #include "io/error.hpp"
 #include "io/log.hpp"
+#include "io/memory.hpp"
 
 namespace iff::rollout {
+
+int stopped_early(const std::vector<Trajectory>& local, MPI_Comm comm, std::string* reason) {
+  int mine = 0, all = 0;
+  *reason = "on another rank";
+  for (const auto& t : local)
+    if (!t.alive && mine++ == 0) *reason = t.stop_reason;
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_SUM, comm);
+  return all;
+}
+
+void require_rollout_memory(const Stepper& stepper, int trajectories, int batch, int buffered, std::size_t snapshot_size,
+                            const std::string& grid, MPI_Comm comm) {
+  const int window = stepper.window(), per_call = std::max(1, std::min(batch, trajectories));
+  std::string how;
+  const double call = stepper.memory_bytes(per_call, &how);
+  const double states = double(trajectories) * (window + 1 + buffered) * snapshot_size * 8;
+  require_memory(call + states, fmt::format("rolling out {} trajectory(ies) per rank on {}", trajectories, grid),
+                 (how.empty() ? std::string() : how + "; ") +
+                     fmt::format("{} float64 states per trajectory", window + 1 + buffered),
+                 comm);
+}
 
 RolloutEngine::RolloutEngine(RolloutParams params, MPI_Comm comm) : p_(params), comm_(comm) {
   IFF_REQUIRE(p_.steps >= 0, "rollout.steps must be non-negative, got " << p_.steps);

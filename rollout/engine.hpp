@@ -45,6 +45,17 @@ struct Trajectory {
   const Field& state() const { return history.back(); }
 };
 
+/// Checks, before any state is read, that this rank has the memory for `trajectories`
+/// trajectories: the stepper's call on min(batch, trajectories) of them and, per trajectory,
+/// its window, the next state and `buffered` buffered snapshots of `snapshot_size` doubles
+/// (io/memory.hpp: InputError with the figures when it has not). Collective.
+void require_rollout_memory(const Stepper& stepper, int trajectories, int batch, int buffered, std::size_t snapshot_size,
+                            const std::string& grid, MPI_Comm comm);
+
+/// Trajectories of every rank that stopped early; `reason`: the first of this rank's stop
+/// reasons ("on another rank" when it has none). Collective.
+int stopped_early(const std::vector<Trajectory>& local, MPI_Comm comm, std::string* reason);
+
 class RolloutEngine {
  public:
   /// Kinetic energy of one state (for the band).

@@ -1,0 +1,85 @@
+// The case of `ifactflow rollout`: sections rollout and output. Each key is documented here,
+// next to its typed parameter.
+//
+// Output directory:
+//   prediction.h5        data contract, kind = prediction, one trajectory per initial state,
+//                        /time = time since the initial state; /initial_time and
+//                        /completed_steps [n_traj] say where each starts and how far it got
+//                        (written at creation, rewritten at every flush of the series);
+//                        /rollout_progress = [steps the records stand at, steps requested]
+//                        (equal once finished; ifactflow compare reports a partial rollout)
+//   rollout.state.h5     while unfinished: the step of the last flush, each trajectory's
+//                        input window in float64, progress, stop reasons and the cost so far
+//                        (written last at every flush, atomically: it is what --resume continues
+//                        from; removed at the end)
+//   rollout.csv          per step and trajectory: time, kinetic energy, centre-line mean U,
+//                        relative L2 error per component, in total and against the
+//                        reference's fluctuations (analysis/field_errors.hpp; when the
+//                        reference series has that snapshot)
+//   vtk/rollout_trajN.pvd  ParaView collection per trajectory (.vtr: velocity, vorticity,
+//                        Q-criterion, and error = prediction - reference)
+//   stats/               profiles and spectra over steps >= stats_start (ifactflow stats), in the
+//                        wall units of the reference's records (carried in prediction.h5's
+//                        /wall/u_tau at the reference snapshots each step corresponds to)
+//   cost.csv             wall-clock of the time loop (slowest rank) split into model steps,
+//                        output (series and VTK) and the rest (errors, energies, waiting for
+//                        other ranks), each the mean over ranks; per unit simulated time
+//   config.resolved.yaml
+//
+// Resuming: every output.series_buffer steps (and when a stop signal arrives) the series is
+// flushed, then /completed_steps, rollout.csv and cost.csv are rewritten up to that step, then
+// rollout.state.h5. A killed (SIGKILL) or interrupted (SIGTERM/SIGUSR1: every rank after the
+// same step, exit status 75) run is continued by the same command with --resume from the
+// state file's step: the prediction, rollout.csv and VTK files equal an uninterrupted run's
+// bit for bit (same rank count; with rollout.batch 1 any rank count). Without --resume an
+// unfinished output is refused. Testing hooks (apps/test_hooks.hpp): IFF_ROLLOUT_KILL_AFTER=N,
+// IFF_ROLLOUT_SIGNAL_AFTER=N (after step N).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/config.hpp"
+#include "io/series.hpp"
+#include "rollout/engine.hpp"
+
+namespace iff::rollout {
+
+struct RolloutCase {
+  // section rollout
+  std::string checkpoint;  ///< rollout.checkpoint: a trained operator (ifactflow train / convert)
+  std::string solver;      ///< rollout.solver: an LES or DNS case file advanced one snapshot
+                           ///< interval per step instead (solvers/channel_solver_stepper.hpp);
+                           ///< exactly one of checkpoint and solver
+  std::string series;      ///< rollout.series: initial states and reference (data contract)
+  std::string initial = "held_out";     ///< rollout.initial: held_out (the checkpoint's validation
+                                        ///< trajectories) | all | list, each from its first snapshot
+                                        ///< (list: rollout.states)
+  std::vector<std::vector<int>> states; ///< rollout.states: [traj, time index, traj, time index, ...]
+  RolloutParams engine;                 ///< rollout.steps, rollout.energy_band (stop a trajectory
+                                        ///< when its energy leaves [E_ref/band, band E_ref]; 0: off),
+                                        ///< rollout.batch (trajectories per model call; 1 makes each
+                                        ///< prediction independent of the rank count, bit for bit);
+                                        ///< output.progress_seconds
+  std::string device = "cpu";           ///< rollout.device: cpu | cuda (an operator)
+  std::string dtype = "checkpoint";     ///< rollout.dtype: checkpoint | float32 | float64 (an operator)
+  int threads = 1;                      ///< rollout.threads: intra-op threads per rank (0: libtorch's)
+  // section output
+  std::string dir = "out/rollout";      ///< output.dir
+  int series_every = 1;                 ///< output.series_every: steps between prediction snapshots
+  int series_buffer = 10;               ///< output.series_buffer: snapshots written and flushed
+                                        ///< together (a killed run loses at most that many less one)
+  int vtk_every = 10;                   ///< output.vtk_every: steps between VTK files (0: none)
+  int vtk_trajectories = 1;             ///< output.vtk_trajectories: VTK of the first this many
+  int stats_start = 0;                  ///< output.stats_start: first step of the statistics
+  std::vector<double> spectra_y_plus = {5, 15, 30, 100};  ///< output.spectra_y_plus
+
+  static RolloutCase from(const Config& cfg);
+  /// The (trajectory, time index) of `ref` each rollout trajectory starts from, the last
+  /// snapshot of its input window: rollout.states, every trajectory's first window (all), or
+  /// that of the last `held_out` trajectories (held_out: those a checkpoint's training held
+  /// out). InputError for a state outside the series or a held_out without any.
+  std::vector<std::vector<int>> initial_states(const SeriesReader& ref, int window, int held_out) const;
+};
+
+}  // namespace iff::rollout
