@@ -1,10 +1,12 @@
 #include "io/vtk.hpp"
 
 #include <vtkDoubleArray.h>
+#include <vtkFieldData.h>
 #include <vtkFloatArray.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkRectilinearGrid.h>
+#include <vtkStringArray.h>
 #include <vtkXMLRectilinearGridWriter.h>
 
 #include <cstdio>
@@ -61,7 +63,8 @@ std::string xml_escape(const std::string& s) {
 
 }  // namespace
 
-void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<VtkField>& fields, bool single) {
+void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<VtkField>& fields, bool single,
+               const VtkFieldData& field_data) {
   const int nx = static_cast<int>(p.x.size()), ny = static_cast<int>(p.y.size()), nz = static_cast<int>(p.z.size());
   IFF_CHECK(nx > 0 && ny > 0 && nz > 0, "empty VTK piece for " << path);
   require_output_file(path);
@@ -76,6 +79,18 @@ void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<Vtk
       add_field<vtkFloatArray>(g, f, nx, ny, nz);
     else
       add_field<vtkDoubleArray>(g, f, nx, ny, nz);
+  }
+  for (const auto& [name, value] : field_data.numbers) {
+    vtkNew<vtkDoubleArray> a;
+    a->SetName(name.c_str());
+    a->InsertNextValue(value);
+    g->GetFieldData()->AddArray(a);
+  }
+  for (const auto& [name, text] : field_data.texts) {
+    vtkNew<vtkStringArray> a;
+    a->SetName(name.c_str());
+    a->InsertNextValue(text);
+    g->GetFieldData()->AddArray(a);
   }
   // VTK writes into memory (its own file writes are not all checked: a full disk left an
   // empty .vtr); the bytes then go to disk through a checked, atomic write

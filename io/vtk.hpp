@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iff {
@@ -27,10 +28,18 @@ struct VtkPiece {
   int x0 = 0;                   ///< global index of its first x plane
 };
 
+/// Values of the whole dataset (VTK field data), shown by ParaView's spreadsheet and
+/// information panels: a number (a TimeValue entry is the time ParaView reads from the
+/// file) or a text.
+struct VtkFieldData {
+  std::vector<std::pair<std::string, double>> numbers;
+  std::vector<std::pair<std::string, std::string>> texts;
+};
+
 /// Writes one .vtr piece (binary, zlib-compressed); data are converted to float32 when
 /// `single` is set.
 void write_vtr(const std::string& path, const VtkPiece& piece, const std::vector<VtkField>& fields,
-               bool single = true);
+               bool single = true, const VtkFieldData& field_data = {});
 
 /// Writes a .pvtr index that assembles pieces (file names relative to the .pvtr) into
 /// the global grid nx_global x ny x nz.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace iff::rollout {
 
 VtkOutput::VtkOutput(std::string dir, const SeriesMeta& meta, int every, int trajectories, double dt)
@@ -10,7 +12,24 @@ VtkOutput::VtkOutput(std::string dir, const SeriesMeta& meta, int every, int tra
       every_(every),
       trajectories_(trajectories),
       dt_(dt),
-      grad_(meta.nx(), meta.ny(), meta.nz(), meta.lx, meta.lz) {}
+      x_(meta.x),
+      z_(meta.z),
+      grad_(meta.nx(), meta.ny(), meta.nz(), meta.lx, meta.lz) {
+  x_.push_back(meta.box_lx());
+  z_.push_back(meta.box_lz());
+}
+
+std::vector<double> VtkOutput::closed(const double* f, int c) const {
+  const int nx = meta_.nx(), ny = meta_.ny(), nz = meta_.nz();
+  std::vector<double> out(static_cast<std::size_t>(nx + 1) * ny * (nz + 1) * c);
+  for (int i = 0; i <= nx; ++i)
+    for (int j = 0; j < ny; ++j)
+      for (int k = 0; k <= nz; ++k) {
+        const double* src = f + ((static_cast<std::size_t>(i % nx) * ny + j) * nz + k % nz) * c;
+        std::copy_n(src, c, out.begin() + ((static_cast<std::size_t>(i) * ny + j) * (nz + 1) + k) * c);
+      }
+  return out;
+}
 
 PvdCollection& VtkOutput::collection(int id) {
   auto& coll = pvd_[id];
@@ -24,7 +43,7 @@ void VtkOutput::resume(const std::vector<Trajectory>& local) {
     if (t.id >= trajectories_) continue;
     auto& coll = collection(t.id);
     for (int step = 0; step <= t.completed; step += every_)
-      coll.add(t.t0 + step * dt_, fmt::format("traj{}_step{:06d}.vtr", t.id, step));
+      coll.add(step * dt_, fmt::format("traj{}_step{:06d}.vtr", t.id, step));
   }
 }
 
@@ -32,15 +51,20 @@ void VtkOutput::at(int step, const Trajectory& t, const Field* reference) {
   if (!active() || step % every_ != 0 || t.id >= trajectories_) return;
   std::vector<double> vort, q, diff;
   grad_.vorticity_and_q(t.state().data(), vort, q);
-  std::vector<VtkField> fields = {{"velocity", 3, t.state().data()}, {"vorticity", 3, vort.data()}, {"Q", 1, q.data()}};
+  const auto u = closed(t.state().data(), 3), w = closed(vort.data(), 3), qc = closed(q.data(), 1);
+  std::vector<VtkField> fields = {{"velocity", 3, u.data()}, {"vorticity", 3, w.data()}, {"Q", 1, qc.data()}};
   if (reference) {
     diff.resize(reference->size());
     for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = t.state()[p] - (*reference)[p];
+    diff = closed(diff.data(), 3);
     fields.push_back({"error", 3, diff.data()});
   }
+  VtkFieldData info;
+  info.numbers = {{"TimeValue", step * dt_}, {"initial_time", t.t0}, {"step", double(step)}};
+  info.texts = {{"units", meta_.units}, {"trajectory", t.label}};
   const std::string name = fmt::format("traj{}_step{:06d}.vtr", t.id, step);
-  write_vtr(dir_ + "/vtk/" + name, VtkPiece{meta_.x, meta_.y, meta_.z, 0}, fields);
-  collection(t.id).add(t.t0 + step * dt_, name);
+  write_vtr(dir_ + "/vtk/" + name, VtkPiece{x_, meta_.y, z_, 0}, fields, /*single=*/true, info);
+  collection(t.id).add(step * dt_, name);
 }
 
 }  // namespace iff::rollout

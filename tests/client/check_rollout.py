@@ -158,7 +158,7 @@ output:
     # ParaView opens the collection and renders
     pvd = os.path.join(outs[2], "vtk", "rollout_traj0.pvd")
     png = os.path.join(d, "rollout.png")
-    p = subprocess.run(["pvpython", pv_script, pvd, "-"], capture_output=True, text=True)
+    p = subprocess.run(["pvpython", pv_script, pvd, "-", "4", f"{2 * np.pi},{np.pi}"], capture_output=True, text=True)
     print(p.stdout[-2000:])
     check(p.returncode == 0, "pvpython check of the rollout VTK failed:\n" + p.stderr[-2000:])
     # ParaView also opens the prediction itself, through the XDMF file beside it

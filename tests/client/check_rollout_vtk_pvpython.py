@@ -1,8 +1,11 @@
 """pvpython: a rollout's VTK collection has its time steps, the fields velocity, vorticity,
 Q and error with finite ranges, and renders to a PNG (the last step, streamwise velocity).
+With LX,LZ: the grid is closed periodically (bounds 0..lx, -1..1, 0..lz; the end plane's
+velocity equals the first plane's, probed at x = 0 and x = lx) and each step's field data
+holds TimeValue (the collection's time), initial_time, step and units.
 
-usage: pvpython SCRIPT RUN.pvd - [EXPECTED_STEPS]         data checks (default 4 steps: t = 0, 1, 2, 3)
-       pvbatch  SCRIPT RUN.pvd OUT.png [EXPECTED_STEPS]   checks and a rendered frame, under X"""
+usage: pvpython SCRIPT RUN.pvd - [EXPECTED_STEPS [LX,LZ]]         data checks (default 4 steps: t = 0, 1, 2, 3)
+       pvbatch  SCRIPT RUN.pvd OUT.png [EXPECTED_STEPS [LX,LZ]]   checks and a rendered frame, under X"""
 import math
 import os
 import sys
@@ -11,6 +14,7 @@ from paraview.simple import ColorBy, GetActiveViewOrCreate, OpenDataFile, SaveSc
 
 pvd, png = sys.argv[1], sys.argv[2]
 expected = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+box = [float(v) for v in sys.argv[4].split(",")] if len(sys.argv) > 4 else None
 bad = []
 r = OpenDataFile(pvd)
 times = list(r.TimestepValues)
@@ -28,6 +32,30 @@ for t in times:
             lo, hi = r.PointData[n].GetRange(-1 if n != "Q" else 0)
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 bad.append(f"t={t}: {n} range {lo}, {hi}")
+    if box:
+        # the reader's own output (pvpython's built-in server; a Fetch drops the coordinates)
+        data = r.GetClientSideObject().GetOutputDataObject(0)
+        b = data.GetBounds()
+        want = (0.0, box[0], -1.0, 1.0, 0.0, box[1])
+        if any(abs(x - y) > 1e-6 for x, y in zip(b, want)):
+            bad.append(f"t={t}: bounds {b}, want {want} (periodic end planes)")
+        fd = data.GetFieldData()
+        arrays = {fd.GetAbstractArray(i).GetName(): fd.GetAbstractArray(i) for i in range(fd.GetNumberOfArrays())}
+        for name in ("TimeValue", "initial_time", "step", "units"):
+            if name not in arrays:
+                bad.append(f"t={t}: no field data {name} in {sorted(arrays)}")
+        if "TimeValue" in arrays and abs(arrays["TimeValue"].GetTuple1(0) - t) > 1e-9:
+            bad.append(f"t={t}: TimeValue {arrays['TimeValue'].GetTuple1(0)}")
+        u = data.GetPointData().GetArray("velocity")
+        y = data.GetYCoordinates()
+        for j in range(0, y.GetNumberOfTuples(), 2):
+            ids = [data.FindPoint(x, y.GetTuple1(j), z) for x, z in ((0.0, 0.0), (box[0], box[1]))]
+            if min(ids) < 0:
+                bad.append(f"t={t}: no grid point at x = 0 and x = lx (y_{j})")
+                break
+            first, end = (u.GetTuple3(i) for i in ids)
+            if any(abs(p - q) > 1e-6 * (1 + abs(p)) for p, q in zip(first, end)):
+                bad.append(f"t={t}: velocity at (0, y_{j}, 0) {first} and at (lx, y_{j}, lz) {end} differ")
 if png == "-":  # data checks only: pvpython, no display needed
     print("\n".join(bad) if bad else f"ParaView (pvpython): {len(times)} steps, fields ok")
     sys.exit(1 if bad else 0)
