@@ -7,11 +7,11 @@ solver run:
   offset     a copy with u + 0.1 (kind les-dsm, same times)
   noise      a prediction of the last two (held-out) trajectories from time index 2 with noise
              of amplitude 0.05, /initial_time, /completed_steps [5, 3] (the second stopped by its
-             guard) and a rollout log (cost)
+             guard) and a rollout's cost.csv beside it
   shift      an LES-like run from (trajectory 0, time index 3), its times from 0, shifted in x by
              two grid points (alignment from its config attribute initial.*), cost from cost.csv
   solver     `ifactflow dns` from reference snapshot (1, 2) for 4 intervals (alignment from its
-             config, cost from its captured log)
+             config, cost from the cost.csv it writes)
 Every error in summary.csv / error_vs_time.csv is recomputed here with numpy; 1 and 2 ranks
 give identical tables; missing file, other grid, other snapshot interval and an unknown key
 fail with one line naming the file or key; the figures are PNGs with the expected panels
@@ -145,13 +145,13 @@ with tempfile.TemporaryDirectory() as d:
     pred += 0.05 * rng.standard_normal(pred.shape)
     completed = [5, 3]
     pred[1, 4:] = 0.0  # beyond the guard stop the file holds no valid state
-    write_series(f"{d}/pred.h5", pred, dt * np.arange(n_pred), "prediction",
+    os.makedirs(f"{d}/pred")
+    write_series(f"{d}/pred/pred.h5", pred, dt * np.arange(n_pred), "prediction",
                  config="rollout:\n  initial: held_out\n  threads: 2\n",
                  extra={"initial_time": [start * dt] * 2, "completed_steps": completed})
-    with open(f"{d}/rollout.log", "w") as f:
-        f.write("[12:00:00] info rollout: 2 initial states over 2 ranks, 5 steps of dt = 0.5, FNO3d\n"
-                "[12:00:02] info rollout 3/5 live trajectories per rank 1/1, 1.5 steps/s, elapsed 2.0s, ETA 1.3s\n"
-                "[12:00:04] info rollout 5/5 live trajectories per rank 1/0, 1.2 steps/s, elapsed 4.2s, ETA 0s\n")
+    with open(f"{d}/pred/cost.csv", "w") as f:  # 5 steps of 0.5 for 2 trajectories together, in 4.2 s
+        f.write("command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,step_seconds,output_seconds,"
+                "analysis_seconds,wall_per_unit_time,steps_per_second\nrollout,fno,2,2,5,2.5,4.2,3,1,0.2,1.68,1.19\n")
     e, cnt = [], []
     for k in range(n_pred):
         v = [rel(pred[c, k], ref[1 + c, start + k]) for c in range(2) if k <= completed[c]]
@@ -172,7 +172,7 @@ with tempfile.TemporaryDirectory() as d:
     expect["shift"] = (e, [1] * n_les, [rel_y(p, q) for p, q in zip(profiles(list(les[0])), ref_prof)])
 
     # a real run of the solver from reference snapshot (trajectory 1, time index 2): its
-    # alignment comes from its config (initial.*), its cost from its log
+    # alignment comes from its config (initial.*), its cost from the cost.csv it writes
     with open(f"{d}/dns.yaml", "w") as f:
         f.write(f"""grid: {{nx: {nx}, ny: {ny}, nz: {nz}, lx: {lx!r}, lz: {lz!r}}}
 physics: {{units: wall, re: {re_tau}}}
@@ -182,15 +182,13 @@ output: {{dir: {d}/run, snapshot_every: 50, snapshot_dtype: f64, csv_every: 50, 
 """)
     pd = run(["dns", f"{d}/dns.yaml"])
     check(pd.returncode == 0, "the solver run succeeds: " + pd.stderr[-300:])
-    with open(f"{d}/run/log.txt", "w") as f:
-        f.write(pd.stdout + pd.stderr)
 
     case = f"""reference: {{file: {d}/ref.h5, label: filtered DNS}}
 candidates:
   - {{label: offset, file: {d}/off.h5}}
-  - {{label: noise, file: {d}/pred.h5, log: {d}/rollout.log}}
+  - {{label: noise, file: {d}/pred/pred.h5}}
   - {{label: shift, file: {d}/les/snapshots.h5, kind: les-wale}}
-  - {{label: solver, file: {d}/run/snapshots.h5, log: {d}/run/log.txt}}
+  - {{label: solver, file: {d}/run/snapshots.h5}}
 horizons: [1, 3, 20]
 threshold: 0.02
 spectra_y_plus: [15, 60]
@@ -247,15 +245,15 @@ output: {{dir: {d}/out1}}
     check(rows["noise"]["completed_steps_min"] == "3" and rows["noise"]["trajectories_completed"] == "1",
           "noise: completed steps 3, one trajectory completed")
     check(rows["shift"]["kind"] == "les-wale", "kind from the case")
-    # cost of the prediction from its log: 4.2 s for 5 steps x 0.5 of 2 trajectories together
+    # cost of the prediction from its cost.csv: 4.2 s for 5 steps x 0.5 of 2 trajectories together
     check(abs(float(rows["noise"]["wall_seconds_per_unit_time"]) - 4.2 / 2.5) < 1e-12, "rollout cost per unit time")
     check(abs(float(rows["noise"]["wall_seconds_per_trajectory_time"]) - 4.2 / 5.0) < 1e-12, "per trajectory")
     # cost of the LES-like run from its cost.csv record (io/run_cost.hpp)
     check(abs(float(rows["shift"]["wall_seconds_per_trajectory_time"]) - 3.0 / 2.0) < 1e-12, "cost.csv per unit time")
     check(rows["shift"]["ranks"] == "2" and rows["shift"]["threads"] == "1", "cost.csv ranks and threads")
     check(rows["noise"]["ranks"] == "2" and rows["noise"]["threads"] == "2", "rollout ranks and threads")
-    check(rows["offset"]["cost_source"] == "no log", "no log: no cost")
-    # the solver run: 4 steps of 0.5 from (1, 2), cost from its own log or cost record
+    check(rows["offset"]["cost_source"] == "no cost.csv", "no cost.csv: no cost")
+    # the solver run: 4 steps of 0.5 from (1, 2), cost from its own cost record
     sol = rows["solver"]
     check(sol["steps"] == "4" and sol["completed_steps_min"] == "4", f"solver run: steps {sol['steps']}")
     with h5py.File(f"{d}/run/snapshots.h5") as f:
