@@ -150,7 +150,7 @@ void Tables::write_summary_md() const {
       "on, of the reference from time index {2} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock "
       "seconds of the run's time loop "
       "per trajectory and unit of simulated time (a run advancing n trajectories together counts n), from the "
-      "run's cost.csv or its log; — where neither exists.\n",
+      "run's cost.csv or the case's figures; — where neither exists.\n",
       p.threshold, p.statistics_start, p.reference_statistics_start);
   write_text_atomic(dir + "/summary.md", s);
 }
