@@ -26,7 +26,6 @@ void Sbdf::advance(SbdfHistory& h, double dt) {
   const std::size_t n = p_.state_size();
   nbuf_.resize(n);
   p_.explicit_terms(h.x.front(), nbuf_);
-  ++evals_;
   const int order = std::min<int>(max_order_, int(h.x.size()));
   const auto c = SbdfCoefficients::of_order(order);
   // one pass each (memory-bound on large grids); same summation order as term by term

@@ -82,8 +82,6 @@ class Sbdf {
   /// What a restart continues from (resume()): the SBDF history, or in the self-starting
   /// phase the state the phase began with (its time and step are that state's).
   const SbdfHistory& history() const { return starting_ > 0 ? origin_ : h_; }
-  /// Explicit-term evaluations so far (each costs one nonlinear-term computation).
-  long evaluations() const { return evals_; }
 
  private:
   void advance(SbdfHistory& h, double dt);
@@ -93,7 +91,6 @@ class Sbdf {
   int substeps_;
   SbdfHistory h_;
   cvec nbuf_, comb_, rhs_;
-  long evals_ = 0;
   // self-starting phase: steps left (2, 1, 0), where it began, its substep integration at
   // dt / substeps, N(x^0) and N(x^1) from its substeps, and x^1
   int starting_ = 0;

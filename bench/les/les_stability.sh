@@ -4,10 +4,10 @@
 # dt 0.0005) and 590 (96x65x48, dt 0.0004), each SGS model, from a turbulent-like state
 # (Reichardt mean profile + random fluctuations). Prints one line per run (max CFL, E', Re_tau,
 # <nu_t>/nu in the core, min (nu + nu_t)/nu).
-#   bench/les/les_stability.sh [BUILD_DIR]      (default build/les)
+#   bench/les/les_stability.sh [BUILD_DIR]      (default build/release, the release preset)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${1:-$root/build/les}"
+build="${1:-$root/build/release}"
 exe="$build/tests/validation/les/test_les_stability"
 [ -x "$exe" ] || { echo "les_stability.sh: $exe not built" >&2; exit 1; }
 IFF_LES_STEPS=2000 "$exe" | grep -E "^Re_tau|FAILED"

@@ -11,7 +11,7 @@
 #             and its statistics (ifactflow stats) form the filtered-DNS column; otherwise the LES
 #             start from laminar flow plus a random perturbation of rms 3 u_tau (transition takes
 #             some 20-40 h/u_tau) and the filtered-DNS column stays empty.
-# Needs a built ifactflow (IFF_EXE or build/les/apps/ifactflow). Measured on the shared 2-core
+# Needs a built ifactflow (IFF_EXE or build/release/apps/ifactflow, the release preset). Measured on the shared 2-core
 # machine, 1 rank, t_end = 100 (40,000 steps, outputs included): DSM 15m44s, WALE 11m24s.
 # Recorded (t_end = 100, no training set: perturbed laminar start, statistics over t >= 50):
 #               Re_tau   U_b+   U_c+  peak u'+  peak -u'v'+
@@ -25,7 +25,7 @@ root="$(cd "$here/../.." && pwd)"
 t_end="${1:-100}"
 ranks="${2:-1}"
 fdns="${3:-$root/out/re180/dataset/fdns.h5}"
-exe="${IFF_EXE:-$root/build/les/apps/ifactflow}"
+exe="${IFF_EXE:-$root/build/release/apps/ifactflow}"
 out="${OUT:-$root/out/re180_les_long}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 half=$(/usr/bin/python3 -c "print(0.5*$t_end)")
