@@ -18,6 +18,7 @@
 #include "io/series.hpp"
 #include "io/stop_signal.hpp"
 #include "analysis/channel_statistics.hpp"
+#include "solvers/cfl_controller.hpp"
 #include "solvers/initial_conditions.hpp"
 #include "analysis/wall_units.hpp"
 
@@ -332,7 +333,8 @@ DnsSummary ChannelDns::run() {
 
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
-  const double dt_max = p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt;
+  const CflController cfl(p_.time.cfl_target, p_.time.cfl_low, p_.time.cfl_high,
+                          p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt);
   std::string rows;
   if (rank == 0) {
     // a restart continues the time series of its output directory, else the checkpoint's
@@ -496,8 +498,8 @@ DnsSummary ChannelDns::run() {
   } else {
     nse.explicit_terms(x0, scratch);  // the initial CFL
     const double cfl0 = nse.last_diagnostics().cfl_rate * dt;
-    if (p_.time.adaptive && cfl0 > p_.time.cfl_high) {  // a safe start for CFL-controlled runs
-      dt = std::min(dt_max, dt * p_.time.cfl_target / cfl0);
+    if (p_.time.adaptive && cfl.start_dt(dt, cfl0) != dt) {  // a safe start for CFL-controlled runs
+      dt = cfl.start_dt(dt, cfl0);
       sbdf.set_dt(dt);
       log::info("initial CFL {:.3f} at time.dt: starting with dt = {:.4g}", cfl0, dt);
     }
@@ -565,15 +567,11 @@ DnsSummary ChannelDns::run() {
     else
       progress.update(s1, line);
     if (p_.time.adaptive && more()) {
-      const double cfl = d.cfl_rate * dt;
-      if (cfl > p_.time.cfl_high || (cfl < p_.time.cfl_low && dt < dt_max)) {
-        const double nd = std::min(dt_max, dt * p_.time.cfl_target / std::max(cfl, 1e-300));
-        if (nd != dt) {
-          log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", s1, sbdf.time(), cfl, dt, nd);
-          sbdf.change_dt(nd);
-          dt = nd;
-          history_forcing = nse.forcing();
-        }
+      if (const auto nd = cfl.next_dt(dt, d.cfl_rate * dt)) {
+        log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", s1, sbdf.time(), d.cfl_rate * dt, dt, *nd);
+        sbdf.change_dt(*nd);
+        dt = *nd;
+        history_forcing = nse.forcing();
       }
     }
     // a step boundary: a stop signal on any rank ends the run here on every rank, with the
