@@ -260,6 +260,76 @@ std::string csv_prefix(const std::string& path, long before) {
 
 }  // namespace
 
+namespace {
+
+/// The initial state of a run that does not restart: a snapshot of a series (interpolated
+/// onto the case's grid and projected onto a divergence-free state), or the laminar profile
+/// with random perturbations, an Orr-Sommerfeld mode or a Stokes mode. Collective.
+cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
+  const auto& ic = p.initial;
+  const auto& g = nse.grid();
+  cvec x0;
+  if (ic.type == "series") {
+    std::vector<double> field;
+    int snx = 0, sny = 0, snz = 0;
+    if (rank_of(comm) == 0) {
+      SeriesReader r(ic.file, MPI_COMM_SELF);
+      const int ti = ic.time_index < 0 ? r.n_time() + ic.time_index : ic.time_index;
+      IFF_REQUIRE(ti >= 0 && ti < r.n_time(), "initial.time_index " << ic.time_index << " outside the "
+                                                                    << r.n_time() << " snapshots of " << ic.file);
+      IFF_REQUIRE(ic.trajectory < r.meta().n_traj, "initial.trajectory " << ic.trajectory << " outside " << ic.file);
+      field = r.read_velocity(ic.trajectory, ti);
+      snx = r.meta().nx(), sny = r.meta().ny(), snz = r.meta().nz();
+      if (std::abs(r.meta().lx - g.lx) > 1e-9 || std::abs(r.meta().lz - g.lz) > 1e-9)
+        log::warn("series box {}x{} differs from the case box {}x{}", r.meta().lx, r.meta().lz, g.lx, g.lz);
+    }
+    int dims[3] = {snx, sny, snz};
+    MPI_Bcast(dims, 3, MPI_INT, 0, comm);
+    state_from_physical(nse, field, dims[0], dims[1], dims[2], x0);
+  } else {
+    x0 = laminar_state(nse, p.physics.laminar_centre_velocity());
+    if (ic.type == "perturbed") add_random_perturbation(nse, x0, ic.amplitude, ic.seed);
+    if (ic.type == "orr_sommerfeld") {
+      const double uc = p.physics.laminar_centre_velocity();
+      const double re_c = uc * p.physics.re;  // U_c h / ν
+      const double alpha = 2.0 * M_PI / g.lx;
+      auto mode = orr_sommerfeld_least_stable(g.ny, alpha, re_c);
+      log::info("Orr-Sommerfeld mode alpha={} Re_c={}: omega = {:.12f} {:+.12f}i", alpha, re_c, mode.omega.real(),
+                mode.omega.imag());
+      add_orr_sommerfeld_mode(nse, x0, mode, ic.amplitude * uc);
+    }
+    if (ic.type == "stokes") {
+      const double k = add_stokes_mode(nse, x0, ic.mode, ic.amplitude);
+      const double alpha = 2.0 * M_PI / g.lx;
+      log::info("Stokes mode {}: k = {:.10f}, expected decay rate sigma = -nu (alpha^2 + k^2) = {:.12g}", ic.mode, k,
+                -(alpha * alpha + k * k) / p.physics.re);
+    }
+  }
+  return x0;
+}
+
+/// The metadata of a run's snapshots.h5 (data contract): its grid wall to wall, units,
+/// configuration and the wall-unit records it writes with every snapshot.
+SeriesMeta snapshot_meta(const DnsParams& p, const spectral::ChannelGrid& g, bool les) {
+  SeriesMeta m;
+  m.kind = les ? "les-" + to_string(p.sgs.model) : "dns";
+  for (int i = 0; i < g.nx; ++i) m.x.push_back(g.lx * i / g.nx);
+  m.y = g.y();
+  std::reverse(m.y.begin(), m.y.end());  // wall to wall, ascending
+  for (int k = 0; k < g.nz; ++k) m.z.push_back(g.lz * k / g.nz);
+  m.dtype = p.output.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+  m.re_tau = p.physics.units == "wall" ? p.physics.re : 0.0;
+  m.nu = 1.0 / p.physics.re;
+  m.lx = g.lx, m.lz = g.lz;
+  m.units = p.physics.units == "wall" ? "h, u_tau" : "h, U_c";
+  m.config = p.resolved_config;
+  m.git_commit = p.git_commit;
+  m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p.physics.driving)};
+  return m;
+}
+
+}  // namespace
+
 DnsSummary ChannelDns::run() {
   const auto t_start = std::chrono::steady_clock::now();
   const int rank = rank_of(comm_);
@@ -286,41 +356,8 @@ DnsSummary ChannelDns::run() {
                                                << ", the case has time.dt = " << dt
                                                << " (fixed-dt SBDF needs the same dt, or time.adaptive: true)");
     }
-  } else if (ic.type == "series") {
-    std::vector<double> field;
-    int snx = 0, sny = 0, snz = 0;
-    if (rank == 0) {
-      SeriesReader r(ic.file, MPI_COMM_SELF);
-      const int ti = ic.time_index < 0 ? r.n_time() + ic.time_index : ic.time_index;
-      IFF_REQUIRE(ti >= 0 && ti < r.n_time(), "initial.time_index " << ic.time_index << " outside the "
-                                                                    << r.n_time() << " snapshots of " << ic.file);
-      IFF_REQUIRE(ic.trajectory < r.meta().n_traj, "initial.trajectory " << ic.trajectory << " outside " << ic.file);
-      field = r.read_velocity(ic.trajectory, ti);
-      snx = r.meta().nx(), sny = r.meta().ny(), snz = r.meta().nz();
-      if (std::abs(r.meta().lx - g.lx) > 1e-9 || std::abs(r.meta().lz - g.lz) > 1e-9)
-        log::warn("series box {}x{} differs from the case box {}x{}", r.meta().lx, r.meta().lz, g.lx, g.lz);
-    }
-    int dims[3] = {snx, sny, snz};
-    MPI_Bcast(dims, 3, MPI_INT, 0, comm_);
-    state_from_physical(nse, field, dims[0], dims[1], dims[2], x0);
   } else {
-    x0 = laminar_state(nse, p_.physics.laminar_centre_velocity());
-    if (ic.type == "perturbed") add_random_perturbation(nse, x0, ic.amplitude, ic.seed);
-    if (ic.type == "orr_sommerfeld") {
-      const double uc = p_.physics.laminar_centre_velocity();
-      const double re_c = uc * p_.physics.re;  // U_c h / ν
-      const double alpha = 2.0 * M_PI / g.lx;
-      auto mode = orr_sommerfeld_least_stable(g.ny, alpha, re_c);
-      log::info("Orr-Sommerfeld mode alpha={} Re_c={}: omega = {:.12f} {:+.12f}i", alpha, re_c, mode.omega.real(),
-                mode.omega.imag());
-      add_orr_sommerfeld_mode(nse, x0, mode, ic.amplitude * uc);
-    }
-    if (ic.type == "stokes") {
-      const double k = add_stokes_mode(nse, x0, ic.mode, ic.amplitude);
-      const double alpha = 2.0 * M_PI / g.lx;
-      log::info("Stokes mode {}: k = {:.10f}, expected decay rate sigma = -nu (alpha^2 + k^2) = {:.12g}", ic.mode, k,
-                -(alpha * alpha + k * k) / p_.physics.re);
-    }
+    x0 = initial_state(nse, p_, comm_);
   }
 
   // the case and its initial state have passed their checks: the outputs begin
@@ -361,20 +398,7 @@ DnsSummary ChannelDns::run() {
       series = std::make_unique<SeriesWriter>(SeriesWriter::resume(
           spath, int(restart.step / out.snapshot_every - first_snapshot) + 1, {"/first_step"}, comm_));
     } else {
-      SeriesMeta m;
-      m.kind = nse.les() ? "les-" + to_string(p_.sgs.model) : "dns";
-      for (int i = 0; i < g.nx; ++i) m.x.push_back(g.lx * i / g.nx);
-      m.y = g.y();
-      std::reverse(m.y.begin(), m.y.end());  // wall to wall, ascending
-      for (int k = 0; k < g.nz; ++k) m.z.push_back(g.lz * k / g.nz);
-      m.dtype = out.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
-      m.re_tau = p_.physics.units == "wall" ? p_.physics.re : 0.0;
-      m.nu = 1.0 / p_.physics.re;
-      m.lx = g.lx, m.lz = g.lz;
-      m.units = p_.physics.units == "wall" ? "h, u_tau" : "h, U_c";
-      m.config = p_.resolved_config;
-      m.git_commit = p_.git_commit;
-      m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p_.physics.driving)};
+      const SeriesMeta m = snapshot_meta(p_, g, nse.les());
       series = std::make_unique<SeriesWriter>(spath, m, comm_, WriteMode::in_place);
       if (ic.type == "restart") {
         // a restart into a folder without a series starts one at the checkpoint (or at the
