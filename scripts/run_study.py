@@ -10,7 +10,7 @@ STUDY.yaml:
   study:   {name, launcher: "mpirun -n {ranks}", record: FILE,
             slurm: {nodes, ntasks_per_node, time, partition?, account?}}
   stages:  [{name, command, args: [...], ranks, max_ranks, set: ["key=value", ...],
-             resume: [arg, ...], estimate: "text"}, ...]
+             resume: [arg, ...], may_fail: false, estimate: "text"}, ...]
 Paths in args are relative to the directory the study is run from (the repository root).
 
 --run keeps a record (study.record, JSON) of each stage's start, end and duration. A stage
@@ -20,7 +20,10 @@ checkpoints. --from NAME runs NAME and every later stage whatever the record say
 unless the record says NAME started and did not finish). --ranks N runs every stage on
 min(N, max_ranks) ranks (max_ranks: the most the stage can use; default its ranks), so the
 same study file runs on a workstation and on a cluster. At the end the stages' durations
-are printed, with those of stages finished by earlier runs.
+are printed, with those of stages finished by earlier runs. A stage with may_fail: true
+whose command fails is recorded as finished with its exit status and the study goes on (a
+rollout whose trajectories all blew up is an outcome for the comparison, which reads what
+it left).
 """
 import datetime
 import json
@@ -35,7 +38,7 @@ import yaml
 
 COMMANDS = {"dns", "dataset", "filter", "import", "train", "convert", "rollout", "stats", "compare", "info"}
 STUDY_KEYS = {"name", "launcher", "slurm", "description", "record"}
-STAGE_KEYS = {"name", "command", "args", "ranks", "max_ranks", "set", "resume", "estimate"}
+STAGE_KEYS = {"name", "command", "args", "ranks", "max_ranks", "set", "resume", "may_fail", "estimate"}
 SLURM_KEYS = {"nodes", "ntasks_per_node", "time", "partition", "account"}
 
 
@@ -213,19 +216,21 @@ def main():
         record.set(name, started=now(), finished=None, command=text)
         t0 = time.time()
         rc = subprocess.call(cmd)
-        if rc != 0:
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
+        if rc != 0 and not (s.get("may_fail") and rc > 0):
             record.set(name, failed=now(), exit_status=rc)
-            how = f"killed by signal {-rc}" if rc < 0 else f"exit {rc}"
             fail(f"stage '{name}' failed ({how}); rerun to continue it"
                  f"{' from its checkpoints' if s.get('resume') else ''}")
         seconds = time.time() - t0
-        record.set(name, finished=now(), seconds=round(seconds, 1), exit_status=0)
-        print(f"== {name}: done in {hms(seconds)}", flush=True)
+        record.set(name, finished=now(), seconds=round(seconds, 1), exit_status=rc)
+        print(f"== {name}: {'done' if rc == 0 else how + ' (may_fail: the study goes on)'} in {hms(seconds)}",
+              flush=True)
     done = [(s["name"], record.get(s["name"])) for s in stages]
     total = sum(r.get("seconds", 0) for _, r in done if r.get("finished"))
     print("== stage durations (h:mm:ss):")
     for name, r in done:
-        print(f"   {name:<24} {hms(r['seconds']) if r.get('finished') else 'not finished'}")
+        status = f" (exit {r['exit_status']})" if r.get("finished") and r.get("exit_status") else ""
+        print(f"   {name:<24} {hms(r['seconds']) + status if r.get('finished') else 'not finished'}")
     print(f"   {'total':<24} {hms(total)}", flush=True)
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ short DNS, then `info` on its checkpoint) whose DNS is killed by SIGKILL part-wa
 did not finish; the next run continues that stage with its `resume` arguments (a restart
 from its checkpoint) and finishes; a third run skips both finished stages; --from reruns
 from the named stage; the stage durations are printed; --ranks caps every stage at its
-max_ranks.
+max_ranks; a failing stage with may_fail is recorded with its exit status and the study goes
+on, one without it stops the study.
 
 usage: python3 check_study_run.py REPO_ROOT IFACTFLOW
 """
@@ -70,6 +71,28 @@ with tempfile.TemporaryDirectory() as d:
     p = study(path, "--run", "--from", "info")
     c.check(p.returncode == 0 and "== info:" in p.stdout and "== dns" not in p.stdout.split("== stage durations")[0],
             f"--from info: {p.stdout}")
+
+    # may_fail: a failing stage (info on a missing file) is recorded and the next one runs
+    failing = os.path.join(d, "failing.yaml")
+    record2 = os.path.join(d, "out", "record2.json")
+    for may_fail in (True, False):
+        if os.path.exists(record2):
+            os.remove(record2)
+        with open(failing, "w") as f:
+            f.write(f"study: {{name: f, launcher: '', record: {record2}}}\n"
+                    "stages:\n"
+                    f"  - {{name: bad, command: info, args: [{d}/missing.h5], may_fail: {str(may_fail).lower()}}}\n"
+                    f"  - {{name: good, command: info, args: [{dns_dir}/checkpoint.h5]}}\n")
+        p = study(failing, "--run")
+        rec = json.load(open(record2))["stages"]
+        if may_fail:
+            c.check(p.returncode == 0 and "may_fail: the study goes on" in p.stdout and rec["bad"].get("finished")
+                    and rec["bad"].get("exit_status") == 1 and rec["good"].get("finished"),
+                    f"may_fail: exit {p.returncode}, record {rec}\n{p.stdout}")
+            c.check("(exit 1)" in p.stdout.split("== stage durations")[-1], f"may_fail: durations {p.stdout}")
+        else:
+            c.check(p.returncode != 0 and "good" not in rec and not rec["bad"].get("finished"),
+                    f"without may_fail: exit {p.returncode}, record {rec}")
 
     # --ranks N: every stage on min(N, max_ranks) ranks (max_ranks defaults to ranks)
     cluster = os.path.join(d, "cluster.yaml")
