@@ -342,16 +342,9 @@ DatasetSummary ChannelDataset::run() {
   fs_spec.kind = p_.filter;
   fs_spec.width_ratio = p_.width_ratio;
   auto base_meta = [&](int nx, std::vector<double> y, int nz) {
-    SeriesMeta m;
+    SeriesMeta m = channel_series_meta(p_.physics, g.lx, g.lz, nx, std::move(y), nz);
     m.n_traj = p_.n_traj;
-    for (int i = 0; i < nx; ++i) m.x.push_back(g.lx * i / nx);
-    m.y = std::move(y);
-    for (int kk = 0; kk < nz; ++kk) m.z.push_back(g.lz * kk / nz);
     m.dtype = p_.dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
-    m.re_tau = p_.physics.units == "wall" ? p_.physics.re : 0.0;
-    m.nu = 1.0 / p_.physics.re;
-    m.lx = g.lx, m.lz = g.lz;
-    m.units = p_.physics.units == "wall" ? "h, u_tau" : "h, U_c";
     m.config = p_.resolved_config;
     m.git_commit = p_.git_commit;
     // the wall units of every snapshot, measured on the DNS grid as it is taken

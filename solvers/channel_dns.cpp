@@ -51,6 +51,20 @@ double PhysicsParams::laminar_centre_velocity() const {
   return driving == Driving::pressure_gradient ? pressure_gradient * re / 2.0 : 1.5 * bulk_velocity;
 }
 
+SeriesMeta channel_series_meta(const PhysicsParams& physics, double lx, double lz, int nx, std::vector<double> y,
+                               int nz) {
+  SeriesMeta m;
+  for (int i = 0; i < nx; ++i) m.x.push_back(lx * i / nx);
+  m.y = std::move(y);
+  for (int k = 0; k < nz; ++k) m.z.push_back(lz * k / nz);
+  const bool wall = physics.units == "wall";
+  m.re_tau = wall ? physics.re : 0.0;
+  m.nu = 1.0 / physics.re;
+  m.lx = lx, m.lz = lz;
+  m.units = wall ? "h, u_tau" : "h, U_c";
+  return m;
+}
+
 TimeParams TimeParams::from(const ConfigSection& s) {
   TimeParams p;
   p.dt = s.get_in<double>("dt", p.dt, 1e-12, 1e6);
@@ -311,17 +325,11 @@ cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
 /// The metadata of a run's snapshots.h5 (data contract): its grid wall to wall, units,
 /// configuration and the wall-unit records it writes with every snapshot.
 SeriesMeta snapshot_meta(const DnsParams& p, const spectral::ChannelGrid& g, bool les) {
-  SeriesMeta m;
+  auto y = g.y();
+  std::reverse(y.begin(), y.end());  // wall to wall, ascending
+  SeriesMeta m = channel_series_meta(p.physics, g.lx, g.lz, g.nx, std::move(y), g.nz);
   m.kind = les ? "les-" + to_string(p.sgs.model) : "dns";
-  for (int i = 0; i < g.nx; ++i) m.x.push_back(g.lx * i / g.nx);
-  m.y = g.y();
-  std::reverse(m.y.begin(), m.y.end());  // wall to wall, ascending
-  for (int k = 0; k < g.nz; ++k) m.z.push_back(g.lz * k / g.nz);
   m.dtype = p.output.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
-  m.re_tau = p.physics.units == "wall" ? p.physics.re : 0.0;
-  m.nu = 1.0 / p.physics.re;
-  m.lx = g.lx, m.lz = g.lz;
-  m.units = p.physics.units == "wall" ? "h, u_tau" : "h, U_c";
   m.config = p.resolved_config;
   m.git_commit = p.git_commit;
   m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p.physics.driving)};

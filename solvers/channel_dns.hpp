@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "io/config.hpp"
+#include "io/series.hpp"
 #include "solvers/channel_flow.hpp"
 
 namespace iff::solvers {
@@ -52,6 +53,13 @@ struct PhysicsParams {
   /// Laminar centre-line velocity for this driving.
   double laminar_centre_velocity() const;
 };
+
+/// The metadata (data contract) of a channel series on an nx x y x nz grid over the box
+/// lx x 2 x lz: the periodic nodes x_i = lx i/nx and z_k = lz k/nz (no end point), y wall to
+/// wall as given, and the case's physics (Re_tau when in wall units, nu = 1/re, units).
+/// Kind, dtype, provenance and wall-unit records are the caller's.
+SeriesMeta channel_series_meta(const PhysicsParams& physics, double lx, double lz, int nx, std::vector<double> y,
+                               int nz);
 
 struct TimeParams {
   double dt = 0.01;           ///< time step (case time units)
