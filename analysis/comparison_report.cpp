@@ -219,22 +219,21 @@ void Tables::write_slices() const {
     f.set_attr("/", "u_tau", u_tau);
     f.set_attr("/", "wall_units_source", cmp.wall_units().description);
     const hsize_t nx = rm.nx(), nz = rm.nz();
+    // one slice with its label, step and the reference snapshot it stands for, the attribute
+    // names of the latter prefixed by `ref` ("reference_" on a candidate's, "" on the reference's)
+    auto write_slice = [&](const std::string& name, const std::vector<double>& values, const std::string& label,
+                           const CandidateResult& r, const std::string& ref) {
+      f.write_vector(name, values, {nx, nz});
+      f.set_attr(name, "label", label);
+      f.set_attr(name, "step", std::int64_t(r.slice_step));
+      f.set_attr(name, ref + "trajectory", std::int64_t(r.alignment[0].ref_traj));
+      f.set_attr(name, ref + "time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
+    };
     for (std::size_t i = 0; i < res.size(); ++i) {
       const auto& r = res[i];
       if (r.slice_step < 0) continue;
-      const std::string g = fmt::format("/candidate_{}", i);
-      f.write_vector(g, r.slice, {nx, nz});
-      f.set_attr(g, "label", r.label);
-      f.set_attr(g, "step", std::int64_t(r.slice_step));
-      f.set_attr(g, "reference_trajectory", std::int64_t(r.alignment[0].ref_traj));
-      f.set_attr(g, "reference_time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
-      // the reference snapshot this candidate's slice is compared with
-      const std::string gr = fmt::format("/reference_{}", i);
-      f.write_vector(gr, r.slice_ref, {nx, nz});
-      f.set_attr(gr, "label", cc.reference_label);
-      f.set_attr(gr, "step", std::int64_t(r.slice_step));
-      f.set_attr(gr, "trajectory", std::int64_t(r.alignment[0].ref_traj));
-      f.set_attr(gr, "time_index", std::int64_t(r.alignment[0].ref_start + r.slice_step));
+      write_slice(fmt::format("/candidate_{}", i), r.slice, r.label, r, "reference_");
+      write_slice(fmt::format("/reference_{}", i), r.slice_ref, cc.reference_label, r, "");
     }
     f.set_attr("/", "candidates", std::int64_t(res.size()));
     f.close();
