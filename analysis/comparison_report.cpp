@@ -36,6 +36,28 @@ std::string md_cell(const std::string& v) {
   return o;
 }
 
+/// A JSON string literal.
+std::string json_str(const std::string& v) {
+  std::string o = "\"";
+  for (char ch : v) {
+    if (ch == '"' || ch == '\\') o += '\\', o += ch;
+    else if (ch == '\n') o += "\\n";
+    else if (static_cast<unsigned char>(ch) < 0x20) o += fmt::format("\\u{:04x}", static_cast<int>(ch));
+    else o += ch;
+  }
+  return o + "\"";
+}
+
+/// A JSON number (null when not finite).
+std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{:.12g}", v) : "null"; }
+
+/// A box length as a multiple of pi when it is one to two decimals (2π, 0.3π), else "{:.4g}".
+std::string box_length(double l) {
+  const double r = l / M_PI, q = std::round(r * 100) / 100;
+  if (q > 0 && std::abs(r - q) < 1e-9 * std::max(1.0, r)) return (q == 1 ? "" : fmt::format("{:g}", q)) + "π";
+  return fmt::format("{:.4g}", l);
+}
+
 /// What every table is made from.
 struct Tables {
   Tables(const CompareCase& c, const SeriesComparison& m, const std::vector<Outcome>& o)
@@ -49,6 +71,7 @@ struct Tables {
   void write_time_tables() const;
   void write_profiles_and_spectra() const;
   void write_slices() const;
+  void write_summary_json() const;
 
   const CompareCase& cc;
   const SeriesComparison& cmp;
@@ -95,11 +118,15 @@ void Tables::write_summary_csv() const {
 /// summary.md
 void Tables::write_summary_md() const {
   std::string s = fmt::format("# Comparison against {} (`{}`)\n\n", md_cell(cc.reference_label), cc.reference);
+  // the set-up line: grid and box, the reference's size, the wall units and where they came
+  // from, and the reference's provenance (file, kind, filter, commit of the binary that wrote it)
   s += fmt::format(
-      "Grid {}x{}x{}, {} reference trajectories x {} snapshots every {:.6g}; wall units: u_tau = {:.6g}, "
-      "Re_tau = {:.6g}, from {}.\n\n",
-      rm.nx(), rm.ny(), rm.nz(), rm.n_traj, cmp.reference().n_time(), cmp.dt(), u_tau, re_tau,
-      cmp.wall_units().description);
+      "Grid {}x{}x{} (nx x ny x nz) on a box {} x {} x {} (lx x ly x lz, h = 1), {} reference trajectories x {} "
+      "snapshots every {:.6g} (units {}); wall units: u_tau = {:.6g}, Re_tau = {:.6g}, from {}. Reference `{}` "
+      "(kind {}{}, written at commit {}).\n\n",
+      rm.nx(), rm.ny(), rm.nz(), box_length(rm.box_lx()), box_length(rm.ly), box_length(rm.box_lz()), rm.n_traj,
+      cmp.reference().n_time(), cmp.dt(), rm.units, u_tau, re_tau, cmp.wall_units().description, cc.reference,
+      rm.kind, rm.filter.empty() ? "" : ", filter " + rm.filter, rm.git_commit.empty() ? "unknown" : rm.git_commit);
   s += "| candidate | kind |";
   for (int h : p.horizons) s += fmt::format(" error @{} |", h);
   s += fmt::format(" first step > {} |", p.threshold);
@@ -241,6 +268,27 @@ void Tables::write_slices() const {
   out.commit();
 }
 
+/// summary.json: the set-up in numbers, for the report (scripts/plot_compare.py)
+void Tables::write_summary_json() const {
+  std::string s = "{\n";
+  s += fmt::format("  \"reference\": {{\"label\": {}, \"file\": {}, \"kind\": {}, \"filter\": {}, "
+                   "\"git_commit\": {}, \"units\": {},\n",
+                   json_str(cc.reference_label), json_str(cc.reference), json_str(rm.kind), json_str(rm.filter),
+                   json_str(rm.git_commit), json_str(rm.units));
+  s += fmt::format("    \"nx\": {}, \"ny\": {}, \"nz\": {}, \"lx\": {}, \"ly\": {}, \"lz\": {}, "
+                   "\"trajectories\": {}, \"snapshots\": {}, \"dt\": {}}},\n",
+                   rm.nx(), rm.ny(), rm.nz(), json_num(rm.box_lx()), json_num(rm.ly), json_num(rm.box_lz()),
+                   rm.n_traj, cmp.reference().n_time(), json_num(cmp.dt()));
+  s += fmt::format("  \"wall_units\": {{\"u_tau\": {}, \"re_tau\": {}, \"source\": {}}},\n", json_num(u_tau),
+                   json_num(re_tau), json_str(cmp.wall_units().description));
+  s += "  \"candidates\": [";
+  for (std::size_t i = 0; i < res.size(); ++i)
+    s += fmt::format("{}{{\"label\": {}, \"file\": {}, \"kind\": {}}}", i ? ", " : "", json_str(res[i].label),
+                     json_str(res[i].file), json_str(res[i].kind));
+  s += "]\n}\n";
+  write_text_atomic(dir + "/summary.json", s);
+}
+
 }  // namespace
 
 
@@ -251,6 +299,7 @@ void write_comparison_tables(const CompareCase& cc, const SeriesComparison& cmp,
   t.write_time_tables();
   t.write_profiles_and_spectra();
   t.write_slices();
+  t.write_summary_json();
 }
 
 }  // namespace iff::analysis

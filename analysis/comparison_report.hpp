@@ -5,6 +5,8 @@
 //   energy_vs_time.csv                series,step,t,kinetic_energy,reference_kinetic_energy,trajectories
 //   profiles.csv                      series,y,y_plus,U_plus,u_rms_plus,v_rms_plus,w_rms_plus,minus_uv_plus
 //   spectra.csv                       series,axis,y,y_plus,k,E_uu,E_vv,E_ww
+//   summary.json                      the set-up (grid, box, reference trajectories and provenance,
+//                                     wall units, candidates) in numbers, for the report
 //   slice.h5                          x-z slices of u at y+ ~ slice.y_plus after slice.step steps:
 //                                     /candidate_i and the reference snapshot it is compared with,
 //                                     /reference_i (trajectory 0 of each candidate)
