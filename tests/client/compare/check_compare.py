@@ -16,7 +16,14 @@ Every error in summary.csv / error_vs_time.csv is recomputed here with numpy; 1 
 give identical tables; missing file, other grid, other snapshot interval and an unknown key
 fail with one line naming the file or key; the figures are PNGs with the expected panels
 (figures.json), report.html links only files that exist, and without matplotlib the script
-says so and keeps the tables.
+says so and keeps the tables. What the figures show is checked from figures.json, the state of
+each matplotlib axes read back after drawing (check_figure_state): units on every axis, tick
+labels without 2x10^0, the viscous and log laws and grid-point markers in U+(y+), spectra
+clipped at the reference's filter cut-off with their y range over the data above the floor and
+wavenumbers in wall units, the premultiplied spectra against lambda+, slices drawn to scale
+(lx by lz) with a sequential map for u and a diverging one centred at zero for u', the
+kinetic energy defined; report.html has the toy-size banner (and none at the published sizes),
+the grid / box / u_tau / Re_tau / provenance line, no backticks and no duplicate columns.
 
 usage: check_compare.py IFACTFLOW PLOT_SCRIPT
 """
@@ -121,6 +128,133 @@ def rel_fluct(a, b):
     return np.linalg.norm(a - b) / np.linalg.norm(b - b.mean(axis=(0, 2), keepdims=True))
 
 
+def check_figure_state(d, man, got, html, ref_u_tau):
+    """What the figures and report.html show, from figures.json (each matplotlib axes' state
+    read back after drawing) against numbers recomputed here from the tables."""
+    meta = json.load(open(f"{d}/out1/summary.json"))
+    r = meta["reference"]
+    check((r["nx"], r["ny"], r["nz"], r["trajectories"], r["snapshots"]) == (nx, ny, nz, 3, nt_ref)
+          and abs(r["lx"] - lx) < 1e-9 and abs(r["lz"] - lz) < 1e-9 and r["git_commit"] == "test",
+          f"summary.json: the reference's grid, box, size and commit {r}")
+    wu = meta["wall_units"]
+    check(abs(wu["u_tau"] - ref_u_tau) < 1e-9 and abs(wu["re_tau"] - ref_u_tau * re_tau) < 1e-6
+          and "series records" in wu["source"], f"summary.json: wall units {wu}")
+    re_w = ref_u_tau * re_tau
+
+    def axes_of(name, role="data"):
+        return [a for a in got[name].get("axes_state", []) if a.get("visible", True) and a["role"] == role] if name in got else []
+
+    unit = re.compile(r"\(([^()]*[^()\s][^()]*)\)\s*$")  # "quantity (unit)"
+    for name in got:
+        for a in axes_of(name):
+            for which in ("xlabel", "ylabel"):
+                check(unit.search(a[which]) is not None, f"{name}: {which} '{a[which]}' has no unit in parentheses")
+        for a in axes_of(name, "colorbar"):
+            check(unit.search(a["ylabel"]) is not None, f"{name}: colour bar label '{a['ylabel']}' has no unit")
+        for a in got[name]["axes_state"]:
+            labels = a.get("xticklabels", []) + a.get("yticklabels", []) + [
+                t for c in a.get("secondary", []) for t in c["xticklabels"]]
+            bad = [t for t in labels if "times" in t or "×" in t]
+            check(not bad, f"{name}: unreadable tick labels {bad}")
+        check(bool(got[name].get("caption")), f"{name}: has a caption")
+    for name in ("error.png", "energy.png"):
+        for a in axes_of(name):
+            check(a["xlabel"].endswith("(h/$u_\\tau$)"), f"{name}: time axis in h/u_tau: '{a['xlabel']}'")
+    en = axes_of("energy.png")
+    check(len(en) == 1 and "\\frac{1}{2}" in en[0]["ylabel"] and "\\rangle_V" in en[0]["ylabel"]
+          and "mean flow included" in got["energy.png"]["caption"], "energy.png: the kinetic energy is defined")
+
+    # U+(y+): viscous and log laws, a marker at every grid point of the lower half
+    prof_rows = list(csv.DictReader(open(f"{d}/out1/profiles.csv")))
+    yp_grid = sorted(float(q["y_plus"]) for q in prof_rows
+                     if q["series"] == "filtered DNS" and float(q["y"]) <= 1e-12 and float(q["y_plus"]) > 0)
+    check(len(yp_grid) == (ny - 1) // 2, f"lower-half grid points {len(yp_grid)}")
+    for name in ("mean_velocity.png", "rms.png", "reynolds_stress.png"):
+        for a in axes_of(name):
+            series = [ln for ln in a["lines"] if ln["label"] in ("filtered DNS", "offset", "noise", "shift", "solver")]
+            check(len(series) == 5 and all(ln["marker"] not in ("None", "", " ") and np.allclose(ln["x"], yp_grid)
+                                           for ln in series), f"{name}: every series marked at the grid's y+")
+            check(a["xscale"] == "log" and a["xticklabels"][:2] == ["10", "100"], f"{name}: y+ ticks {a['xticklabels']}")
+    mv = axes_of("mean_velocity.png")[0]
+    guides = {ln["gid"]: ln for ln in mv["lines"] if ln["gid"]}
+    vis, log_ = guides.get("viscous_law"), guides.get("log_law")
+    check(vis is not None and np.allclose(vis["y"], vis["x"]) and max(vis["x"]) <= 15.01, "U+ = y+ guide")
+    check(log_ is not None and np.allclose(log_["y"], np.log(log_["x"]) / 0.41 + 5.2) and min(log_["x"]) >= 9.99,
+          "log-law guide U+ = ln(y+)/0.41 + 5.2")
+
+    # spectra: clipped at the filter cut-off, y range over the data above the floor
+    spec = list(csv.DictReader(open(f"{d}/out1/spectra.csv")))
+    sp_axes = axes_of("spectra.png")
+    check(len(sp_axes) == 4, f"spectra.png: {len(sp_axes)} data axes")
+    for a in sp_axes:
+        info = a.get("spectrum", {})
+        rows_ = [q for q in spec if q["axis"] == info.get("axis") and abs(float(q["y"]) - info.get("y", 9)) < 1e-9]
+        refE = {float(q["k"]): float(q["E_uu"]) for q in rows_ if q["series"] == "filtered DNS" and float(q["k"]) > 0}
+        allE = [(float(q["k"]), float(q["E_uu"])) for q in rows_ if float(q["k"]) > 0]
+        k_nyq = max(refE)
+        peak = max(refE.values())
+        check(refE[k_nyq] < 1e-8 * peak, f"synthetic reference: no energy at the Nyquist mode {refE[k_nyq]}")
+        k_c = max(k for k in refE if k < k_nyq)
+        check(abs(info.get("cutoff_k", 0) - k_c) < 1e-9, f"spectra: cut-off {info.get('cutoff_k')} != {k_c}")
+        drawn = [ln for ln in a["lines"] if ln["gid"] != "cutoff"]
+        check(len(drawn) == 5 and all(max(ln["x"]) <= k_c * (1 + 1e-9) for ln in drawn),
+              f"spectra {info.get('axis')}: no mode past the cut-off drawn")
+        check(a["xlim"][1] < k_nyq and a["xlim"][1] >= k_c, f"spectra x range {a['xlim']} ends between {k_c} and {k_nyq}")
+        check(any(ln["gid"] == "cutoff" and np.allclose(ln["x"], k_c) for ln in a["lines"]), "spectra: cut-off line")
+        above = [e for k, e in allE if k <= k_c * (1 + 1e-9) and e >= 1e-8 * peak]
+        lo, hi = a["ylim"]
+        check(lo > refE[k_nyq] and lo >= 1e-8 * peak and lo <= min(above) and hi >= max(above)
+              and hi / lo <= 10 * max(above) / min(above), f"spectra y range {a['ylim']} over the data {min(above)}..{max(above)}")
+        check(a["yscale"] == "log" and len(a["secondary"]) == 1 and "^+" in a["secondary"][0]["xlabel"]
+              and np.allclose(a["secondary"][0]["xlim"], np.array(a["xlim"]) / re_w, rtol=1e-6),
+              f"spectra: wavenumbers in wall units on the top axis {a['secondary']}")
+    for a in axes_of("spectra_premultiplied.png"):
+        info = a["spectrum"]
+        rows_ = {float(q["k"]): float(q["E_uu"]) for q in spec if q["axis"] == info["axis"] and q["series"] == "filtered DNS"
+                 and abs(float(q["y"]) - info["y"]) < 1e-9 and 0 < float(q["k"]) <= info["cutoff_k"] * (1 + 1e-9)}
+        ref_line = [ln for ln in a["lines"] if ln["label"] == "filtered DNS"]
+        ks = sorted(rows_)
+        check(len(ref_line) == 1 and np.allclose(ref_line[0]["x"], [2 * np.pi / k * re_w for k in ks])
+              and np.allclose(ref_line[0]["y"], [k * rows_[k] / ref_u_tau**2 for k in ks]),
+              "premultiplied: k E / u_tau^2 against lambda+ = 2 pi Re_tau / k to the cut-off")
+        check("lambda" in a["xlabel"] and a["xscale"] == "log", f"premultiplied x axis {a['xlabel']}")
+
+    # slices: drawn to scale (lx by lz), sequential map for u, diverging map centred at zero for u'
+    for name, cmap in (("slice.png", "viridis"), ("slice_fluctuation.png", "RdBu_r")):
+        ims = [a for a in axes_of(name) if a["images"]]
+        check(len(ims) == 8, f"{name}: {len(ims)} image panels")
+        for a in ims:
+            check(abs(a["data_ratio"] - lx / lz) < 1e-6 and abs(a["box_ratio"] / a["data_ratio"] - 1) < 0.02,
+                  f"{name}: drawn box {a['box_ratio']:.3f} vs plane {a['data_ratio']:.3f} (lx/lz = {lx / lz})")
+            check(a["images"][0]["cmap"] == cmap, f"{name}: colour map {a['images'][0]['cmap']}, expected {cmap}")
+        clims = {tuple(a["images"][0]["clim"]) for a in ims}
+        check(len(clims) == 1, f"{name}: one colour scale {clims}")
+        if name == "slice_fluctuation.png" and clims:
+            c = clims.pop()
+            check(c[1] > 0 and abs(c[0] + c[1]) < 1e-12 * c[1], f"{name}: colour scale centred at zero {c}")
+    with h5py.File(f"{d}/out1/slice.h5") as f:
+        lo_u = min(float(np.min(f[k][...])) for k in f if k.startswith(("candidate_", "reference_")))
+    u_clim = axes_of("slice.png")[0]["images"][0]["clim"] if axes_of("slice.png") else [None]
+    check(abs(u_clim[0] - lo_u) < 1e-12, f"slice.png: colour scale from the data's minimum {u_clim} vs {lo_u}")
+
+    # report.html: banner, set-up line, clean tables
+    check('id="toy-sizes"' in html and "8x17x8 is below the published coarse resolution 32x33x16" in html
+          and "3 reference trajectories, fewer than the published 21" in html and "Rule:" in html,
+          "report.html: toy-size banner with its rule")
+    setup = re.search(r'<p class="setup">(.*?)</p>', html, re.S)
+    want = ["Grid 8x17x8 (nx x ny x nz)", "box 2π x 2 x π", f"u_tau = {ref_u_tau:.6g}", f"Re_tau = {re_w:.6g}",
+            "from series records", f"Reference <code>{d}/ref.h5</code>", "commit test"]
+    check(setup is not None and all(w in setup.group(1) for w in want),
+          f"report.html: set-up line with {want}: {setup.group(1) if setup else None}")
+    check("`" not in html, "report.html: no literal Markdown backticks")
+    for t in re.findall(r"<table>(.*?)</table>", html, re.S):
+        heads = re.findall(r"<th>(.*?)</th>", t.split("</tr>")[0])
+        check(len(heads) == len(set(heads)), f"report.html: duplicate column headers {heads}")
+        check(not any(re.fullmatch(r"[a-z]+(_[a-z0-9.]+)+", h) for h in heads), f"report.html: raw CSV columns {heads}")
+    for fg in man["figures"]:
+        check(html.count(f'src="{fg["file"]}"') == 1, f"report.html shows {fg['file']} once")
+
+
 nt_ref = 8
 ref = np.array([[field(tr, t) for t in range(nt_ref)] for tr in range(3)])
 ref_prof = profiles([ref[tr, t] for tr in range(3) for t in range(nt_ref)])
@@ -193,7 +327,7 @@ horizons: [1, 3, 20]
 threshold: 0.02
 spectra_y_plus: [15, 60]
 slice: {{y_plus: 15, step: 2}}
-output: {{dir: {d}/out1}}
+output: {{dir: {d}/out1, plot_script: {os.path.abspath(plot_script)}}}
 """
     with open(f"{d}/case.yaml", "w") as f:
         f.write(case)
@@ -323,7 +457,8 @@ output: {{dir: {d}/out1}}
     # figures, manifest, report
     man = json.load(open(f"{d}/out1/figures.json"))
     expected_panels = {"mean_velocity.png": 1, "rms.png": 3, "reynolds_stress.png": 1, "spectra.png": 4,
-                       "error.png": 5, "energy.png": 1, "slice.png": 8}
+                       "spectra_premultiplied.png": 4, "error.png": 5, "energy.png": 1, "slice.png": 8,
+                       "slice_fluctuation.png": 8}
     # (slice: the candidates start from different reference snapshots, so each has its reference above it)
     got = {os.path.basename(fg["file"]): fg for fg in man["figures"]}
     check(set(got) == set(expected_panels), f"figures {sorted(got)}")
@@ -347,6 +482,18 @@ output: {{dir: {d}/out1}}
     check("error_step_1" not in html and "<th>first step &gt; 0.02</th>" in html,
           "report.html shows summary.md's tables, not summary.csv's raw columns")
     check(want_line in html, "report.html says the wall units and where they came from")
+
+    check_figure_state(d, man, got, html, ref_u_tau)
+
+    # sizes at the published scale: no toy-size banner
+    shutil.copytree(f"{d}/out2", f"{d}/big")
+    meta = json.load(open(f"{d}/big/summary.json"))
+    meta["reference"].update(nx=32, ny=33, nz=16, trajectories=21)
+    json.dump(meta, open(f"{d}/big/summary.json", "w"))
+    pbig = subprocess.run(["/usr/bin/python3", plot_script, f"{d}/big"], capture_output=True, text=True)
+    big = open(f"{d}/big/report.html").read()
+    check(pbig.returncode == 0 and "toy-sizes" not in big and "Toy sizes" not in big,
+          f"32x33x16 with 21 trajectories: no toy-size banner ({pbig.returncode} {pbig.stderr[-300:]})")
 
     # without matplotlib (site-packages off): one clear line, exit 3, tables and a table-only report kept
     shutil.copytree(f"{d}/out2", f"{d}/nompl")
