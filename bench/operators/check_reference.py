@@ -17,7 +17,9 @@ With --ifactflow, the same weights also go through the command line as a user's 
 as torch.save(model.state_dict(), f) (an OrderedDict), `ifactflow convert`, the input imported
 as a float64 series (`ifactflow import`), one step of `ifactflow rollout` with
 rollout.dtype: float64, and prediction.h5 (read with h5py) compared with the reference output;
-exit status 1 when the relative difference exceeds 1e-9.
+exit status 1 when the relative difference exceeds 1e-9. The converted checkpoint is also
+exported again (`ifactflow export`): exit status 1 unless its state_dict has the reference
+model's names (order aside), shapes, dtypes and values exactly.
 """
 import argparse
 import math
@@ -180,6 +182,15 @@ def check_command_line(exe, model, u, y, kind, grid, work):
     sd = os.path.join(work, "state_dict.pt")
     torch.save(model.state_dict(), sd)  # an OrderedDict, as most users save
     run("convert", sd, "--model", kind, "--set", "model.grid=" + grid, "-o", os.path.join(work, "cli.ckpt"))
+    # the round trip reference weights -> checkpoint -> state_dict: the same names (in sorted
+    # order; load_state_dict does not depend on the order), shapes, dtypes and values, bit for bit
+    exported = os.path.join(work, "exported.pt")
+    run("export", os.path.join(work, "cli.ckpt"), "-o", exported)
+    back, ref_sd = torch.load(exported), model.state_dict()
+    same = sorted(back) == sorted(ref_sd) and all(
+        back[k].shape == v.shape and back[k].dtype == v.dtype and torch.equal(back[k], v) for k, v in ref_sd.items())
+    print(f"reference weights -> convert -> export: {len(back)} tensors, "
+          f"{'names, shapes, dtypes and values equal' if same else 'DIFFERENT'}")
     # the input as trajectory b, snapshot 0 of a float64 series (the 4pi x 2 x 4pi/3 box)
     np.save(os.path.join(work, "input.npy"), u.numpy())  # [b, 1, nx, ny, nz, 3]
     series = os.path.join(work, "input.h5")
@@ -198,7 +209,7 @@ def check_command_line(exe, model, u, y, kind, grid, work):
     rel = abs_diff / y.abs().max().item()
     print(f"ifactflow rollout (rollout.dtype float64, series {dtype}) vs reference: max |diff| {abs_diff:.3e}, "
           f"relative to max |output| {rel:.3e}")
-    return 0 if rel < 1e-9 else 1
+    return 0 if rel < 1e-9 and same else 1
 
 
 if __name__ == "__main__":
