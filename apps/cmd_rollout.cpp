@@ -24,6 +24,7 @@
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
 #include "io/stop_signal.hpp"
+#include "io/vtk.hpp"
 #include "operators/operator_stepper.hpp"
 #include "rollout/rollout_outputs.hpp"
 #include "rollout/timed_stepper.hpp"
@@ -79,6 +80,11 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   auto cfg = Config::load(case_file, overrides);
   auto c = RolloutCase::from(cfg);
   cfg.reject_unknown();
+  // before the folder, the series or the model are touched: nothing is written
+  if (c.vtk_every > 0 && !vtk_built())
+    throw NotBuilt(fmt::format("output.vtk_every = {}: VTK output is not built (ifactflow configured with "
+                               "IFF_WITH_VTK=OFF); set output.vtk_every: 0 (the default is 10)",
+                               c.vtk_every));
   const TestHooks hooks("ROLLOUT");
   FolderLock lock(c.dir, ctx.command_line, ctx.comm);
   const std::string pred_path = c.dir + "/prediction.h5", state_path = c.dir + "/rollout.state.h5";

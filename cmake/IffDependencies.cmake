@@ -64,10 +64,22 @@ endif()
 # the client tests), so the VTK that ParaView ships (paraview-dev) is used; a plain VTK 9
 # found first works too. Only the modules the XML writers need: linking the HDF5-based
 # VTK modules would pull a second (serial) HDF5 into the same process.
-find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel IOXML)
-if(NOT VTK_FOUND)
-  find_package(VTK REQUIRED COMPONENTS CommonCore CommonDataModel IOXML
-               PATHS /usr/lib/x86_64-linux-gnu/cmake/paraview-5.11/vtk NO_DEFAULT_PATH)
+# IFF_WITH_VTK=OFF (e.g. a GPU node without VTK development packages): no VTK at all;
+# VTK_LIBRARIES is empty and the commands refuse VTK output in one line.
+if(IFF_WITH_VTK)
+  find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel IOXML)
+  if(NOT VTK_FOUND)
+    find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel IOXML
+                 PATHS /usr/lib/x86_64-linux-gnu/cmake/paraview-5.11/vtk NO_DEFAULT_PATH)
+  endif()
+  if(NOT VTK_FOUND)
+    message(FATAL_ERROR "VTK 9 (modules CommonCore, CommonDataModel, IOXML) not found: install paraview-dev "
+                        "(Debian) or give -DVTK_DIR=..., or configure with -DIFF_WITH_VTK=OFF to build without "
+                        "VTK output (preset release-novtk)")
+  endif()
+else()
+  set(VTK_LIBRARIES "")
+  set(VTK_VERSION "")
 endif()
 
 find_package(LAPACK REQUIRED)

@@ -1,5 +1,8 @@
 #include "io/vtk.hpp"
 
+// The .vtr pieces are made by VTK's XML writer; the .pvtr and .pvd indices are plain XML
+// written here. Without VTK (IFF_WITH_VTK=OFF) write_vtr refuses and vtk_built() is false.
+#ifdef IFF_HAVE_VTK
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
 #include <vtkFloatArray.h>
@@ -8,6 +11,7 @@
 #include <vtkRectilinearGrid.h>
 #include <vtkStringArray.h>
 #include <vtkXMLRectilinearGridWriter.h>
+#endif
 
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +26,7 @@ namespace iff {
 
 namespace {
 
+#ifdef IFF_HAVE_VTK
 /// A coordinate array, named (VTK otherwise names it after its address, which makes the
 /// files of two identical runs differ).
 template <class ArrayT>
@@ -49,6 +54,7 @@ void add_field(vtkRectilinearGrid* g, const VtkField& f, int nx, int ny, int nz)
       }
   g->GetPointData()->AddArray(a);
 }
+#endif
 
 std::string xml_escape(const std::string& s) {
   std::string o;
@@ -62,6 +68,10 @@ std::string xml_escape(const std::string& s) {
 }
 
 }  // namespace
+
+#ifdef IFF_HAVE_VTK
+
+bool vtk_built() { return true; }
 
 void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<VtkField>& fields, bool single,
                const VtkFieldData& field_data) {
@@ -106,6 +116,16 @@ void write_vtr(const std::string& path, const VtkPiece& p, const std::vector<Vtk
   IFF_CHECK_AS(IOError, !bytes.empty(), "VTK produced no data for " << path);
   write_bytes_atomic(path, bytes.data(), bytes.size());
 }
+
+#else
+
+bool vtk_built() { return false; }
+
+void write_vtr(const std::string& path, const VtkPiece&, const std::vector<VtkField>&, bool, const VtkFieldData&) {
+  throw Error("cannot write " + path + ": VTK output is not built (ifactflow configured with IFF_WITH_VTK=OFF)");
+}
+
+#endif
 
 void write_pvtr(const std::string& path, int nx_global, int ny, int nz, const std::vector<VtkPiece>& pieces,
                 const std::vector<std::string>& files, const std::vector<VtkField>& fields, bool single) {

@@ -36,6 +36,10 @@ struct VtkFieldData {
   std::vector<std::pair<std::string, std::string>> texts;
 };
 
+/// False in a build configured without VTK (IFF_WITH_VTK=OFF): write_vtr then throws, and
+/// the commands refuse VTK output before doing any work.
+bool vtk_built();
+
 /// Writes one .vtr piece (binary, zlib-compressed); data are converted to float32 when
 /// `single` is set.
 void write_vtr(const std::string& path, const VtkPiece& piece, const std::vector<VtkField>& fields,

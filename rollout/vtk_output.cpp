@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "io/error.hpp"
+
 namespace iff::rollout {
 
 VtkOutput::VtkOutput(std::string dir, const SeriesMeta& meta, int every, int trajectories, double dt)
@@ -15,6 +17,8 @@ VtkOutput::VtkOutput(std::string dir, const SeriesMeta& meta, int every, int tra
       x_(meta.x),
       z_(meta.z),
       grad_(meta.nx(), meta.ny(), meta.nz(), meta.lx, meta.lz) {
+  IFF_REQUIRE(every_ <= 0 || vtk_built(),
+              "VTK output every " << every_ << " steps: VTK output is not built (IFF_WITH_VTK=OFF)");
   x_.push_back(meta.box_lx());
   z_.push_back(meta.box_lz());
 }
