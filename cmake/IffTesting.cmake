@@ -55,3 +55,14 @@ function(ifactflow_add_client_test name)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${A_RESOURCE_LOCK}")
   endif()
 endfunction()
+
+# A test that cannot run in this configuration (e.g. it needs VTK in a build with
+# IFF_WITH_VTK=OFF): registered all the same, it prints "skipped: REASON" and CTest reports
+# it as skipped (SKIP_RETURN_CODE), so that a reduced build says what it did not test.
+#
+#   ifactflow_add_skipped_test(NAME REASON "built without VTK" LABELS unit)
+function(ifactflow_add_skipped_test name)
+  cmake_parse_arguments(A "" "REASON" "LABELS" ${ARGN})
+  add_test(NAME ${name} COMMAND sh -c "echo 'skipped: ${A_REASON}'; exit 77")
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS "${A_LABELS}")
+endfunction()

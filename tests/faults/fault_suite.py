@@ -26,7 +26,7 @@ a set-up making its tiny case, the first and the resume command lines, and what 
 bit-for-bit comparison excludes (with the reason). Adding a command is adding a row.
 
 usage: fault_suite.py SECTION --exe IFACTFLOW --lib LIBIFF_FAULT_FS --results DIR
-                      [--ranks N] [--fuzzer TEST_FUZZ_INPUTS] [--torch 0|1]
+                      [--ranks N] [--fuzzer TEST_FUZZ_INPUTS] [--torch 0|1] [--vtk 0|1]
 Size and seed (environment): IFF_FAULT_SEED (default 1), IFF_FAULT_KILLS (kills per
 command and rank count, default 10), IFF_FAULT_DISKFULLS (full disks per command and rank
 count, default 5), IFF_FUZZ_CASES (the fuzzer's cases per target, its own default 10,000);
@@ -419,11 +419,12 @@ def trained_checkpoint(work):
 
 def rollout_case(work, steps):
     """A rollout of every trajectory of the training series, flushed every 2 steps, with VTK
-    output and statistics."""
+    output (in a build with VTK) and statistics."""
+    vtk_every = 3 if ARGS.vtk else 0
     return write(os.path.join(work, f"rollout{steps}.yaml"),
                  f"rollout: {{checkpoint: {trained_checkpoint(work)}, series: {series_for_training(work)}, "
                  f"initial: all, steps: {steps}, energy_band: 0, threads: 1}}\n"
-                 "output: {series_buffer: 2, vtk_every: 3, progress_seconds: 0}\n")
+                 f"output: {{series_buffer: 2, vtk_every: {vtk_every}, progress_seconds: 0}}\n")
 
 
 ROLLOUT_RULE = {"exclude": dict(COMMON_EXCLUDE)}
@@ -752,6 +753,7 @@ def main():
     ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--fuzzer")
     ap.add_argument("--torch", type=int, default=1)
+    ap.add_argument("--vtk", type=int, default=1)  # 0: a build without VTK (rollouts write none)
     ARGS = ap.parse_args()
     tag = ARGS.section + (f".np{ARGS.ranks}" if ARGS.section in ("kill", "diskfull") else "")
     os.makedirs(ARGS.results, exist_ok=True)
