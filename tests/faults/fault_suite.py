@@ -598,7 +598,7 @@ def diskfull_rows(work, ranks):
         rows["convert"] = (True, lambda out: conv + ["-o", out + "/back.ckpt"], None)
         rcase = write(os.path.join(work, "rollout.yaml"),
                       f"rollout: {{checkpoint: {ckpt}, series: {series_for_training(work)}, initial: all, steps: 3, "
-                      "energy_band: 0, threads: 1}\n")
+                      "energy_band: 0, threads: 1}\n" + ("" if ARGS.vtk else "output: {vtk_every: 0}\n"))
         rows["rollout"] = (True, lambda out: ["rollout", rcase, "--set", "output.dir=" + out + "/rollout"], None)
     return {k: v for k, v in rows.items() if not ONLY or k in ONLY}
 
