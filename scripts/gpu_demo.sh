@@ -20,7 +20,7 @@
 #   IFF_GPU_DEMO_DEVICES  devices to time (default "cpu cuda"; "cuda" alone saves time)
 #   IFF_GPU_DEMO_RANKS    ranks of train and rollout (default 1: one GPU; the DNS uses 2)
 #   IFF_DEMO_EPOCHS       IFactFormer-m epochs (default 12, as scripts/run_demo.sh)
-#   IFF_JOBS              build jobs (default nproc); CUDAARCHS as for CMake
+#   IFF_JOBS              build jobs (default nproc)
 # Keep it short: GPUs are lent for minutes. Copying a training set made elsewhere
 # (IFF_GPU_DEMO_DATASET) leaves the GPU machine only the stages being compared.
 set -euo pipefail
@@ -41,7 +41,7 @@ declare -A seconds
 
 t=$(now)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIFF_WITH_VTK=OFF -DIFF_BUILD_TESTS=OFF \
-  -DIFF_BUILD_BENCH=OFF -DTorch_DIR="$torch_dir" ${CUDAARCHS:+-DCMAKE_CUDA_ARCHITECTURES=$CUDAARCHS}
+  -DIFF_BUILD_BENCH=OFF -DTorch_DIR="$torch_dir"
 cmake --build "$build" --target ifactflow -j "${IFF_JOBS:-$(nproc)}"
 seconds[build]=$(since "$t")
 exe="$build/apps/ifactflow"
