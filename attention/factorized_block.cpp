@@ -12,6 +12,15 @@ torch::Tensor instance_norm_channels_last(const torch::Tensor& x, double eps) {
   return (x - mean) * torch::rsqrt(var + eps);
 }
 
+torch::Tensor instance_norm_channels_last(const torch::Tensor& x, double eps, const SlabGroup& slab,
+                                          int64_t n_total) {
+  const double n = static_cast<double>(n_total);
+  auto mean = slab_sum(x.sum(1, /*keepdim=*/true), slab) / n;
+  auto c = x - mean;
+  auto var = slab_sum(c.square().sum(1, /*keepdim=*/true), slab) / n;
+  return c * torch::rsqrt(var + eps);
+}
+
 FactorizedBlockImpl::FactorizedBlockImpl(const FactorizedBlockOptions& o) : o_(o) {
   IFF_CHECK(o.dim > 0 && o.dim_head > 0 && o.heads > 0 && o.kernel_multiplier > 0,
             "factorized block sizes must be positive");
@@ -43,8 +52,16 @@ std::array<torch::Tensor, 3> FactorizedBlockImpl::kernels(const torch::Tensor& u
   const int64_t b = un.size(0), nx = un.size(1), ny = un.size(2), nz = un.size(3), d = un.size(4);
   auto s_xy = un.sum(3);  // [b, nx, ny, dim]
   auto m_x = s_xy.sum(2) / static_cast<double>(ny * nz);
-  auto m_y = s_xy.sum(1) / static_cast<double>(nx * nz);
-  auto m_z = un.reshape({b, nx * ny, nz, d}).sum(1) / static_cast<double>(nx * ny);
+  auto s_y = s_xy.sum(1), s_z = un.reshape({b, nx * ny, nz, d}).sum(1);
+  int64_t nx_all = nx;
+  if (slab_) {  // x-slabs: the x features gathered, the sums over x completed over the group
+    m_x = slab_gather_x(m_x, 1, *slab_);
+    s_y = slab_sum(s_y, *slab_);
+    s_z = slab_sum(s_z, *slab_);
+    nx_all = slab_->nx();
+  }
+  auto m_y = s_y / static_cast<double>(nx_all * nz);
+  auto m_z = s_z / static_cast<double>(nx_all * ny);
   auto a_x = reduce_x->forward(to_in->forward(m_x));
   auto a_y = reduce_y->forward(to_in->forward(m_y));
   auto a_z = reduce_z->forward(to_in->forward(m_z));
@@ -64,16 +81,21 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
             "factorized block expects [b, nx, ny, nz, " << o_.dim << "], got " << u.sizes());
   const int64_t b = u.size(0), nx = u.size(1), ny = u.size(2), nz = u.size(3);
   const int64_t n = nx * ny * nz, h = o_.heads, dh = o_.dim_head;
+  IFF_CHECK(!slab_ || nx == slab_->nx_local(),
+            "factorized block split over x-slabs holds " << slab_->nx_local() << " planes here, got " << nx);
   auto un = in_norm->forward(u);
   auto K = kernels(un, p_x, p_y, p_z);
-  if (o_.factorization == Factorization::parallel && axial_core_supported(un)) {
+  if (o_.factorization == Factorization::parallel && axial_core_supported(un) && !slab_) {
     auto z = parallel_axial_core(un, to_v->weight, K[0], K[1], K[2], out_proj->weight, o_.instance_norm_eps, cache);
     return point_linear(z, out_final->weight, {}, PointInput::gelu).view({b, nx, ny, nz, o_.dim});
   }
   // V head-major [b, h, nx, ny, nz, dh]
   auto v = to_v->forward(un).view({b, n, h, dh}).permute({0, 2, 1, 3}).contiguous();
   auto along_x = [&](const torch::Tensor& t) {  // Σ_j K_x[i, j] t[j, l, r]
-    return torch::matmul(K[0], t.view({b, h, nx, ny * nz * dh})).view({b, h, n, dh});
+    if (!slab_) return torch::matmul(K[0], t.view({b, h, nx, ny * nz * dh})).view({b, h, n, dh});
+    // this rank's rows i of K_x against every plane j of t
+    auto all = slab_gather_x(t.view({b, h, nx, ny * nz * dh}), 2, *slab_);
+    return torch::matmul(K[0].narrow(2, slab_->x0(), nx), all).view({b, h, n, dh});
   };
   auto along_y = [&](const torch::Tensor& t) {
     return torch::matmul(K[1].unsqueeze(2), t.view({b, h, nx, ny, nz * dh})).view({b, h, n, dh});
@@ -89,7 +111,9 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
   } else {
     x = along_z(along_y(along_x(v))).permute({0, 2, 1, 3}).reshape({b, n, h * dh});
   }
-  auto y = out_final->forward(torch::gelu(out_proj->forward(instance_norm_channels_last(x, o_.instance_norm_eps))));
+  auto xn = slab_ ? instance_norm_channels_last(x, o_.instance_norm_eps, *slab_, slab_->nx() * ny * nz)
+                 : instance_norm_channels_last(x, o_.instance_norm_eps);
+  auto y = out_final->forward(torch::gelu(out_proj->forward(xn)));
   return y.view({b, nx, ny, nz, o_.dim});
 }
 

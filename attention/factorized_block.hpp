@@ -24,6 +24,13 @@
 // (attention/axial_core.hpp) that never forms the [b, n, 3·heads·dim_head] tensor; elsewhere,
 // and for the chained form, values are kept head-major [b, heads, nx, ny, nz, dim_head] so
 // that each axial product is one batched GEMM.
+//
+// Split over a slab group (set_slab, attention/slab.hpp), u holds this rank's x planes: the
+// pooled means over x (for a_y, a_z) and the InstanceNorm moments are sums over the group,
+// the x-axis pooled features are gathered (K_x, [n_x, n_x], is formed whole on every rank),
+// and V is gathered along x for the product with this rank's rows of K_x; everything else
+// is pointwise or along y and z, on the slab alone. The split path runs on the batched GEMMs
+// (not the fused core); it equals the whole field's to round-off.
 #pragma once
 
 #include <torch/torch.h>
@@ -32,6 +39,7 @@
 #include "attention/factorization.hpp"
 #include "attention/low_rank_kernel.hpp"
 #include "attention/pooling_reducer.hpp"
+#include "attention/slab.hpp"
 
 namespace iff::attention {
 
@@ -61,6 +69,10 @@ class FactorizedBlockImpl : public torch::nn::Module {
                                        const torch::Tensor& p_y, const torch::Tensor& p_z);
 
   const FactorizedBlockOptions& options() const { return o_; }
+  /// Splits the block's field over `slab` (null: the whole field on this rank). The group
+  /// must outlive the block's use of it.
+  void set_slab(std::shared_ptr<const SlabGroup> slab) { slab_ = std::move(slab); }
+  const SlabGroup* slab() const { return slab_.get(); }
 
   torch::nn::LayerNorm in_norm{nullptr};
   torch::nn::Linear to_v{nullptr}, to_in{nullptr};
@@ -72,11 +84,16 @@ class FactorizedBlockImpl : public torch::nn::Module {
 
  private:
   FactorizedBlockOptions o_;
+  std::shared_ptr<const SlabGroup> slab_;
 };
 TORCH_MODULE(FactorizedBlock);
 
 /// InstanceNorm without affine over channels-last x [b, N, C]:
 ///   (x − μ) / sqrt(σ² + eps), μ and σ² (biased) over the N points per sample and channel.
 torch::Tensor instance_norm_channels_last(const torch::Tensor& x, double eps);
+/// The same for x holding this rank's points of a field split over `slab` (n_total points
+/// in all): μ = Σ_group Σ x / n_total, then σ² = Σ_group Σ (x − μ)² / n_total.
+torch::Tensor instance_norm_channels_last(const torch::Tensor& x, double eps, const SlabGroup& slab,
+                                          int64_t n_total);
 
 }  // namespace iff::attention

@@ -1,7 +1,7 @@
 # Test registration helpers. Labels: unit, validation, mpi, client, slow.
 #
 #   ifactflow_add_test(NAME SOURCES a.cpp... LIBS lib... LABELS unit)
-#   ifactflow_add_mpi_test(NAME SOURCES ... LIBS ... LABELS ...)
+#   ifactflow_add_mpi_test(NAME SOURCES ... LIBS ... LABELS ... [RANKS 1 2 3])   (default RANKS 1 2)
 #       registers NAME.np1 and NAME.np2 under mpiexec (as root, oversubscribed), label mpi
 #       added; the test itself compares the distributed result with the one-rank result.
 
@@ -25,13 +25,16 @@ function(ifactflow_add_test name)
 endfunction()
 
 function(ifactflow_add_mpi_test name)
-  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS;LABELS;RANKS" ${ARGN})
   add_executable(${name} ${A_SOURCES})
+  if(NOT A_RANKS)  # the rank counts to run at (default 1 and 2)
+    set(A_RANKS 1 2)
+  endif()
   target_link_libraries(${name} PRIVATE ${A_LIBS} iff_test_main iff_warnings)
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 600)
   endif()
-  foreach(np 1 2)
+  foreach(np ${A_RANKS})
     add_test(NAME ${name}.np${np}
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np}
                      --allow-run-as-root --oversubscribe $<TARGET_FILE:${name}>)

@@ -117,15 +117,24 @@ IFactFormerImpl::IFactFormerImpl(const IFactFormerOptions& o, const AxisCoordina
 
 void IFactFormerImpl::set_positions(const AxisCoordinates& p) {
   IFF_REQUIRE(!p.x.empty() && !p.y.empty() && !p.z.empty(), "model positions must not be empty");
+  IFF_REQUIRE(!slab_ || slab_->nx() == static_cast<int64_t>(p.x.size()),
+              "model split over " << slab_->nx() << " x planes given " << p.x.size() << " x positions");
   auto t = [](const std::vector<double>& v) { return torch::tensor(v, torch::kFloat64); };
   px_ = t(p.x);
   py_ = t(p.y);
   pz_ = t(p.z);
 }
 
+void IFactFormerImpl::set_slab(std::shared_ptr<const attention::SlabGroup> slab) {
+  IFF_REQUIRE(!slab || slab->nx() == px_.size(0),
+              "a slab group over " << slab->nx() << " x planes for a model on " << px_.size(0));
+  for (auto& block : blocks) block->set_slab(slab);
+  slab_ = std::move(slab);
+}
+
 torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
   auto u = input.dim() == 5 ? input.unsqueeze(1) : input;
-  const int64_t nx = px_.size(0), ny = py_.size(0), nz = pz_.size(0);
+  const int64_t nx = slab_ ? slab_->nx_local() : px_.size(0), ny = py_.size(0), nz = pz_.size(0);
   IFF_CHECK_AS(InputError,
                u.dim() == 6 && u.size(1) == o_.in_time_window && u.size(2) == nx && u.size(3) == ny &&
                    u.size(4) == nz && u.size(5) == o_.in_dim,
@@ -144,7 +153,7 @@ torch::Tensor IFactFormerImpl::forward(const torch::Tensor& input) {
   auto w_in = in_window->weight.squeeze(-1).permute({0, 2, 1}).reshape({o_.dim, T * half});
   auto h = attention::point_linear(g, w_in, {}, attention::PointInput::gelu).view({b, nx, ny, nz, o_.dim});
 
-  auto grid = torch::meshgrid({px, py, pz}, "ij");
+  auto grid = torch::meshgrid({slab_ ? px.narrow(0, slab_->x0(), nx) : px, py, pz}, "ij");
   auto p = torch::stack({grid[0], grid[1], grid[2]}, -1).view({n, 3});
   for (int64_t d = 0; d < o_.depth; ++d) {
     const auto& lin = fourier_linear[d];

@@ -11,7 +11,8 @@
 //   h_{k+1} = h_k + Block(h_k) / n_layer,  k = 0 .. n_layer−1    encoder.layers.0.1 (shared)
 //   out = Conv1x1(GELU(Conv1x1(h)))                              simple_to_out.1, .3
 // p = (x, y, z) node positions (see Positions), B ∈ R^{3 × dim/2} fixed Gaussian (σ = 8).
-// Exact erf GELU throughout. Defaults (dim 96, heads 5, dim_head 96, kernel_multiplier 3,
+// Split over x-slabs (set_slab), every layer but the factorized blocks is pointwise and runs
+// on the slab alone (the Fourier features of the slab's nodes). Exact erf GELU throughout. Defaults (dim 96, heads 5, dim_head 96, kernel_multiplier 3,
 // n_layer 10, in_dim = out_dim = 3, T = 1): 1,163,331 parameters (counting _B).
 #pragma once
 
@@ -51,6 +52,12 @@ class IFactFormerImpl : public torch::nn::Module {
 
   /// Replaces the axis positions (sizes fix the grid the model accepts).
   void set_positions(const AxisCoordinates& positions);
+  /// Splits every sample over the x-slabs of `slab` (attention/slab.hpp; null: whole fields):
+  /// forward then takes and returns this rank's planes [b, (T,) nx_local, ny, nz, c] of the
+  /// grid set by the positions, and its parameter gradients summed over the group are the
+  /// unsplit model's.
+  void set_slab(std::shared_ptr<const attention::SlabGroup> slab);
+  const attention::SlabGroup* slab() const { return slab_.get(); }
   const IFactFormerOptions& options() const { return o_; }
   IFactFormerOptions& options() { return o_; }
 
@@ -68,6 +75,7 @@ class IFactFormerImpl : public torch::nn::Module {
   torch::nn::Conv2d in_group{nullptr}, in_window{nullptr};
   torch::nn::Conv1d out_1{nullptr}, out_2{nullptr};
   torch::Tensor px_, py_, pz_;  // float64 axis positions, not part of the state_dict
+  std::shared_ptr<const attention::SlabGroup> slab_;
 };
 TORCH_MODULE(IFactFormer);
 

@@ -1,0 +1,79 @@
+#include "operators/mpi_slab_group.hpp"
+
+#include <climits>
+#include <vector>
+
+#include "io/error.hpp"
+
+namespace iff::operators {
+
+namespace {
+
+int size_of(MPI_Comm comm) {
+  int n = 0;
+  MPI_Comm_size(comm, &n);
+  return n;
+}
+
+int rank_of(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+MPI_Datatype mpi_type(const torch::Tensor& t) {
+  IFF_CHECK(t.scalar_type() == torch::kFloat64 || t.scalar_type() == torch::kFloat32,
+            "slab exchange of " << t.scalar_type() << " tensors");
+  return t.scalar_type() == torch::kFloat64 ? MPI_DOUBLE : MPI_FLOAT;
+}
+
+int count_of(int64_t n) {
+  IFF_CHECK(n <= INT_MAX, "slab exchange of " << n << " values in one message");
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+MpiSlabGroup::MpiSlabGroup(MPI_Comm comm, int64_t nx) : SlabGroup(nx, size_of(comm), rank_of(comm)), comm_(comm) {}
+
+torch::Tensor MpiSlabGroup::sum(const torch::Tensor& t) const {
+  auto host = t.to(torch::kCPU).contiguous();
+  auto all = torch::empty({ranks(), host.numel()}, host.options());
+  MPI_Allgather(host.data_ptr(), count_of(host.numel()), mpi_type(host), all.data_ptr(), count_of(host.numel()),
+                mpi_type(host), comm_);
+  auto s = all[0].clone();
+  for (int r = 1; r < ranks(); ++r) s += all[r];
+  return s.view(t.sizes()).to(t.device());
+}
+
+torch::Tensor MpiSlabGroup::gather_x(const torch::Tensor& t, int64_t dim) const {
+  auto host = t.movedim(dim, 0).to(torch::kCPU).contiguous();  // [nx_local, rest...]
+  const int64_t row = nx_local() > 0 ? host.numel() / nx_local() : 0;
+  std::vector<int> counts(ranks()), offsets(ranks());
+  for (int r = 0; r < ranks(); ++r) {
+    const auto e = attention::slab_extent(nx(), ranks(), r);
+    counts[r] = count_of(e.count * row);
+    offsets[r] = count_of(e.x0 * row);
+  }
+  auto shape = host.sizes().vec();
+  shape[0] = nx();
+  auto all = torch::empty(shape, host.options());
+  MPI_Allgatherv(host.data_ptr(), count_of(host.numel()), mpi_type(host), all.data_ptr(), counts.data(),
+                 offsets.data(), mpi_type(host), comm_);
+  return all.to(t.device()).movedim(0, dim);
+}
+
+torch::Tensor MpiSlabGroup::reduce_scatter_x(const torch::Tensor& t, int64_t dim) const {
+  IFF_CHECK(t.size(dim) == nx(), "reduce_scatter_x: " << t.size(dim) << " planes along dim " << dim << ", not " << nx());
+  auto host = t.movedim(dim, 0).to(torch::kCPU).contiguous();  // [nx, rest...]
+  const int64_t row = host.numel() / nx();
+  std::vector<int> counts(ranks());
+  for (int r = 0; r < ranks(); ++r) counts[r] = count_of(attention::slab_extent(nx(), ranks(), r).count * row);
+  auto shape = host.sizes().vec();
+  shape[0] = nx_local();
+  auto mine = torch::empty(shape, host.options());
+  MPI_Reduce_scatter(host.data_ptr(), mine.data_ptr(), counts.data(), mpi_type(host), MPI_SUM, comm_);
+  return mine.to(t.device()).movedim(0, dim);
+}
+
+}  // namespace iff::operators
