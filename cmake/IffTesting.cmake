@@ -2,7 +2,7 @@
 #
 #   ifactflow_add_test(NAME SOURCES a.cpp... LIBS lib... LABELS unit)
 #   ifactflow_add_mpi_test(NAME SOURCES ... LIBS ... LABELS ... [RANKS 1 2 3])   (default RANKS 1 2)
-#       registers NAME.np1 and NAME.np2 under mpiexec (as root, oversubscribed), label mpi
+#       registers NAME.npN for each rank count N under mpiexec (as root, oversubscribed), label mpi
 #       added; the test itself compares the distributed result with the one-rank result.
 
 set(IFF_MPI_TEST_ENV
