@@ -28,7 +28,7 @@ def study(*args, cwd=root):
     return subprocess.run([sys.executable, runner, *args], capture_output=True, text=True, cwd=cwd)
 
 
-studies = sorted(glob.glob(os.path.join(root, "cases", "*", "study.yaml")))
+studies = sorted(glob.glob(os.path.join(root, "cases", "*", "study*.yaml")))
 check(len(studies) >= 3, f"study files found: {studies}")
 for path in studies:
     rel = os.path.relpath(path, root)
