@@ -8,6 +8,7 @@
 
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
+#include "io/json.hpp"
 
 namespace iff::analysis {
 
@@ -34,18 +35,6 @@ std::string md_cell(const std::string& v) {
   std::string o;
   for (char ch : v) o += ch == '|' ? std::string("\\|") : std::string(1, ch);
   return o;
-}
-
-/// A JSON string literal.
-std::string json_str(const std::string& v) {
-  std::string o = "\"";
-  for (char ch : v) {
-    if (ch == '"' || ch == '\\') o += '\\', o += ch;
-    else if (ch == '\n') o += "\\n";
-    else if (static_cast<unsigned char>(ch) < 0x20) o += fmt::format("\\u{:04x}", static_cast<int>(ch));
-    else o += ch;
-  }
-  return o + "\"";
 }
 
 /// A JSON number (null when not finite).
@@ -273,18 +262,18 @@ void Tables::write_summary_json() const {
   std::string s = "{\n";
   s += fmt::format("  \"reference\": {{\"label\": {}, \"file\": {}, \"kind\": {}, \"filter\": {}, "
                    "\"git_commit\": {}, \"units\": {},\n",
-                   json_str(cc.reference_label), json_str(cc.reference), json_str(rm.kind), json_str(rm.filter),
-                   json_str(rm.git_commit), json_str(rm.units));
+                   json_string(cc.reference_label), json_string(cc.reference), json_string(rm.kind),
+                   json_string(rm.filter), json_string(rm.git_commit), json_string(rm.units));
   s += fmt::format("    \"nx\": {}, \"ny\": {}, \"nz\": {}, \"lx\": {}, \"ly\": {}, \"lz\": {}, "
                    "\"trajectories\": {}, \"snapshots\": {}, \"dt\": {}}},\n",
                    rm.nx(), rm.ny(), rm.nz(), json_num(rm.box_lx()), json_num(rm.ly), json_num(rm.box_lz()),
                    rm.n_traj, cmp.reference().n_time(), json_num(cmp.dt()));
   s += fmt::format("  \"wall_units\": {{\"u_tau\": {}, \"re_tau\": {}, \"source\": {}}},\n", json_num(u_tau),
-                   json_num(re_tau), json_str(cmp.wall_units().description));
+                   json_num(re_tau), json_string(cmp.wall_units().description));
   s += "  \"candidates\": [";
   for (std::size_t i = 0; i < res.size(); ++i)
-    s += fmt::format("{}{{\"label\": {}, \"file\": {}, \"kind\": {}}}", i ? ", " : "", json_str(res[i].label),
-                     json_str(res[i].file), json_str(res[i].kind));
+    s += fmt::format("{}{{\"label\": {}, \"file\": {}, \"kind\": {}}}", i ? ", " : "", json_string(res[i].label),
+                     json_string(res[i].file), json_string(res[i].kind));
   s += "]\n}\n";
   write_text_atomic(dir + "/summary.json", s);
 }

@@ -10,28 +10,13 @@
 
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
+#include "io/json.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/state_dict_import.hpp"
 
 namespace iff::operators {
 
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", int(c));
-        else out += c;
-    }
-  }
-  return out + "\"";
-}
 
 /// A value of hyper_text() as JSON: numbers and booleans as such, anything else a string.
 std::string json_value(const std::string& v) {
