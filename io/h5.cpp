@@ -13,6 +13,7 @@
 #include <numeric>
 #include <vector>
 
+#include "io/comm.hpp"
 #include "io/error.hpp"
 
 namespace iff::h5 {
@@ -37,12 +38,6 @@ void silence_errors() {
     return true;
   }();
   (void)once;
-}
-
-int comm_size(MPI_Comm c) {
-  int s = 1;
-  MPI_Comm_size(c, &s);
-  return s;
 }
 
 /// The system's reason for the HDF5 call that just failed (its error stack holds the errno

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "io/agreed.hpp"
+#include "io/comm.hpp"
 #include "io/error.hpp"
 #include "io/finite.hpp"
 #include "io/log.hpp"
@@ -22,12 +23,6 @@ namespace iff {
 namespace fs = std::filesystem;
 
 namespace {
-
-int rank_of(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
 
 void validate(const SeriesMeta& m, const std::string& path) {
   IFF_REQUIRE(m.n_traj > 0, "series " << path << ": n_traj must be positive, got " << m.n_traj);
@@ -228,7 +223,7 @@ SeriesWriter SeriesWriter::reopen(const std::string& path, MPI_Comm comm) {
 
 SeriesWriter SeriesWriter::resume(const std::string& path, int n_time, const std::vector<std::string>& records,
                                   MPI_Comm comm) {
-  const bool root = rank_of(comm) == 0;
+  const bool root = comm_rank(comm) == 0;
   int marked = root && fs::exists(series_writing_mark(path)) ? 1 : 0;
   MPI_Bcast(&marked, 1, MPI_INT, 0, comm);
   if (!marked) return reopen(path, comm);
@@ -327,7 +322,7 @@ void SeriesWriter::write_times(int first_time_index, const std::vector<double>& 
     file_.extend("/time", {t});
   }
   const hsize_t t0 = first_time_index;
-  const bool root = rank_of(comm_) == 0;
+  const bool root = comm_rank(comm_) == 0;
   file_.write_slab("/time", {t0}, {root ? count : hsize_t{0}}, times.data());
   const hsize_t bt = b.empty() ? 0 : b.n_traj, bx = b.empty() ? 0 : b.nx, ct = bt ? count : hsize_t{0};
   file_.write_slab("/velocity", {hsize_t(b.traj0), t0, hsize_t(b.x0), 0, 0, 0}, {bt, ct, bx, ny, nz, 3}, velocity);
@@ -356,7 +351,7 @@ void SeriesWriter::close() {
   // ParaView's view of the completed series (io/xdmf.hpp), written by one rank; a series
   // written under a hidden work name gets its XDMF file from whoever gives it its final name
   if (std::filesystem::path(final_path_).filename().string().rfind('.', 0) == 0) return;
-  const bool root = rank_of(comm_) == 0;
+  const bool root = comm_rank(comm_) == 0;
   run_agreed(comm_, [&] {
     if (root) write_series_xdmf(meta_, final_path_, xdmf_path_for(final_path_));
   });
@@ -367,7 +362,7 @@ void SeriesWriter::write_record(const std::string& dataset, const std::vector<do
   if (!file_.exists(dataset)) {
     file_.write_vector(dataset, values);
   } else {
-    const bool root = rank_of(comm_) == 0;
+    const bool root = comm_rank(comm_) == 0;
     file_.write_slab(dataset, {0}, {root ? hsize_t(values.size()) : hsize_t{0}}, values.data());
   }
   file_.flush();
@@ -382,7 +377,7 @@ std::string series_writing_mark(const std::string& path) {
 void SeriesWriter::changing() {
   if (atomic_ || marked_) return;
   run_agreed(comm_, [&] {  // (rank 0's write: its failure ends every rank)
-    if (rank_of(comm_) == 0)
+    if (comm_rank(comm_) == 0)
       write_text_atomic(series_writing_mark(final_path_),
                         fmt::format("{} is being changed (pid {}); a run resuming it copies its complete snapshots\n",
                                     final_path_, long(::getpid())));
@@ -392,7 +387,7 @@ void SeriesWriter::changing() {
 
 void SeriesWriter::flushed() {
   if (!marked_) return;
-  if (rank_of(comm_) == 0) std::remove(series_writing_mark(final_path_).c_str());
+  if (comm_rank(comm_) == 0) std::remove(series_writing_mark(final_path_).c_str());
   marked_ = false;
 }
 
@@ -413,7 +408,7 @@ void write_wall_units(h5::File& f, int first_time_index, int n_times, int traj0,
   const hsize_t nt = shape[0];
   IFF_CHECK(n_traj == 0 || (traj0 >= 0 && hsize_t(traj0 + n_traj) <= nt),
             "wall units: trajectories [" << traj0 << ", " << traj0 + n_traj << ") outside the series");
-  const bool root = rank_of(f.comm()) == 0;
+  const bool root = comm_rank(f.comm()) == 0;
   // the length every rank agrees on; new columns start as "no record"
   int end = n_traj > 0 ? first_time_index + n_times : 0;
   MPI_Allreduce(MPI_IN_PLACE, &end, 1, MPI_INT, MPI_MAX, f.comm());

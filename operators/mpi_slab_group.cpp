@@ -3,23 +3,12 @@
 #include <climits>
 #include <vector>
 
+#include "io/comm.hpp"
 #include "io/error.hpp"
 
 namespace iff::operators {
 
 namespace {
-
-int size_of(MPI_Comm comm) {
-  int n = 0;
-  MPI_Comm_size(comm, &n);
-  return n;
-}
-
-int rank_of(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
 
 MPI_Datatype mpi_type(const torch::Tensor& t) {
   IFF_CHECK(t.scalar_type() == torch::kFloat64 || t.scalar_type() == torch::kFloat32,
@@ -34,7 +23,7 @@ int count_of(int64_t n) {
 
 }  // namespace
 
-MpiSlabGroup::MpiSlabGroup(MPI_Comm comm, int64_t nx) : SlabGroup(nx, size_of(comm), rank_of(comm)), comm_(comm) {}
+MpiSlabGroup::MpiSlabGroup(MPI_Comm comm, int64_t nx) : SlabGroup(nx, comm_size(comm), comm_rank(comm)), comm_(comm) {}
 
 torch::Tensor MpiSlabGroup::sum(const torch::Tensor& t) const {
   auto host = t.to(torch::kCPU).contiguous();

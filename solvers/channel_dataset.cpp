@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "io/agreed.hpp"
+#include "io/comm.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -92,17 +93,6 @@ long DatasetParams::spinup_steps() const { return std::lround(spinup / dt); }
 namespace {
 
 constexpr const char* kCheckpointFormat = "ifactflow-dns-checkpoint";  // written by write_checkpoint
-
-int rank_of(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-int size_of(MPI_Comm c) {
-  int s = 1;
-  MPI_Comm_size(c, &s);
-  return s;
-}
 
 std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -224,7 +214,7 @@ void create_output(Output& o, const std::vector<double>& times, const std::strin
     const hsize_t n = hsize_t(o.meta.n_traj);
     f.create_dataset("/completed", {n}, h5::DType::i64);
     std::vector<std::int64_t> zero(n, 0);
-    f.write_slab_i64("/completed", {0}, {rank_of(world) == 0 ? n : hsize_t{0}}, zero.data());
+    f.write_slab_i64("/completed", {0}, {comm_rank(world) == 0 ? n : hsize_t{0}}, zero.data());
     f.set_attr("/completed", "meaning",
                std::string("snapshots of each trajectory on disk: /velocity[i, 0:completed[i]] is final"));
     f.set_attr("/", "dataset_signature", signature);
@@ -271,7 +261,7 @@ ChannelDataset::ChannelDataset(DatasetParams p, MPI_Comm world) : p_(std::move(p
 DatasetSummary ChannelDataset::run() {
   const auto t_start = std::chrono::steady_clock::now();
   DatasetSummary sum;
-  const int wrank = rank_of(world_), wsize = size_of(world_);
+  const int wrank = comm_rank(world_), wsize = comm_size(world_);
   const int rpt = p_.ranks_per_trajectory == 0 ? wsize : p_.ranks_per_trajectory;
   IFF_REQUIRE(wsize % rpt == 0, "dataset.ranks_per_trajectory = " << rpt << " does not divide the " << wsize
                                                                   << " MPI ranks");
@@ -442,7 +432,7 @@ DatasetSummary ChannelDataset::run() {
   // ---- per-group DNS
   CommGuard gc;
   MPI_Comm_split(world_, group, wrank, &gc.c);
-  const bool leader = rank_of(gc.c) == 0;
+  const bool leader = comm_rank(gc.c) == 0;
   const unsigned flags = p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE;
   const ChannelPhysics phys = p_.physics.channel();
   bool group_has_work = false;

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/comm.hpp"
+
 namespace fs = std::filesystem;
 
 namespace iff::test {
@@ -30,16 +32,8 @@ Cleanup& cleanup() {
 }
 }  // namespace
 
-int rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
-int size(MPI_Comm comm) {
-  int s = 1;
-  MPI_Comm_size(comm, &s);
-  return s;
-}
+int rank(MPI_Comm comm) { return comm_rank(comm); }
+int size(MPI_Comm comm) { return comm_size(comm); }
 
 std::string temp_dir(const std::string& tag) {
   // rank 0 chooses a unique name and broadcasts it
