@@ -4,13 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "io/agreed.hpp"
+#include "io/comm.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -19,7 +19,13 @@
 #include "io/stop_signal.hpp"
 #include "analysis/channel_statistics.hpp"
 #include "solvers/cfl_controller.hpp"
+#include "solvers/checkpoint_output.hpp"
 #include "solvers/initial_conditions.hpp"
+#include "solvers/progress_output.hpp"
+#include "solvers/run_output.hpp"
+#include "solvers/snapshot_output.hpp"
+#include "solvers/statistics_output.hpp"
+#include "solvers/time_series_output.hpp"
 #include "analysis/wall_units.hpp"
 
 namespace iff::solvers {
@@ -157,12 +163,6 @@ cvec read_state(const h5::File& f, const std::string& name, const ChannelNSE& ns
   return x;
 }
 
-int rank_of(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-
 /// InputError on every rank when a state of a checkpoint holds a non-finite coefficient
 /// (naming the first one found, on the lowest rank that found one). Collective.
 void require_finite_state(const std::string& path, const std::string& name, const SbdfHistory& h, const cvec& x,
@@ -179,9 +179,8 @@ void require_finite_state(const std::string& path, const std::string& name, cons
                       path, name, h.step, h.time, what, m, k);
   }
   const MPI_Comm comm = nse.comm();
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  int finder = why.empty() ? size : rank_of(comm);
+  const int size = comm_size(comm);
+  int finder = why.empty() ? size : comm_rank(comm);
   MPI_Allreduce(MPI_IN_PLACE, &finder, 1, MPI_INT, MPI_MIN, comm);
   if (finder == size) return;
   int n = int(why.size());
@@ -257,25 +256,6 @@ ChannelDns::ChannelDns(DnsParams p, MPI_Comm comm) : p_(std::move(p)), comm_(com
 
 namespace {
 
-std::string csv_header() { return "step,t,dt,cfl,kinetic_energy,fluct_energy,bulk_velocity,re_tau,max_div,forcing\n"; }
-
-/// Rows of an existing time series with step < `before` (restart), header included.
-std::string csv_prefix(const std::string& path, long before) {
-  std::ifstream in(path);
-  std::string out = csv_header(), line;
-  if (!in) return out;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (std::stol(line.substr(0, line.find(','))) < before) out += line + "\n";
-  }
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
 /// The initial state of a run that does not restart: a snapshot of a series (interpolated
 /// onto the case's grid and projected onto a divergence-free state), or the laminar profile
 /// with random perturbations, an Orr-Sommerfeld mode or a Stokes mode. Collective.
@@ -286,7 +266,7 @@ cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
   if (ic.type == "series") {
     std::vector<double> field;
     int snx = 0, sny = 0, snz = 0;
-    if (rank_of(comm) == 0) {
+    if (comm_rank(comm) == 0) {
       SeriesReader r(ic.file, MPI_COMM_SELF);
       const int ti = ic.time_index < 0 ? r.n_time() + ic.time_index : ic.time_index;
       IFF_REQUIRE(ti >= 0 && ti < r.n_time(), "initial.time_index " << ic.time_index << " outside the "
@@ -336,296 +316,256 @@ SeriesMeta snapshot_meta(const DnsParams& p, const spectral::ChannelGrid& g, boo
   return m;
 }
 
+/// The time loop of a run: it makes the steps, measures the time-series rows across them,
+/// checks the state, calls the outputs due at each step boundary, lets the CFL controller
+/// change dt and polls the stop signal.
+class DnsTimeLoop {
+ public:
+  DnsTimeLoop(const DnsParams& p, ChannelNSE& nse, Sbdf& sbdf, long total, TimeSeriesOutput& rows,
+              CheckpointOutput& checkpoint, std::vector<RunOutput*> outputs, const ChannelDns::StepHook& hook,
+              MPI_Comm comm)
+      : p_(p), nse_(nse), sbdf_(sbdf), total_(total), rows_(rows), checkpoint_(checkpoint),
+        outputs_(std::move(outputs)), hook_(hook), comm_(comm), scratch_(nse.state_size()),
+        cfl_(p.time.cfl_target, p.time.cfl_low, p.time.cfl_high, p.time.dt_max > 0 ? p.time.dt_max : p.time.dt) {}
+
+  const CflController& cfl() const { return cfl_; }
+  /// Fixed dt: a number of steps; CFL-controlled dt: until t_end.
+  bool more() const {
+    return (p_.time.adaptive && p_.time.steps == 0) ? sbdf_.time() < p_.time.t_end * (1.0 - 1e-12)
+                                                    : sbdf_.step_count() < total_;
+  }
+  /// The current state as a boundary (`d`: the diagnostics of the step that made it).
+  StepBoundary boundary(const FlowDiagnostics& d = {}) const {
+    StepBoundary b;
+    b.step = sbdf_.step_count(), b.time = sbdf_.time(), b.dt = sbdf_.dt(), b.state = &sbdf_.state();
+    b.step_diagnostics = d;
+    b.last = !more();
+    return b;
+  }
+
+  void run() {
+    io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled at every step boundary
+    while (more()) {
+      StepBoundary b = step();
+      const bool kept = b.last || std::any_of(outputs_.begin(), outputs_.end(),
+                                              [&](const RunOutput* o) { return o->keeps_state() && o->due(b); });
+      if (kept && !nse_.finite(*b.state)) fail("non-finite state");
+      for (auto* o : outputs_)
+        if (o->due(b)) o->write(b);
+      if (p_.time.adaptive && !b.last) b = adapt_dt(b);
+      // a step boundary: a stop signal on any rank ends the run here on every rank, with the
+      // state a restart continues from bit for bit
+      if (hook_) hook_(b.step);
+      if (!b.last && signals.agreed(comm_)) stop(b);
+    }
+  }
+
+  /// Ends the run with the outputs' last writes (the final row is the caller's).
+  void finish(const StepBoundary& b, RunEnd end) {
+    for (auto* o : outputs_) o->finish(b, end);
+  }
+
+ private:
+  /// One step; NumericalError (with the time series kept) on a non-finite state or a CFL
+  /// number above time.cfl_max.
+  StepBoundary step() {
+    const long step = sbdf_.step_count();
+    const double t = sbdf_.time();
+    rows_.before_step(nse_, step, sbdf_.state());
+    // diagnostics of the state at (step, t): those of the step's first explicit-term
+    // evaluation, except in the self-starting phase, whose substeps evaluate other states
+    const bool starting = sbdf_.starting();
+    if (starting) nse_.explicit_terms(sbdf_.state(), scratch_);
+    const FlowDiagnostics d_state = nse_.last_diagnostics();
+    sbdf_.step();
+    const FlowDiagnostics d = starting ? d_state : nse_.last_diagnostics();
+    const double dt = sbdf_.dt();
+    // (a non-finite new state shows in the next step's energy; checked in full before it is kept)
+    if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
+    if (d.cfl_rate * dt > p_.time.cfl_max)
+      fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * dt, p_.time.cfl_max));
+    rows_.after_step(step, t, dt, d);
+    return boundary(d);
+  }
+
+  /// The CFL controller's dt for the next steps: SBDF re-starts from the current state.
+  StepBoundary adapt_dt(const StepBoundary& b) {
+    const double cfl = b.step_diagnostics.cfl_rate * b.dt;
+    const auto nd = cfl_.next_dt(b.dt, cfl);
+    if (!nd) return b;
+    log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", b.step, b.time, cfl, b.dt, *nd);
+    sbdf_.change_dt(*nd);
+    checkpoint_.scheme_restarted();
+    return boundary(b.step_diagnostics);
+  }
+
+  [[noreturn]] void fail(const std::string& why) {
+    const std::string kept = checkpoint_.kept();
+    rows_.write_file();
+    throw NumericalError(fmt::format("{} at step {} (t = {:.6g}); {}", why, sbdf_.step_count(), sbdf_.time(), kept));
+  }
+
+  [[noreturn]] void stop(const StepBoundary& b) {
+    finish(b, RunEnd::interrupted);
+    throw Interrupted(fmt::format(
+        "dns: stopped by {} after step {} (t = {:.6g}); {} holds the state: rerun the same command with "
+        "--set initial.type=restart --set initial.file={}",
+        io::stop_signal_name(io::StopSignals::received()), b.step, b.time, checkpoint_.path(), checkpoint_.path()));
+  }
+
+  const DnsParams& p_;
+  ChannelNSE& nse_;
+  Sbdf& sbdf_;
+  long total_;
+  TimeSeriesOutput& rows_;
+  CheckpointOutput& checkpoint_;
+  std::vector<RunOutput*> outputs_;  ///< in the order they are written at a boundary
+  const ChannelDns::StepHook& hook_;
+  MPI_Comm comm_;
+  cvec scratch_;
+  const CflController cfl_;
+};
+
+void log_run(const DnsParams& p, const ChannelNSE& nse, double dt, long total, MPI_Comm comm) {
+  const auto& g = nse.grid();
+  log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
+            g.nz, g.nxp(), g.nzp(), comm_size(comm), dt, total, p.physics.re, p.physics.units,
+            to_string(p.physics.driving));
+  if (!nse.les()) return;
+  const auto& sp = p.sgs;
+  const std::string detail =
+      sp.model == SgsModelKind::smagorinsky ? fmt::format("C_s = {}, van Driest A+ = {}", sp.cs, sp.van_driest_a_plus)
+      : sp.model == SgsModelKind::wale      ? fmt::format("C_w = {}", sp.cw)
+                                            : fmt::format("{} test filter of ratio 2 in x and z", to_string(sp.dsm_test_filter));
+  log::info("les: {} model ({}), filter width {}", to_string(sp.model), detail, to_string(sp.filter_width));
+}
+
+/// The first state of a run: a restart's checkpoint (its dt in `dt` when CFL-controlled), or
+/// the initial state `x0`. Collective.
+SbdfHistory first_state(const DnsParams& p, ChannelNSE& nse, double& dt, cvec& x0, MPI_Comm comm) {
+  const auto& ic = p.initial;
+  if (ic.type != "restart") {
+    x0 = initial_state(nse, p, comm);
+    return {};
+  }
+  double dt_file = 0.0;
+  SbdfHistory restart = read_checkpoint(ic.file, nse, &dt_file);
+  if (p.time.adaptive) {
+    dt = dt_file;  // continue with the checkpoint's current step
+  } else {
+    IFF_REQUIRE(dt_file == dt, "checkpoint " << ic.file << " was written with dt = " << dt_file
+                                             << ", the case has time.dt = " << dt
+                                             << " (fixed-dt SBDF needs the same dt, or time.adaptive: true)");
+  }
+  return restart;
+}
+
+/// The outputs of a run, in the order they are written at a step boundary: the snapshots,
+/// the statistics samples, the checkpoint, the time series that matches it, the statistics
+/// files and the progress line. Collective.
+struct DnsOutputs {
+  DnsOutputs(const DnsParams& p, ChannelNSE& nse, const Sbdf& sbdf, const SbdfHistory& restart, long total,
+             MPI_Comm comm)
+      : rows(p.output.dir + "/timeseries.csv", p.initial.type == "restart" ? p.initial.file : std::string(),
+             restart.step, p.output.csv_every, p.output.checkpoint_every, p.physics.re, comm),
+        checkpoint(p.output.dir + "/checkpoint.h5", nse, sbdf, p.resolved_config, p.output.checkpoint_every,
+                   p.initial.type == "restart" ? restart.step : -1),
+        progress("dns", total, p.output.progress_seconds, p.time.adaptive && p.time.steps == 0 ? p.time.t_end : 0.0) {
+    const auto& out = p.output;
+    const auto& g = nse.grid();
+    const bool restarted = p.initial.type == "restart";
+    if (out.snapshot_every > 0) {
+      snapshots = std::make_unique<SnapshotOutput>(out.dir + "/snapshots.h5", out.snapshot_every,
+                                                   snapshot_meta(p, g, nse.les()), nse,
+                                                   restarted ? restart.step : -1, comm);
+      ordered.push_back(snapshots.get());
+    }
+    if (out.stats_every > 0) {
+      const double re_tau_nom = out.re_tau_nominal > 0 ? out.re_tau_nominal
+                                                       : (p.physics.units == "wall" ? p.physics.re : 180.0);
+      samples = std::make_unique<StatisticsSamples>(nse, out.stats_every, out.stats_start, out.spectra_y_plus,
+                                                    re_tau_nom, !restarted, comm);
+      files = std::make_unique<StatisticsFiles>(*samples, out.dir, out.stats_write_every, 1.0 / p.physics.re,
+                                                fmt::format("this run at {}x{}x{}", g.nx, g.ny, g.nz), comm);
+      ordered.push_back(samples.get());
+    }
+    ordered.push_back(&checkpoint);
+    ordered.push_back(&rows);
+    if (files) ordered.push_back(files.get());
+    ordered.push_back(&progress);
+  }
+
+  TimeSeriesOutput rows;
+  std::unique_ptr<SnapshotOutput> snapshots;
+  std::unique_ptr<StatisticsSamples> samples;
+  CheckpointOutput checkpoint;
+  std::unique_ptr<StatisticsFiles> files;
+  ProgressOutput progress;
+  std::vector<RunOutput*> ordered;
+};
+
 }  // namespace
 
 DnsSummary ChannelDns::run() {
   const auto t_start = std::chrono::steady_clock::now();
-  const int rank = rank_of(comm_);
   const auto& out = p_.output;
   ensure_directory(out.dir);
-  const std::string ckpt = out.dir + "/checkpoint.h5";
-  const std::string csv = out.dir + "/timeseries.csv";
-
   ChannelPhysics physics = p_.physics.channel();
   physics.sgs = p_.sgs;
   ChannelNSE nse(p_.grid, physics, comm_, p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE);
-  const auto& g = nse.grid();
-  double dt = p_.time.dt;
   const auto& ic = p_.initial;
-  SbdfHistory restart;
+  const bool restart = ic.type == "restart";
+  double dt = p_.time.dt;
   cvec x0;
-  if (ic.type == "restart") {
-    double dt_file = 0.0;
-    restart = read_checkpoint(ic.file, nse, &dt_file);
-    if (p_.time.adaptive) {
-      dt = dt_file;  // continue with the checkpoint's current step
-    } else {
-      IFF_REQUIRE(dt_file == dt, "checkpoint " << ic.file << " was written with dt = " << dt_file
-                                               << ", the case has time.dt = " << dt
-                                               << " (fixed-dt SBDF needs the same dt, or time.adaptive: true)");
-    }
-  } else {
-    x0 = initial_state(nse, p_, comm_);
-  }
+  const SbdfHistory history = first_state(p_, nse, dt, x0, comm_);
 
   // the case and its initial state have passed their checks: the outputs begin
   // (rank 0's own writes are agreed over the ranks: a failure there, a full disk, ends every
   // rank with its error instead of leaving the others in the next collective call)
   run_agreed(comm_, [&] {
-    if (rank == 0 && !p_.resolved_config.empty())
+    if (comm_rank(comm_) == 0 && !p_.resolved_config.empty())
       write_text_atomic(out.dir + "/config.resolved.yaml", p_.resolved_config);
   });
-
   Sbdf sbdf(nse, dt, p_.time.order, p_.time.startup_substeps);
   const long total = p_.time.steps > 0 ? p_.time.steps : std::lround(p_.time.t_end / dt);  // (estimate if adaptive)
-  const CflController cfl(p_.time.cfl_target, p_.time.cfl_low, p_.time.cfl_high,
-                          p_.time.dt_max > 0 ? p_.time.dt_max : p_.time.dt);
-  std::string rows;
-  if (rank == 0) {
-    // a restart continues the time series of its output directory, else the checkpoint's
-    const std::string prev = std::filesystem::exists(csv)
-                                 ? csv
-                                 : (std::filesystem::path(ic.file).parent_path() / "timeseries.csv").string();
-    rows = ic.type == "restart" ? csv_prefix(prev, restart.step) : csv_header();
-  }
-
-  // snapshots in the data contract
-  std::unique_ptr<SeriesWriter> series;
-  long first_snapshot = 0;  // the series' snapshot 0 is step first_snapshot × snapshot_every
-  bool new_series_at_restart = false;
-  if (out.snapshot_every > 0) {
-    const std::string spath = out.dir + "/snapshots.h5";
-    if (ic.type == "restart" && std::filesystem::exists(spath)) {
-      // the snapshots up to the checkpoint's step were complete when it was written (a series
-      // begun by a restart records the step of its snapshot 0 in /first_step)
-      {
-        const SeriesReader existing(spath, MPI_COMM_SELF);
-        if (existing.file().exists("/first_step"))
-          first_snapshot = std::lround(existing.file().read_vector("/first_step").at(0)) / out.snapshot_every;
-      }
-      series = std::make_unique<SeriesWriter>(SeriesWriter::resume(
-          spath, int(restart.step / out.snapshot_every - first_snapshot) + 1, {"/first_step"}, comm_));
-    } else {
-      const SeriesMeta m = snapshot_meta(p_, g, nse.les());
-      series = std::make_unique<SeriesWriter>(spath, m, comm_, WriteMode::in_place);
-      if (ic.type == "restart") {
-        // a restart into a folder without a series starts one at the checkpoint (or at the
-        // first snapshot step after it); the earlier snapshots are in the checkpoint's run
-        first_snapshot = (restart.step + out.snapshot_every - 1) / out.snapshot_every;
-        new_series_at_restart = true;
-        series->write_record("/first_step", {double(first_snapshot * out.snapshot_every)});
-      }
-    }
-  }
-  // statistics (rank 0 holds the gathered fields)
-  std::unique_ptr<analysis::ChannelStatistics> stats;
-  const double re_tau_nom = out.re_tau_nominal > 0 ? out.re_tau_nominal
-                                                   : (p_.physics.units == "wall" ? p_.physics.re : 180.0);
-  if (out.stats_every > 0 && rank == 0) {
-    auto y = g.y();
-    std::reverse(y.begin(), y.end());
-    const auto sj = analysis::nearest_y_plus_indices(y, out.spectra_y_plus, re_tau_nom);
-    stats = std::make_unique<analysis::ChannelStatistics>(g.nx, g.ny, g.nz, g.lx, g.lz, y, sj);
-  }
-  // wall shear tau_w of every statistics sample (rank 0): the statistics' wall units are the
-  // measured ones, also in wall units (u_tau = 1 holds only on average, and not at all at
-  // constant bulk velocity)
-  std::vector<double> sample_tau;
-  auto write_stats_files = [&](bool final) {  // rank 0 holds the statistics
-    if (!stats || stats->samples() == 0) return;
-    analysis::WallUnitsEvidence e;
-    e.nu = 1.0 / p_.physics.re;
-    e.snapshots = static_cast<long>(sample_tau.size());
-    e.measured_what = fmt::format("this run at {}x{}x{}", g.nx, g.ny, g.nz);
-    e.measured_u_tau = [&] {
-      double sum = 0.0;
-      for (double t : sample_tau) sum += t;
-      return std::sqrt(std::max(0.0, sum / std::max<std::size_t>(sample_tau.size(), 1)));
-    };
-    const analysis::WallUnits w = analysis::resolve_wall_units(e);
-    stats->write_csv(out.dir, w.re_tau, w.u_tau);
-    stats->write_h5(out.dir + "/stats.h5", &w);
-    write_text_atomic(out.dir + "/wall_units.txt", analysis::wall_units_text(w, stats->samples(), out.dir));
-    if (final)
-      log::info("dns: statistics of {} samples in wall units u_tau = {:.6g}, Re_tau = {:.6g} from {}",
-                stats->samples(), w.u_tau, w.re_tau, w.description);
-  };
-  auto write_stats = [&](bool final) {
-    run_agreed(comm_, [&] { write_stats_files(final); });
-  };
-
-  long last_ckpt = -1;
-  double history_forcing = 0.0;  // the forcing at the state the self-starting steps began with
-  auto checkpoint = [&] {
-    // (within the self-starting steps the history is the state they began with)
-    write_checkpoint(ckpt, nse, sbdf.history(), dt, p_.resolved_config,
-                     sbdf.starting() ? history_forcing : nse.forcing());
-    run_agreed(comm_, [&] {
-      if (rank == 0) write_text_atomic(csv, rows);
-    });
-    last_ckpt = sbdf.history().step;
-  };
-  auto fail = [&](const std::string& why) {
-    const std::string kept = last_ckpt >= 0 ? fmt::format("last good checkpoint {} (step {})", ckpt, last_ckpt)
-                                            : std::string("no checkpoint written yet");
-    run_agreed(comm_, [&] {
-      if (rank == 0 && !rows.empty()) write_text_atomic(csv, rows);
-    });
-    throw NumericalError(fmt::format("{} at step {} (t = {:.6g}); {}", why, sbdf.step_count(), sbdf.time(), kept));
-  };
-
-  DnsSummary sum;
-  cvec scratch(nse.state_size());
-  auto record = [&](const cvec& x, long step, double t) {
-    // diagnostics of x from the last explicit_terms() evaluation (made at this state)
-    const auto& d = nse.last_diagnostics();
-    const double ub = nse.bulk_velocity(x), tau = nse.wall_shear(x), div = nse.max_divergence(x);
-    const double ef = nse.fluctuation_energy(x);  // Parseval: exact, >= 0
-    const double re_tau = std::sqrt(std::abs(tau)) * p_.physics.re;
-    const double forcing = nse.forcing();  // collective
-    if (rank == 0)
-      rows += fmt::format("{},{:.10g},{:.10g},{:.6g},{:.12g},{:.12g},{:.12g},{:.10g},{:.3e},{:.10g}\n", step, t, dt,
-                          d.cfl_rate * dt, d.kinetic_energy, ef, ub, re_tau, div, forcing);
-    sum.kinetic_energy = d.kinetic_energy, sum.fluct_energy = ef, sum.bulk_velocity = ub;
-    sum.re_tau = re_tau, sum.max_div = div;
-  };
-  auto write_snapshot = [&](const cvec& x, long step, double t) {
-    if (series && step % out.snapshot_every == 0) {
-      const int index = static_cast<int>(step / out.snapshot_every - first_snapshot);
-      auto f = nse.gather_velocity(x);
-      SeriesBlock b;
-      if (rank == 0) b = SeriesBlock{0, 1, 0, g.nx};
-      series->write(index, t, b, rank == 0 ? f.data() : nullptr);
-      if (series->meta().wall) {
-        // this snapshot's wall units, from the spectral mean profile (collective)
-        const double u_tau = std::sqrt(std::max(0.0, nse.wall_shear(x)));
-        series->write_wall_units(index, 1, b, &u_tau);
-      }
-    }
-  };
-  auto snapshot = [&](const cvec& x, long step, double t) {
-    write_snapshot(x, step, t);
-    if (out.stats_every > 0 && step % out.stats_every == 0 && t >= out.stats_start) {
-      auto f = nse.gather_velocity(x);
-      const double tau = nse.wall_shear(x);  // collective
-      if (stats) stats->add(f.data()), sample_tau.push_back(tau);
-      if (nse.les()) {
-        // SGS profiles of this state, Gauss–Lobatto order (upper wall first) -> y ascending
-        auto s = nse.sgs_profiles(x);
-        for (auto* v : {&s.nu_t, &s.dissipation, &s.coefficient}) std::reverse(v->begin(), v->end());
-        if (stats) stats->add_sgs(s.nu_t.data(), s.dissipation.data(), s.coefficient.data());
-      }
-    }
-  };
+  DnsOutputs outputs(p_, nse, sbdf, history, total, comm_);
+  DnsTimeLoop loop(p_, nse, sbdf, total, outputs.rows, outputs.checkpoint, outputs.ordered, hook_, comm_);
 
   // this run's share of the step count and of the time axis (cost.csv)
   const auto loop_start = std::chrono::steady_clock::now();
-  sum.first_step = ic.type == "restart" ? restart.step : 0;
-  sum.start_time = ic.type == "restart" ? restart.time : 0.0;
-  if (ic.type == "restart") {
-    sbdf.resume(restart);
-    log::info("restart from {} at step {} (t = {})", ic.file, restart.step, restart.time);
-    if (new_series_at_restart) write_snapshot(sbdf.state(), restart.step, restart.time);
-    last_ckpt = restart.step;
+  DnsSummary sum;
+  sum.first_step = restart ? history.step : 0;
+  sum.start_time = restart ? history.time : 0.0;
+  StepBoundary first;
+  if (restart) {
+    sbdf.resume(history);
+    log::info("restart from {} at step {} (t = {})", ic.file, history.step, history.time);
+    first.step = history.step, first.time = history.time, first.dt = dt, first.state = &sbdf.state();
   } else {
+    cvec scratch(nse.state_size());
     nse.explicit_terms(x0, scratch);  // the initial CFL
     const double cfl0 = nse.last_diagnostics().cfl_rate * dt;
-    if (p_.time.adaptive && cfl.start_dt(dt, cfl0) != dt) {  // a safe start for CFL-controlled runs
-      dt = cfl.start_dt(dt, cfl0);
+    if (p_.time.adaptive && loop.cfl().start_dt(dt, cfl0) != dt) {  // a safe start for CFL-controlled runs
+      dt = loop.cfl().start_dt(dt, cfl0);
       sbdf.set_dt(dt);
       log::info("initial CFL {:.3f} at time.dt: starting with dt = {:.4g}", cfl0, dt);
     }
-    snapshot(x0, 0, 0.0);  // (its time-series row is the loop's first)
-    sbdf.start(x0);
+    first.dt = dt, first.state = &x0;  // (its time-series row is the loop's first)
   }
-  history_forcing = nse.forcing();
-  log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
-            g.nz, g.nxp(), g.nzp(), [&] { int s; MPI_Comm_size(comm_, &s); return s; }(), dt, total,
-            p_.physics.re, p_.physics.units, to_string(p_.physics.driving));
-  if (nse.les()) {
-    const auto& sp = p_.sgs;
-    const std::string detail =
-        sp.model == SgsModelKind::smagorinsky ? fmt::format("C_s = {}, van Driest A+ = {}", sp.cs, sp.van_driest_a_plus)
-        : sp.model == SgsModelKind::wale      ? fmt::format("C_w = {}", sp.cw)
-                                              : fmt::format("{} test filter of ratio 2 in x and z", to_string(sp.dsm_test_filter));
-    log::info("les: {} model ({}), filter width {}", to_string(sp.model), detail, to_string(sp.filter_width));
-  }
+  for (auto* o : outputs.ordered) o->start(first);
+  if (!restart) sbdf.start(x0);
+  outputs.checkpoint.scheme_restarted();
+  log_run(p_, nse, dt, total, comm_);
 
-  // fixed dt: a number of steps; CFL-controlled dt: until t_end
-  auto more = [&] {
-    return (p_.time.adaptive && p_.time.steps == 0) ? sbdf.time() < p_.time.t_end * (1.0 - 1e-12)
-                                                    : sbdf.step_count() < total;
-  };
-  Progress progress("dns", total, out.progress_seconds);
-  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled at every step boundary
-  while (more()) {
-    const long step = sbdf.step_count();
-    const double t = sbdf.time();
-    const bool row = step % out.csv_every == 0;
-    double ub = 0, tau = 0, div = 0, ef = 0;
-    if (row) {  // state-only diagnostics before the step replaces it
-      const cvec& x = sbdf.state();
-      ub = nse.bulk_velocity(x), tau = nse.wall_shear(x), div = nse.max_divergence(x);
-      ef = nse.fluctuation_energy(x);
-    }
-    const double forcing_before = row ? nse.forcing() : 0.0;  // collective, only for the CSV
-    // diagnostics of the state at (step, t): those of the step's first explicit-term
-    // evaluation, except in the self-starting phase, whose substeps evaluate other states
-    const bool starting = sbdf.starting();
-    if (starting) nse.explicit_terms(sbdf.state(), scratch);
-    const FlowDiagnostics d_state = nse.last_diagnostics();
-    sbdf.step();
-    const FlowDiagnostics d = starting ? d_state : nse.last_diagnostics();
-    // (a non-finite new state shows in the next step's energy; checked in full before writes)
-    if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
-    if (d.cfl_rate * dt > p_.time.cfl_max)
-      fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * dt, p_.time.cfl_max));
-    if (row && rank == 0) {
-      const double re_tau = std::sqrt(std::abs(tau)) * p_.physics.re;
-      rows += fmt::format("{},{:.10g},{:.10g},{:.6g},{:.12g},{:.12g},{:.12g},{:.10g},{:.3e},{:.10g}\n", step, t, dt,
-                          d.cfl_rate * dt, d.kinetic_energy, ef, ub, re_tau, div, forcing_before);
-    }
-    const long s1 = sbdf.step_count();
-    const bool ckpt_due = s1 % out.checkpoint_every == 0 && more();
-    const bool snap_due = (series && s1 % out.snapshot_every == 0) ||
-                          (out.stats_every > 0 && s1 % out.stats_every == 0 && sbdf.time() >= out.stats_start);
-    if ((ckpt_due || snap_due || !more()) && !nse.finite(sbdf.state())) fail("non-finite state");
-    snapshot(sbdf.state(), s1, sbdf.time());
-    if (ckpt_due) checkpoint();
-    if (out.stats_write_every > 0 && s1 % out.stats_write_every == 0) write_stats(false);
-    const std::string line = fmt::format("t={:.3f} E'={:.4e} CFL={:.3f}", sbdf.time(), d.fluct_energy, d.cfl_rate * dt);
-    if (p_.time.adaptive && p_.time.steps == 0)
-      progress.update_to_time(s1, sbdf.time(), p_.time.t_end, line);
-    else
-      progress.update(s1, line);
-    if (p_.time.adaptive && more()) {
-      if (const auto nd = cfl.next_dt(dt, d.cfl_rate * dt)) {
-        log::info("step {} (t = {:.4f}): CFL {:.3f}, dt {:.4g} -> {:.4g}", s1, sbdf.time(), d.cfl_rate * dt, dt, *nd);
-        sbdf.change_dt(*nd);
-        dt = *nd;
-        history_forcing = nse.forcing();
-      }
-    }
-    // a step boundary: a stop signal on any rank ends the run here on every rank, with the
-    // state a restart continues from bit for bit
-    if (hook_) hook_(s1);
-    if (more() && signals.agreed(comm_)) {
-      checkpoint();
-      write_stats(false);
-      if (series) series->close();
-      throw Interrupted(fmt::format(
-          "dns: stopped by {} after step {} (t = {:.6g}); {} holds the state: rerun the same command with "
-          "--set initial.type=restart --set initial.file={}",
-          io::stop_signal_name(io::StopSignals::received()), s1, sbdf.time(), ckpt, ckpt));
-    }
-  }
+  loop.run();
   sum.loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
   // final state: one more evaluation for its diagnostics
+  cvec scratch(nse.state_size());
   nse.explicit_terms(sbdf.state(), scratch);
-  record(sbdf.state(), sbdf.step_count(), sbdf.time());
-  checkpoint();
-  write_stats(true);
-  if (series) series->close();
+  const TimeSeriesRow r = outputs.rows.final_row(nse, sbdf.state(), sbdf.step_count(), sbdf.time(), sbdf.dt());
+  loop.finish(loop.boundary(), RunEnd::done);
+  sum.kinetic_energy = r.kinetic_energy, sum.fluct_energy = r.fluct_energy, sum.bulk_velocity = r.bulk_velocity;
+  sum.re_tau = r.re_tau, sum.max_div = r.max_div;
   sum.steps = sbdf.step_count();
   sum.time = sbdf.time();
   sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
