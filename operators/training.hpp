@@ -107,7 +107,7 @@ struct TrainSummary {
   std::string last_checkpoint;
 };
 
-/// Runs the training (collective over `comm`).
+/// Runs the training (collective over `comm`): Trainer(setup, comm).train() (operators/trainer.hpp).
 TrainSummary train_operator(const TrainSetup& setup, MPI_Comm comm);
 
 /// Sets at::set_num_threads: `threads` > 0, else max(1, hardware threads / ranks).
