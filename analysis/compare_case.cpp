@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <regex>
-#include <sstream>
 
 #include "io/error.hpp"
 
@@ -16,87 +13,72 @@ namespace {
 
 const std::vector<std::string> kKinds = {"", "dns", "fdns", "les-dsm", "les-wale", "les-smagorinsky", "prediction"};
 
-/// Loads the case; the `candidates` list becomes a map keyed 0, 1, ... so that every key
-/// is addressable by Config (reading, --set, unknown-key rejection).
-Config load_case(const std::string& path, const std::vector<std::string>& overrides, int* n_candidates) {
-  std::ifstream in(path);
-  IFF_CHECK_AS(InputError, in.good(), "case file " << path << " cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  YAML::Node root;
-  try {
-    root = YAML::Load(ss.str());
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path + ": not valid YAML: " + e.what());
-  }
-  int n = 0;
-  if (root.IsMap() && root["candidates"] && root["candidates"].IsSequence()) {
-    YAML::Node map(YAML::NodeType::Map);
-    for (const auto& item : root["candidates"]) map[std::to_string(n++)] = YAML::Node(item);
-    root["candidates"] = map;
-  } else if (root.IsMap() && root["candidates"] && root["candidates"].IsMap()) {
-    n = static_cast<int>(root["candidates"].size());
-  }
-  // --set may add candidates beyond the file's list
-  for (const auto& o : overrides) {
-    std::smatch mt;
-    static const std::regex re(R"(^candidates\.(\d+)\.)");
-    if (std::regex_search(o, mt, re)) n = std::max(n, std::stoi(mt[1]) + 1);
-  }
-  *n_candidates = n;
-  YAML::Emitter e;
-  e << root;
-  return Config::from_string(e.c_str(), path, overrides);
+}  // namespace
+
+Config CompareCase::load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return Config::load(path, overrides, [](YAML::Node& root) {
+    if (root["candidates"] && root["candidates"].IsSequence()) {
+      YAML::Node map(YAML::NodeType::Map);
+      int n = 0;
+      for (const auto& item : root["candidates"]) map[std::to_string(n++)] = YAML::Node(item);
+      root["candidates"] = map;
+    }
+  });
 }
 
-CompareCase read_case(const Config& cfg, int n_candidates) {
+CompareCase CompareCase::from(const Config& cfg) {
   CompareCase c;
+  // candidates 0 .. the highest index given (by the list or --set candidates.N.KEY); the
+  // documentation lists one candidate's keys
+  int n_candidates = cfg.documenting() ? 1 : 0;
+  for (const auto& k : cfg.section("candidates").keys()) {
+    IFF_CHECK_AS(ConfigError, !k.empty() && k.find_first_not_of("0123456789") == std::string::npos && k.size() < 7,
+                 "candidates." << k << " in " << cfg.path() << ": candidates is a list (address one by its index)");
+    n_candidates = std::max(n_candidates, std::stoi(k) + 1);
+  }
   auto top = cfg.section("");
   auto ref = cfg.section("reference");
-  c.reference = ref.require<std::string>("file");
-  c.reference_label = ref.get<std::string>("label", c.reference_label);
+  c.reference = ref.require_path("file", "the reference series (data contract): usually the held-out filtered DNS");
+  c.reference_label = ref.get<std::string>("label", c.reference_label, "the reference's name in tables and figures");
   IFF_CHECK_AS(ConfigError, n_candidates > 0, "case has no candidates (a list of {label, file})");
   for (int i = 0; i < n_candidates; ++i) {
     auto s = cfg.section("candidates").section(std::to_string(i));
     CandidateCase k;
-    k.label = s.require<std::string>("label");
-    k.file = s.require<std::string>("file");
-    k.kind = s.get_choice("kind", "", kKinds);
-    k.trajectories = s.get<std::vector<int>>("trajectories", {});
-    k.start_index = s.get<std::vector<int>>("start_index", {});
+    k.label = s.require<std::string>("label", "the candidate's name in tables and figures (unique)");
+    k.file = s.require_path("file", "the candidate's series (a rollout's prediction.h5, an LES's snapshots.h5)");
+    k.kind = s.get_choice("kind", "", kKinds, "how to label the candidate (default: the file's kind)");
+    k.trajectories = s.get<std::vector<int>>("trajectories", {}, "reference trajectory of each candidate trajectory (one value: all; default: from the file)");
+    k.start_index = s.get<std::vector<int>>("start_index", {}, "reference time index of each candidate trajectory's snapshot 0 (negative: from the end; default: from the file)");
     auto cs = s.section("cost");
-    if (cs.has("wall_seconds")) k.cost.wall_seconds = cs.get_in<double>("wall_seconds", 0.0, 0.0, 1e12);
-    if (cs.has("simulated_time")) k.cost.simulated_time = cs.get_in<double>("simulated_time", 0.0, 0.0, 1e12);
-    if (cs.has("ranks")) k.cost.ranks = cs.get_in<int>("ranks", 0, 1, 1 << 24);
-    if (cs.has("threads")) k.cost.threads = cs.get_in<int>("threads", 0, 1, 1 << 16);
+    if (cs.has("wall_seconds") || cfg.documenting()) k.cost.wall_seconds = cs.get_in<double>("wall_seconds", 0.0, 0.0, 1e12, "cost given by hand: wall-clock seconds of the run's time loop (default: the run's cost.csv)");
+    if (cs.has("simulated_time") || cfg.documenting()) k.cost.simulated_time = cs.get_in<double>("simulated_time", 0.0, 0.0, 1e12, "cost given by hand: simulated time the run advanced, all trajectories together [case time units]");
+    if (cs.has("ranks") || cfg.documenting()) k.cost.ranks = cs.get_in<int>("ranks", 0, 1, 1 << 24, "cost given by hand: MPI ranks of the run");
+    if (cs.has("threads") || cfg.documenting()) k.cost.threads = cs.get_in<int>("threads", 0, 1, 1 << 16, "cost given by hand: threads per rank of the run");
     c.candidates.push_back(std::move(k));
   }
   auto& p = c.params;
-  p.horizons = top.get<std::vector<int>>("horizons", p.horizons);
+  p.horizons = top.get<std::vector<int>>("horizons", p.horizons, "steps at which the short-term error is tabulated");
   for (int h : p.horizons) IFF_CHECK_AS(ConfigError, h >= 0, "horizons: steps must be >= 0, got " << h);
-  p.threshold = top.get_in<double>("threshold", p.threshold, 1e-12, 1e12);
-  p.spectra_y_plus = top.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus);
-  p.statistics_start = top.get_in<int>("statistics_start", 0, 0, 1 << 30);
-  p.reference_statistics_start = top.get_in<int>("reference_statistics_start", 0, 0, 1 << 30);
-  p.time_tolerance = top.get_in<double>("time_tolerance", p.time_tolerance, 1e-12, 0.49);
-  p.re_tau = top.get_in<double>("re_tau", 0.0, 0.0, 1e7);
+  p.threshold = top.get_in<double>("threshold", p.threshold, 1e-12, 1e12, "error level of the first step over it, the time to decorrelation");
+  p.spectra_y_plus = top.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus, "wall distances y+ of the x and z spectra");
+  p.statistics_start = top.get_in<int>("statistics_start", 0, 0, 1 << 30, "first candidate step of the long-term statistics");
+  p.reference_statistics_start = top.get_in<int>("reference_statistics_start", 0, 0, 1 << 30, "first reference time index of the long-term statistics");
+  p.time_tolerance = top.get_in<double>("time_tolerance", p.time_tolerance, 1e-12, 0.49, "largest time mismatch of aligned snapshots [reference snapshot intervals]");
+  p.re_tau = top.get_in<double>("re_tau", 0.0, 0.0, 1e7, "Re_tau of the wall units (0: the reference's records)");
   auto sl = cfg.section("slice");
-  p.slice_y_plus = sl.get_in<double>("y_plus", p.slice_y_plus, 0.0, 1e7);
+  p.slice_y_plus = sl.get_in<double>("y_plus", p.slice_y_plus, 0.0, 1e7, "wall distance y+ of the x-z slice figure");
   p.slice_step = sl.get_in<int>(
-      "step", p.horizons.empty() ? 10 : *std::max_element(p.horizons.begin(), p.horizons.end()), 0, 1 << 30);
+      "step", p.horizons.empty() ? 10 : *std::max_element(p.horizons.begin(), p.horizons.end()), 0, 1 << 30, "steps after the initial state of the slice figure (default: the largest horizon)");
   auto o = cfg.section("output");
-  c.dir = o.get<std::string>("dir", c.dir);
-  c.plot = o.get<bool>("plot", true);
-  c.plot_script = o.get<std::string>("plot_script", "");
+  c.dir = o.get_path("dir", c.dir, "output folder: tables, series statistics, figures, report.html");
+  c.plot = o.get<bool>("plot", true, "draw the figures and report.html (scripts/plot_compare.py)");
+  c.plot_script = o.get_path("plot_script", "", "the plot script (default: found beside the build or the installed executable)");
   return c;
 }
 
-}  // namespace
-
 CompareCase CompareCase::load(const std::string& path, const std::vector<std::string>& overrides, Config* resolved) {
-  int n_candidates = 0;
-  Config cfg = load_case(path, overrides, &n_candidates);
-  CompareCase c = read_case(cfg, n_candidates);
+  Config cfg = load_config(path, overrides);
+  CompareCase c = from(cfg);
   cfg.reject_unknown();
   if (resolved) *resolved = std::move(cfg);
   return c;

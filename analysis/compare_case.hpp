@@ -30,29 +30,30 @@ struct Cost {
 };
 
 struct CandidateCase {
-  std::string label;                 ///< candidates.N.label: its name in tables and figures (unique)
-  std::string file;                  ///< candidates.N.file: the series (data contract)
-  std::string kind;                  ///< candidates.N.kind: how to label it (default: the file's kind)
-  std::vector<int> trajectories;     ///< candidates.N.trajectories: reference trajectory of each
-                                     ///< candidate trajectory (one value: all)
-  std::vector<int> start_index;      ///< candidates.N.start_index: reference time index of each
-                                     ///< candidate trajectory's snapshot 0 (negative: from the end).
-                                     ///< Default for both: from the file (candidate_alignment.hpp)
-  Cost cost;                         ///< candidates.N.cost: figures given by hand, overriding the
-                                     ///< run's cost.csv (NaN / 0 when absent)
+  std::string label;                 ///< candidates.N.label
+  std::string file;                  ///< candidates.N.file
+  std::string kind;                  ///< candidates.N.kind
+  std::vector<int> trajectories;     ///< candidates.N.trajectories
+  std::vector<int> start_index;      ///< candidates.N.start_index
+  Cost cost;                         ///< candidates.N.cost
 };
 
 struct CompareCase {
   std::string reference;                       ///< reference.file
   std::string reference_label = "filtered DNS";  ///< reference.label
   std::vector<CandidateCase> candidates;
-  ComparisonParams params;                     ///< horizons .. slice (series_comparison.hpp)
+  ComparisonParams params;                     ///< horizons .. slice (ComparisonParams, series_comparison.hpp)
   std::string dir = "out/compare";             ///< output.dir
-  bool plot = true;                            ///< output.plot: figures and report.html
-  std::string plot_script;                     ///< output.plot_script (default: found beside the build)
+  bool plot = true;                            ///< output.plot
+  std::string plot_script;                     ///< output.plot_script
 
   /// Loads and checks the case (unknown keys rejected); `overrides` as --set.
   static CompareCase load(const std::string& path, const std::vector<std::string>& overrides, Config* resolved);
+  /// The case file as a Config: the `candidates` list becomes a map keyed 0, 1, ... so that
+  /// every key is addressable (reading, --set candidates.N.KEY, unknown-key rejection).
+  static Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+  /// Reads the case's keys from `cfg` (unknown keys are the caller's to reject).
+  static CompareCase from(const Config& cfg);
 };
 
 /// A label as a folder name: characters other than [A-Za-z0-9._-] become '_'.

@@ -52,15 +52,15 @@
 namespace iff::analysis {
 
 struct ComparisonParams {
-  std::vector<int> horizons = {1, 10, 100};   ///< steps at which the error is reported
-  double threshold = 0.5;                     ///< error level of "first step over"
-  std::vector<double> spectra_y_plus = {15};  ///< y+ (lower wall) of the spectra
-  double slice_y_plus = 15;                   ///< y+ of the x–z slice
-  int slice_step = 10;                        ///< steps after the initial state of the slice
-  int statistics_start = 0;                   ///< first step of a candidate in its statistics
-  int reference_statistics_start = 0;         ///< first reference time index in its statistics
-  double time_tolerance = 1e-3;               ///< time matching, in reference snapshot intervals
-  double re_tau = 0;                          ///< override Re_tau of the wall units (0: from the reference)
+  std::vector<int> horizons = {1, 10, 100};   ///< horizons
+  double threshold = 0.5;                     ///< threshold
+  std::vector<double> spectra_y_plus = {15};  ///< spectra_y_plus
+  double slice_y_plus = 15;                   ///< slice.y_plus
+  int slice_step = 10;                        ///< slice.step
+  int statistics_start = 0;                   ///< statistics_start
+  int reference_statistics_start = 0;         ///< reference_statistics_start
+  double time_tolerance = 1e-3;               ///< time_tolerance
+  double re_tau = 0;                          ///< re_tau
 };
 
 /// Where a candidate trajectory starts in the reference.

@@ -43,9 +43,9 @@ void add_convert(CLI::App& app, Context& ctx) {
     auto cfg = Config::from_string("model:\n  kind: " + opt->kind + "\n", "--model", opt->overrides);
     auto sec = cfg.section("model");
     auto spec = operators::model_spec_from(sec);
-    const auto grid = parse_grid_triplet(sec.get<std::string>("grid", "32x33x16"));
-    spec.lx = sec.get_in<double>("lx", 4 * M_PI, 1e-12, 1e12);
-    spec.lz = sec.get_in<double>("lz", 4 * M_PI / 3, 1e-12, 1e12);
+    const auto grid = parse_grid_triplet(sec.get<std::string>("grid", "32x33x16", "grid NXxNYxNZ the weights are for"));
+    spec.lx = sec.get_in<double>("lx", 4 * M_PI, 1e-12, 1e12, "box length in x the positions span [h]");
+    spec.lz = sec.get_in<double>("lz", 4 * M_PI / 3, 1e-12, 1e12, "box length in z the positions span [h]");
     cfg.reject_unknown();
     spec.x = operators::ModelSpec::periodic_axis(grid[0], spec.lx);
     spec.y = operators::ModelSpec::chebyshev_axis(grid[1]);

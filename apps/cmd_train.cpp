@@ -12,7 +12,6 @@
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
 #include "io/run_lock.hpp"
-#include "operators/model_config.hpp"
 #include "operators/training.hpp"
 
 namespace iff::app {
@@ -44,11 +43,7 @@ void add_train(CLI::App& app, Context& ctx) {
     if (!opt->dtype.empty()) overrides.push_back("train.dtype=" + opt->dtype);
     if (opt->threads >= 0) overrides.push_back("train.threads=" + std::to_string(opt->threads));
     auto cfg = Config::load(opt->case_file, overrides);
-    operators::TrainSetup setup;
-    setup.data = operators::DataParams::from(cfg.section("data"));
-    setup.model = operators::model_spec_from(cfg.section("model"));
-    setup.train = operators::TrainParams::from(cfg.section("train"));
-    setup.output_dir = cfg.section("output").get<std::string>("dir", "out/train");
+    auto setup = operators::TrainSetup::from(cfg);
     cfg.reject_unknown();
     FolderLock lock(setup.output_dir, ctx.command_line, ctx.comm);
     setup.config = cfg.resolved_yaml();  // written by the training once its input is read

@@ -31,6 +31,7 @@ void add_export(CLI::App& app, Context& ctx);   // with libtorch only
 void add_rollout(CLI::App& app, Context& ctx);  // with libtorch only
 void add_unlock(CLI::App& app, Context& ctx);
 void add_xdmf(CLI::App& app, Context& ctx);
+void add_config(CLI::App& app, Context& ctx);
 
 /// Options of `ifactflow stats`, shared with the commands that end with statistics.
 struct SeriesStatsOptions {

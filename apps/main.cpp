@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   iff::app::add_compare(app, ctx);
   iff::app::add_unlock(app, ctx);
   iff::app::add_xdmf(app, ctx);
+  iff::app::add_config(app, ctx);
 #ifdef IFF_HAVE_TORCH
   iff::app::add_train(app, ctx);
   iff::app::add_convert(app, ctx);

@@ -19,6 +19,9 @@ struct Config::State {
   std::map<std::string, std::string> set;  // dotted key -> "--set" for overridden keys
   mutable std::set<std::string> used;      // dotted keys read by a component
   mutable YAML::Node resolved = YAML::Node(YAML::NodeType::Map);
+  bool documenting = false;                // Config::documentation()
+  mutable std::vector<Config::KeyDoc> docs;       // in the order of the first read
+  mutable std::map<std::string, std::size_t> doc_of;  // dotted key -> index in docs
 };
 
 namespace {
@@ -119,7 +122,7 @@ void reject_duplicate_keys(const YAML::Node& n, const std::string& prefix, const
 }  // namespace
 
 Config Config::from_string(const std::string& yaml, const std::string& origin,
-                           const std::vector<std::string>& overrides) {
+                           const std::vector<std::string>& overrides, const Reshape& reshape) {
   Config c;
   c.s_ = std::make_shared<State>();
   c.s_->origin = origin;
@@ -131,11 +134,12 @@ Config Config::from_string(const std::string& yaml, const std::string& origin,
   if (!c.s_->root.IsDefined() || c.s_->root.IsNull()) c.s_->root = YAML::Node(YAML::NodeType::Map);
   IFF_CHECK_AS(ConfigError, c.s_->root.IsMap(), origin << ": the top level must be a map of sections");
   reject_duplicate_keys(c.s_->root, "", origin);
+  if (reshape) reshape(c.s_->root);
   for (const auto& o : overrides) apply_override(*c.s_, o);
   return c;
 }
 
-Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+Config Config::load(const std::string& path, const std::vector<std::string>& overrides, const Reshape& reshape) {
   std::error_code ec;
   IFF_CHECK_AS(InputError, !std::filesystem::is_directory(path, ec), "case file " << path << " is a directory");
   std::ifstream in(path);
@@ -151,7 +155,7 @@ Config Config::load(const std::string& path, const std::vector<std::string>& ove
   }
   IFF_CHECK_AS(ConfigError, probe.IsDefined() && !probe.IsNull(),
                "case file " << path << " is empty (expected a map of sections, e.g. cases/demo/dns.yaml)");
-  Config c = from_string(ss.str(), path, overrides);
+  Config c = from_string(ss.str(), path, overrides, reshape);
   c.s_->path = path;
   return c;
 }
@@ -195,6 +199,16 @@ void Config::write_resolved(const std::string& path) const { write_text_atomic(p
 
 const std::string& Config::path() const { return s_->path; }
 
+Config Config::documentation() {
+  Config c = from_string("{}", "the documentation of the case keys");
+  c.s_->documenting = true;
+  return c;
+}
+
+bool Config::documenting() const { return s_->documenting; }
+
+std::vector<Config::KeyDoc> Config::key_docs() const { return s_->docs; }
+
 // ---------------------------------------------------------------------------------------
 
 std::string ConfigSection::full(const std::string& key) const {
@@ -219,11 +233,44 @@ std::optional<YAML::Node> ConfigSection::lookup(const std::string& key) const {
 
 bool ConfigSection::has(const std::string& key) const { return lookup(key).has_value(); }
 
+bool ConfigSection::documenting() const { return s_->documenting; }
+
+std::vector<std::string> ConfigSection::keys() const {
+  std::vector<std::string> out;
+  YAML::Node n = s_->root;
+  for (const auto& p : split_dots(prefix_)) {
+    if (!n.IsMap()) return out;
+    YAML::Node c = n[p];
+    if (!c.IsDefined()) return out;
+    n.reset(c);
+  }
+  if (n.IsMap())
+    for (const auto& kv : n) out.push_back(scalar_text(kv.first));
+  return out;
+}
+
 void ConfigSection::fail(const std::string& key, const YAML::Node& value, const std::string& why) const {
   const std::string k = full(key);
   const auto it = s_->set.find(k);
   const std::string from = it != s_->set.end() ? it->second : s_->origin;
   throw ConfigError("key " + k + " = " + scalar_text(value) + " in " + from + ": " + why);
+}
+
+void ConfigSection::describe(const std::string& key, const char* meaning, const std::string& fallback,
+                             bool required, const std::string& allowed) const {
+  const std::string k = full(key);
+  auto [it, fresh] = s_->doc_of.emplace(k, s_->docs.size());
+  if (fresh) s_->docs.push_back(Config::KeyDoc{k, "", "", "", "", false});
+  auto& d = s_->docs[it->second];
+  // a key read twice with other meanings (the documentation reads every model kind's keys)
+  // lists both
+  if (meaning && *meaning && d.meaning.find(meaning) == std::string::npos)
+    d.meaning += (d.meaning.empty() ? "" : "; ") + std::string(meaning);
+  if (fresh) d.fallback = fallback;
+  else if (fallback != d.fallback && d.fallback.find(" / " + fallback) == std::string::npos && !fallback.empty())
+    d.fallback += " / " + fallback;
+  d.required = d.required || required;
+  if (!allowed.empty()) d.allowed = allowed;
 }
 
 void ConfigSection::record(const std::string& key, const YAML::Node& value) const {
@@ -247,6 +294,20 @@ const char* type_name() {
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else if constexpr (std::is_same_v<T, std::string>) return "a string";
   else return "a list";
+}
+
+/// A default as `ifactflow config` prints it: numbers in their shortest exact form.
+template <class T>
+std::string default_text(const T& v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return fmt::format("{}", v);
+  } else if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<int>>) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + fmt::format("{}", x);
+    return "[" + s + "]";
+  } else {
+    return scalar_text(YAML::Node(v));
+  }
 }
 }  // namespace
 
@@ -285,33 +346,44 @@ T ConfigSection::convert(const std::string& key, const YAML::Node& node) const {
 }
 
 template <class T>
-T ConfigSection::get(const std::string& key, const T& fallback) const {
+T ConfigSection::get(const std::string& key, const T& fallback, const char* meaning) const {
+  describe(key, meaning, default_text(fallback), false);
   auto n = lookup(key);
   if (!n) {
     record(key, YAML::Node(fallback));
+    s_->docs[s_->doc_of.at(full(key))].value = default_text(fallback);
     return fallback;
   }
   T v = convert<T>(key, *n);
   record(key, YAML::Node(v));
+  s_->docs[s_->doc_of.at(full(key))].value = default_text(v);
   return v;
 }
 
 template <class T>
-T ConfigSection::require(const std::string& key) const {
+T ConfigSection::require(const std::string& key, const char* meaning) const {
+  describe(key, meaning, "", true);
   auto n = lookup(key);
+  if (!n && s_->documenting) return T{};
   if (!n) {
     const std::string k = full(key);
     throw ConfigError("missing key " + k + " in " + s_->origin);
   }
   T v = convert<T>(key, *n);
   record(key, YAML::Node(v));
+  s_->docs[s_->doc_of.at(full(key))].value = default_text(v);
   return v;
 }
 
 template <class T>
-T ConfigSection::get_in(const std::string& key, const T& fallback, const T& lo, const T& hi) const {
+T ConfigSection::get_in(const std::string& key, const T& fallback, const T& lo, const T& hi,
+                        const char* meaning) const {
+  std::ostringstream range;
+  range << "[" << lo << ", " << hi << "]";
+  describe(key, meaning, default_text(fallback), false, range.str());
   T v = get<T>(key, fallback);
-  if (v < lo || v > hi) {
+  // (a default outside the range stands for "absent": the documentation lists it as it is)
+  if ((v < lo || v > hi) && !s_->documenting) {
     std::ostringstream why;
     why << "out of range [" << lo << ", " << hi << "]";
     fail(key, YAML::Node(v), why.str());
@@ -319,8 +391,32 @@ T ConfigSection::get_in(const std::string& key, const T& fallback, const T& lo, 
   return v;
 }
 
+std::string ConfigSection::resolve_path(const std::string& key, const std::string& value) const {
+  describe(key, nullptr, "", false, "path");
+  const std::string k = full(key);
+  if (value.empty() || !lookup(key) || s_->set.count(k) || s_->path.empty()) return value;
+  const std::filesystem::path p(value), base = std::filesystem::path(s_->path).parent_path();
+  if (p.is_absolute() || base.empty()) return value;
+  std::string r = (base / p).lexically_normal().string();
+  if (r.empty()) r = ".";
+  record(key, YAML::Node(r));
+  s_->docs[s_->doc_of.at(k)].value = r;
+  return r;
+}
+
+std::string ConfigSection::get_path(const std::string& key, const std::string& fallback, const char* meaning) const {
+  return resolve_path(key, get<std::string>(key, fallback, meaning));
+}
+
+std::string ConfigSection::require_path(const std::string& key, const char* meaning) const {
+  return resolve_path(key, require<std::string>(key, meaning));
+}
+
 std::string ConfigSection::get_choice(const std::string& key, const std::string& fallback,
-                                      const std::vector<std::string>& choices) const {
+                                      const std::vector<std::string>& choices, const char* meaning) const {
+  std::string allowed;
+  for (const auto& c : choices) allowed += (allowed.empty() ? "" : " | ") + c;
+  describe(key, meaning, fallback, false, allowed);
   std::string v = get<std::string>(key, fallback);
   for (const auto& c : choices)
     if (c == v) return v;
@@ -330,8 +426,8 @@ std::string ConfigSection::get_choice(const std::string& key, const std::string&
 }
 
 #define IFF_CONFIG_INSTANTIATE(T)                                              \
-  template T ConfigSection::get<T>(const std::string&, const T&) const;        \
-  template T ConfigSection::require<T>(const std::string&) const;
+  template T ConfigSection::get<T>(const std::string&, const T&, const char*) const; \
+  template T ConfigSection::require<T>(const std::string&, const char*) const;
 IFF_CONFIG_INSTANTIATE(bool)
 IFF_CONFIG_INSTANTIATE(int)
 IFF_CONFIG_INSTANTIATE(long)
@@ -340,10 +436,11 @@ IFF_CONFIG_INSTANTIATE(std::string)
 IFF_CONFIG_INSTANTIATE(std::vector<int>)
 IFF_CONFIG_INSTANTIATE(std::vector<double>)
 IFF_CONFIG_INSTANTIATE(std::vector<std::string>)
-template int ConfigSection::get_in<int>(const std::string&, const int&, const int&, const int&) const;
-template long ConfigSection::get_in<long>(const std::string&, const long&, const long&, const long&) const;
-template double ConfigSection::get_in<double>(const std::string&, const double&, const double&,
-                                              const double&) const;
+template int ConfigSection::get_in<int>(const std::string&, const int&, const int&, const int&, const char*) const;
+template long ConfigSection::get_in<long>(const std::string&, const long&, const long&, const long&,
+                                          const char*) const;
+template double ConfigSection::get_in<double>(const std::string&, const double&, const double&, const double&,
+                                              const char*) const;
 
 std::vector<int> parse_grid_triplet(const std::string& text) {
   std::vector<int> out;

@@ -52,28 +52,27 @@
 namespace iff::operators {
 
 struct DataParams {
-  std::string series;          ///< series file (docs/design.md, "Data contract") holding the trajectories
-  int val_trajectories = -1;   ///< trajectories held out (the last ones); −1: ⌈n_traj/5⌉ if n_traj > 1, else 0
-  int max_time = 0;            ///< use only time indices [0, max_time) (0: all)
+  std::string series;          ///< data.series
+  int val_trajectories = -1;   ///< data.val_trajectories
+  int max_time = 0;            ///< data.max_time
   static DataParams from(const ConfigSection& sec);
 };
 
 struct TrainParams {
-  int epochs = 30;               ///< passes over the training pairs
-  int batch_size = 5;            ///< global batch (samples per optimizer step, all ranks together)
-  double lr = 5e-4;              ///< AdamW learning rate at epoch 0
-  double weight_decay = 0.01;    ///< AdamW decoupled weight decay
-  int scheduler_step = 5;        ///< StepLR: epochs between decays
-  double scheduler_gamma = 0.7;  ///< StepLR: decay factor
-  int64_t seed = 0;              ///< initial weights and sample order
-  int64_t max_steps = 0;         ///< stop after this many optimizer steps in total (0: no limit)
-  int64_t checkpoint_every = 0;  ///< also write last.ckpt every this many steps within an epoch (0: epoch ends only)
-  std::string device = "cpu";    ///< cpu | cuda
-  std::string dtype = "float32"; ///< float32 | float64
-  int threads = 0;               ///< intra-op threads per rank (0: cores / ranks)
-  double progress_interval = 5;  ///< seconds between progress lines
-  /// train.divergence_factor: stop when a batch loss exceeds this × the best so far (0: off).
-  /// The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means
+  int epochs = 30;               ///< train.epochs
+  int batch_size = 5;            ///< train.batch_size
+  double lr = 5e-4;              ///< train.lr
+  double weight_decay = 0.01;    ///< train.weight_decay
+  int scheduler_step = 5;        ///< train.scheduler_step
+  double scheduler_gamma = 0.7;  ///< train.scheduler_gamma
+  int64_t seed = 0;              ///< train.seed
+  int64_t max_steps = 0;         ///< train.max_steps
+  int64_t checkpoint_every = 0;  ///< train.checkpoint_every
+  std::string device = "cpu";    ///< train.device
+  std::string dtype = "float32"; ///< train.dtype
+  int threads = 0;               ///< train.threads
+  double progress_interval = 5;  ///< train.progress_interval
+  /// train.divergence_factor. The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means
   /// within an epoch stays within a few ×, while a diverging run grows by orders of magnitude
   /// per few steps, so 100 never stops a sound run and catches a blow-up within steps.
   double divergence_factor = 100;
@@ -88,6 +87,9 @@ struct TrainSetup {
   std::string config;    ///< resolved YAML (stored in the checkpoints)
   std::string provenance;
   bool resume = false;   ///< continue from output_dir/last.ckpt
+  /// Reads the case of `ifactflow train`: sections data, model, train and output.dir
+  /// (operators/train_case.cpp; unknown keys are the caller's to reject).
+  static TrainSetup from(const Config& cfg);
   std::string command = "ifactflow train CASE";  ///< how the run was started (for the divergence message)
   /// Test hooks (never set by the command line): `on_loss` may replace this rank's shard loss
   /// of a training batch before step `step` (0-based; before backward) or, with `validation`,

@@ -47,31 +47,22 @@ namespace iff::rollout {
 
 struct RolloutCase {
   // section rollout
-  std::string checkpoint;  ///< rollout.checkpoint: a trained operator (ifactflow train / convert)
-  std::string solver;      ///< rollout.solver: an LES or DNS case file advanced one snapshot
-                           ///< interval per step instead (solvers/channel_solver_stepper.hpp);
-                           ///< exactly one of checkpoint and solver
-  std::string series;      ///< rollout.series: initial states and reference (data contract)
-  std::string initial = "held_out";     ///< rollout.initial: held_out (the checkpoint's validation
-                                        ///< trajectories) | all | list, each from its first snapshot
-                                        ///< (list: rollout.states)
-  std::vector<std::vector<int>> states; ///< rollout.states: [traj, time index, traj, time index, ...]
-  RolloutParams engine;                 ///< rollout.steps, rollout.energy_band (stop a trajectory
-                                        ///< when its energy leaves [E_ref/band, band E_ref]; 0: off),
-                                        ///< rollout.batch (trajectories per model call; 1 makes each
-                                        ///< prediction independent of the rank count, bit for bit);
-                                        ///< output.progress_seconds
-  std::string device = "cpu";           ///< rollout.device: cpu | cuda (an operator)
-  std::string dtype = "checkpoint";     ///< rollout.dtype: checkpoint | float32 | float64 (an operator)
-  int threads = 1;                      ///< rollout.threads: intra-op threads per rank (0: libtorch's)
+  std::string checkpoint;  ///< rollout.checkpoint
+  std::string solver;      ///< rollout.solver
+  std::string series;      ///< rollout.series
+  std::string initial = "held_out";     ///< rollout.initial
+  std::vector<std::vector<int>> states; ///< rollout.states
+  RolloutParams engine;                 ///< rollout.steps, rollout.energy_band, rollout.batch, output.progress_seconds
+  std::string device = "cpu";           ///< rollout.device
+  std::string dtype = "checkpoint";     ///< rollout.dtype
+  int threads = 1;                      ///< rollout.threads
   // section output
   std::string dir = "out/rollout";      ///< output.dir
-  int series_every = 1;                 ///< output.series_every: steps between prediction snapshots
-  int series_buffer = 10;               ///< output.series_buffer: snapshots written and flushed
-                                        ///< together (a killed run loses at most that many less one)
-  int vtk_every = 10;                   ///< output.vtk_every: steps between VTK files (0: none)
-  int vtk_trajectories = 1;             ///< output.vtk_trajectories: VTK of the first this many
-  int stats_start = 0;                  ///< output.stats_start: first step of the statistics
+  int series_every = 1;                 ///< output.series_every
+  int series_buffer = 10;               ///< output.series_buffer
+  int vtk_every = 10;                   ///< output.vtk_every
+  int vtk_trajectories = 1;             ///< output.vtk_trajectories
+  int stats_start = 0;                  ///< output.stats_start
   std::vector<double> spectra_y_plus = {5, 15, 30, 100};  ///< output.spectra_y_plus
 
   static RolloutCase from(const Config& cfg);

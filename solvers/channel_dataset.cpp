@@ -32,27 +32,27 @@ DatasetParams DatasetParams::from(const Config& cfg) {
   p.physics = PhysicsParams::from(cfg.section("physics"));
 
   auto t = cfg.section("time");
-  p.dt = t.get_in<double>("dt", p.dt, 1e-12, 1e6);
-  p.order = t.get_in<int>("order", p.order, 1, 3);
-  p.startup_substeps = t.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000);
-  p.cfl_max = t.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6);
+  p.dt = t.get_in<double>("dt", p.dt, 1e-12, 1e6, "fixed time step of every trajectory [h/u_tau in wall units, h/U_c in centreline units]");
+  p.order = t.get_in<int>("order", p.order, 1, 3, "order of the SBDF (IMEX) scheme");
+  p.startup_substeps = t.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000, "substeps per step while the SBDF scheme starts itself");
+  p.cfl_max = t.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6, "a trajectory stops with an error when dt * max(|u|/dx + |v|/dy + |w|/dz) exceeds this");
 
   auto i = cfg.section("initial");
-  p.initial_file = i.require<std::string>("file");
-  p.time_index = i.get<int>("time_index", p.time_index);
-  p.initial_trajectory = i.get_in<int>("trajectory", p.initial_trajectory, 0, 1 << 30);
+  p.initial_file = i.require_path("file", "the turbulent state every trajectory starts from: a DNS checkpoint.h5 or a data-contract series");
+  p.time_index = i.get<int>("time_index", p.time_index, "snapshot of initial.file when it is a series (-1: the last)");
+  p.initial_trajectory = i.get_in<int>("trajectory", p.initial_trajectory, 0, 1 << 30, "trajectory of initial.file when it is a series");
 
   auto d = cfg.section("dataset");
-  p.n_traj = d.get_in<int>("n_traj", p.n_traj, 1, 1 << 24);
-  p.n_time = d.get_in<int>("n_time", p.n_time, 1, 1 << 24);
-  p.snapshot_every = d.get_in<int>("snapshot_every", p.snapshot_every, 1, 1 << 30);
-  p.spinup = d.get_in<double>("spinup", p.spinup, 0.0, 1e12);
-  p.perturbation = d.get_in<double>("perturbation", p.perturbation, 0.0, 1e6);
-  p.seed = std::uint64_t(d.get_in<long>("seed", long(p.seed), 0L, 1L << 62));
-  p.ranks_per_trajectory = d.get_in<int>("ranks_per_trajectory", p.ranks_per_trajectory, 0, 1 << 24);
+  p.n_traj = d.get_in<int>("n_traj", p.n_traj, 1, 1 << 24, "trajectories in the ensemble");
+  p.n_time = d.get_in<int>("n_time", p.n_time, 1, 1 << 24, "snapshots per trajectory");
+  p.snapshot_every = d.get_in<int>("snapshot_every", p.snapshot_every, 1, 1 << 30, "DNS steps between snapshots");
+  p.spinup = d.get_in<double>("spinup", p.spinup, 0.0, 1e12, "decorrelation spin-up of each trajectory before its first snapshot [h/u_tau in wall units, h/U_c in centreline units]");
+  p.perturbation = d.get_in<double>("perturbation", p.perturbation, 0.0, 1e6, "rms velocity of the random divergence-free perturbation added to each trajectory's initial state [velocity units of physics.units]");
+  p.seed = std::uint64_t(d.get_in<long>("seed", long(p.seed), 0L, 1L << 62, "base seed of the perturbations (trajectory i uses splitmix64(seed, i))"));
+  p.ranks_per_trajectory = d.get_in<int>("ranks_per_trajectory", p.ranks_per_trajectory, 0, 1 << 24, "ranks that run one trajectory together (0: all ranks in one group)");
 
   auto f = cfg.section("filter");
-  const std::string coarse = f.get<std::string>("grid", "32x33x16");
+  const std::string coarse = f.get<std::string>("grid", "32x33x16", "coarse grid NXxNYxNZ the snapshots are filtered onto (Fourier modes x Gauss-Lobatto points x Fourier modes)");
   std::vector<int> cg;
   try {
     cg = parse_grid_triplet(coarse);
@@ -60,19 +60,19 @@ DatasetParams DatasetParams::from(const Config& cfg) {
     throw ConfigError(std::string("filter.grid: ") + e.what());
   }
   p.NX = cg[0], p.NY = cg[1], p.NZ = cg[2];
-  p.filter = filter_kind_from_string(f.get_choice("kind", "sharp", {"sharp", "box", "gaussian"}));
-  p.width_ratio = f.get_in<double>("width_ratio", p.width_ratio, 1e-6, 1e6);
+  p.filter = filter_kind_from_string(f.get_choice("kind", "sharp", {"sharp", "box", "gaussian"}, "x-z filter: sharp (spectral cut-off at the coarse grid), box (top-hat) or gaussian"));
+  p.width_ratio = f.get_in<double>("width_ratio", p.width_ratio, 1e-6, 1e6, "filter width over the coarse grid spacing (box, gaussian)");
 
   auto o = cfg.section("output");
-  p.dir = o.get<std::string>("dir", p.dir);
-  p.file = o.get<std::string>("file", p.file);
-  p.keep_full = o.get<bool>("keep_full", p.keep_full);
-  p.full_file = o.get<std::string>("full_file", p.full_file);
-  p.dtype = o.get_choice("dtype", p.dtype, {"f32", "f64"});
-  p.checkpoint_every = o.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30);
-  p.overwrite = o.get<bool>("overwrite", p.overwrite);
-  p.progress_seconds = o.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6);
-  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"});
+  p.dir = o.get_path("dir", p.dir, "output folder: the series, trajectory checkpoints while unfinished, config.resolved.yaml");
+  p.file = o.get<std::string>("file", p.file, "coarse training set, in output.dir (data contract, kind fdns)");
+  p.keep_full = o.get<bool>("keep_full", p.keep_full, "also keep the snapshots on the DNS grid (output.full_file)");
+  p.full_file = o.get<std::string>("full_file", p.full_file, "DNS-grid series, in output.dir, when output.keep_full");
+  p.dtype = o.get_choice("dtype", p.dtype, {"f32", "f64"}, "precision of the series: f32 or f64");
+  p.checkpoint_every = o.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30, "a trajectory checkpoint every this many snapshots (and during the spin-up, every spin-up steps / this)");
+  p.overwrite = o.get<bool>("overwrite", p.overwrite, "discard an existing or unfinished output and start again (else an unfinished one is resumed)");
+  p.progress_seconds = o.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6, "seconds between progress lines (0: every snapshot)");
+  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"}, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
 
   IFF_REQUIRE(p.spinup_steps() >= 2,
               "dataset.spinup = " << p.spinup << " is shorter than the SBDF start (at least 2 steps of time.dt = "

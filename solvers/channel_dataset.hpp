@@ -52,39 +52,39 @@
 namespace iff::solvers {
 
 struct DatasetParams {
-  spectral::ChannelGrid grid;                ///< DNS grid of the trajectories
-  PhysicsParams physics;           ///< as `ifactflow dns` (section physics)
+  spectral::ChannelGrid grid;                ///< section grid (as dns)
+  PhysicsParams physics;           ///< section physics (as dns)
   // time
-  double dt = 0.01;                ///< fixed time step (case time units)
-  int order = 3;                   ///< SBDF order 1..3
-  int startup_substeps = 8;        ///< substeps per step while SBDF starts
-  double cfl_max = 2.0;            ///< stop when dt·max(|u|/Δx + |v|/Δy + |w|/Δz) exceeds this
+  double dt = 0.01;                ///< time.dt
+  int order = 3;                   ///< time.order
+  int startup_substeps = 8;        ///< time.startup_substeps
+  double cfl_max = 2.0;            ///< time.cfl_max
   // initial state
-  std::string initial_file;        ///< DNS checkpoint or data-contract series (required)
-  int time_index = -1;             ///< series snapshot (-1: last)
-  int initial_trajectory = 0;      ///< series trajectory
+  std::string initial_file;        ///< initial.file
+  int time_index = -1;             ///< initial.time_index
+  int initial_trajectory = 0;      ///< initial.trajectory
   // ensemble
-  int n_traj = 21;                 ///< trajectories
-  int n_time = 400;                ///< snapshots per trajectory
-  int snapshot_every = 200;        ///< DNS steps between snapshots (k)
-  double spinup = 10.0;            ///< decorrelation spin-up before the first snapshot (time units)
-  double perturbation = 0.1;       ///< rms velocity a of each trajectory's perturbation
-  std::uint64_t seed = 1;          ///< base seed of the perturbations
-  int ranks_per_trajectory = 1;    ///< ranks per group (0: all ranks in one group)
+  int n_traj = 21;                 ///< dataset.n_traj
+  int n_time = 400;                ///< dataset.n_time
+  int snapshot_every = 200;        ///< dataset.snapshot_every
+  double spinup = 10.0;            ///< dataset.spinup
+  double perturbation = 0.1;       ///< dataset.perturbation
+  std::uint64_t seed = 1;          ///< dataset.seed
+  int ranks_per_trajectory = 1;    ///< dataset.ranks_per_trajectory
   // filter
-  int NX = 32, NY = 33, NZ = 16;   ///< coarse grid
-  FilterKind filter = FilterKind::sharp;  ///< x-z transfer function
-  double width_ratio = 2.0;        ///< filter width / coarse spacing (box, gaussian)
+  int NX = 32, NY = 33, NZ = 16;   ///< filter.grid
+  FilterKind filter = FilterKind::sharp;  ///< filter.kind
+  double width_ratio = 2.0;        ///< filter.width_ratio
   // output
-  std::string dir = "out/dataset";     ///< output directory
-  std::string file = "fdns.h5";        ///< coarse training set (in dir)
-  bool keep_full = false;              ///< also keep the DNS-grid snapshots
-  std::string full_file = "dns.h5";    ///< DNS-grid series (in dir) when keep_full
-  std::string dtype = "f32";           ///< f32 or f64
-  int checkpoint_every = 10;           ///< trajectory checkpoint every k snapshots (and spin-up steps / k)
-  bool overwrite = false;              ///< discard an existing or unfinished output and start again
-  double progress_seconds = 5.0;       ///< progress line interval (s)
-  std::string fftw_planner = "estimate";  ///< estimate (reproducible) or measure
+  std::string dir = "out/dataset";     ///< output.dir
+  std::string file = "fdns.h5";        ///< output.file
+  bool keep_full = false;              ///< output.keep_full
+  std::string full_file = "dns.h5";    ///< output.full_file
+  std::string dtype = "f32";           ///< output.dtype
+  int checkpoint_every = 10;           ///< output.checkpoint_every
+  bool overwrite = false;              ///< output.overwrite
+  double progress_seconds = 5.0;       ///< output.progress_seconds
+  std::string fftw_planner = "estimate";  ///< fftw.planner
   std::string resolved_config;     ///< resolved YAML stored in the outputs and, once the
                                    ///< input is checked, in output.dir/config.resolved.yaml
   std::string git_commit;          ///< producing binary's commit

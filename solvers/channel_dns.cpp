@@ -34,12 +34,12 @@ namespace iff::solvers {
 
 PhysicsParams PhysicsParams::from(const ConfigSection& s) {
   PhysicsParams p;
-  p.units = s.get_choice("units", p.units, {"wall", "centreline"});
-  p.re = s.get_in<double>("re", p.re, 1e-3, 1e9);
-  p.driving = driving_from_string(s.get_choice("driving", "pressure_gradient", {"pressure_gradient", "bulk_velocity"}));
+  p.units = s.get_choice("units", p.units, {"wall", "centreline"}, "units of the case: wall (h, u_tau; nu = 1/Re_tau) or centreline (h, laminar centre-line velocity U_c; nu = 1/Re_c)");
+  p.re = s.get_in<double>("re", p.re, 1e-3, 1e9, "Reynolds number: Re_tau (wall units) or Re_c (centreline units); nu = 1/re");
+  p.driving = driving_from_string(s.get_choice("driving", "pressure_gradient", {"pressure_gradient", "bulk_velocity"}, "what drives the flow: a constant mean pressure gradient or a constant bulk velocity"));
   const bool wall = p.units == "wall";
-  p.pressure_gradient = s.get<double>("pressure_gradient", wall ? 1.0 : 2.0 / p.re);
-  p.bulk_velocity = s.get<double>("bulk_velocity", wall ? 15.68 : 2.0 / 3.0);
+  p.pressure_gradient = s.get<double>("pressure_gradient", wall ? 1.0 : 2.0 / p.re, "F = -dP/dx for pressure_gradient driving; default 1 (wall units) or 2/re (centreline, the laminar flow with U_c = 1)");
+  p.bulk_velocity = s.get<double>("bulk_velocity", wall ? 15.68 : 2.0 / 3.0, "bulk velocity (1/2) integral U dy held by bulk_velocity driving; default 15.68 (wall units, Re_tau 180) or 2/3 (centreline)");
   return p;
 }
 
@@ -73,17 +73,17 @@ SeriesMeta channel_series_meta(const PhysicsParams& physics, double lx, double l
 
 TimeParams TimeParams::from(const ConfigSection& s) {
   TimeParams p;
-  p.dt = s.get_in<double>("dt", p.dt, 1e-12, 1e6);
-  p.steps = s.get_in<long>("steps", p.steps, 0L, 1L << 40);
-  p.t_end = s.get_in<double>("t_end", p.t_end, 0.0, 1e12);
-  p.order = s.get_in<int>("order", p.order, 1, 3);
-  p.startup_substeps = s.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000);
-  p.cfl_max = s.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6);
-  p.adaptive = s.get<bool>("adaptive", p.adaptive);
-  p.cfl_target = s.get_in<double>("cfl_target", p.cfl_target, 1e-3, 10.0);
-  p.cfl_low = s.get_in<double>("cfl_low", p.cfl_low, 0.0, 10.0);
-  p.cfl_high = s.get_in<double>("cfl_high", p.cfl_high, 1e-3, 10.0);
-  p.dt_max = s.get_in<double>("dt_max", p.dt_max, 0.0, 1e6);
+  p.dt = s.get_in<double>("dt", p.dt, 1e-12, 1e6, "time step; with time.adaptive the first one [h/u_tau in wall units, h/U_c in centreline units]");
+  p.steps = s.get_in<long>("steps", p.steps, 0L, 1L << 40, "number of time steps (0: until time.t_end)");
+  p.t_end = s.get_in<double>("t_end", p.t_end, 0.0, 1e12, "end time when time.steps is 0 [h/u_tau in wall units, h/U_c in centreline units]");
+  p.order = s.get_in<int>("order", p.order, 1, 3, "order of the SBDF (IMEX) scheme");
+  p.startup_substeps = s.get_in<int>("startup_substeps", p.startup_substeps, 1, 1000, "substeps per step while the SBDF scheme starts itself (orders below time.order)");
+  p.cfl_max = s.get_in<double>("cfl_max", p.cfl_max, 1e-6, 1e6, "the run stops with an error when dt * max(|u|/dx + |v|/dy + |w|/dz) exceeds this");
+  p.adaptive = s.get<bool>("adaptive", p.adaptive, "CFL-controlled dt: restart the scheme at dt * cfl_target/CFL when the CFL leaves [cfl_low, cfl_high]");
+  p.cfl_target = s.get_in<double>("cfl_target", p.cfl_target, 1e-3, 10.0, "CFL aimed at when time.adaptive changes dt");
+  p.cfl_low = s.get_in<double>("cfl_low", p.cfl_low, 0.0, 10.0, "time.adaptive raises dt below this CFL (up to time.dt_max)");
+  p.cfl_high = s.get_in<double>("cfl_high", p.cfl_high, 1e-3, 10.0, "time.adaptive lowers dt above this CFL");
+  p.dt_max = s.get_in<double>("dt_max", p.dt_max, 0.0, 1e6, "largest dt time.adaptive takes (0: time.dt) [h/u_tau in wall units, h/U_c in centreline units]");
   IFF_REQUIRE(!p.adaptive || (p.cfl_low < p.cfl_target && p.cfl_target < p.cfl_high),
               "time.cfl_low < time.cfl_target < time.cfl_high is required, got " << p.cfl_low << ", " << p.cfl_target
                                                                               << ", " << p.cfl_high);
@@ -92,13 +92,13 @@ TimeParams TimeParams::from(const ConfigSection& s) {
 
 InitialParams InitialParams::from(const ConfigSection& s) {
   InitialParams p;
-  p.type = s.get_choice("type", p.type, {"laminar", "perturbed", "orr_sommerfeld", "stokes", "restart", "series"});
-  p.mode = s.get_in<int>("mode", p.mode, 1, 1000);
-  p.amplitude = s.get_in<double>("amplitude", p.amplitude, 0.0, 1e6);
-  p.seed = std::uint64_t(s.get_in<long>("seed", long(p.seed), 0L, 1L << 62));
-  p.file = s.get<std::string>("file", p.file);
-  p.time_index = s.get<int>("time_index", p.time_index);
-  p.trajectory = s.get_in<int>("trajectory", p.trajectory, 0, 1 << 30);
+  p.type = s.get_choice("type", p.type, {"laminar", "perturbed", "orr_sommerfeld", "stokes", "restart", "series"}, "initial state: laminar | perturbed (laminar plus a divergence-free random field) | orr_sommerfeld (laminar plus the least stable 2-D mode) | stokes (a decaying Stokes mode, no mean flow) | restart (a checkpoint.h5, its SBDF history continued) | series (a snapshot of a data-contract series)");
+  p.mode = s.get_in<int>("mode", p.mode, 1, 1000, "Stokes mode number (initial.type stokes: 1, 3, .. even v; 2, 4, .. odd v)");
+  p.amplitude = s.get_in<double>("amplitude", p.amplitude, 0.0, 1e6, "perturbation size: rms velocity (perturbed, velocity units), mode amplitude as a fraction of U_c (orr_sommerfeld), mode amplitude (stokes, velocity units)");
+  p.seed = std::uint64_t(s.get_in<long>("seed", long(p.seed), 0L, 1L << 62, "random seed of the perturbation (perturbed)"));
+  p.file = s.get_path("file", p.file, "checkpoint (initial.type restart) or series file (initial.type series)");
+  p.time_index = s.get<int>("time_index", p.time_index, "snapshot of the series (initial.type series; -1: the last)");
+  p.trajectory = s.get_in<int>("trajectory", p.trajectory, 0, 1 << 30, "trajectory of the series (initial.type series)");
   IFF_REQUIRE(!((p.type == "restart" || p.type == "series") && p.file.empty()),
               "initial.file is required for initial.type = " << p.type);
   return p;
@@ -106,27 +106,27 @@ InitialParams InitialParams::from(const ConfigSection& s) {
 
 OutputParams OutputParams::from(const ConfigSection& s) {
   OutputParams p;
-  p.dir = s.get<std::string>("dir", p.dir);
-  p.csv_every = s.get_in<int>("csv_every", p.csv_every, 1, 1 << 30);
-  p.snapshot_every = s.get_in<int>("snapshot_every", p.snapshot_every, 0, 1 << 30);
-  p.snapshot_dtype = s.get_choice("snapshot_dtype", p.snapshot_dtype, {"f32", "f64"});
-  p.checkpoint_every = s.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30);
-  p.stats_every = s.get_in<int>("stats_every", p.stats_every, 0, 1 << 30);
-  p.stats_start = s.get_in<double>("stats_start", p.stats_start, 0.0, 1e12);
-  p.stats_write_every = s.get_in<int>("stats_write_every", p.stats_write_every, 0, 1 << 30);
-  p.spectra_y_plus = s.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus);
-  p.re_tau_nominal = s.get_in<double>("re_tau_nominal", p.re_tau_nominal, 0.0, 1e9);
-  p.progress_seconds = s.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6);
+  p.dir = s.get_path("dir", p.dir, "output folder: timeseries.csv, checkpoint.h5, snapshots.h5, statistics, config.resolved.yaml");
+  p.csv_every = s.get_in<int>("csv_every", p.csv_every, 1, 1 << 30, "a timeseries.csv row every this many steps");
+  p.snapshot_every = s.get_in<int>("snapshot_every", p.snapshot_every, 0, 1 << 30, "a data-contract snapshot (snapshots.h5) every this many steps (0: none)");
+  p.snapshot_dtype = s.get_choice("snapshot_dtype", p.snapshot_dtype, {"f32", "f64"}, "precision of the snapshots: f32 or f64");
+  p.checkpoint_every = s.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30, "checkpoint.h5 every this many steps (and at the end)");
+  p.stats_every = s.get_in<int>("stats_every", p.stats_every, 0, 1 << 30, "a statistics sample every this many steps (0: no statistics)");
+  p.stats_start = s.get_in<double>("stats_start", p.stats_start, 0.0, 1e12, "first time at which statistics are sampled [h/u_tau in wall units, h/U_c in centreline units]");
+  p.stats_write_every = s.get_in<int>("stats_write_every", p.stats_write_every, 0, 1 << 30, "statistics files rewritten every this many steps (0: at the end only)");
+  p.spectra_y_plus = s.get<std::vector<double>>("spectra_y_plus", p.spectra_y_plus, "wall distances y+ of the x and z spectra (lower wall)");
+  p.re_tau_nominal = s.get_in<double>("re_tau_nominal", p.re_tau_nominal, 0.0, 1e9, "Re_tau for the y+ of output.spectra_y_plus (0: physics.re in wall units, else 180)");
+  p.progress_seconds = s.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6, "seconds between progress lines (0: every step)");
   return p;
 }
 
 spectral::ChannelGrid grid_from(const ConfigSection& g) {
   spectral::ChannelGrid grid;
-  grid.nx = g.get_in<int>("nx", grid.nx, 2, 1 << 16);
-  grid.ny = g.get_in<int>("ny", grid.ny, 5, 1 << 14);
-  grid.nz = g.get_in<int>("nz", grid.nz, 2, 1 << 16);
-  grid.lx = g.get_in<double>("lx", grid.lx, 1e-6, 1e6);
-  grid.lz = g.get_in<double>("lz", grid.lz, 1e-6, 1e6);
+  grid.nx = g.get_in<int>("nx", grid.nx, 2, 1 << 16, "Fourier modes in x (products on 3/2 as many points)");
+  grid.ny = g.get_in<int>("ny", grid.ny, 5, 1 << 14, "Chebyshev Gauss-Lobatto points in y, wall to wall");
+  grid.nz = g.get_in<int>("nz", grid.nz, 2, 1 << 16, "Fourier modes in z (products on 3/2 as many points)");
+  grid.lx = g.get_in<double>("lx", grid.lx, 1e-6, 1e6, "box length in x [h]");
+  grid.lz = g.get_in<double>("lz", grid.lz, 1e-6, 1e6, "box length in z [h]");
   grid.validate();
   return grid;
 }
@@ -139,7 +139,7 @@ DnsParams DnsParams::from(const Config& cfg) {
   p.initial = InitialParams::from(cfg.section("initial"));
   p.output = OutputParams::from(cfg.section("output"));
   p.sgs = SgsParams::from(cfg.section("sgs"));
-  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"});
+  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"}, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
   return p;
 }
 

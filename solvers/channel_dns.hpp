@@ -39,15 +39,19 @@
 
 namespace iff::solvers {
 
+// Case parameters. Each field holds the case key named beside it; the key's meaning, units,
+// default and allowed values are given once, where from() reads it, and
+// `ifactflow config dns` prints them all.
+
 /// Reads section grid (nx, ny, nz, lx, lz) and validates it; shared by dns and dataset.
 spectral::ChannelGrid grid_from(const ConfigSection& s);
 
 struct PhysicsParams {
-  std::string units = "wall";  ///< wall (h, u_tau) or centreline (h, laminar U_c)
-  double re = 180.0;           ///< Re_tau (wall) or Re_centre (centreline); ν = 1/re
-  Driving driving = Driving::pressure_gradient;  ///< pressure_gradient or bulk_velocity
-  double pressure_gradient = 0.0;  ///< F = -dP/dx; default 1 (wall) or 2/re (centreline)
-  double bulk_velocity = 0.0;      ///< target (1/2)∫U dy; default 2/3 (centreline) or 15.68 (wall)
+  std::string units = "wall";  ///< physics.units
+  double re = 180.0;           ///< physics.re
+  Driving driving = Driving::pressure_gradient;  ///< physics.driving
+  double pressure_gradient = 0.0;  ///< physics.pressure_gradient
+  double bulk_velocity = 0.0;      ///< physics.bulk_velocity
   static PhysicsParams from(const ConfigSection& s);
   ChannelPhysics channel() const;
   /// Laminar centre-line velocity for this driving.
@@ -62,45 +66,43 @@ SeriesMeta channel_series_meta(const PhysicsParams& physics, double lx, double l
                                int nz);
 
 struct TimeParams {
-  double dt = 0.01;           ///< time step (case time units)
-  long steps = 0;             ///< number of steps (0: from t_end)
-  double t_end = 1.0;         ///< end time when steps = 0
-  int order = 3;              ///< SBDF order (1..3)
-  int startup_substeps = 8;   ///< substeps per step in the self-starting phase
-  double cfl_max = 2.0;       ///< stop when dt·max(|u|/Δx + |v|/Δy + |w|/Δz) exceeds this
-  bool adaptive = false;      ///< CFL-controlled dt: re-start SBDF at dt·cfl_target/CFL when the
-                              ///< CFL leaves [cfl_low, cfl_high] (dt <= dt_max)
-  double cfl_target = 0.3;    ///< CFL aimed at when dt changes
-  double cfl_low = 0.15;      ///< raise dt below this CFL (up to dt_max)
-  double cfl_high = 0.45;     ///< lower dt above this CFL
-  double dt_max = 0.0;        ///< largest dt (0: time.dt)
+  double dt = 0.01;           ///< time.dt
+  long steps = 0;             ///< time.steps
+  double t_end = 1.0;         ///< time.t_end
+  int order = 3;              ///< time.order
+  int startup_substeps = 8;   ///< time.startup_substeps
+  double cfl_max = 2.0;       ///< time.cfl_max
+  bool adaptive = false;      ///< time.adaptive
+  double cfl_target = 0.3;    ///< time.cfl_target
+  double cfl_low = 0.15;      ///< time.cfl_low
+  double cfl_high = 0.45;     ///< time.cfl_high
+  double dt_max = 0.0;        ///< time.dt_max
   static TimeParams from(const ConfigSection& s);
 };
 
 struct InitialParams {
-  std::string type = "perturbed";  ///< laminar, perturbed, orr_sommerfeld, stokes, restart, series
-  double amplitude = 0.3;          ///< rms perturbation velocity (perturbed); OS mode amplitude
-                                   ///< (fraction of U_c); Stokes mode amplitude (velocity units)
-  std::uint64_t seed = 1;          ///< random seed (perturbed)
-  std::string file;                ///< checkpoint (restart) or series file (series)
-  int time_index = -1;             ///< snapshot of the series (-1: last)
-  int trajectory = 0;              ///< trajectory of the series
-  int mode = 1;                    ///< Stokes mode number (stokes: 1, 3, .. even v; 2, 4, .. odd v)
+  std::string type = "perturbed";  ///< initial.type
+  double amplitude = 0.3;          ///< initial.amplitude
+  std::uint64_t seed = 1;          ///< initial.seed
+  std::string file;                ///< initial.file
+  int time_index = -1;             ///< initial.time_index
+  int trajectory = 0;              ///< initial.trajectory
+  int mode = 1;                    ///< initial.mode
   static InitialParams from(const ConfigSection& s);
 };
 
 struct OutputParams {
-  std::string dir = "out";         ///< output directory
-  int csv_every = 10;              ///< time-series row every k steps
-  int snapshot_every = 0;          ///< data-contract snapshot every k steps (0: none)
-  std::string snapshot_dtype = "f32";  ///< f32 or f64
-  int checkpoint_every = 1000;     ///< checkpoint every k steps (and at the end)
-  int stats_every = 0;             ///< statistics sample every k steps (0: none)
-  double stats_start = 0.0;        ///< first time at which statistics are sampled
-  int stats_write_every = 0;       ///< statistics files rewritten every k steps (0: at the end)
-  std::vector<double> spectra_y_plus = {5.0, 15.0, 30.0, 100.0};  ///< y+ of the spectra (lower wall)
-  double re_tau_nominal = 0.0;     ///< Re_tau for y+ (0: physics.re in wall units, else 180)
-  double progress_seconds = 5.0;   ///< progress line interval (s)
+  std::string dir = "out";         ///< output.dir
+  int csv_every = 10;              ///< output.csv_every
+  int snapshot_every = 0;          ///< output.snapshot_every
+  std::string snapshot_dtype = "f32";  ///< output.snapshot_dtype
+  int checkpoint_every = 1000;     ///< output.checkpoint_every
+  int stats_every = 0;             ///< output.stats_every
+  double stats_start = 0.0;        ///< output.stats_start
+  int stats_write_every = 0;       ///< output.stats_write_every
+  std::vector<double> spectra_y_plus = {5.0, 15.0, 30.0, 100.0};  ///< output.spectra_y_plus
+  double re_tau_nominal = 0.0;     ///< output.re_tau_nominal
+  double progress_seconds = 5.0;   ///< output.progress_seconds
   static OutputParams from(const ConfigSection& s);
 };
 
@@ -110,8 +112,8 @@ struct DnsParams {
   TimeParams time;
   InitialParams initial;
   OutputParams output;
-  SgsParams sgs;                   ///< LES closure (section sgs; model none: DNS)
-  std::string fftw_planner = "estimate";  ///< estimate (reproducible) or measure
+  SgsParams sgs;                   ///< section sgs (solvers/sgs_model.hpp)
+  std::string fftw_planner = "estimate";  ///< fftw.planner
   std::string resolved_config;     ///< resolved YAML stored in the outputs
   std::string git_commit;          ///< producing binary's commit
   /// Reads sections grid, physics, time, initial, output, sgs, fftw (does not reject unknown keys).

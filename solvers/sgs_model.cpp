@@ -50,12 +50,12 @@ std::string to_string(TestFilterKind k) { return k == TestFilterKind::sharp ? "s
 
 SgsParams SgsParams::from(const ConfigSection& s) {
   SgsParams p;
-  p.model = sgs_model_from_string(s.get_choice("model", "none", {"none", "smagorinsky", "dsm", "wale"}));
-  p.cs = s.get_in<double>("cs", p.cs, 0.0, 10.0);
-  p.cw = s.get_in<double>("cw", p.cw, 0.0, 10.0);
-  p.van_driest_a_plus = s.get_in<double>("van_driest_a_plus", p.van_driest_a_plus, 0.0, 1e6);
-  p.filter_width = filter_width_from_string(s.get_choice("filter_width", "cube_root", {"cube_root", "wall_parallel"}));
-  p.dsm_test_filter = test_filter_from_string(s.section("dsm").get_choice("test_filter", "sharp", {"sharp", "box"}));
+  p.model = sgs_model_from_string(s.get_choice("model", "none", {"none", "smagorinsky", "dsm", "wale"}, "LES closure: none (DNS), smagorinsky (with van Driest damping), dsm (dynamic Smagorinsky, Germano-Lilly, plane-averaged) or wale"));
+  p.cs = s.get_in<double>("cs", p.cs, 0.0, 10.0, "Smagorinsky constant C_s (sgs.model smagorinsky)");
+  p.cw = s.get_in<double>("cw", p.cw, 0.0, 10.0, "WALE constant C_w (sgs.model wale)");
+  p.van_driest_a_plus = s.get_in<double>("van_driest_a_plus", p.van_driest_a_plus, 0.0, 1e6, "A+ of the van Driest damping 1 - exp(-y+/A+) of the Smagorinsky length (0: off)");
+  p.filter_width = filter_width_from_string(s.get_choice("filter_width", "cube_root", {"cube_root", "wall_parallel"}, "LES filter width: cube_root (dx dy(y) dz)^(1/3), dy the local Gauss-Lobatto spacing, or wall_parallel (dx dz)^(1/2)"));
+  p.dsm_test_filter = test_filter_from_string(s.section("dsm").get_choice("test_filter", "sharp", {"sharp", "box"}, "dsm test filter in x-z: sharp (keeps |k| below half the grid cut-off) or box (top-hat of twice the grid spacing)"));
   return p;
 }
 

@@ -69,12 +69,12 @@ std::string to_string(TestFilterKind k);
 
 /// The case's `sgs:` section.
 struct SgsParams {
-  SgsModelKind model = SgsModelKind::none;        ///< none, smagorinsky, dsm, wale
-  double cs = 0.1;                                ///< Smagorinsky constant C_s (channel-flow value)
-  double van_driest_a_plus = 25.0;                ///< A+ of the van Driest damping (smagorinsky; 0: off)
-  double cw = 0.325;                              ///< WALE constant C_w
-  FilterWidth filter_width = FilterWidth::cube_root;  ///< definition of Δ
-  TestFilterKind dsm_test_filter = TestFilterKind::sharp;  ///< DSM test filter (ratio 2 in x and z)
+  SgsModelKind model = SgsModelKind::none;        ///< sgs.model
+  double cs = 0.1;                                ///< sgs.cs
+  double van_driest_a_plus = 25.0;                ///< sgs.van_driest_a_plus
+  double cw = 0.325;                              ///< sgs.cw
+  FilterWidth filter_width = FilterWidth::cube_root;  ///< sgs.filter_width
+  TestFilterKind dsm_test_filter = TestFilterKind::sharp;  ///< sgs.dsm.test_filter
   /// Reads model, cs, cw, van_driest_a_plus, filter_width and dsm.test_filter.
   static SgsParams from(const ConfigSection& s);
   bool active() const { return model != SgsModelKind::none; }

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <functional>
 
+#include <unistd.h>
+
 #include "io/config.hpp"
 
 using iff::Config;
@@ -158,4 +160,77 @@ TEST(Config, EmptySetValueAndNonFiniteListsAreErrors) {
   EXPECT_NE(list.find("expected finite numbers"), std::string::npos) << list;
   EXPECT_NE(error_of([&] { cfg.section("out").get<double>("dt", 1.0); }).find("expected a finite number"),
             std::string::npos);
+}
+
+TEST(Config, KeyDocsRecordMeaningDefaultAllowedAndValue) {
+  auto cfg = Config::from_string("time:\n  dt: 0.5\n", "case.yaml");
+  auto t = cfg.section("time");
+  t.get_in<double>("dt", 0.01, 1e-9, 1.0, "time step [h/u_tau]");
+  t.get<int>("order", 3, "SBDF order");
+  t.get_choice("scheme", "sbdf", {"sbdf", "rk3"}, "time stepper");
+  const auto docs = cfg.key_docs();
+  ASSERT_EQ(docs.size(), 3u);
+  EXPECT_EQ(docs[0].key, "time.dt");
+  EXPECT_EQ(docs[0].meaning, "time step [h/u_tau]");
+  EXPECT_EQ(docs[0].fallback, "0.01");  // the shortest exact form, not 0.01000000000000000021
+  EXPECT_EQ(docs[0].value, "0.5");
+  EXPECT_EQ(docs[0].allowed, "[1e-09, 1]");
+  EXPECT_EQ(docs[1].key, "time.order");
+  EXPECT_EQ(docs[1].value, "3");
+  EXPECT_EQ(docs[2].allowed, "sbdf | rk3");
+}
+
+TEST(Config, DocumentationReadsDefaultsAndRequiredKeysWithoutErrors) {
+  auto doc = Config::documentation();
+  EXPECT_TRUE(doc.documenting());
+  auto s = doc.section("rollout");
+  EXPECT_TRUE(s.documenting());
+  EXPECT_EQ(s.require<std::string>("series", "the series"), "");
+  EXPECT_EQ(s.get<int>("steps", 100, "steps"), 100);
+  EXPECT_TRUE(s.keys().empty());
+  const auto docs = doc.key_docs();
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_TRUE(docs[0].required);
+  EXPECT_FALSE(docs[1].required);
+  EXPECT_EQ(docs[1].fallback, "100");
+  EXPECT_FALSE(Config::from_string("a: 1\n", "x").documenting());
+}
+
+TEST(Config, AKeyReadTwiceWithOtherMeaningsListsBoth) {
+  auto doc = Config::documentation();
+  doc.section("model").get<int>("n_layer", 10, "attention blocks");
+  doc.section("model").get<int>("n_layer", 4, "Fourier layers");
+  const auto d = doc.key_docs().at(0);
+  EXPECT_EQ(d.meaning, "attention blocks; Fourier layers");
+  EXPECT_EQ(d.fallback, "10 / 4");
+}
+
+TEST(Config, EnumKeysReadThroughTheirNames) {
+  enum class Units { wall, centreline };
+  const iff::EnumNames<Units> names{{Units::wall, "wall"}, {Units::centreline, "centreline"}};
+  auto cfg = Config::from_string("physics:\n  units: centreline\n  bad: metric\n", "case.yaml");
+  EXPECT_EQ(cfg.section("physics").get_enum("units", Units::wall, names, "units"), Units::centreline);
+  EXPECT_EQ(cfg.section("other").get_enum("units", Units::centreline, names, "units"), Units::centreline);
+  const auto msg = error_of([&] { cfg.section("physics").get_enum("bad", Units::wall, names, "units"); });
+  EXPECT_NE(msg.find("key physics.bad = metric in case.yaml: expected one of: wall, centreline"), std::string::npos) << msg;
+  EXPECT_EQ(names.name(Units::centreline), "centreline");
+  EXPECT_EQ(names.listed(), "wall or centreline");
+  EXPECT_FALSE(names.parse("metric").has_value());
+}
+
+TEST(Config, KeysListsASectionsChildrenAndReshapeRunsBeforeOverrides) {
+  const auto dir = std::filesystem::temp_directory_path() / ("iff_cfg_reshape_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "c.yaml").string();
+  std::ofstream(path) << "candidates:\n  - {label: a}\n  - {label: b}\n";
+  auto cfg = Config::load(path, {"candidates.2.label=c"}, [](YAML::Node& root) {
+    YAML::Node map(YAML::NodeType::Map);
+    int n = 0;
+    for (const auto& item : root["candidates"]) map[std::to_string(n++)] = YAML::Node(item);
+    root["candidates"] = map;
+  });
+  EXPECT_EQ(cfg.section("candidates").keys(), (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(cfg.section("candidates").section("1").get<std::string>("label", ""), "b");
+  EXPECT_EQ(cfg.section("candidates").section("2").get<std::string>("label", ""), "c");
+  std::filesystem::remove_all(dir);
 }
