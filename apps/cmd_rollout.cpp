@@ -67,7 +67,7 @@ StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
   s.what = "solver case " + c.solver;
   s.grid = {p.grid.nx, p.grid.ny, p.grid.nz};
   s.box = {p.grid.lx, p.grid.lz};
-  s.dtype = p.output.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+  s.dtype = p.output.snapshot_dtype;
   auto stepper = std::make_unique<solvers::ChannelSolverStepper>(p, c.engine.dt);
   s.kind = stepper->kind();
   s.stepper = std::move(stepper);
@@ -109,7 +109,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   const int window = stepper.window();
   const auto starts = c.initial_states(
       ref, window,
-      c.initial == "held_out" && c.solver.empty() ? operators::checkpoint_validation_trajectories(c.checkpoint, m.n_traj) : 0);
+      c.initial == rollout::InitialStates::held_out && c.solver.empty() ? operators::checkpoint_validation_trajectories(c.checkpoint, m.n_traj) : 0);
   const int n = static_cast<int>(starts.size());
   const auto [first, last] = share_range(n, ctx.rank, ctx.size);
   rollout::require_rollout_memory(stepper, last - first, c.engine.batch, c.series_buffer, m.snapshot_size(),

@@ -28,11 +28,14 @@
 #include <string>
 #include <vector>
 
+#include "io/enum_names.hpp"
 #include "io/fsutil.hpp"
 
 namespace iff::h5 {
 
 enum class DType { f32, f64, i64 };
+/// The floating-point dtypes a series may hold, as case keys spell them.
+inline const EnumNames<DType> kFloatDTypeNames{{DType::f32, "f32"}, {DType::f64, "f64"}};
 
 /// Whether this process has abandoned a parallel file after a failed write (File::close and
 /// the destructor leave it open: its collective close would hang HDF5 1.10). MPI_Finalize

@@ -20,21 +20,14 @@ class OperatorStepper : public rollout::Stepper {
  public:
   explicit OperatorStepper(const OperatorStepperOptions& o) : device_(torch::kCPU) {
     if (o.threads > 0) at::set_num_threads(o.threads);
-    if (o.device == "cuda") {
+    if (o.device == Device::cuda) {
       IFF_REQUIRE(torch::cuda::is_available(), "--device cuda: this libtorch has no CUDA device available");
       device_ = torch::Device(torch::kCUDA);
-    } else {
-      IFF_REQUIRE(o.device == "cpu", "device '" << o.device << "' is not cpu or cuda");
     }
     model_ = load_model(o.checkpoint, &data_);
     dtype_ = model_.module->parameters().empty() ? torch::kFloat32 : model_.module->parameters().front().scalar_type();
-    if (o.dtype == "float32") {
-      dtype_ = torch::kFloat32;
-    } else if (o.dtype == "float64") {
-      dtype_ = torch::kFloat64;
-    } else {
-      IFF_REQUIRE(o.dtype == "checkpoint", "dtype '" << o.dtype << "' is not checkpoint, float32 or float64");
-    }
+    if (o.dtype == Precision::float32) dtype_ = torch::kFloat32;
+    if (o.dtype == Precision::float64) dtype_ = torch::kFloat64;
     model_.module->to(device_, dtype_);
     model_.module->eval();
     window_ = static_cast<int>(data_.spec.in_time_window());

@@ -13,17 +13,18 @@
 #include <memory>
 #include <string>
 
+#include "io/compute.hpp"
 #include "rollout/stepper.hpp"
 
 namespace iff::operators {
 
 struct OperatorStepperOptions {
   std::string checkpoint;       ///< operator checkpoint (ifactflow train / convert)
-  std::string device = "cpu";   ///< cpu or cuda
+  Device device = Device::cpu;
   int threads = 0;              ///< intra-op threads for this rank (0: leave libtorch's)
-  /// Precision of the evaluation: "checkpoint" (the precision the weights are stored in),
-  /// "float32" or "float64" (weights converted; float64 checks imported reference weights).
-  std::string dtype = "checkpoint";
+  /// Precision of the evaluation: that of the stored weights, or float32 / float64 (weights
+  /// converted; float64 checks imported reference weights).
+  Precision dtype = Precision::checkpoint;
 };
 
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "io/comm.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/memory.hpp"
@@ -19,20 +20,8 @@ namespace iff::operators {
 
 namespace {
 
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-
-int size_of(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return size;
-}
-
-torch::Device training_device(const std::string& device, int rank) {
-  if (device != "cuda") return torch::Device(torch::kCPU);
+torch::Device training_device(Device device, int rank) {
+  if (device != Device::cuda) return torch::Device(torch::kCPU);
   IFF_REQUIRE(torch::cuda::is_available(), "train.device = cuda, but this libtorch sees no CUDA device");
   return torch::Device(torch::kCUDA, rank % std::max<int>(1, static_cast<int>(torch::cuda::device_count())));
 }
@@ -49,11 +38,11 @@ std::string read_text(const std::string& path) {
 Trainer::Trainer(const TrainSetup& setup, MPI_Comm comm)
     : setup_(setup),
       comm_(comm),
-      rank_(rank_of(comm)),
-      size_(size_of(comm)),
+      rank_(comm_rank(comm)),
+      size_(comm_size(comm)),
       threads_(set_threads_per_rank(setup.train.threads, comm)),
       device_(training_device(setup.train.device, rank_)),
-      dtype_(setup.train.dtype == "float64" ? torch::kFloat64 : torch::kFloat32),
+      dtype_(setup.train.dtype == Precision::float64 ? torch::kFloat64 : torch::kFloat32),
       data_(setup.data, setup.model),
       outputs_(setup.output_dir, comm),
       loader_(data_.reader(), data_.window()) {
@@ -73,7 +62,8 @@ Trainer::Trainer(const TrainSetup& setup, MPI_Comm comm)
             "{} rank(s) x {} thread(s), {} {}",
             to_string(data_.spec().kind), meta.nx(), meta.ny(), meta.nz(), model_.parameter_count(),
             data_.train_pairs().size(), data_.train_trajectories().size(), data_.val_pairs().size(),
-            data_.val_trajectories().size(), size_, threads_, setup_.train.device, setup_.train.dtype);
+            data_.val_trajectories().size(), size_, threads_, kDeviceNames.name(setup_.train.device),
+            kTrainPrecisionNames.name(setup_.train.dtype));
   if (setup_.resume && rank_ == 0) log_.keep_rows(read_text(outputs_.log_path()), state_.progress.epoch);
 }
 

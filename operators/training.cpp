@@ -27,8 +27,8 @@ TrainParams TrainParams::from(const ConfigSection& sec) {
   p.seed = sec.get_in<long>("seed", p.seed, 0, 1L << 62, "seed of the initial weights and of the sample order");
   p.max_steps = sec.get_in<long>("max_steps", p.max_steps, 0, 1L << 62, "stop after this many optimizer steps in total (0: no limit)");
   p.checkpoint_every = sec.get_in<long>("checkpoint_every", p.checkpoint_every, 0, 1L << 62, "also write last.ckpt every this many steps within an epoch (0: at epoch ends only)");
-  p.device = sec.get_choice("device", p.device, {"cpu", "cuda"}, "where training runs: cpu or cuda");
-  p.dtype = sec.get_choice("dtype", p.dtype, {"float32", "float64"}, "precision of the weights and activations: float32 or float64");
+  p.device = sec.get_enum("device", p.device, kDeviceNames, "where training runs: cpu or cuda");
+  p.dtype = sec.get_enum("dtype", p.dtype, kTrainPrecisionNames, "precision of the weights and activations: float32 or float64");
   p.threads = sec.get_in<int>("threads", p.threads, 0, 1024, "intra-op threads per rank (0: cores / ranks)");
   p.progress_interval = sec.get_in<double>("progress_interval", p.progress_interval, 0.0, 1e6, "seconds between progress lines");
   p.divergence_factor = sec.get_in<double>("divergence_factor", p.divergence_factor, 0.0, 1e300, "training stops when a batch loss exceeds this many times the best epoch loss so far (0: off)");

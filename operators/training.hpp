@@ -46,6 +46,7 @@
 #include <functional>
 #include <string>
 
+#include "io/compute.hpp"
 #include "io/config.hpp"
 #include "operators/model_spec.hpp"
 
@@ -68,8 +69,8 @@ struct TrainParams {
   int64_t seed = 0;              ///< train.seed
   int64_t max_steps = 0;         ///< train.max_steps
   int64_t checkpoint_every = 0;  ///< train.checkpoint_every
-  std::string device = "cpu";    ///< train.device
-  std::string dtype = "float32"; ///< train.dtype
+  Device device = Device::cpu;   ///< train.device
+  Precision dtype = Precision::float32;  ///< train.dtype
   int threads = 0;               ///< train.threads
   double progress_interval = 5;  ///< train.progress_interval
   /// train.divergence_factor. The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means

@@ -13,8 +13,8 @@ RolloutCase RolloutCase::from(const Config& cfg) {
                "rollout in " << cfg.path() << ": give either rollout.checkpoint (a trained operator) or rollout.solver "
                              "(an LES/DNS case), not " << (c.solver.empty() ? "neither" : "both"));
   c.series = r.require_path("series", "initial states and reference: a data-contract series on the operator's (or solver's) grid");
-  c.initial = r.get_choice("initial", c.initial, {"held_out", "all", "list"}, "initial states: held_out (the checkpoint's validation trajectories) | all (every trajectory) | list (rollout.states), each from the last snapshot of its first input window");
-  if (c.initial == "list" || cfg.documenting()) {
+  c.initial = r.get_enum("initial", c.initial, kInitialStatesNames, "initial states: held_out (the checkpoint's validation trajectories) | all (every trajectory) | list (rollout.states), each from the last snapshot of its first input window");
+  if (c.initial == InitialStates::list || cfg.documenting()) {
     const auto flat = cfg.documenting() ? r.get<std::vector<int>>("states", {}, "initial states when rollout.initial is list: [trajectory, time index, trajectory, time index, ...]") : r.require<std::vector<int>>("states", "initial states when rollout.initial is list: [trajectory, time index, trajectory, time index, ...]");
     IFF_CHECK_AS(ConfigError, (flat.size() % 2 == 0 && !flat.empty()) || cfg.documenting(),
                  "rollout.states in " << cfg.path() << ": expected [traj, time, traj, time, ...]");
@@ -23,8 +23,8 @@ RolloutCase RolloutCase::from(const Config& cfg) {
   c.engine.steps = r.get_in<int>("steps", 100, 0, 1 << 24, "steps rolled out per trajectory (one step = the series' snapshot interval)");
   c.engine.energy_band = r.get_in<double>("energy_band", 10.0, 0.0, 1e12, "a trajectory stops when its kinetic energy leaves [E_ref/band, band E_ref], E_ref that of its initial state (0: never)");
   c.engine.batch = r.get_in<int>("batch", 1, 1, 4096, "trajectories per model call (1 makes each prediction independent of the rank count, bit for bit)");
-  c.device = r.get_choice("device", "cpu", {"cpu", "cuda"}, "where an operator runs: cpu or cuda");
-  c.dtype = r.get_choice("dtype", c.dtype, {"checkpoint", "float32", "float64"}, "precision of an operator: that of the checkpoint, float32 or float64");
+  c.device = r.get_enum("device", c.device, kDeviceNames, "where an operator runs: cpu or cuda");
+  c.dtype = r.get_enum("dtype", c.dtype, kRolloutPrecisionNames, "precision of an operator: that of the checkpoint, float32 or float64");
   c.threads = r.get_in<int>("threads", 1, 0, 1024, "intra-op threads per rank (0: libtorch's default)");
   auto o = cfg.section("output");
   c.dir = o.get_path("dir", c.dir, "output folder: prediction.h5, rollout.csv, cost.csv, vtk/, stats/, config.resolved.yaml");
@@ -41,11 +41,11 @@ RolloutCase RolloutCase::from(const Config& cfg) {
 std::vector<std::vector<int>> RolloutCase::initial_states(const SeriesReader& ref, int window, int held_out) const {
   const SeriesMeta& m = ref.meta();
   std::vector<std::vector<int>> starts = states;
-  if (initial != "list") {
-    IFF_CHECK_AS(ConfigError, initial == "all" || solver.empty(),
+  if (initial != InitialStates::list) {
+    IFF_CHECK_AS(ConfigError, initial == InitialStates::all || solver.empty(),
                  "rollout.initial: held_out names the trajectories a checkpoint's training held out; with rollout.solver "
                  "give initial: all or list");
-    const int count = initial == "all" ? m.n_traj : held_out;
+    const int count = initial == InitialStates::all ? m.n_traj : held_out;
     IFF_REQUIRE(count > 0, "checkpoint " << checkpoint << " held out no trajectory of " << series
                                          << "; set rollout.initial to all or list");
     for (int t = m.n_traj - count; t < m.n_traj; ++t) starts.push_back({t, window - 1});

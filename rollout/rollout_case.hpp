@@ -39,22 +39,28 @@
 #include <string>
 #include <vector>
 
+#include "io/compute.hpp"
 #include "io/config.hpp"
 #include "io/series.hpp"
 #include "rollout/engine.hpp"
 
 namespace iff::rollout {
 
+/// rollout.initial: the checkpoint's validation trajectories, every trajectory, or rollout.states.
+enum class InitialStates { held_out, all, list };
+inline const EnumNames<InitialStates> kInitialStatesNames{
+    {InitialStates::held_out, "held_out"}, {InitialStates::all, "all"}, {InitialStates::list, "list"}};
+
 struct RolloutCase {
   // section rollout
   std::string checkpoint;  ///< rollout.checkpoint
   std::string solver;      ///< rollout.solver
   std::string series;      ///< rollout.series
-  std::string initial = "held_out";     ///< rollout.initial
+  InitialStates initial = InitialStates::held_out;  ///< rollout.initial
   std::vector<std::vector<int>> states; ///< rollout.states
   RolloutParams engine;                 ///< rollout.steps, rollout.energy_band, rollout.batch, output.progress_seconds
-  std::string device = "cpu";           ///< rollout.device
-  std::string dtype = "checkpoint";     ///< rollout.dtype
+  Device device = Device::cpu;          ///< rollout.device
+  Precision dtype = Precision::checkpoint;  ///< rollout.dtype
   int threads = 1;                      ///< rollout.threads
   // section output
   std::string dir = "out/rollout";      ///< output.dir

@@ -68,11 +68,11 @@ DatasetParams DatasetParams::from(const Config& cfg) {
   p.file = o.get<std::string>("file", p.file, "coarse training set, in output.dir (data contract, kind fdns)");
   p.keep_full = o.get<bool>("keep_full", p.keep_full, "also keep the snapshots on the DNS grid (output.full_file)");
   p.full_file = o.get<std::string>("full_file", p.full_file, "DNS-grid series, in output.dir, when output.keep_full");
-  p.dtype = o.get_choice("dtype", p.dtype, {"f32", "f64"}, "precision of the series: f32 or f64");
+  p.dtype = o.get_enum("dtype", p.dtype, h5::kFloatDTypeNames, "precision of the series: f32 or f64");
   p.checkpoint_every = o.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30, "a trajectory checkpoint every this many snapshots (and during the spin-up, every spin-up steps / this)");
   p.overwrite = o.get<bool>("overwrite", p.overwrite, "discard an existing or unfinished output and start again (else an unfinished one is resumed)");
   p.progress_seconds = o.get_in<double>("progress_seconds", p.progress_seconds, 0.0, 1e6, "seconds between progress lines (0: every snapshot)");
-  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"}, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
+  p.fftw_planner = cfg.section("fftw").get_enum("planner", p.fftw_planner, kFftwPlannerNames, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
 
   IFF_REQUIRE(p.spinup_steps() >= 2,
               "dataset.spinup = " << p.spinup << " is shorter than the SBDF start (at least 2 steps of time.dt = "
@@ -166,7 +166,7 @@ std::string make_signature(const DatasetParams& p, const InitialInfo& ii) {
   // {} prints the shortest text that reads back to the same double
   std::string s;
   s += fmt::format("grid: {}x{}x{} box {} {}\n", p.grid.nx, p.grid.ny, p.grid.nz, p.grid.lx, p.grid.lz);
-  s += fmt::format("physics: {} re {} {} F {} U_b {}\n", p.physics.units, p.physics.re, to_string(p.physics.driving),
+  s += fmt::format("physics: {} re {} {} F {} U_b {}\n", kUnitsNames.name(p.physics.units), p.physics.re, to_string(p.physics.driving),
                    p.physics.pressure_gradient, p.physics.bulk_velocity);
   s += fmt::format("time: dt {} order {} startup_substeps {}\n", p.dt, p.order, p.startup_substeps);
   s += fmt::format("initial: {} {} t0 {} step {} index {} trajectory {}\n", p.initial_file,
@@ -175,8 +175,8 @@ std::string make_signature(const DatasetParams& p, const InitialInfo& ii) {
   s += fmt::format("dataset: n_traj {} n_time {} snapshot_every {} spinup_steps {} perturbation {} seed {}\n",
                    p.n_traj, p.n_time, p.snapshot_every, p.spinup_steps(), p.perturbation, p.seed);
   s += fmt::format("filter: {}x{}x{} {} width_ratio {}\n", p.NX, p.NY, p.NZ, to_string(p.filter), p.width_ratio);
-  s += fmt::format("output: dtype {} keep_full {}\n", p.dtype, p.keep_full ? p.full_file : std::string("no"));
-  s += fmt::format("fftw: {}\n", p.fftw_planner);
+  s += fmt::format("output: dtype {} keep_full {}\n", h5::kFloatDTypeNames.name(p.dtype), p.keep_full ? p.full_file : std::string("no"));
+  s += fmt::format("fftw: {}\n", kFftwPlannerNames.name(p.fftw_planner));
   return s;
 }
 
@@ -334,7 +334,7 @@ DatasetSummary ChannelDataset::run() {
   auto base_meta = [&](int nx, std::vector<double> y, int nz) {
     SeriesMeta m = channel_series_meta(p_.physics, g.lx, g.lz, nx, std::move(y), nz);
     m.n_traj = p_.n_traj;
-    m.dtype = p_.dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+    m.dtype = p_.dtype;
     m.config = p_.resolved_config;
     m.git_commit = p_.git_commit;
     // the wall units of every snapshot, measured on the DNS grid as it is taken
@@ -433,7 +433,7 @@ DatasetSummary ChannelDataset::run() {
   CommGuard gc;
   MPI_Comm_split(world_, group, wrank, &gc.c);
   const bool leader = comm_rank(gc.c) == 0;
-  const unsigned flags = p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE;
+  const unsigned flags = fftw_flags(p_.fftw_planner);
   const ChannelPhysics phys = p_.physics.channel();
   bool group_has_work = false;
   for (int r = 0; r < rounds; ++r) group_has_work = group_has_work || traj_in(r, group) >= 0;

@@ -80,11 +80,11 @@ struct DatasetParams {
   std::string file = "fdns.h5";        ///< output.file
   bool keep_full = false;              ///< output.keep_full
   std::string full_file = "dns.h5";    ///< output.full_file
-  std::string dtype = "f32";           ///< output.dtype
+  h5::DType dtype = h5::DType::f32;    ///< output.dtype
   int checkpoint_every = 10;           ///< output.checkpoint_every
   bool overwrite = false;              ///< output.overwrite
   double progress_seconds = 5.0;       ///< output.progress_seconds
-  std::string fftw_planner = "estimate";  ///< fftw.planner
+  FftwPlanner fftw_planner = FftwPlanner::estimate;  ///< fftw.planner
   std::string resolved_config;     ///< resolved YAML stored in the outputs and, once the
                                    ///< input is checked, in output.dir/config.resolved.yaml
   std::string git_commit;          ///< producing binary's commit

@@ -34,10 +34,10 @@ namespace iff::solvers {
 
 PhysicsParams PhysicsParams::from(const ConfigSection& s) {
   PhysicsParams p;
-  p.units = s.get_choice("units", p.units, {"wall", "centreline"}, "units of the case: wall (h, u_tau; nu = 1/Re_tau) or centreline (h, laminar centre-line velocity U_c; nu = 1/Re_c)");
+  p.units = s.get_enum("units", p.units, kUnitsNames, "units of the case: wall (h, u_tau; nu = 1/Re_tau) or centreline (h, laminar centre-line velocity U_c; nu = 1/Re_c)");
   p.re = s.get_in<double>("re", p.re, 1e-3, 1e9, "Reynolds number: Re_tau (wall units) or Re_c (centreline units); nu = 1/re");
   p.driving = driving_from_string(s.get_choice("driving", "pressure_gradient", {"pressure_gradient", "bulk_velocity"}, "what drives the flow: a constant mean pressure gradient or a constant bulk velocity"));
-  const bool wall = p.units == "wall";
+  const bool wall = p.units == Units::wall;
   p.pressure_gradient = s.get<double>("pressure_gradient", wall ? 1.0 : 2.0 / p.re, "F = -dP/dx for pressure_gradient driving; default 1 (wall units) or 2/re (centreline, the laminar flow with U_c = 1)");
   p.bulk_velocity = s.get<double>("bulk_velocity", wall ? 15.68 : 2.0 / 3.0, "bulk velocity (1/2) integral U dy held by bulk_velocity driving; default 15.68 (wall units, Re_tau 180) or 2/3 (centreline)");
   return p;
@@ -52,6 +52,8 @@ ChannelPhysics PhysicsParams::channel() const {
   return c;
 }
 
+unsigned fftw_flags(FftwPlanner p) { return p == FftwPlanner::measure ? FFTW_MEASURE : FFTW_ESTIMATE; }
+
 double PhysicsParams::laminar_centre_velocity() const {
   // U = U_c (1 - y²): ν U'' + F = 0 gives U_c = F/(2ν); bulk velocity = 2 U_c / 3
   return driving == Driving::pressure_gradient ? pressure_gradient * re / 2.0 : 1.5 * bulk_velocity;
@@ -63,7 +65,7 @@ SeriesMeta channel_series_meta(const PhysicsParams& physics, double lx, double l
   for (int i = 0; i < nx; ++i) m.x.push_back(lx * i / nx);
   m.y = std::move(y);
   for (int k = 0; k < nz; ++k) m.z.push_back(lz * k / nz);
-  const bool wall = physics.units == "wall";
+  const bool wall = physics.units == Units::wall;
   m.re_tau = wall ? physics.re : 0.0;
   m.nu = 1.0 / physics.re;
   m.lx = lx, m.lz = lz;
@@ -92,15 +94,15 @@ TimeParams TimeParams::from(const ConfigSection& s) {
 
 InitialParams InitialParams::from(const ConfigSection& s) {
   InitialParams p;
-  p.type = s.get_choice("type", p.type, {"laminar", "perturbed", "orr_sommerfeld", "stokes", "restart", "series"}, "initial state: laminar | perturbed (laminar plus a divergence-free random field) | orr_sommerfeld (laminar plus the least stable 2-D mode) | stokes (a decaying Stokes mode, no mean flow) | restart (a checkpoint.h5, its SBDF history continued) | series (a snapshot of a data-contract series)");
+  p.type = s.get_enum("type", p.type, kInitialTypeNames, "initial state: laminar | perturbed (laminar plus a divergence-free random field) | orr_sommerfeld (laminar plus the least stable 2-D mode) | stokes (a decaying Stokes mode, no mean flow) | restart (a checkpoint.h5, its SBDF history continued) | series (a snapshot of a data-contract series)");
   p.mode = s.get_in<int>("mode", p.mode, 1, 1000, "Stokes mode number (initial.type stokes: 1, 3, .. even v; 2, 4, .. odd v)");
   p.amplitude = s.get_in<double>("amplitude", p.amplitude, 0.0, 1e6, "perturbation size: rms velocity (perturbed, velocity units), mode amplitude as a fraction of U_c (orr_sommerfeld), mode amplitude (stokes, velocity units)");
   p.seed = std::uint64_t(s.get_in<long>("seed", long(p.seed), 0L, 1L << 62, "random seed of the perturbation (perturbed)"));
   p.file = s.get_path("file", p.file, "checkpoint (initial.type restart) or series file (initial.type series)");
   p.time_index = s.get<int>("time_index", p.time_index, "snapshot of the series (initial.type series; -1: the last)");
   p.trajectory = s.get_in<int>("trajectory", p.trajectory, 0, 1 << 30, "trajectory of the series (initial.type series)");
-  IFF_REQUIRE(!((p.type == "restart" || p.type == "series") && p.file.empty()),
-              "initial.file is required for initial.type = " << p.type);
+  IFF_REQUIRE(!((p.type == InitialType::restart || p.type == InitialType::series) && p.file.empty()),
+              "initial.file is required for initial.type = " << kInitialTypeNames.name(p.type));
   return p;
 }
 
@@ -109,7 +111,7 @@ OutputParams OutputParams::from(const ConfigSection& s) {
   p.dir = s.get_path("dir", p.dir, "output folder: timeseries.csv, checkpoint.h5, snapshots.h5, statistics, config.resolved.yaml");
   p.csv_every = s.get_in<int>("csv_every", p.csv_every, 1, 1 << 30, "a timeseries.csv row every this many steps");
   p.snapshot_every = s.get_in<int>("snapshot_every", p.snapshot_every, 0, 1 << 30, "a data-contract snapshot (snapshots.h5) every this many steps (0: none)");
-  p.snapshot_dtype = s.get_choice("snapshot_dtype", p.snapshot_dtype, {"f32", "f64"}, "precision of the snapshots: f32 or f64");
+  p.snapshot_dtype = s.get_enum("snapshot_dtype", p.snapshot_dtype, h5::kFloatDTypeNames, "precision of the snapshots: f32 or f64");
   p.checkpoint_every = s.get_in<int>("checkpoint_every", p.checkpoint_every, 1, 1 << 30, "checkpoint.h5 every this many steps (and at the end)");
   p.stats_every = s.get_in<int>("stats_every", p.stats_every, 0, 1 << 30, "a statistics sample every this many steps (0: no statistics)");
   p.stats_start = s.get_in<double>("stats_start", p.stats_start, 0.0, 1e12, "first time at which statistics are sampled [h/u_tau in wall units, h/U_c in centreline units]");
@@ -139,7 +141,7 @@ DnsParams DnsParams::from(const Config& cfg) {
   p.initial = InitialParams::from(cfg.section("initial"));
   p.output = OutputParams::from(cfg.section("output"));
   p.sgs = SgsParams::from(cfg.section("sgs"));
-  p.fftw_planner = cfg.section("fftw").get_choice("planner", p.fftw_planner, {"estimate", "measure"}, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
+  p.fftw_planner = cfg.section("fftw").get_enum("planner", p.fftw_planner, kFftwPlannerNames, "FFTW planner: estimate (the same plan, so the same bits, on every run) or measure (faster plans, chosen by timing)");
   return p;
 }
 
@@ -263,7 +265,7 @@ cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
   const auto& ic = p.initial;
   const auto& g = nse.grid();
   cvec x0;
-  if (ic.type == "series") {
+  if (ic.type == InitialType::series) {
     std::vector<double> field;
     int snx = 0, sny = 0, snz = 0;
     if (comm_rank(comm) == 0) {
@@ -282,8 +284,8 @@ cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
     state_from_physical(nse, field, dims[0], dims[1], dims[2], x0);
   } else {
     x0 = laminar_state(nse, p.physics.laminar_centre_velocity());
-    if (ic.type == "perturbed") add_random_perturbation(nse, x0, ic.amplitude, ic.seed);
-    if (ic.type == "orr_sommerfeld") {
+    if (ic.type == InitialType::perturbed) add_random_perturbation(nse, x0, ic.amplitude, ic.seed);
+    if (ic.type == InitialType::orr_sommerfeld) {
       const double uc = p.physics.laminar_centre_velocity();
       const double re_c = uc * p.physics.re;  // U_c h / ν
       const double alpha = 2.0 * M_PI / g.lx;
@@ -292,7 +294,7 @@ cvec initial_state(ChannelNSE& nse, const DnsParams& p, MPI_Comm comm) {
                 mode.omega.imag());
       add_orr_sommerfeld_mode(nse, x0, mode, ic.amplitude * uc);
     }
-    if (ic.type == "stokes") {
+    if (ic.type == InitialType::stokes) {
       const double k = add_stokes_mode(nse, x0, ic.mode, ic.amplitude);
       const double alpha = 2.0 * M_PI / g.lx;
       log::info("Stokes mode {}: k = {:.10f}, expected decay rate sigma = -nu (alpha^2 + k^2) = {:.12g}", ic.mode, k,
@@ -309,7 +311,7 @@ SeriesMeta snapshot_meta(const DnsParams& p, const spectral::ChannelGrid& g, boo
   std::reverse(y.begin(), y.end());  // wall to wall, ascending
   SeriesMeta m = channel_series_meta(p.physics, g.lx, g.lz, g.nx, std::move(y), g.nz);
   m.kind = les ? "les-" + to_string(p.sgs.model) : "dns";
-  m.dtype = p.output.snapshot_dtype == "f64" ? h5::DType::f64 : h5::DType::f32;
+  m.dtype = p.output.snapshot_dtype;
   m.config = p.resolved_config;
   m.git_commit = p.git_commit;
   m.wall = SeriesWallUnits{m.kind, grid_name(g.nx, g.ny, g.nz), to_string(p.physics.driving)};
@@ -429,7 +431,7 @@ class DnsTimeLoop {
 void log_run(const DnsParams& p, const ChannelNSE& nse, double dt, long total, MPI_Comm comm) {
   const auto& g = nse.grid();
   log::info("dns: {}x{}x{} modes (padded {}x{}), {} ranks, dt = {}, {} steps, Re = {} ({} units, {})", g.nx, g.ny,
-            g.nz, g.nxp(), g.nzp(), comm_size(comm), dt, total, p.physics.re, p.physics.units,
+            g.nz, g.nxp(), g.nzp(), comm_size(comm), dt, total, p.physics.re, kUnitsNames.name(p.physics.units),
             to_string(p.physics.driving));
   if (!nse.les()) return;
   const auto& sp = p.sgs;
@@ -444,7 +446,7 @@ void log_run(const DnsParams& p, const ChannelNSE& nse, double dt, long total, M
 /// the initial state `x0`. Collective.
 SbdfHistory first_state(const DnsParams& p, ChannelNSE& nse, double& dt, cvec& x0, MPI_Comm comm) {
   const auto& ic = p.initial;
-  if (ic.type != "restart") {
+  if (ic.type != InitialType::restart) {
     x0 = initial_state(nse, p, comm);
     return {};
   }
@@ -466,14 +468,14 @@ SbdfHistory first_state(const DnsParams& p, ChannelNSE& nse, double& dt, cvec& x
 struct DnsOutputs {
   DnsOutputs(const DnsParams& p, ChannelNSE& nse, const Sbdf& sbdf, const SbdfHistory& restart, long total,
              MPI_Comm comm)
-      : rows(p.output.dir + "/timeseries.csv", p.initial.type == "restart" ? p.initial.file : std::string(),
+      : rows(p.output.dir + "/timeseries.csv", p.initial.type == InitialType::restart ? p.initial.file : std::string(),
              restart.step, p.output.csv_every, p.output.checkpoint_every, p.physics.re, comm),
         checkpoint(p.output.dir + "/checkpoint.h5", nse, sbdf, p.resolved_config, p.output.checkpoint_every,
-                   p.initial.type == "restart" ? restart.step : -1),
+                   p.initial.type == InitialType::restart ? restart.step : -1),
         progress("dns", total, p.output.progress_seconds, p.time.adaptive && p.time.steps == 0 ? p.time.t_end : 0.0) {
     const auto& out = p.output;
     const auto& g = nse.grid();
-    const bool restarted = p.initial.type == "restart";
+    const bool restarted = p.initial.type == InitialType::restart;
     if (out.snapshot_every > 0) {
       snapshots = std::make_unique<SnapshotOutput>(out.dir + "/snapshots.h5", out.snapshot_every,
                                                    snapshot_meta(p, g, nse.les()), nse,
@@ -482,7 +484,7 @@ struct DnsOutputs {
     }
     if (out.stats_every > 0) {
       const double re_tau_nom = out.re_tau_nominal > 0 ? out.re_tau_nominal
-                                                       : (p.physics.units == "wall" ? p.physics.re : 180.0);
+                                                       : (p.physics.units == Units::wall ? p.physics.re : 180.0);
       samples = std::make_unique<StatisticsSamples>(nse, out.stats_every, out.stats_start, out.spectra_y_plus,
                                                     re_tau_nom, !restarted, comm);
       files = std::make_unique<StatisticsFiles>(*samples, out.dir, out.stats_write_every, 1.0 / p.physics.re,
@@ -512,9 +514,9 @@ DnsSummary ChannelDns::run() {
   ensure_directory(out.dir);
   ChannelPhysics physics = p_.physics.channel();
   physics.sgs = p_.sgs;
-  ChannelNSE nse(p_.grid, physics, comm_, p_.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE);
+  ChannelNSE nse(p_.grid, physics, comm_, fftw_flags(p_.fftw_planner));
   const auto& ic = p_.initial;
-  const bool restart = ic.type == "restart";
+  const bool restart = ic.type == InitialType::restart;
   double dt = p_.time.dt;
   cvec x0;
   const SbdfHistory history = first_state(p_, nse, dt, x0, comm_);

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "io/config.hpp"
+#include "io/h5.hpp"
 #include "io/series.hpp"
 #include "solvers/channel_flow.hpp"
 
@@ -46,8 +47,27 @@ namespace iff::solvers {
 /// Reads section grid (nx, ny, nz, lx, lz) and validates it; shared by dns and dataset.
 spectral::ChannelGrid grid_from(const ConfigSection& s);
 
+/// physics.units: lengths in h, velocities in u_tau (wall) or in the laminar centre-line
+/// velocity U_c (centreline).
+enum class Units { wall, centreline };
+inline const EnumNames<Units> kUnitsNames{{Units::wall, "wall"}, {Units::centreline, "centreline"}};
+
+/// fftw.planner: FFTW_ESTIMATE (the same plan on every run, so the same bits) or FFTW_MEASURE.
+enum class FftwPlanner { estimate, measure };
+inline const EnumNames<FftwPlanner> kFftwPlannerNames{{FftwPlanner::estimate, "estimate"},
+                                                       {FftwPlanner::measure, "measure"}};
+/// The FFTW planner flag of `p`.
+unsigned fftw_flags(FftwPlanner p);
+
+/// initial.type.
+enum class InitialType { laminar, perturbed, orr_sommerfeld, stokes, restart, series };
+inline const EnumNames<InitialType> kInitialTypeNames{
+    {InitialType::laminar, "laminar"}, {InitialType::perturbed, "perturbed"},
+    {InitialType::orr_sommerfeld, "orr_sommerfeld"}, {InitialType::stokes, "stokes"},
+    {InitialType::restart, "restart"}, {InitialType::series, "series"}};
+
 struct PhysicsParams {
-  std::string units = "wall";  ///< physics.units
+  Units units = Units::wall;   ///< physics.units
   double re = 180.0;           ///< physics.re
   Driving driving = Driving::pressure_gradient;  ///< physics.driving
   double pressure_gradient = 0.0;  ///< physics.pressure_gradient
@@ -81,7 +101,7 @@ struct TimeParams {
 };
 
 struct InitialParams {
-  std::string type = "perturbed";  ///< initial.type
+  InitialType type = InitialType::perturbed;  ///< initial.type
   double amplitude = 0.3;          ///< initial.amplitude
   std::uint64_t seed = 1;          ///< initial.seed
   std::string file;                ///< initial.file
@@ -95,7 +115,7 @@ struct OutputParams {
   std::string dir = "out";         ///< output.dir
   int csv_every = 10;              ///< output.csv_every
   int snapshot_every = 0;          ///< output.snapshot_every
-  std::string snapshot_dtype = "f32";  ///< output.snapshot_dtype
+  h5::DType snapshot_dtype = h5::DType::f32;  ///< output.snapshot_dtype
   int checkpoint_every = 1000;     ///< output.checkpoint_every
   int stats_every = 0;             ///< output.stats_every
   double stats_start = 0.0;        ///< output.stats_start
@@ -113,7 +133,7 @@ struct DnsParams {
   InitialParams initial;
   OutputParams output;
   SgsParams sgs;                   ///< section sgs (solvers/sgs_model.hpp)
-  std::string fftw_planner = "estimate";  ///< fftw.planner
+  FftwPlanner fftw_planner = FftwPlanner::estimate;  ///< fftw.planner
   std::string resolved_config;     ///< resolved YAML stored in the outputs
   std::string git_commit;          ///< producing binary's commit
   /// Reads sections grid, physics, time, initial, output, sgs, fftw (does not reject unknown keys).

@@ -19,7 +19,7 @@ struct ChannelSolverStepper::Run {
   cvec scratch;
   rollout::Field last;
   Run(const DnsParams& p, const ChannelPhysics& phys)
-      : nse(p.grid, phys, MPI_COMM_SELF, p.fftw_planner == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE),
+      : nse(p.grid, phys, MPI_COMM_SELF, fftw_flags(p.fftw_planner)),
         sbdf(nse, p.time.dt, p.time.order, p.time.startup_substeps),
         scratch(nse.state_size()) {}
 };

@@ -28,7 +28,7 @@ ChannelGrid tiny_grid() {
 
 PhysicsParams centreline() {
   PhysicsParams p;
-  p.units = "centreline";
+  p.units = Units::centreline;
   p.re = 4200;
   p.driving = Driving::bulk_velocity;
   p.bulk_velocity = 2.0 / 3.0;
@@ -66,7 +66,7 @@ DatasetParams tiny_case(const std::string& initial, const std::string& dir) {
   p.seed = 7;
   p.NX = 8, p.NY = 9, p.NZ = 4;
   p.dir = dir;
-  p.dtype = "f64";
+  p.dtype = iff::h5::DType::f64;
   p.keep_full = true;
   p.checkpoint_every = 2;
   p.progress_seconds = 1e9;

@@ -78,7 +78,7 @@ ops::TrainSetup setup_for(const std::string& series, const std::string& out) {
   s.train.batch_size = 3;  // 8 training pairs: batches of 3, 3, 2 (uneven shards on 2 ranks)
   s.train.epochs = 2;
   s.train.lr = 1e-3;
-  s.train.dtype = "float64";
+  s.train.dtype = iff::Precision::float64;
   s.train.threads = 1;
   s.train.seed = 7;
   s.train.progress_interval = 1e9;

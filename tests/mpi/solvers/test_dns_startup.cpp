@@ -116,7 +116,7 @@ TEST(DnsStartup, ARestartFromWithinTheSelfStartingStepsContinuesBitForBit) {
   auto one = params(base + "/one", 1, 0);
   ChannelDns(one, MPI_COMM_WORLD).run();
   auto resumed = params(base + "/resumed", 4, 0);
-  resumed.initial.type = "restart";
+  resumed.initial.type = iff::solvers::InitialType::restart;
   resumed.initial.file = base + "/one/checkpoint.h5";
   const auto rs = ChannelDns(resumed, MPI_COMM_WORLD).run();
   const auto straight = ChannelDns(params(base + "/straight", 4, 0), MPI_COMM_WORLD).run();
