@@ -3,7 +3,7 @@
 // long-term statistics, spectra, stability and cost, as tables and figures
 // (analysis/series_comparison.hpp defines every number).
 //
-// Case keys: analysis/compare_case.hpp. Alignment of each candidate with the reference:
+// Case keys: `ifactflow config compare` (read in analysis/compare_case.cpp). Alignment of each candidate with the reference:
 // analysis/candidate_alignment.hpp. Cost: the candidate run's cost.csv (io/run_cost.hpp)
 // beside its series, or the figures the case gives.
 //

@@ -1,5 +1,5 @@
 // ifactflow dns CASE.yaml [--set key=value ...]: spectral DNS of channel flow (solvers/
-// channel_dns.hpp documents the case keys and the output files).
+// channel_dns.hpp documents the output files; `ifactflow config dns` lists the case keys).
 //
 // IFF_DNS_KILL_AFTER=N, IFF_DNS_SIGNAL_AFTER=N (testing, apps/test_hooks.hpp): SIGKILL, or
 // SIGTERM to rank 0, at the boundary after step N.

@@ -1,7 +1,7 @@
 // ifactflow train CASE.yaml [--set key=value ...] [--resume] [--device cpu|cuda]
 //                 [--dtype float32|float64] [--threads N]
-// Trains a neural operator on a series file (operators/training.hpp documents the case
-// keys: data.*, model.*, train.*, output.dir, and the output files).
+// Trains a neural operator on a series file (operators/training.hpp documents the output
+// files; `ifactflow config train` lists the case keys: data.*, model.*, train.*, output.dir).
 #include "apps/commands.hpp"
 #include "apps/version.hpp"
 #include "io/stop_signal.hpp"

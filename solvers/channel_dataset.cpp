@@ -46,10 +46,10 @@ DatasetParams DatasetParams::from(const Config& cfg) {
   p.n_traj = d.get_in<int>("n_traj", p.n_traj, 1, 1 << 24, "trajectories in the ensemble");
   p.n_time = d.get_in<int>("n_time", p.n_time, 1, 1 << 24, "snapshots per trajectory");
   p.snapshot_every = d.get_in<int>("snapshot_every", p.snapshot_every, 1, 1 << 30, "DNS steps between snapshots");
-  p.spinup = d.get_in<double>("spinup", p.spinup, 0.0, 1e12, "decorrelation spin-up of each trajectory before its first snapshot [h/u_tau in wall units, h/U_c in centreline units]");
+  p.spinup = d.get_in<double>("spinup", p.spinup, 0.0, 1e12, "decorrelation spin-up of each trajectory before its first snapshot, at least 2 time.dt [h/u_tau in wall units, h/U_c in centreline units]");
   p.perturbation = d.get_in<double>("perturbation", p.perturbation, 0.0, 1e6, "rms velocity of the random divergence-free perturbation added to each trajectory's initial state [velocity units of physics.units]");
   p.seed = std::uint64_t(d.get_in<long>("seed", long(p.seed), 0L, 1L << 62, "base seed of the perturbations (trajectory i uses splitmix64(seed, i))"));
-  p.ranks_per_trajectory = d.get_in<int>("ranks_per_trajectory", p.ranks_per_trajectory, 0, 1 << 24, "ranks that run one trajectory together (0: all ranks in one group)");
+  p.ranks_per_trajectory = d.get_in<int>("ranks_per_trajectory", p.ranks_per_trajectory, 0, 1 << 24, "ranks that run one trajectory together; must divide the number of ranks (0: all ranks in one group)");
 
   auto f = cfg.section("filter");
   const std::string coarse = f.get<std::string>("grid", "32x33x16", "coarse grid NXxNYxNZ the snapshots are filtered onto (Fourier modes x Gauss-Lobatto points x Fourier modes)");

@@ -5,6 +5,7 @@ working directory.
 
 usage: python3 check_config_cli.py IFACTFLOW REPO_ROOT
 """
+import concurrent.futures
 import glob
 import os
 import subprocess
@@ -89,18 +90,25 @@ def command_of(path):
 cases = [c for c in sorted(glob.glob(os.path.join(root, "cases", "*", "*.yaml")))
          if not os.path.basename(c).startswith("study")]
 check(len(cases) >= 40, f"{len(cases)} case files")
-for path in cases:
+def resolve(path):
     rel = os.path.relpath(path, root)
     cmd = command_of(path)
     if cmd == "train" and not with_torch:
-        continue
-    p = run("config", cmd, "--resolved", rel)
-    check(p.returncode == 0, f"config {cmd} --resolved {rel}: {p.stderr.strip()}")
-    if p.returncode == 0:
-        rows = table(p.stdout)
-        out = rows.get("output.dir", ("",))[0]
-        # the repository's cases write under out/ of the repository root
-        check(out.startswith("out/") or out == "", f"{rel}: output.dir resolves to {out!r}")
+        return rel, cmd, None
+    return rel, cmd, run("config", cmd, "--resolved", rel)
+
+
+# each run is mostly process start-up (MPI, libtorch): several at once
+with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    for rel, cmd, p in pool.map(resolve, cases):
+        if p is None:
+            continue
+        check(p.returncode == 0, f"config {cmd} --resolved {rel}: {p.stderr.strip()}")
+        if p.returncode == 0:
+            rows = table(p.stdout)
+            out = rows.get("output.dir", ("",))[0]
+            # the repository's cases write under out/ of the repository root
+            check(out.startswith("out/") or out == "", f"{rel}: output.dir resolves to {out!r}")
 
 # relative to the case file's folder, wherever the command runs from; --set: the working directory
 with tempfile.TemporaryDirectory() as d:
