@@ -223,7 +223,7 @@ def readable_log_ticks(ax, which="both"):
 
 def axis_record(ax, fig, extra):
     """What was drawn on one matplotlib axes, read back from its state after the figure was
-    saved (so drawn): the checks of tests/client/compare read these."""
+    saved (so drawn): the checks of tests/client/analysis read these."""
     if not ax.axison:
         return {"visible": False}
 

@@ -22,8 +22,8 @@
 #include "operators/checkpoint_info.hpp"
 #include "operators/state_dict_import.hpp"
 #include "tests/support/full_disk.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
 #include "tests/support/test_support.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace ops = iff::operators;
 

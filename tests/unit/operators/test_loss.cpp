@@ -8,7 +8,7 @@
 
 #include "analysis/relative_l2.hpp"
 #include "operators/loss.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace ops = iff::operators;
 

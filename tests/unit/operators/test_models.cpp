@@ -13,7 +13,7 @@
 #include "io/error.hpp"
 #include "operators/heap_policy.hpp"
 #include "operators/model.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace ops = iff::operators;
 using iff::test::expect_gradients;

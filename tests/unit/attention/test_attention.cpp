@@ -10,7 +10,7 @@
 #include "attention/low_rank_kernel.hpp"
 #include "attention/pooling_reducer.hpp"
 #include "attention/rotary_embedding.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace att = iff::attention;
 using iff::test::expect_gradients;

@@ -10,7 +10,7 @@
 
 #include "attention/axial_core.hpp"
 #include "attention/row_gemm.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace att = iff::attention;
 using iff::test::max_abs_diff;

@@ -12,7 +12,7 @@
 #include <cstdlib>
 
 #include "tests/support/test_support.hpp"
-#include "tests/validation/les/les_test_state.hpp"
+#include "tests/validation/solvers/les_test_state.hpp"
 
 using namespace iff::solvers;
 

@@ -1,5 +1,5 @@
-// Shared helpers of the operator tests: naive float64 formulas and a finite-difference
-// gradient check.
+// Shared helpers of the libtorch tests (tests/unit/attention, tests/unit/operators): naive
+// float64 formulas and a finite-difference gradient check.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -9,7 +9,7 @@
 
 #include "attention/point_linear.hpp"
 #include "attention/row_gemm.hpp"
-#include "tests/unit/operators/test_helpers.hpp"
+#include "tests/support/torch_test_helpers.hpp"
 
 namespace att = iff::attention;
 using iff::test::max_abs_diff;
