@@ -5,19 +5,19 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
-#include <sstream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "io/agreed.hpp"
 #include "io/comm.hpp"
 #include "io/error.hpp"
-#include "io/fsutil.hpp"
 #include "io/h5.hpp"
 #include "io/log.hpp"
 #include "io/series.hpp"
-#include "io/xdmf.hpp"
 #include "io/stop_signal.hpp"
+#include "solvers/dataset_outputs.hpp"
+#include "solvers/dataset_trajectory.hpp"
 #include "solvers/initial_conditions.hpp"
 
 namespace fs = std::filesystem;
@@ -180,69 +180,258 @@ std::string make_signature(const DatasetParams& p, const InitialInfo& ii) {
   return s;
 }
 
-/// First line where two signatures differ ("" when equal).
-std::string signature_difference(const std::string& want, const std::string& have) {
-  std::istringstream a(want), b(have);
-  std::string la, lb;
-  while (true) {
-    const bool ga = bool(std::getline(a, la)), gb = bool(std::getline(b, lb));
-    if (!ga && !gb) return "";
-    if (!ga || !gb || la != lb) return "case '" + la + "' vs output '" + lb + "'";
+/// The world communicator's split into groups of dataset.ranks_per_trajectory ranks (0: all
+/// ranks in one group); world rank w is in group w / ranks.
+struct GroupLayout {
+  int ranks = 0;  ///< per group
+  int count = 0;  ///< groups
+  int index = 0;  ///< this rank's group
+  GroupLayout(int ranks_per_trajectory, MPI_Comm world) {
+    const int wsize = comm_size(world);
+    ranks = ranks_per_trajectory == 0 ? wsize : ranks_per_trajectory;
+    IFF_REQUIRE(wsize % ranks == 0, "dataset.ranks_per_trajectory = " << ranks << " does not divide the " << wsize
+                                                                      << " MPI ranks");
+    count = wsize / ranks, index = comm_rank(world) / ranks;
   }
-}
-
-/// One output series (coarse or DNS grid) in the data contract, plus /completed.
-struct Output {
-  std::string final_path, work_path;
-  SeriesMeta meta;
-  h5::File file;
 };
 
-/// Creates `o.work_path` complete (series, /time, /completed, signature) under a temporary
-/// name and renames it into place, so that a partial file is always a valid one.
-void create_output(Output& o, const std::vector<double>& times, const std::string& signature, MPI_Comm world) {
-  // (AtomicPath removes the temporary file when anything below fails, a full disk)
-  AtomicPath target(o.work_path, world);
-  {
-    SeriesWriter w(target.temp(), o.meta, world, WriteMode::atomic);
-    // the whole time axis at once: the velocity's shape is final from the start
-    for (int s = int(times.size()) - 1; s >= 0; --s) w.write(s, times[s], SeriesBlock{}, nullptr);
-    w.close();
-  }
-  {
-    auto f = h5::File::open(target.temp(), true, world);
-    const hsize_t n = hsize_t(o.meta.n_traj);
-    f.create_dataset("/completed", {n}, h5::DType::i64);
-    std::vector<std::int64_t> zero(n, 0);
-    f.write_slab_i64("/completed", {0}, {comm_rank(world) == 0 ? n : hsize_t{0}}, zero.data());
-    f.set_attr("/completed", "meaning",
-               std::string("snapshots of each trajectory on disk: /velocity[i, 0:completed[i]] is final"));
-    f.set_attr("/", "dataset_signature", signature);
-    f.close();
-  }
-  MPI_Barrier(world);
-  run_agreed(world, [&] { target.commit(); });
+/// The shared time axis: snapshot s at t_s = t0 + (S + s·k)·dt.
+std::vector<double> snapshot_times(const DatasetParams& p, double t0) {
+  const long S = p.spinup_steps();
+  std::vector<double> times(p.n_time);
+  for (int s = 0; s < p.n_time; ++s) times[s] = t0 + double(S + long(s) * p.snapshot_every) * p.dt;
+  return times;
 }
 
-/// Signature and /completed of an existing output (read on this rank alone).
-std::vector<std::int64_t> read_progress(const std::string& path, const std::string& signature, int n_traj) {
-  auto f = h5::File::open(path);
-  IFF_REQUIRE(f.has_attr("/", "dataset_signature") && f.exists("/completed"),
-              "output " << path << " was not written by `ifactflow dataset` (no dataset_signature or /completed); "
-                        << "remove it, set output.overwrite: true or choose another output.dir");
-  const std::string diff = signature_difference(signature, f.attr_string("/", "dataset_signature"));
-  IFF_REQUIRE(diff.empty(), "output " << path << " holds another data set (" << diff
-                                      << "); set output.overwrite: true or choose another output.dir");
-  std::vector<std::int64_t> c(n_traj);
-  IFF_REQUIRE(f.shape("/completed") == std::vector<hsize_t>{hsize_t(n_traj)},
-              "output " << path << ": /completed does not have " << n_traj << " entries");
-  f.read_slab_i64("/completed", {0}, {hsize_t(n_traj)}, c.data());
-  return c;
+/// The DNS grid filtered onto the coarse one (filter.*).
+FilterSpec filter_spec(const DatasetParams& p) {
+  const auto& g = p.grid;
+  FilterSpec spec;
+  spec.nx = g.nx, spec.ny = g.ny, spec.nz = g.nz;
+  spec.NX = p.NX, spec.NY = p.NY, spec.NZ = p.NZ;
+  spec.lx = g.lx, spec.lz = g.lz;
+  spec.kind = p.filter;
+  spec.width_ratio = p.width_ratio;
+  return spec;
 }
 
-std::string checkpoint_path(const DatasetParams& p, int traj) {
-  return fmt::format("{}/trajectories/traj_{:04d}.h5", p.dir, traj);
+/// Which trajectories this run still advances, from which snapshot, in which round: every
+/// rank derives the same plan from rank 0's view of the disk (/completed and the trajectory
+/// checkpoints); the pending trajectories are dealt to the groups round-robin in index order.
+class TrajectoryPlan {
+ public:
+  TrajectoryPlan(const DatasetParams& p, const std::string& signature, const std::vector<std::int64_t>& on_disk,
+                 const std::string& traj_dir, int n_groups, MPI_Comm world)
+      : nt_(p.n_time), n_groups_(n_groups), start_(p.n_traj, 0), from_ckpt_(p.n_traj, 0) {
+    if (comm_rank(world) == 0) read_disk(p, signature, on_disk, traj_dir);
+    MPI_Bcast(start_.data(), p.n_traj, MPI_INT64_T, 0, world);
+    MPI_Bcast(from_ckpt_.data(), p.n_traj, MPI_INT64_T, 0, world);
+    for (int i = 0; i < p.n_traj; ++i) {
+      on_disk_total_ += std::min<std::int64_t>(on_disk[i], nt_);
+      if (start_[i] < nt_) pending_.push_back(i), total_ += nt_ - start_[i];
+    }
+    rounds_ = (n_pending() + n_groups_ - 1) / n_groups_;
+  }
+
+  int rounds() const { return rounds_; }
+  int n_pending() const { return int(pending_.size()); }
+  long total() const { return total_; }  ///< snapshots this run writes
+  long on_disk_total() const { return on_disk_total_; }
+  long from_checkpoints() const { return long(std::count(from_ckpt_.begin(), from_ckpt_.end(), 1)); }
+  /// Trajectory of group `grp` in round `round` (-1: none).
+  int trajectory(int round, int grp) const {
+    const int q = round * n_groups_ + grp;
+    return q < n_pending() ? pending_[q] : -1;
+  }
+  bool has_work(int grp) const {
+    for (int r = 0; r < rounds_; ++r)
+      if (trajectory(r, grp) >= 0) return true;
+    return false;
+  }
+  int first_snapshot(int traj) const { return int(start_[traj]); }
+  bool from_checkpoint(int traj) const { return from_ckpt_[traj] != 0; }
+  /// Snapshots trajectory `traj` takes in this run.
+  int remaining(int traj) const { return int(nt_ - start_[traj]); }
+  /// Snapshot writes of round `round`: the most any of its trajectories takes.
+  int ticks(int round) const {
+    int ticks = 0;
+    for (int grp = 0; grp < n_groups_; ++grp)
+      if (trajectory(round, grp) >= 0) ticks = std::max(ticks, remaining(trajectory(round, grp)));
+    return ticks;
+  }
+  /// Snapshots written at write `j` of round `round`: one per trajectory still taking one.
+  int snapshots_at(int round, int j) const {
+    int n = 0;
+    for (int grp = 0; grp < n_groups_; ++grp)
+      if (trajectory(round, grp) >= 0 && j < remaining(trajectory(round, grp))) ++n;
+    return n;
+  }
+
+ private:
+  /// Rank 0: the finished trajectories and those with a checkpoint of this case.
+  void read_disk(const DatasetParams& p, const std::string& signature, const std::vector<std::int64_t>& on_disk,
+                 const std::string& traj_dir) {
+    for (int i = 0; i < p.n_traj; ++i) {
+      if (on_disk[i] >= nt_) {
+        start_[i] = nt_;
+        continue;
+      }
+      const std::string cp = DatasetTrajectory::checkpoint_path(p, i);
+      if (!fs::exists(cp)) continue;
+      auto f = h5::File::open(cp);
+      IFF_REQUIRE(f.has_attr("/", "config") && f.attr_string("/", "config") == signature,
+                  "trajectory checkpoint " << cp << " belongs to another case; remove " << traj_dir
+                                           << " or set output.overwrite: true");
+      start_[i] = ChannelDataset::snapshots_at(long(f.attr_int("/", "step")), p.spinup_steps(), p.snapshot_every);
+      IFF_CHECK(start_[i] < nt_, "checkpoint " << cp << " is past the last snapshot");
+      from_ckpt_[i] = 1;
+    }
+  }
+
+  int nt_, n_groups_;
+  std::vector<std::int64_t> start_, from_ckpt_;  ///< first snapshot of this run; 1: from a checkpoint
+  std::vector<int> pending_;                     ///< trajectories with snapshots to take, in index order
+  long total_ = 0, on_disk_total_ = 0;
+  int rounds_ = 0;
+};
+
+void log_plan(const DatasetParams& p, const InitialInfo& ii, const TrajectoryPlan& plan, const GroupLayout& groups,
+              bool resume) {
+  const auto& g = p.grid;
+  const int k = p.snapshot_every;
+  log::info("dataset: {} trajectories x {} snapshots every {} steps (dt = {}, {} time units) after a {}-step "
+            "spin-up; DNS {}x{}x{} -> {}x{}x{} ({}); {} group(s) of {} rank(s)",
+            p.n_traj, p.n_time, k, p.dt, k * p.dt, p.spinup_steps(), g.nx, g.ny, g.nz, p.NX, p.NY, p.NZ,
+            to_string(p.filter), groups.count, groups.ranks);
+  log::info("dataset: from {} ({}, t0 = {}); {}", p.initial_file, ii.checkpoint ? "checkpoint" : "series snapshot",
+            ii.t0,
+            resume ? fmt::format("resuming: {} snapshots on disk, {} trajectories from checkpoints, {} to write",
+                                 plan.on_disk_total(), plan.from_checkpoints(), plan.total())
+                   : fmt::format("{} snapshots to write", plan.total()));
+  const int n_pending = plan.n_pending();
+  if (groups.count > n_pending && n_pending > 0)
+    log::warn("dataset: {} groups for {} pending trajectories: {} group(s) idle", groups.count, n_pending,
+              groups.count - n_pending);
 }
+
+/// The initial field u0 on a group's communicator: the checkpoint's state, or the series
+/// snapshot (read on the group leader) interpolated spectrally onto the DNS grid. Collective
+/// over the group.
+cvec initial_field(const DatasetParams& p, const InitialInfo& ii, MPI_Comm group) {
+  ChannelNSE nse0(p.grid, p.physics.channel(), group, fftw_flags(p.fftw_planner));
+  cvec x0;
+  if (ii.checkpoint) {
+    double dt_file = 0.0;
+    x0 = read_checkpoint(p.initial_file, nse0, &dt_file).x.front();
+    return x0;
+  }
+  std::vector<double> field;
+  int dims[3] = {0, 0, 0};
+  if (comm_rank(group) == 0) {
+    SeriesReader r(p.initial_file);
+    field = r.read_velocity(p.initial_trajectory, ii.time_index);
+    dims[0] = r.meta().nx(), dims[1] = r.meta().ny(), dims[2] = r.meta().nz();
+  }
+  MPI_Bcast(dims, 3, MPI_INT, 0, group);
+  state_from_physical(nse0, field, dims[0], dims[1], dims[2], x0);
+  return x0;
+}
+
+/// A group's part of the ensemble: its communicator, the initial field its trajectories
+/// start from, and on its leader the filter and the coarse snapshot's buffer. Collective.
+struct TrajectoryGroup {
+  TrajectoryGroup(const DatasetParams& p, const InitialInfo& ii, const FilterSpec& spec, int index, bool has_work,
+                  std::size_t coarse_size, MPI_Comm world) {
+    MPI_Comm_split(world, index, comm_rank(world), &comm.c);
+    leader = comm_rank(comm.c) == 0;
+    if (has_work) x0 = initial_field(p, ii, comm.c);
+    if (leader && has_work) filter = std::make_unique<ChannelFilter>(spec);
+    snap.coarse.resize(leader ? coarse_size : 0);
+  }
+
+  CommGuard comm;
+  bool leader = false;
+  cvec x0;
+  std::unique_ptr<ChannelFilter> filter;
+  GroupSnapshot snap;
+};
+
+/// The run's rounds: in each, every group runs one trajectory, snapshot by snapshot, every
+/// snapshot followed by one collective write of every rank, the trajectory checkpoints, the
+/// count in /completed, the progress line and the stop-signal poll.
+class DatasetRounds {
+ public:
+  DatasetRounds(const DatasetParams& p, const std::string& signature, const InitialInfo& ii,
+                const TrajectoryPlan& plan, int group_index, TrajectoryGroup& group, DatasetOutputs& outputs,
+                const ChannelDataset::SnapshotHook& hook, MPI_Comm world)
+      : p_(p), signature_(signature), ii_(ii), plan_(plan), index_(group_index), group_(group), outputs_(outputs),
+        hook_(hook), world_(world), progress_("dataset", std::max(plan.total(), 1L), p.progress_seconds) {}
+
+  void run(DatasetSummary& sum) {
+    io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every snapshot
+    for (int r = 0; r < plan_.rounds(); ++r) round(r, signals, sum);
+  }
+  long written() const { return written_; }
+
+ private:
+  void round(int r, const io::StopSignals& signals, DatasetSummary& sum) {
+    const int traj = plan_.trajectory(r, index_);
+    const int ticks = plan_.ticks(r);
+    std::optional<DatasetTrajectory> t;  // this group's trajectory: a fresh solver
+    if (traj >= 0) {
+      t.emplace(p_, traj, signature_, group_.x0, ii_.t0, plan_.from_checkpoint(traj), group_.comm.c);
+      ++sum.trajectories_run;
+    }
+    for (int j = 0; j < ticks; ++j) {
+      const bool active = traj >= 0 && j < plan_.remaining(traj);
+      const int s = active ? plan_.first_snapshot(traj) + j : -1;
+      // this group's steps and checkpoints, agreed over every rank: a failure in one group (a
+      // blow-up, a full disk) ends every rank with its error instead of a hang in the write below
+      run_agreed(world_, [&] {
+        if (active) t->advance_to(s, group_.filter.get(), group_.snap);
+      });
+      const SnapshotBlock b{active && group_.leader, traj, s, group_.snap.coarse.data(), group_.snap.fine.data(),
+                            &group_.snap.u_tau};
+      outputs_.write(b);
+      // the snapshot is on disk: checkpoint (after snapshot 0 and every checkpoint_every), then count it
+      run_agreed(world_, [&] {
+        if (active && s + 1 < p_.n_time && (s == 0 || (s + 1) % p_.checkpoint_every == 0)) t->checkpoint();
+      });
+      outputs_.count(b);
+      written_ += plan_.snapshots_at(r, j);
+      sum.snapshots_written = written_;
+      progress_.update(std::min(written_, plan_.total()),
+                       fmt::format("round {}/{} t={:.3f}", r + 1, plan_.rounds(), active ? t->time() : 0.0));
+      if (hook_) hook_(written_);
+      // a snapshot boundary of every trajectory: a stop signal on any rank ends the job here,
+      // each unfinished trajectory checkpointed at the snapshot just counted
+      if ((r + 1 < plan_.rounds() || j + 1 < ticks) && signals.agreed(world_))
+        stop(active && s + 1 < p_.n_time ? &*t : nullptr);
+    }
+    if (t && group_.leader) t->remove_checkpoint();
+  }
+
+  [[noreturn]] void stop(DatasetTrajectory* unfinished) {
+    if (unfinished) unfinished->checkpoint();
+    outputs_.close();
+    throw Interrupted(fmt::format(
+        "dataset: stopped by {} after {} snapshot(s) written by this run; {} and {} hold the state: rerun the same "
+        "command to resume",
+        io::stop_signal_name(io::StopSignals::received()), written_, outputs_.work_path(), outputs_.trajectory_dir()));
+  }
+
+  const DatasetParams& p_;
+  const std::string& signature_;
+  const InitialInfo& ii_;
+  const TrajectoryPlan& plan_;
+  int index_;
+  TrajectoryGroup& group_;
+  DatasetOutputs& outputs_;
+  const ChannelDataset::SnapshotHook& hook_;
+  MPI_Comm world_;
+  Progress progress_;
+  long written_ = 0;
+};
 
 }  // namespace
 
@@ -261,320 +450,31 @@ ChannelDataset::ChannelDataset(DatasetParams p, MPI_Comm world) : p_(std::move(p
 DatasetSummary ChannelDataset::run() {
   const auto t_start = std::chrono::steady_clock::now();
   DatasetSummary sum;
-  const int wrank = comm_rank(world_), wsize = comm_size(world_);
-  const int rpt = p_.ranks_per_trajectory == 0 ? wsize : p_.ranks_per_trajectory;
-  IFF_REQUIRE(wsize % rpt == 0, "dataset.ranks_per_trajectory = " << rpt << " does not divide the " << wsize
-                                                                  << " MPI ranks");
-  const int n_groups = wsize / rpt, group = wrank / rpt;
-  const long S = p_.spinup_steps();
-  const int k = p_.snapshot_every, nt = p_.n_time;
-
+  const GroupLayout groups(p_.ranks_per_trajectory, world_);
   const InitialInfo ii = inspect_initial(p_);
   const std::string signature = make_signature(p_, ii);
 
-  // ---- outputs: resume, finish, or create
-  Output coarse, full;
-  coarse.final_path = p_.coarse_path();
-  coarse.work_path = partial_name(coarse.final_path);
-  full.final_path = p_.full_path();
-  full.work_path = partial_name(full.final_path);
-  std::vector<Output*> outs = {&coarse};
-  if (p_.keep_full) outs.push_back(&full);
-  auto write_xdmf = [&] {  // ParaView's view of each finished series (io/xdmf.hpp)
-    run_agreed(world_, [&] {
-      if (wrank == 0)
-        for (auto* o : outs) write_series_xdmf(o->final_path, xdmf_path_for(o->final_path));
-    });
-  };
-  const std::string traj_dir = p_.dir + "/trajectories";
-  if (wrank == 0) {
-    ensure_directory(p_.dir);
-    if (p_.overwrite) {
-      for (auto* o : outs) {
-        fs::remove(o->final_path);
-        fs::remove(o->work_path);
-      }
-      fs::remove_all(traj_dir);
-    }
-  }
-  MPI_Barrier(world_);
-  // the unfinished (work) file if there is one, else the finished one, else ""
-  auto existing = [](const Output& o) {
-    if (fs::exists(o.work_path)) return o.work_path;
-    return fs::exists(o.final_path) ? o.final_path : std::string();
-  };
-  const bool resume = fs::exists(coarse.work_path);
-  if (!resume && fs::exists(coarse.final_path)) {
-    // a finished data set: nothing to do when it is this case's
-    for (auto* o : outs) {
-      const auto path = existing(*o);
-      IFF_REQUIRE(!path.empty(), "output " << coarse.final_path << " exists but " << o->final_path
-                                           << " does not; set output.overwrite: true or choose another output.dir");
-      const auto c = read_progress(path, signature, p_.n_traj);
-      IFF_REQUIRE(std::all_of(c.begin(), c.end(), [&](std::int64_t v) { return v == nt; }),
-                  "output " << path << " is incomplete; set output.overwrite: true or choose another output.dir");
-    }
-    MPI_Barrier(world_);
-    if (wrank == 0 && p_.keep_full && fs::exists(full.work_path)) fs::rename(full.work_path, full.final_path);
-    write_xdmf();  // (a run stopped between the renames and these)
-    log::info("dataset: {} is complete for this case; nothing to do (output.overwrite: true starts again)",
-              coarse.final_path);
+  // the outputs: a finished data set of this case, or an unfinished one resumed, or new ones
+  DatasetOutputs outputs(p_, signature, world_);
+  if (outputs.finished()) {
     sum.already_complete = true;
     return sum;
   }
+  const FilterSpec spec = filter_spec(p_);
+  outputs.open(snapshot_times(p_, ii.t0), spec.describe());
+  const TrajectoryPlan plan(p_, signature, outputs.completed(), outputs.trajectory_dir(), groups.count, world_);
+  log_plan(p_, ii, plan, groups, outputs.resumed());
 
-  // series metadata
-  const auto& g = p_.grid;
-  FilterSpec fs_spec;
-  fs_spec.nx = g.nx, fs_spec.ny = g.ny, fs_spec.nz = g.nz;
-  fs_spec.NX = p_.NX, fs_spec.NY = p_.NY, fs_spec.NZ = p_.NZ;
-  fs_spec.lx = g.lx, fs_spec.lz = g.lz;
-  fs_spec.kind = p_.filter;
-  fs_spec.width_ratio = p_.width_ratio;
-  auto base_meta = [&](int nx, std::vector<double> y, int nz) {
-    SeriesMeta m = channel_series_meta(p_.physics, g.lx, g.lz, nx, std::move(y), nz);
-    m.n_traj = p_.n_traj;
-    m.dtype = p_.dtype;
-    m.config = p_.resolved_config;
-    m.git_commit = p_.git_commit;
-    // the wall units of every snapshot, measured on the DNS grid as it is taken
-    m.wall = SeriesWallUnits{"dns", grid_name(g.nx, g.ny, g.nz), to_string(p_.physics.driving)};
-    return m;
-  };
-  coarse.meta = base_meta(p_.NX, gauss_lobatto_y(p_.NY), p_.NZ);
-  coarse.meta.kind = "fdns";
-  coarse.meta.filter = fs_spec.describe();
-  auto yf = g.y();
-  std::reverse(yf.begin(), yf.end());  // wall to wall, ascending (as the DNS snapshots)
-  full.meta = base_meta(g.nx, yf, g.nz);
-  full.meta.kind = "dns";
+  TrajectoryGroup group(p_, ii, spec, groups.index, plan.has_work(groups.index), outputs.coarse_snapshot_size(),
+                        world_);
+  DatasetRounds rounds(p_, signature, ii, plan, groups.index, group, outputs, hook_, world_);
+  rounds.run(sum);
 
-  std::vector<double> times(nt);
-  for (int s = 0; s < nt; ++s) times[s] = ii.t0 + double(S + long(s) * k) * p_.dt;
-
-  // the case and its initial state have passed their checks: the outputs begin
-  run_agreed(world_, [&] {  // rank 0's write: its failure ends every rank with its error
-    if (wrank == 0 && !p_.resolved_config.empty())
-      write_text_atomic(p_.dir + "/config.resolved.yaml", p_.resolved_config);
-  });
-  if (resume) {
-    for (auto* o : outs) {
-      const auto path = existing(*o);
-      IFF_REQUIRE(!path.empty(), "unfinished output " << coarse.work_path << " has no companion " << o->work_path
-                                                      << "; set output.overwrite: true to start again");
-      read_progress(path, signature, p_.n_traj);  // every rank checks (InputError on mismatch)
-      if (path != o->work_path && wrank == 0) fs::rename(path, o->work_path);
-    }
-    MPI_Barrier(world_);
-  } else {
-    if (wrank == 0) fs::remove_all(traj_dir);  // stale checkpoints of another run
-    MPI_Barrier(world_);
-    if (p_.keep_full) create_output(full, times, signature, world_);
-    create_output(coarse, times, signature, world_);  // last: its presence means "resume"
-  }
-  if (wrank == 0) ensure_directory(traj_dir);
-  for (auto* o : outs) o->file = h5::File::open(o->work_path, true, world_);
-  MPI_Barrier(world_);
-  // (an unfinished output of an older version has no wall-unit records: it gets none)
-  const bool record_wall = coarse.file.exists("/wall/u_tau") && (!p_.keep_full || full.file.exists("/wall/u_tau"));
-  if (!record_wall)
-    log::warn("dataset: {} has no /wall/u_tau; its snapshots get no wall-unit records", coarse.work_path);
-
-  // ---- the plan: every rank derives the same rounds from rank 0's view of the disk
-  const int n_traj = p_.n_traj;
-  std::vector<std::int64_t> start(n_traj, 0), from_ckpt(n_traj, 0), on_disk(n_traj, 0);
-  coarse.file.read_slab_i64("/completed", {0}, {hsize_t(n_traj)}, on_disk.data());
-  if (wrank == 0) {
-    for (int i = 0; i < n_traj; ++i) {
-      if (on_disk[i] >= nt) {
-        start[i] = nt;
-        continue;
-      }
-      const std::string cp = checkpoint_path(p_, i);
-      if (!fs::exists(cp)) continue;
-      auto f = h5::File::open(cp);
-      IFF_REQUIRE(f.has_attr("/", "config") && f.attr_string("/", "config") == signature,
-                  "trajectory checkpoint " << cp << " belongs to another case; remove " << traj_dir
-                                           << " or set output.overwrite: true");
-      start[i] = snapshots_at(long(f.attr_int("/", "step")), S, k);
-      IFF_CHECK(start[i] < nt, "checkpoint " << cp << " is past the last snapshot");
-      from_ckpt[i] = 1;
-    }
-  }
-  MPI_Bcast(start.data(), n_traj, MPI_INT64_T, 0, world_);
-  MPI_Bcast(from_ckpt.data(), n_traj, MPI_INT64_T, 0, world_);
-  std::vector<int> pending;
-  long total = 0, on_disk_total = 0;
-  for (int i = 0; i < n_traj; ++i) {
-    on_disk_total += std::min<std::int64_t>(on_disk[i], nt);
-    if (start[i] < nt) pending.push_back(i), total += nt - start[i];
-  }
-  const int n_pending = int(pending.size());
-  const int rounds = (n_pending + n_groups - 1) / n_groups;
-  auto traj_in = [&](int round, int grp) {
-    const int q = round * n_groups + grp;
-    return q < n_pending ? pending[q] : -1;
-  };
-
-  log::info("dataset: {} trajectories x {} snapshots every {} steps (dt = {}, {} time units) after a {}-step "
-            "spin-up; DNS {}x{}x{} -> {}x{}x{} ({}); {} group(s) of {} rank(s)",
-            n_traj, nt, k, p_.dt, k * p_.dt, S, g.nx, g.ny, g.nz, p_.NX, p_.NY, p_.NZ, to_string(p_.filter),
-            n_groups, rpt);
-  log::info("dataset: from {} ({}, t0 = {}); {}", p_.initial_file, ii.checkpoint ? "checkpoint" : "series snapshot",
-            ii.t0,
-            resume ? fmt::format("resuming: {} snapshots on disk, {} trajectories from checkpoints, {} to write",
-                                 on_disk_total, std::count(from_ckpt.begin(), from_ckpt.end(), 1), total)
-                   : fmt::format("{} snapshots to write", total));
-  if (n_groups > n_pending && n_pending > 0)
-    log::warn("dataset: {} groups for {} pending trajectories: {} group(s) idle", n_groups, n_pending,
-              n_groups - n_pending);
-
-  // ---- per-group DNS
-  CommGuard gc;
-  MPI_Comm_split(world_, group, wrank, &gc.c);
-  const bool leader = comm_rank(gc.c) == 0;
-  const unsigned flags = fftw_flags(p_.fftw_planner);
-  const ChannelPhysics phys = p_.physics.channel();
-  bool group_has_work = false;
-  for (int r = 0; r < rounds; ++r) group_has_work = group_has_work || traj_in(r, group) >= 0;
-
-  cvec x0;
-  if (group_has_work) {
-    ChannelNSE nse0(g, phys, gc.c, flags);
-    if (ii.checkpoint) {
-      double dt_file = 0.0;
-      x0 = read_checkpoint(p_.initial_file, nse0, &dt_file).x.front();
-    } else {
-      std::vector<double> field;
-      int dims[3] = {0, 0, 0};
-      if (leader) {
-        SeriesReader r(p_.initial_file);
-        field = r.read_velocity(p_.initial_trajectory, ii.time_index);
-        dims[0] = r.meta().nx(), dims[1] = r.meta().ny(), dims[2] = r.meta().nz();
-      }
-      MPI_Bcast(dims, 3, MPI_INT, 0, gc.c);
-      state_from_physical(nse0, field, dims[0], dims[1], dims[2], x0);
-    }
-  }
-  std::unique_ptr<ChannelFilter> filter;
-  if (leader && group_has_work) filter = std::make_unique<ChannelFilter>(fs_spec);
-  const std::size_t coarse_size = coarse.meta.snapshot_size();
-  std::vector<double> fine, coarse_field(leader ? coarse_size : 0);
-  double u_tau = 0.0;  // of the snapshot being written
-  const std::vector<hsize_t> cshape = {1, 1, hsize_t(p_.NX), hsize_t(p_.NY), hsize_t(p_.NZ), 3};
-  const std::vector<hsize_t> fshape = {1, 1, hsize_t(g.nx), hsize_t(g.ny), hsize_t(g.nz), 3};
-  const std::vector<hsize_t> none(6, 0);
-  const long ckpt_steps = long(p_.checkpoint_every) * k;  // checkpoint interval during the spin-up
-
-  Progress progress("dataset", std::max(total, 1L), p_.progress_seconds);
-  long written = 0;
-  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every snapshot
-  for (int r = 0; r < rounds; ++r) {
-    const int traj = traj_in(r, group);
-    int ticks = 0;
-    for (int grp = 0; grp < n_groups; ++grp)
-      if (traj_in(r, grp) >= 0) ticks = std::max(ticks, int(nt - start[traj_in(r, grp)]));
-
-    // this group's trajectory: a fresh solver (nothing carries over between trajectories)
-    std::unique_ptr<ChannelNSE> nse;
-    std::unique_ptr<Sbdf> sbdf;
-    const std::string cp = traj >= 0 ? checkpoint_path(p_, traj) : std::string();
-    if (traj >= 0) {
-      nse = std::make_unique<ChannelNSE>(g, phys, gc.c, flags);
-      sbdf = std::make_unique<Sbdf>(*nse, p_.dt, p_.order, p_.startup_substeps);
-      if (from_ckpt[traj]) {
-        double dt_file = 0.0;
-        sbdf->resume(read_checkpoint(cp, *nse, &dt_file));
-        IFF_REQUIRE(dt_file == p_.dt, "trajectory checkpoint " << cp << " has dt = " << dt_file);
-      } else {
-        cvec x = x0;
-        if (p_.perturbation > 0) add_random_perturbation(*nse, x, p_.perturbation, trajectory_seed(p_.seed, traj));
-        sbdf->start(x, ii.t0, 0);
-      }
-      ++sum.trajectories_run;
-    }
-    auto fail = [&](const std::string& why) {
-      throw NumericalError(fmt::format("trajectory {}: {} at step {} (t = {:.6g}); {}", traj, why,
-                                       sbdf->step_count(), sbdf->time(),
-                                       fs::exists(cp) ? "its last checkpoint is " + cp : "no checkpoint yet"));
-    };
-
-    for (int j = 0; j < ticks; ++j) {
-      const bool active = traj >= 0 && j < nt - start[traj];
-      const int s = active ? int(start[traj] + j) : -1;
-      // this group's steps and checkpoints, agreed over every rank: a failure in one group (a
-      // blow-up, a full disk) ends every rank with its error instead of a hang in the write below
-      run_agreed(world_, [&] {
-        if (active) {
-          const long target = S + long(s) * k;
-          while (sbdf->step_count() < target) {
-            sbdf->step();
-            const auto& d = nse->last_diagnostics();
-            if (!std::isfinite(d.kinetic_energy)) fail("non-finite state");
-            if (d.cfl_rate * p_.dt > p_.cfl_max)
-              fail(fmt::format("CFL {:.3f} above time.cfl_max = {}", d.cfl_rate * p_.dt, p_.cfl_max));
-            const long st = sbdf->step_count();
-            if (st < S && st % ckpt_steps == 0) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
-          }
-          if (!nse->finite(sbdf->state())) fail("non-finite state");
-          fine = nse->gather_velocity(sbdf->state());
-          if (leader) filter->apply(fine.data(), coarse_field.data(), 3);
-          u_tau = std::sqrt(std::max(0.0, nse->wall_shear(sbdf->state())));  // at the DNS resolution (collective)
-        }
-      });
-      // one collective write per file: each group leader its trajectory's snapshot, the rest nothing
-      const bool mine = active && leader;
-      const std::vector<hsize_t> at = {hsize_t(mine ? traj : 0), hsize_t(mine ? s : 0), 0, 0, 0, 0};
-      coarse.file.write_slab("/velocity", at, mine ? cshape : none, coarse_field.data());
-      if (p_.keep_full) full.file.write_slab("/velocity", at, mine ? fshape : none, fine.data());
-      if (record_wall)
-        for (auto* o : outs) write_wall_units(o->file, mine ? s : 0, 1, mine ? traj : 0, mine ? 1 : 0, &u_tau);
-      for (auto* o : outs) o->file.flush();
-      // the snapshot is on disk: checkpoint (after snapshot 0 and every checkpoint_every), then count it
-      run_agreed(world_, [&] {
-        if (active && s + 1 < nt && (s == 0 || (s + 1) % p_.checkpoint_every == 0))
-          write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
-      });
-      const std::int64_t done = s + 1;
-      for (auto* o : outs) {
-        o->file.write_slab_i64("/completed", {hsize_t(mine ? traj : 0)}, {hsize_t(mine ? 1 : 0)}, &done);
-        o->file.flush();
-      }
-      for (int grp = 0; grp < n_groups; ++grp) {
-        const int tg = traj_in(r, grp);
-        if (tg >= 0 && j < nt - start[tg]) ++written;
-      }
-      sum.snapshots_written = written;
-      progress.update(std::min(written, total),
-                      fmt::format("round {}/{} t={:.3f}", r + 1, rounds, active ? sbdf->time() : 0.0));
-      if (hook_) hook_(written);
-      // a snapshot boundary of every trajectory: a stop signal on any rank ends the job here,
-      // each unfinished trajectory checkpointed at the snapshot just counted
-      if ((r + 1 < rounds || j + 1 < ticks) && signals.agreed(world_)) {
-        if (active && s + 1 < nt) write_checkpoint(cp, *nse, sbdf->history(), p_.dt, signature);
-        for (auto* o : outs) o->file.close();
-        MPI_Barrier(world_);
-        throw Interrupted(fmt::format(
-            "dataset: stopped by {} after {} snapshot(s) written by this run; {} and {} hold the state: rerun the same command to resume",
-            io::stop_signal_name(io::StopSignals::received()), written, coarse.work_path, traj_dir));
-      }
-    }
-    if (traj >= 0 && leader && fs::exists(cp)) fs::remove(cp);
-  }
-
-  // ---- every trajectory complete: the series take their final names
-  for (auto* o : outs) o->file.close();
-  MPI_Barrier(world_);
-  if (wrank == 0) {
-    // the coarse set last: while it has its partial name the run is unfinished
-    for (auto it = outs.rbegin(); it != outs.rend(); ++it) fs::rename((*it)->work_path, (*it)->final_path);
-    fs::remove_all(traj_dir);  // (a job killed just after finishing a trajectory leaves its checkpoint)
-  }
-  MPI_Barrier(world_);
-  write_xdmf();
+  // every trajectory complete: the series take their final names
+  outputs.finish();
   sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  log::info("dataset: done, {} snapshots written in {} -> {}{}", written, format_duration(sum.wall_seconds),
-            coarse.final_path, p_.keep_full ? " and " + full.final_path : std::string());
+  log::info("dataset: done, {} snapshots written in {} -> {}", rounds.written(), format_duration(sum.wall_seconds),
+            outputs.final_paths());
   return sum;
 }
 
