@@ -2,11 +2,10 @@
 // trained operator, or of an LES/DNS case, from snapshots of a series, initial states shared
 // out over MPI ranks.
 //
-// Case keys: `ifactflow config rollout` (read in rollout/rollout_case.cpp). With rollout.solver (an LES or DNS case advanced one
+// Case keys: `ifactflow config rollout`. With rollout.solver (an LES or DNS case advanced one
 // snapshot interval per step: solvers/channel_solver_stepper.hpp) the snapshots equal those
 // `ifactflow dns` of that case writes from the same initial snapshot, and the prediction is
 // stored in its output.snapshot_dtype.
-//
 #include <algorithm>
 #include <filesystem>
 #include <memory>

@@ -314,7 +314,9 @@ int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
 ///     the group's 3·heads products on one block of z while it is in L1 (one pass over z
 ///     per group, not per head and axis).
 /// The products use the uncentred X; −Σ μ W' is added to each block of z with the last
-/// group's products. Fewer sweeps also mean fewer waits for the slowest thread.
+/// group's products. Fewer sweeps also mean fewer waits for the slowest thread. The three
+/// sweeps stay in one function of about 100 lines: they share the group's buffers and the
+/// index arithmetic of its parallel regions, which the cache argument above is checked against.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
                   const Tensor& w_2, double eps, Tensor& z, Tensor& mean, Tensor& rstd) {
