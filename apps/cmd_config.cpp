@@ -23,10 +23,15 @@ namespace iff::app {
 
 namespace {
 
-/// A command's case: how it reads one (from any Config, the documentation included).
+/// A command's case: how its file loads, and how it is read (from any Config, the
+/// documentation included).
 struct CaseReader {
+  using Load = std::function<Config(const std::string& path, const std::vector<std::string>& overrides)>;
   const char* command;
   std::function<void(const Config&)> read;
+  Load load = [](const std::string& path, const std::vector<std::string>& overrides) {
+    return Config::load(path, overrides);
+  };
 };
 
 const std::vector<CaseReader>& case_readers() {
@@ -37,7 +42,7 @@ const std::vector<CaseReader>& case_readers() {
       {"train", [](const Config& c) { operators::TrainSetup::from(c); }},
 #endif
       {"rollout", [](const Config& c) { rollout::RolloutCase::from(c); }},
-      {"compare", [](const Config& c) { analysis::CompareCase::from(c); }},
+      {"compare", [](const Config& c) { analysis::CompareCase::from(c); }, analysis::CompareCase::load_config},
   };
   return readers;
 }
@@ -80,10 +85,7 @@ void add_config(CLI::App& app, Context& ctx) {
     const auto it = std::find_if(readers.begin(), readers.end(),
                                  [&](const CaseReader& r) { return opt->command == r.command; });
     IFF_CHECK_AS(ConfigError, opt->overrides.empty() || !opt->resolved.empty(), "config: --set needs --resolved CASE.yaml");
-    Config cfg = opt->resolved.empty() ? Config::documentation()
-                 : opt->command == std::string("compare")
-                     ? analysis::CompareCase::load_config(opt->resolved, opt->overrides)
-                     : Config::load(opt->resolved, opt->overrides);
+    Config cfg = opt->resolved.empty() ? Config::documentation() : it->load(opt->resolved, opt->overrides);
     it->read(cfg);
     if (!opt->resolved.empty()) cfg.reject_unknown();
     if (ctx.rank == 0) print_keys(cfg.key_docs(), !opt->resolved.empty());

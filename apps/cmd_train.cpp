@@ -7,6 +7,7 @@
 #include "io/stop_signal.hpp"
 
 #ifdef IFF_HAVE_TORCH
+#include "io/compute.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
@@ -32,9 +33,9 @@ void add_train(CLI::App& app, Context& ctx) {
   sub->add_option("case", opt->case_file, "YAML case file (cases/demo/ifactformer-m.yaml, ...)")->required();
   sub->add_option("--set", opt->overrides, "Override a case key: section.key=value (repeatable)");
   sub->add_flag("--resume", opt->resume, "Continue from OUTPUT/last.ckpt");
-  sub->add_option("--device", opt->device, "cpu or cuda (overrides train.device)")->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--device", opt->device, "cpu or cuda (overrides train.device)")->check(CLI::IsMember(kDeviceNames.spellings()));
   sub->add_option("--dtype", opt->dtype, "float32 or float64 (overrides train.dtype)")
-      ->check(CLI::IsMember({"float32", "float64"}));
+      ->check(CLI::IsMember(kTrainPrecisionNames.spellings()));
   sub->add_option("--threads", opt->threads, "intra-op threads per rank (overrides train.threads)")
       ->check(CLI::NonNegativeNumber);
   sub->callback([opt, &ctx] {

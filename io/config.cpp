@@ -34,6 +34,18 @@ std::vector<std::string> split_dots(const std::string& key) {
   return parts;
 }
 
+/// The node at a dotted path below `root` (null when the key is given empty), if any.
+std::optional<YAML::Node> node_at(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node n = root;
+  for (const auto& p : split_dots(dotted)) {
+    if (!n.IsMap()) return std::nullopt;
+    YAML::Node c = n[p];
+    if (!c.IsDefined()) return std::nullopt;
+    n.reset(c);
+  }
+  return n;
+}
+
 /// `s` for one error line: line breaks and other control characters shown escaped.
 std::string single_line(const std::string& s) {
   std::string out;
@@ -162,16 +174,7 @@ Config Config::load(const std::string& path, const std::vector<std::string>& ove
 
 ConfigSection Config::section(const std::string& name) const { return ConfigSection(s_, name); }
 
-bool Config::has(const std::string& dotted_key) const {
-  YAML::Node n = s_->root;
-  for (const auto& p : split_dots(dotted_key)) {
-    if (!n.IsMap()) return false;
-    YAML::Node c = n[p];
-    if (!c.IsDefined()) return false;
-    n.reset(c);
-  }
-  return true;
-}
+bool Config::has(const std::string& dotted_key) const { return node_at(s_->root, dotted_key).has_value(); }
 
 void Config::reject_unknown() const {
   std::vector<std::pair<std::string, YAML::Node>> leaves;
@@ -220,14 +223,8 @@ ConfigSection ConfigSection::section(const std::string& name) const {
 }
 
 std::optional<YAML::Node> ConfigSection::lookup(const std::string& key) const {
-  YAML::Node n = s_->root;
-  for (const auto& p : split_dots(full(key))) {
-    if (!n.IsMap()) return std::nullopt;
-    YAML::Node c = n[p];
-    if (!c.IsDefined()) return std::nullopt;
-    n.reset(c);
-  }
-  if (n.IsNull()) return std::nullopt;
+  auto n = node_at(s_->root, full(key));
+  if (n && n->IsNull()) return std::nullopt;  // a key given empty reads as absent
   return n;
 }
 
@@ -237,15 +234,9 @@ bool ConfigSection::documenting() const { return s_->documenting; }
 
 std::vector<std::string> ConfigSection::keys() const {
   std::vector<std::string> out;
-  YAML::Node n = s_->root;
-  for (const auto& p : split_dots(prefix_)) {
-    if (!n.IsMap()) return out;
-    YAML::Node c = n[p];
-    if (!c.IsDefined()) return out;
-    n.reset(c);
-  }
-  if (n.IsMap())
-    for (const auto& kv : n) out.push_back(scalar_text(kv.first));
+  const auto n = node_at(s_->root, prefix_);
+  if (n && n->IsMap())
+    for (const auto& kv : *n) out.push_back(scalar_text(kv.first));
   return out;
 }
 
