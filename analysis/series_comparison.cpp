@@ -112,12 +112,11 @@ std::array<std::vector<double>, 5> SeriesComparison::profiles(const ChannelStati
   return p;
 }
 
-CandidateResult SeriesComparison::compare(const std::string& label, const std::string& file,
-                                          const std::vector<TrajectoryAlignment>& alignment,
-                                          const std::string& kind) const {
-  SeriesReader cand(file);
+void SeriesComparison::require_comparable(const SeriesReader& cand, const std::string& label,
+                                          std::size_t n_alignments) const {
   const SeriesMeta& m = cand.meta();
   const SeriesMeta& rm = ref_->meta();
+  const std::string& file = cand.path();
   const std::string& rfile = ref_->path();
   IFF_REQUIRE(m.nx() == rm.nx() && m.ny() == rm.ny() && m.nz() == rm.nz(),
               "series " << file << " (" << label << "): grid " << m.nx() << "x" << m.ny() << "x" << m.nz()
@@ -129,26 +128,20 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       "series " << file << " (" << label << "): grid coordinates or box " << m.box_lx() << " x "
                 << m.box_lz() << " differ from the reference " << rfile << "'s " << lx_ << " x " << lz_);
   IFF_REQUIRE(cand.n_time() >= 1, "series " << file << " (" << label << ") holds no snapshot");
-  const auto& tc = cand.times();
-  const auto& tr = ref_->times();
   if (cand.n_time() >= 2) {
-    const double dtc = tc[1] - tc[0];
+    const double dtc = cand.times()[1] - cand.times()[0];
     IFF_REQUIRE(std::abs(dtc - dt_) <= p_.time_tolerance * dt_,
                 "series " << file << " (" << label << "): snapshot interval " << dtc << " differs from the reference "
                           << rfile << "'s " << dt_);
   }
-  IFF_REQUIRE(static_cast<int>(alignment.size()) == m.n_traj, "series "
-                                                                  << file << " (" << label << "): " << alignment.size()
-                                                                  << " alignments for " << m.n_traj << " trajectories");
+  IFF_REQUIRE(static_cast<int>(n_alignments) == m.n_traj, "series "
+                                                              << file << " (" << label << "): " << n_alignments
+                                                              << " alignments for " << m.n_traj << " trajectories");
+}
 
-  CandidateResult r;
-  r.label = label;
-  r.file = file;
-  r.kind = kind.empty() ? m.kind : kind;
-  r.n_traj = m.n_traj;
-  r.steps = cand.n_time() - 1;
-  r.alignment = alignment;
-  r.dt = dt_;
+void SeriesComparison::read_completed(const SeriesReader& cand, CandidateResult& r) {
+  const std::string& file = cand.path();
+  const int n_traj = cand.meta().n_traj;
   if (cand.file().exists("/rollout_progress")) {
     const auto progress = cand.file().read_vector("/rollout_progress");
     IFF_REQUIRE(progress.size() == 2, "series " << file << ": /rollout_progress has " << progress.size()
@@ -159,43 +152,57 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       r.steps = std::clamp(done, 0, r.steps);
     }
   }
-  r.completed.assign(m.n_traj, r.steps);
+  r.completed.assign(n_traj, r.steps);
   if (cand.file().exists("/completed_steps")) {
     const auto done = cand.file().read_vector("/completed_steps");
-    IFF_REQUIRE(static_cast<int>(done.size()) == m.n_traj, "series " << file << ": /completed_steps has " << done.size()
-                                                                     << " entries for " << m.n_traj << " trajectories");
-    for (int c = 0; c < m.n_traj; ++c) r.completed[c] = std::clamp(static_cast<int>(std::lround(done[c])), 0, r.steps);
+    IFF_REQUIRE(static_cast<int>(done.size()) == n_traj, "series " << file << ": /completed_steps has " << done.size()
+                                                                   << " entries for " << n_traj << " trajectories");
+    for (int c = 0; c < n_traj; ++c) r.completed[c] = std::clamp(static_cast<int>(std::lround(done[c])), 0, r.steps);
   }
+}
 
-  // compared steps per trajectory
-  std::vector<int> kc(m.n_traj);
-  int kmax = 0;
-  for (int c = 0; c < m.n_traj; ++c) {
-    const auto& a = alignment[c];
+std::vector<int> SeriesComparison::compared_steps(const SeriesReader& cand, const CandidateResult& r) const {
+  const SeriesMeta& rm = ref_->meta();
+  const std::string& file = cand.path();
+  const std::string& rfile = ref_->path();
+  const auto& tc = cand.times();
+  const auto& tr = ref_->times();
+  std::vector<int> kc(r.n_traj);
+  for (int c = 0; c < r.n_traj; ++c) {
+    const auto& a = r.alignment[c];
     IFF_REQUIRE(a.ref_traj >= 0 && a.ref_traj < rm.n_traj && a.ref_start >= 0 && a.ref_start < ref_->n_time(),
-                "series " << file << " (" << label << "), trajectory " << c << ": reference snapshot (trajectory "
+                "series " << file << " (" << r.label << "), trajectory " << c << ": reference snapshot (trajectory "
                           << a.ref_traj << ", time index " << a.ref_start << ") is not in " << rfile << " ("
                           << rm.n_traj << " trajectories, " << ref_->n_time() << " snapshots)");
     kc[c] = std::min(r.completed[c], ref_->n_time() - 1 - a.ref_start);
     for (int k = 0; k <= std::min(r.steps, ref_->n_time() - 1 - a.ref_start); ++k) {
       const double dc = tc[k] - tc[0], dr = tr[a.ref_start + k] - tr[a.ref_start];
       IFF_REQUIRE(std::abs(dc - dr) <= p_.time_tolerance * dt_,
-                  "series " << file << " (" << label << "): snapshot " << k << " at t = " << tc[k]
+                  "series " << file << " (" << r.label << "): snapshot " << k << " at t = " << tc[k]
                             << " does not match the reference " << rfile << " time " << tr[a.ref_start + k]
                             << " (interval " << dt_ << ", trajectory " << c << " starts at reference time index "
                             << a.ref_start << ")");
     }
-    kmax = std::max(kmax, kc[c]);
   }
+  return kc;
+}
 
-  // per (trajectory, step) values, averaged in a fixed order afterwards
-  const int n_k = kmax + 1;
-  std::vector<double> e(std::size_t(m.n_traj) * n_k * 5, 0.0), en(std::size_t(m.n_traj) * n_k * 2, 0.0);
+SeriesComparison::StepValues SeriesComparison::sample_steps(const SeriesReader& cand, const std::vector<int>& kc,
+                                                            CandidateResult& r) const {
+  const SeriesMeta& m = cand.meta();
+  const std::string& file = cand.path();
+  const std::string& rfile = ref_->path();
+  StepValues sv;
+  int kmax = 0;
+  for (int k : kc) kmax = std::max(kmax, k);
+  sv.n_k = kmax + 1;
+  sv.errors.assign(std::size_t(m.n_traj) * sv.n_k * 5, 0.0);
+  sv.energies.assign(std::size_t(m.n_traj) * sv.n_k * 2, 0.0);
   r.stats = std::make_shared<ChannelStatistics>(m.nx(), m.ny(), m.nz(), lx_, lz_, m.y, spectra_j_);
   const int k_slice = std::max(0, std::min(p_.slice_step, kc[0]));
   const std::size_t plane = std::size_t(m.nx()) * m.nz();
   for (int c = 0; c < m.n_traj; ++c) {
-    const auto& a = alignment[c];
+    const auto& a = r.alignment[c];
     for (int k = 0; k <= r.completed[c]; ++k) {
       const auto u = cand.read_velocity(c, k);
       require_finite(u, file, c, k);
@@ -204,9 +211,9 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       const auto ur = ref_->read_velocity(a.ref_traj, a.ref_start + k);
       require_finite(ur, rfile, a.ref_traj, a.ref_start + k);
       const auto fe = analysis::field_errors(u.data(), ur.data(), m.nx(), m.ny(), m.nz()).values();
-      std::copy(fe.begin(), fe.end(), &e[(std::size_t(c) * n_k + k) * 5]);  // total, u, v, w, fluct
-      en[(std::size_t(c) * n_k + k) * 2] = energy_(u.data());
-      en[(std::size_t(c) * n_k + k) * 2 + 1] = energy_(ur.data());
+      std::copy(fe.begin(), fe.end(), sv.error_at(c, k));  // total, u, v, w, fluct
+      sv.energy_at(c, k)[0] = energy_(u.data());
+      sv.energy_at(c, k)[1] = energy_(ur.data());
       if (c == 0 && k == k_slice) {
         r.slice_step = k;
         r.slice.resize(plane);
@@ -220,7 +227,11 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       }
     }
   }
+  return sv;
+}
 
+void SeriesComparison::average_steps(StepValues& sv, const std::vector<int>& kc, CandidateResult& r) {
+  const int n_k = sv.n_k;
   r.error.assign(n_k, 0.0);
   for (auto& v : r.error_c) v.assign(n_k, 0.0);
   r.error_fluct.assign(n_k, 0.0);
@@ -228,14 +239,14 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   r.energy.assign(n_k, 0.0);
   r.energy_ref.assign(n_k, 0.0);
   for (int k = 0; k < n_k; ++k) {
-    for (int c = 0; c < m.n_traj; ++c) {
+    for (int c = 0; c < r.n_traj; ++c) {
       if (k > kc[c]) continue;
-      const double* ec = &e[(std::size_t(c) * n_k + k) * 5];
+      const double* ec = sv.error_at(c, k);
       r.error[k] += ec[0];
       for (int q = 0; q < 3; ++q) r.error_c[q][k] += ec[q + 1];
       r.error_fluct[k] += ec[4];
-      r.energy[k] += en[(std::size_t(c) * n_k + k) * 2];
-      r.energy_ref[k] += en[(std::size_t(c) * n_k + k) * 2 + 1];
+      r.energy[k] += sv.energy_at(c, k)[0];
+      r.energy_ref[k] += sv.energy_at(c, k)[1];
       ++r.count[k];
     }
     if (r.count[k] > 0) {
@@ -247,6 +258,10 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
       r.energy_ref[k] *= inv;
     }
   }
+}
+
+void SeriesComparison::find_horizons(CandidateResult& r) const {
+  const int n_k = static_cast<int>(r.error.size());
   for (int h : p_.horizons) {
     const bool compared = h >= 0 && h < n_k && r.count[h] > 0;
     auto at = [&](const std::vector<double>& v) { return compared ? v[h] : std::numeric_limits<double>::quiet_NaN(); };
@@ -256,8 +271,8 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   }
   // first step over the threshold: the mean error, or a guard stop inside the compared range
   int stop = std::numeric_limits<int>::max();
-  for (int c = 0; c < m.n_traj; ++c)
-    if (r.completed[c] < r.steps && r.completed[c] + 1 <= ref_->n_time() - 1 - alignment[c].ref_start)
+  for (int c = 0; c < r.n_traj; ++c)
+    if (r.completed[c] < r.steps && r.completed[c] + 1 <= ref_->n_time() - 1 - r.alignment[c].ref_start)
       stop = std::min(stop, r.completed[c] + 1);
   for (int k = 1; k < n_k; ++k)
     if (r.count[k] > 0 && r.error[k] > p_.threshold) {
@@ -268,7 +283,9 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
     r.first_over = stop;
     r.first_over_by_stop = true;
   }
+}
 
+void SeriesComparison::compare_statistics(const SeriesMeta& m, CandidateResult& r) const {
   if (r.stats->samples() > 0) {
     const auto pc = profiles(*r.stats), pr = profiles(*ref_stats_);
     for (int q = 0; q < 5; ++q) r.stats_error[q] = relative_l2_over_y(pc[q], pr[q], w_y_);
@@ -279,6 +296,29 @@ CandidateResult SeriesComparison::compare(const std::string& label, const std::s
   } else {
     r.stats_error.fill(std::numeric_limits<double>::quiet_NaN());
   }
+}
+
+CandidateResult SeriesComparison::compare(const std::string& label, const std::string& file,
+                                          const std::vector<TrajectoryAlignment>& alignment,
+                                          const std::string& kind) const {
+  SeriesReader cand(file);
+  const SeriesMeta& m = cand.meta();
+  require_comparable(cand, label, alignment.size());
+  CandidateResult r;
+  r.label = label;
+  r.file = file;
+  r.kind = kind.empty() ? m.kind : kind;
+  r.n_traj = m.n_traj;
+  r.steps = cand.n_time() - 1;
+  r.alignment = alignment;
+  r.dt = dt_;
+  read_completed(cand, r);
+  const std::vector<int> kc = compared_steps(cand, r);
+  // per (trajectory, step) values, averaged in a fixed order afterwards
+  StepValues sv = sample_steps(cand, kc, r);
+  average_steps(sv, kc, r);
+  find_horizons(r);
+  compare_statistics(m, r);
   return r;
 }
 

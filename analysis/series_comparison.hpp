@@ -137,6 +137,26 @@ class SeriesComparison {
   std::array<std::vector<double>, 5> profiles(const ChannelStatistics& s) const;
 
  private:
+  /// Values per (trajectory c, compared step k): the five field errors (total, u, v, w,
+  /// fluctuations) and the kinetic energy of candidate and reference.
+  struct StepValues {
+    int n_k = 0;  ///< compared steps, 0 .. n_k - 1
+    std::vector<double> errors, energies;
+    double* error_at(int c, int k) { return &errors[(std::size_t(c) * n_k + k) * 5]; }
+    double* energy_at(int c, int k) { return &energies[(std::size_t(c) * n_k + k) * 2]; }
+  };
+  // The steps of compare(): same grid, box and interval as the reference; completed steps
+  // (records of an unfinished or guard-stopped rollout); compared steps per trajectory with
+  // their times checked; errors, energies, statistics and the slice read; the mean over
+  // trajectories; horizons and the first step over the threshold; the long-term statistics.
+  void require_comparable(const SeriesReader& cand, const std::string& label, std::size_t n_alignments) const;
+  static void read_completed(const SeriesReader& cand, CandidateResult& r);
+  std::vector<int> compared_steps(const SeriesReader& cand, const CandidateResult& r) const;
+  StepValues sample_steps(const SeriesReader& cand, const std::vector<int>& kc, CandidateResult& r) const;
+  static void average_steps(StepValues& sv, const std::vector<int>& kc, CandidateResult& r);
+  void find_horizons(CandidateResult& r) const;
+  void compare_statistics(const SeriesMeta& m, CandidateResult& r) const;
+
   std::unique_ptr<SeriesReader> ref_;
   ComparisonParams p_;
   EnergyFunction energy_;

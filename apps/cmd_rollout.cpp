@@ -36,46 +36,74 @@ namespace {
 using rollout::RolloutCase;
 using rollout::Trajectory;
 
-/// What advances the rollout: a trained operator (rollout.checkpoint) or an LES/DNS case
-/// (rollout.solver), with what the command checks it against.
-struct StepperSource {
-  std::unique_ptr<rollout::Stepper> stepper;
-  std::string what;                // for messages: "checkpoint FILE" or "solver case FILE"
-  std::vector<int> grid;           // nx, ny, nz
-  std::vector<double> box;         // lx, lz (0, 0: unknown)
-  std::string kind;                // model kind for cost.csv
-  int threads = 1;                 // per rank, for cost.csv
-  std::optional<h5::DType> dtype;  // the prediction's dtype (a solver case's snapshot_dtype)
-};
-
-StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
-  StepperSource s;
-  if (c.solver.empty()) {
-    s.what = "checkpoint " + c.checkpoint;
-    s.grid = operators::checkpoint_grid(c.checkpoint);
-    s.box = operators::checkpoint_box(c.checkpoint);
-    s.kind = operators::checkpoint_model_kind(c.checkpoint);
-    s.stepper = operators::make_operator_stepper({c.checkpoint, c.device, c.threads, c.dtype});
-    s.threads = operators::intra_op_threads();
-    return s;
-  }
-  auto scfg = Config::load(c.solver, {});
-  auto p = solvers::DnsParams::from(scfg);
-  scfg.reject_unknown();
+rollout::StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
+  if (c.solver.empty()) return operators::operator_stepper_source({c.checkpoint, c.device, c.threads, c.dtype});
   IFF_REQUIRE(has_interval, "rollout.solver needs a series with at least two snapshots (their interval is the step)");
-  s.what = "solver case " + c.solver;
-  s.grid = {p.grid.nx, p.grid.ny, p.grid.nz};
-  s.box = {p.grid.lx, p.grid.lz};
-  s.dtype = p.output.snapshot_dtype;
-  auto stepper = std::make_unique<solvers::ChannelSolverStepper>(p, c.engine.dt);
-  s.kind = stepper->kind();
-  s.stepper = std::move(stepper);
-  return s;
+  return solvers::solver_stepper_source(c.solver, c.engine.dt);
+}
+
+/// After the last step: the prediction's statistics, the state file removed (nothing to
+/// resume), and a NumericalError when a trajectory stopped early.
+void finish_rollout(const RolloutCase& c, int n_written, const std::vector<Trajectory>& local, int n,
+                    const Context& ctx) {
+  SeriesStatsOptions so;
+  so.input = c.dir + "/prediction.h5";
+  so.output = c.dir + "/stats";
+  so.start = c.stats_start / c.series_every;
+  so.spectra_y_plus = c.spectra_y_plus;
+  so.re_tau = 0;  // the prediction's wall-unit records (the reference's), else its own wall shear
+  if (so.start < n_written) series_statistics(so, ctx);
+
+  MPI_Barrier(ctx.comm);
+  if (ctx.rank == 0) std::filesystem::remove(c.dir + "/rollout.state.h5");
+  std::string reason;
+  const int stopped = rollout::stopped_early(local, ctx.comm, &reason);
+  log::info("rollout: {} of {} trajectories completed {} steps; outputs in {}", n - stopped, n, c.engine.steps, c.dir);
+  IFF_CHECK_AS(NumericalError, stopped == 0,
+               stopped << " of " << n << " trajectories stopped early (" << reason << "); everything up to each one's "
+                       << "last good step is in " << c.dir);
+}
+
+/// The engine's steps with the outputs as observers and the stop signals polled after every
+/// step (an Interrupted error once the state is saved), then the last snapshots, the records,
+/// the CSV and the cost.
+void advance_rollout(const RolloutCase& c, rollout::Stepper& stepper, rollout::RolloutOutputs& outputs,
+                     rollout::ReferenceSeries& reference, std::vector<Trajectory>& local, const SeriesMeta& m,
+                     const TestHooks& hooks, const Context& ctx) {
+  const analysis::FieldMeasures measures(m);
+  auto energy = [&](const rollout::Field& u) { return measures.kinetic_energy(u.data()); };
+  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every step
+  auto observer = [&](int step, const std::vector<Trajectory>& traj) {
+    const bool saved_here = outputs.at(step, traj);
+    hooks.at(step, ctx.rank);
+    // a step boundary of every rank: a stop signal on any of them ends the run here
+    if (step > 0 && step < c.engine.steps && signals.agreed(ctx.comm)) {
+      if (!saved_here) outputs.save_all(step);
+      outputs.close();
+      throw Interrupted(fmt::format(
+          "rollout: stopped by {} after step {} of {}; {} and {} hold the state: rerun the same command with --resume",
+          io::stop_signal_name(io::StopSignals::received()), step, c.engine.steps, c.dir + "/rollout.state.h5", c.dir + "/prediction.h5"));
+    }
+  };
+
+  rollout::RolloutEngine engine(c.engine, ctx.comm);
+  rollout::TimedStepper timed(stepper, outputs.model_seconds());
+  outputs.start();
+  engine.run(
+      timed, local, energy,
+      [&](int id, int step) -> std::optional<double> {
+        const auto& r = reference.at(id, step);
+        return r ? std::optional<double>(energy(*r)) : std::nullopt;
+      },
+      observer);
+  // the last snapshots (when steps is not a multiple of series_every), the records, the
+  // CSV and the cost; the state stays until the statistics are written too
+  outputs.save_all(c.engine.steps);
+  log::info("rollout: {}", outputs.cost(c.engine.steps).summary());
 }
 
 void run_rollout(const std::string& case_file, const std::vector<std::string>& overrides, bool resume,
                  const Context& ctx) {
-  namespace fs = std::filesystem;
   auto cfg = Config::load(case_file, overrides);
   auto c = RolloutCase::from(cfg);
   cfg.reject_unknown();
@@ -86,7 +114,6 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
                                c.vtk_every));
   const TestHooks hooks("ROLLOUT");
   FolderLock lock(c.dir, ctx.command_line, ctx.comm);
-  const std::string pred_path = c.dir + "/prediction.h5", state_path = c.dir + "/rollout.state.h5";
   // an unfinished rollout in the folder: continued with --resume, refused without
   const auto saved = rollout::RolloutState::unfinished(c.dir, resume, cfg.resolved_yaml(), case_file);
 
@@ -94,16 +121,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   const SeriesMeta& m = ref.meta();
   IFF_REQUIRE(ref.n_time() > 0, "series " << c.series << " holds no snapshot");
   c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
-  StepperSource src = stepper_source(c, ref.n_time() > 1);
-  const auto& g = src.grid;
-  IFF_REQUIRE(g[0] == m.nx() && g[1] == m.ny() && g[2] == m.nz(),
-              src.what << " is for a " << g[0] << "x" << g[1] << "x" << g[2] << " grid, series " << c.series << " is "
-                       << m.nx() << "x" << m.ny() << "x" << m.nz());
-  // the positional features were made for the checkpoint's box (a solver's case has its own)
-  auto differs = [](double a, double b) { return std::abs(a - b) > 1e-9 * std::max(std::abs(a), std::abs(b)); };
-  IFF_REQUIRE(!(src.box[0] > 0 && src.box[1] > 0) || (!differs(src.box[0], m.box_lx()) && !differs(src.box[1], m.box_lz())),
-              src.what << " is for a box " << src.box[0] << " x 2 x " << src.box[1] << ", series " << c.series << " is "
-                       << m.box_lx() << " x 2 x " << m.box_lz());
+  const rollout::StepperSource src = stepper_source(c, ref.n_time() > 1);
+  src.require_fits(c.series, m);
   rollout::Stepper& stepper = *src.stepper;
   const int window = stepper.window();
   const auto starts = c.initial_states(
@@ -116,7 +135,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   rollout::ReferenceSeries reference(ref, starts);
   std::vector<Trajectory> local = reference.trajectories(first, last, window);
   if (saved) {
-    saved->restore(state_path, n, window, local, m.snapshot_size());
+    saved->restore(c.dir + "/rollout.state.h5", n, window, local, m.snapshot_size());
     c.engine.first_step = saved->step;
     log::info("rollout: resuming {} at step {} of {}", c.dir, saved->step, c.engine.steps);
   }
@@ -135,53 +154,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
               c.series);
   rollout::RolloutOutputs outputs(c, pm, reference, reference.initial_times(), window, saved, cfg.resolved_yaml(),
                                   RunCost::of("rollout", src.kind, ctx.size, src.threads), local, ctx.comm);
-  const analysis::FieldMeasures measures(m);
-  auto energy = [&](const rollout::Field& u) { return measures.kinetic_energy(u.data()); };
-  io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every step
-  auto observer = [&](int step, const std::vector<Trajectory>& traj) {
-    const bool saved_here = outputs.at(step, traj);
-    hooks.at(step, ctx.rank);
-    // a step boundary of every rank: a stop signal on any of them ends the run here
-    if (step > 0 && step < c.engine.steps && signals.agreed(ctx.comm)) {
-      if (!saved_here) outputs.save_all(step);
-      outputs.close();
-      throw Interrupted(fmt::format(
-          "rollout: stopped by {} after step {} of {}; {} and {} hold the state: rerun the same command with --resume",
-          io::stop_signal_name(io::StopSignals::received()), step, c.engine.steps, state_path, pred_path));
-    }
-  };
-
-  rollout::RolloutEngine engine(c.engine, ctx.comm);
-  rollout::TimedStepper timed(stepper, outputs.model_seconds());
-  outputs.start();
-  engine.run(
-      timed, local, energy,
-      [&](int id, int step) -> std::optional<double> {
-        const auto& r = reference.at(id, step);
-        return r ? std::optional<double>(energy(*r)) : std::nullopt;
-      },
-      observer);
-  // the last snapshots (when steps is not a multiple of series_every), the records, the
-  // CSV and the cost; the state stays until the statistics are written too
-  outputs.save_all(c.engine.steps);
-  log::info("rollout: {}", outputs.cost(c.engine.steps).summary());
-  const int n_written = outputs.close();
-  SeriesStatsOptions so;
-  so.input = pred_path;
-  so.output = c.dir + "/stats";
-  so.start = c.stats_start / c.series_every;
-  so.spectra_y_plus = c.spectra_y_plus;
-  so.re_tau = 0;  // the prediction's wall-unit records (the reference's), else its own wall shear
-  if (so.start < n_written) series_statistics(so, ctx);
-
-  MPI_Barrier(ctx.comm);
-  if (ctx.rank == 0) fs::remove(state_path);  // finished: nothing to resume
-  std::string reason;
-  const int stopped = rollout::stopped_early(local, ctx.comm, &reason);
-  log::info("rollout: {} of {} trajectories completed {} steps; outputs in {}", n - stopped, n, c.engine.steps, c.dir);
-  IFF_CHECK_AS(NumericalError, stopped == 0,
-               stopped << " of " << n << " trajectories stopped early (" << reason << "); everything up to each one's "
-                       << "last good step is in " << c.dir);
+  advance_rollout(c, stepper, outputs, reference, local, m, hooks, ctx);
+  finish_rollout(c, outputs.close(), local, n, ctx);
 }
 
 }  // namespace

@@ -112,4 +112,15 @@ int checkpoint_validation_trajectories(const std::string& checkpoint, int n_traj
   return std::min(val, n_traj);
 }
 
+rollout::StepperSource operator_stepper_source(const OperatorStepperOptions& options) {
+  rollout::StepperSource s;
+  s.what = "checkpoint " + options.checkpoint;
+  s.grid = checkpoint_grid(options.checkpoint);
+  s.box = checkpoint_box(options.checkpoint);
+  s.kind = checkpoint_model_kind(options.checkpoint);
+  s.stepper = make_operator_stepper(options);
+  s.threads = intra_op_threads();
+  return s;
+}
+
 }  // namespace iff::operators

@@ -15,6 +15,7 @@
 
 #include "io/compute.hpp"
 #include "rollout/stepper.hpp"
+#include "rollout/stepper_source.hpp"
 
 namespace iff::operators {
 
@@ -30,6 +31,9 @@ struct OperatorStepperOptions {
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the
 /// linked libtorch lacks.
 std::unique_ptr<rollout::Stepper> make_operator_stepper(const OperatorStepperOptions& options);
+
+/// The stepper with the checkpoint's grid, box, model kind and this rank's threads.
+rollout::StepperSource operator_stepper_source(const OperatorStepperOptions& options);
 
 /// Grid of a checkpoint (to check it against the initial states): nx, ny, nz.
 std::vector<int> checkpoint_grid(const std::string& checkpoint);

@@ -88,4 +88,19 @@ void ChannelSolverStepper::advance(const std::vector<int>& ids,
   }
 }
 
+rollout::StepperSource solver_stepper_source(const std::string& case_file, double interval) {
+  auto cfg = Config::load(case_file, {});
+  auto p = DnsParams::from(cfg);
+  cfg.reject_unknown();
+  rollout::StepperSource s;
+  s.what = "solver case " + case_file;
+  s.grid = {p.grid.nx, p.grid.ny, p.grid.nz};
+  s.box = {p.grid.lx, p.grid.lz};
+  s.dtype = p.output.snapshot_dtype;
+  auto stepper = std::make_unique<ChannelSolverStepper>(p, interval);
+  s.kind = stepper->kind();
+  s.stepper = std::move(stepper);
+  return s;
+}
+
 }  // namespace iff::solvers

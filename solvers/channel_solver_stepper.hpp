@@ -21,6 +21,7 @@
 
 #include "io/config.hpp"
 #include "rollout/stepper.hpp"
+#include "rollout/stepper_source.hpp"
 #include "solvers/channel_dns.hpp"
 
 namespace iff::solvers {
@@ -45,5 +46,9 @@ class ChannelSolverStepper : public rollout::Stepper {
   int steps_per_interval_ = 1;
   std::map<int, std::unique_ptr<Run>> runs_;  // by trajectory id
 };
+
+/// The stepper of the LES/DNS case file `case_file` (unknown keys refused), with its grid,
+/// box, model kind and snapshot dtype; `interval` as for ChannelSolverStepper.
+rollout::StepperSource solver_stepper_source(const std::string& case_file, double interval);
 
 }  // namespace iff::solvers
