@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "io/error.hpp"
+#include "io/run_cost.hpp"
 
 namespace iff::analysis {
 
@@ -89,6 +91,35 @@ std::string slug(const std::string& label) {
   std::string s;
   for (char ch : label) s += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-') ? ch : '_';
   return s.empty() ? "_" : s;
+}
+
+/// The cost of a candidate run: its cost.csv beside the series (io/run_cost.hpp), with the
+/// figures the case gives in its place.
+Cost candidate_cost(const CandidateCase& k) {
+  Cost c;
+  const std::filesystem::path record = std::filesystem::path(k.file).parent_path() / "cost.csv";
+  if (std::filesystem::exists(record)) {
+    const RunCost rc = read_run_cost(record.string());
+    c.wall_seconds = rc.wall_seconds;
+    c.simulated_time = rc.simulated_time;
+    if (rc.trajectory_time) c.trajectory_time = *rc.trajectory_time;
+    c.ranks = rc.ranks;
+    c.threads = rc.threads_per_rank;
+    c.source = record.string();
+  }
+  // figures the case gives replace the record's; a simulated time given is all trajectories'
+  const bool by_case = std::isfinite(k.cost.wall_seconds) || std::isfinite(k.cost.simulated_time) ||
+                       k.cost.ranks > 0 || k.cost.threads > 0;
+  if (std::isfinite(k.cost.wall_seconds)) c.wall_seconds = k.cost.wall_seconds;
+  if (std::isfinite(k.cost.simulated_time)) {
+    c.simulated_time = k.cost.simulated_time;
+    c.trajectory_time = std::numeric_limits<double>::quiet_NaN();
+  }
+  if (k.cost.ranks > 0) c.ranks = k.cost.ranks;
+  if (k.cost.threads > 0) c.threads = k.cost.threads;
+  if (by_case) c.source = "case";
+  if (c.source.empty()) c.source = "no cost.csv";
+  return c;
 }
 
 }  // namespace iff::analysis

@@ -11,6 +11,7 @@
 // `--set candidates.1.file=...` addresses the second candidate.
 #pragma once
 
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -25,8 +26,16 @@ namespace iff::analysis {
 struct Cost {
   double wall_seconds = std::numeric_limits<double>::quiet_NaN();
   double simulated_time = std::numeric_limits<double>::quiet_NaN();
+  /// Simulated time summed over the trajectories advanced, up to each one's last good step
+  /// (cost.csv's trajectory_time); NaN: simulated_time over n_traj trajectories.
+  double trajectory_time = std::numeric_limits<double>::quiet_NaN();
   int ranks = 0, threads = 0;
   std::string source;  ///< where the figures come from (the run's cost.csv, the case)
+
+  /// Wall-clock seconds per trajectory and unit of simulated time, for a run of n_traj.
+  double per_trajectory_time(int n_traj) const {
+    return std::isfinite(trajectory_time) ? wall_seconds / trajectory_time : wall_seconds / simulated_time / n_traj;
+  }
 };
 
 struct CandidateCase {
@@ -58,5 +67,9 @@ struct CompareCase {
 
 /// A label as a folder name: characters other than [A-Za-z0-9._-] become '_'.
 std::string slug(const std::string& label);
+
+/// The cost of a candidate run: its cost.csv beside the series (io/run_cost.hpp), with the
+/// figures the case gives in its place.
+Cost candidate_cost(const CandidateCase& k);
 
 }  // namespace iff::analysis

@@ -84,7 +84,11 @@ std::vector<double> pack(const Outcome& o) {
   p.put(double(t.ex.size()));
   for (std::size_t s = 0; s < t.ex.size(); ++s)
     for (int c = 0; c < 3; ++c) p.put(t.ex[s][c]), p.put(t.ez[s][c]);
-  p.put(o.cost.wall_seconds), p.put(o.cost.simulated_time), p.put(o.cost.ranks), p.put(o.cost.threads);
+  p.put(o.cost.wall_seconds);
+  p.put(o.cost.simulated_time);
+  p.put(o.cost.trajectory_time);
+  p.put(o.cost.ranks);
+  p.put(o.cost.threads);
   p.put(o.cost.source);
   return p.d;
 }
@@ -115,8 +119,12 @@ Outcome unpack(const std::vector<double>& d) {
   t.ez.resize(t.ex.size());
   for (std::size_t s = 0; s < t.ex.size(); ++s)
     for (int c = 0; c < 3; ++c) t.ex[s][c] = u.vec(), t.ez[s][c] = u.vec();
-  o.cost.wall_seconds = u.num(), o.cost.simulated_time = u.num(), o.cost.ranks = u.integer();
-  o.cost.threads = u.integer(), o.cost.source = u.str();
+  o.cost.wall_seconds = u.num();
+  o.cost.simulated_time = u.num();
+  o.cost.trajectory_time = u.num();
+  o.cost.ranks = u.integer();
+  o.cost.threads = u.integer();
+  o.cost.source = u.str();
   IFF_CHECK(u.at == d.size(), "compare: candidate message of " << d.size() << " values read up to " << u.at);
   return o;
 }

@@ -95,7 +95,7 @@ void Tables::write_summary_csv() const {
                        num(r.horizon_error_c[1][h]), num(r.horizon_error_c[2][h]));
     s += "," + (r.first_over < 0 ? std::string("never") : std::to_string(r.first_over));
     for (double e : r.stats_error) s += "," + num(e);
-    const double per = c.wall_seconds / c.simulated_time, per_traj = per / r.n_traj;
+    const double per = c.wall_seconds / c.simulated_time, per_traj = c.per_trajectory_time(r.n_traj);
     const double cores = c.ranks > 0 && c.threads > 0 ? per_traj * c.ranks * c.threads : kNaN;
     s += fmt::format(",{},{},{},{},{},{},{},{},{},{}\n", num(r.u_tau_own), num(r.re_tau_own), num(c.wall_seconds),
                      num(c.simulated_time), num(per), num(per_traj), c.ranks > 0 ? std::to_string(c.ranks) : "",
@@ -137,7 +137,7 @@ void Tables::write_summary_md() const {
     for (double e : r.stats_error) s += " " + md_num(e) + " |";
     s += fmt::format(" {} of {} |", cmin, r.steps);
     s += " " + md_num(r.re_tau_own, "{:.1f}") + " |";
-    s += " " + md_num(c.wall_seconds / c.simulated_time / r.n_traj) + " |";
+    s += " " + md_num(c.per_trajectory_time(r.n_traj)) + " |";
     s += " " +
          (c.ranks > 0 ? fmt::format("{} x {}", c.ranks, c.threads > 0 ? std::to_string(c.threads) : "?") : "—") +
          " |\n";
@@ -165,7 +165,8 @@ void Tables::write_summary_md() const {
       "candidates from step {1} "
       "on, of the reference from time index {2} on. Re_tau: from the series' own mean wall shear. Cost: wall-clock "
       "seconds of the run's time loop "
-      "per trajectory and unit of simulated time (a run advancing n trajectories together counts n), from the "
+      "per trajectory and unit of simulated time (a run advancing n trajectories together counts n, each up to "
+      "its last good step), from the "
       "run's cost.csv or the case's figures; — where neither exists.\n",
       p.threshold, p.statistics_start, p.reference_statistics_start);
   write_text_atomic(dir + "/summary.md", s);

@@ -33,7 +33,6 @@
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
-#include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
 #include "io/series.hpp"
 
@@ -43,7 +42,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using analysis::CompareCase;
-using analysis::Cost;
 using analysis::Outcome;
 
 /// Where scripts/plot_compare.py is: the case's output.plot_script, else beside the
@@ -69,24 +67,6 @@ std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
   return q + "'";
-}
-
-/// The cost of a candidate run: its cost.csv beside the series (io/run_cost.hpp), with the
-/// figures the case gives in its place.
-Cost candidate_cost(const analysis::CandidateCase& k) {
-  Cost c;
-  const fs::path record = fs::path(k.file).parent_path() / "cost.csv";
-  if (fs::exists(record)) {
-    const RunCost rc = read_run_cost(record.string());
-    c.wall_seconds = rc.wall_seconds, c.simulated_time = rc.simulated_time;
-    c.ranks = rc.ranks, c.threads = rc.threads_per_rank, c.source = record.string();
-  }
-  if (std::isfinite(k.cost.wall_seconds)) c.wall_seconds = k.cost.wall_seconds, c.source = "case";
-  if (std::isfinite(k.cost.simulated_time)) c.simulated_time = k.cost.simulated_time, c.source = "case";
-  if (k.cost.ranks > 0) c.ranks = k.cost.ranks, c.source = "case";
-  if (k.cost.threads > 0) c.threads = k.cost.threads, c.source = "case";
-  if (c.source.empty()) c.source = "no cost.csv";
-  return c;
 }
 
 /// Runs scripts/plot_compare.py on the output folder (rank 0); a failure is a warning.
@@ -148,7 +128,7 @@ void run_compare(const std::string& case_file, const std::vector<std::string>& o
       o.result.stats->write_csv(sd, cmp.re_tau(), cmp.u_tau());
       o.result.stats->write_h5(sd + "/stats.h5");
     }
-    o.cost = candidate_cost(k);
+    o.cost = analysis::candidate_cost(k);
   }
   analysis::gather_outcomes(outcomes, ctx.comm);
   if (ctx.rank == 0) {

@@ -25,6 +25,10 @@ struct RunCost {
   int threads_per_rank = 1;
   long steps = 0;
   double simulated_time = 0.0;
+  /// Simulated time summed over the trajectories advanced: n trajectories advanced together
+  /// over T count n T, a trajectory stopped early by its guard only up to its stop. Unset:
+  /// one trajectory (simulated_time).
+  std::optional<double> trajectory_time;
   double wall_seconds = 0.0;
   std::optional<double> step_seconds, output_seconds, analysis_seconds;
 

@@ -110,6 +110,11 @@ RunCost RolloutOutputs::cost(int steps) {
   RunCost cost = cost_;
   cost.steps = steps;
   cost.simulated_time = steps * c_.engine.dt;
+  // every trajectory up to its last good step (a guard stop ends its share)
+  double advanced = 0.0, advanced_all = 0.0;
+  for (const auto& t : local_) advanced += std::min(t.completed, steps);
+  MPI_Allreduce(&advanced, &advanced_all, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  cost.trajectory_time = advanced_all * c_.engine.dt;
   cost.wall_seconds = all[0];
   cost.step_seconds = all[1];
   cost.output_seconds = all[2];

@@ -154,6 +154,8 @@ output:
         check(abs(float(c["simulated_time"]) - 3.5) < 1e-12, f"simulated time {c['simulated_time']}, want 7 x 0.5")
         check(wall > 0 and model > 0 and out > 0 and model + out <= wall * 1.001, f"cost phases {c}")
         check(abs(float(c["wall_per_unit_time"]) - wall / 3.5) < 1e-3 * wall, f"wall per unit time {c}")
+        n_traj = float(c["trajectory_time"]) / 3.5  # every trajectory ran all 7 steps
+        check(n_traj >= 1 and abs(n_traj - round(n_traj)) < 1e-9, f"trajectory time {c['trajectory_time']}")
 
     # ParaView opens the collection and renders
     pvd = os.path.join(outs[2], "vtk", "rollout_traj0.pvd")

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "io/run_cost.hpp"
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/model.hpp"
@@ -88,4 +89,9 @@ TEST(RolloutBlowUp, ScaledWeightsTriggerTheGuard) {
     for (double x : v) ASSERT_TRUE(std::isfinite(x));
   }
   EXPECT_GE(r.n_time(), static_cast<int>(std::max(done[0], done[1])) + 1);
+  // the cost counts each trajectory up to its stop (dt = 1: a series of one snapshot)
+  const auto cost = iff::read_run_cost(dir + "/out/cost.csv");
+  EXPECT_DOUBLE_EQ(cost.simulated_time, 60.0);
+  ASSERT_TRUE(cost.trajectory_time.has_value());
+  EXPECT_DOUBLE_EQ(*cost.trajectory_time, done[0] + done[1]);
 }

@@ -31,6 +31,34 @@ TEST(RunCost, RoundTripKeepsValuesAndMissingPhases) {
   ASSERT_TRUE(r.step_seconds && r.output_seconds);
   EXPECT_DOUBLE_EQ(*r.output_seconds, 1.5);
   EXPECT_FALSE(r.analysis_seconds.has_value());
+  // unset: one trajectory, written as the simulated time
+  ASSERT_TRUE(r.trajectory_time.has_value());
+  EXPECT_DOUBLE_EQ(*r.trajectory_time, 2.5);
+}
+
+TEST(RunCost, TrajectoryTimeIsRecordedAndOlderRecordsRead) {
+  const auto dir = iff::test::temp_dir("cost");
+  iff::RunCost c = iff::RunCost::of("rollout", "fno", 1, 1);
+  c.steps = 10;
+  c.simulated_time = 5.0;
+  c.trajectory_time = 7.5;  // two trajectories, one stopped at step 5 of 10
+  c.wall_seconds = 3.0;
+  iff::write_run_cost(dir + "/cost.csv", c);
+  const auto r = iff::read_run_cost(dir + "/cost.csv");
+  ASSERT_TRUE(r.trajectory_time.has_value());
+  EXPECT_DOUBLE_EQ(*r.trajectory_time, 7.5);
+  // a record without the column: no trajectory time
+  std::ofstream(dir + "/old.csv")
+      << "command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,step_seconds,output_seconds,"
+         "analysis_seconds,wall_per_unit_time,steps_per_second\nles,les-wale,2,1,100,2,3,,,,1.5,33.3\n";
+  const auto o = iff::read_run_cost(dir + "/old.csv");
+  EXPECT_DOUBLE_EQ(o.simulated_time, 2.0);
+  EXPECT_FALSE(o.trajectory_time.has_value());
+  // a row one field short of its header
+  std::ofstream(dir + "/short.csv")
+      << "command,model,ranks,threads_per_rank,steps,simulated_time,wall_seconds,step_seconds,output_seconds,"
+         "analysis_seconds,wall_per_unit_time,steps_per_second,trajectory_time\nles,les-wale,2,1,100,2,3,,,,1.5,33.3\n";
+  EXPECT_THROW(iff::read_run_cost(dir + "/short.csv"), iff::InputError);
 }
 
 TEST(RunCost, MissingOrForeignFileNamesIt) {
