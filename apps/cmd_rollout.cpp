@@ -140,7 +140,7 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     log::info("rollout: resuming {} at step {} of {}", c.dir, saved->step, c.engine.steps);
   }
   ensure_directory(c.dir);
-  ensure_directory(c.dir + "/vtk");
+  if (c.vtk_every > 0) ensure_directory(c.dir + "/vtk");
   run_agreed(ctx.comm, [&] {
     if (ctx.rank == 0) cfg.write_resolved(c.dir + "/config.resolved.yaml");
   });
