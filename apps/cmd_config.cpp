@@ -1,9 +1,10 @@
-// ifactflow config COMMAND [--resolved CASE.yaml [--set key=value ...]]
+// ifactflow config COMMAND [--resolved CASE.yaml [--set key=value ...]] [--markdown]
 // Every key of COMMAND's case (dns, dataset, train, rollout, compare): its default, the
 // values or range it accepts and its meaning with units, as the command reads it (the
 // documentation is the `meaning` each component gives when it reads the key). With
 // --resolved, the value each key takes in CASE.yaml instead of the default; unknown keys are
-// refused as the command itself would refuse them.
+// refused as the command itself would refuse them. --markdown prints the same as a Markdown
+// table (docs/case-keys.md is made of these: scripts/case_keys_doc.sh).
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -50,12 +51,26 @@ const std::vector<CaseReader>& case_readers() {
 struct ConfigOptions {
   std::string command, resolved;
   std::vector<std::string> overrides;
+  bool markdown = false;
 };
 
-/// One line per key: key, default (or value), allowed values, meaning.
-void print_keys(const std::vector<Config::KeyDoc>& docs, bool values) {
+std::string markdown_cell(const std::string& s) {
+  std::string out;
+  for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  return out;
+}
+
+/// One line per key: key, default (or value), allowed values, meaning; or a Markdown table.
+void print_keys(const std::vector<Config::KeyDoc>& docs, bool values, bool markdown) {
   std::size_t wk = 3, wv = 7, wa = 7;
   auto shown = [values](const Config::KeyDoc& d) { return values ? d.value : d.required ? "(required)" : d.fallback; };
+  if (markdown) {
+    std::printf("| key | %s | allowed | meaning [units] |\n|---|---|---|---|\n", values ? "value" : "default");
+    for (const auto& d : docs)
+      std::printf("| `%s` | %s | %s | %s |\n", d.key.c_str(), markdown_cell(shown(d)).c_str(),
+                  markdown_cell(d.allowed).c_str(), markdown_cell(d.meaning).c_str());
+    return;
+  }
   for (const auto& d : docs) {
     wk = std::max(wk, d.key.size());
     wv = std::max(wv, shown(d).size());
@@ -80,6 +95,7 @@ void add_config(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember(names));
   sub->add_option("--resolved", opt->resolved, "a case file: print the value each key takes in it");
   sub->add_option("--set", opt->overrides, "Override a case key of --resolved: section.key=value (repeatable)");
+  sub->add_flag("--markdown", opt->markdown, "Print a Markdown table");
   sub->callback([opt, &ctx] {
     const auto& readers = case_readers();
     const auto it = std::find_if(readers.begin(), readers.end(),
@@ -88,7 +104,7 @@ void add_config(CLI::App& app, Context& ctx) {
     Config cfg = opt->resolved.empty() ? Config::documentation() : it->load(opt->resolved, opt->overrides);
     it->read(cfg);
     if (!opt->resolved.empty()) cfg.reject_unknown();
-    if (ctx.rank == 0) print_keys(cfg.key_docs(), !opt->resolved.empty());
+    if (ctx.rank == 0) print_keys(cfg.key_docs(), !opt->resolved.empty(), opt->markdown);
   });
 }
 

@@ -133,5 +133,15 @@ with tempfile.TemporaryDirectory() as d:
     p = run("config", "dns", "--set", "time.dt=1")
     check(p.returncode != 0 and "--set needs --resolved" in p.stderr, f"--set alone: {p.stderr!r}")
 
+# docs/case-keys.md is what this build reads (train only in a build with libtorch)
+if with_torch:
+    with tempfile.TemporaryDirectory() as d:
+        made = subprocess.run(["bash", os.path.join(root, "scripts", "case_keys_doc.sh"), exe, os.path.join(d, "keys.md")],
+                              capture_output=True, text=True)
+        check(made.returncode == 0, f"case_keys_doc.sh: exit {made.returncode}: {made.stderr}")
+        if made.returncode == 0:
+            with open(os.path.join(d, "keys.md")) as f, open(os.path.join(root, "docs", "case-keys.md")) as g:
+                check(f.read() == g.read(), "docs/case-keys.md differs from the build's keys: run bash scripts/case_keys_doc.sh")
+
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
