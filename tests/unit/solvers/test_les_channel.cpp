@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "solvers/initial_conditions.hpp"
+#include "solvers/sgs_profiles.hpp"
 
 using namespace iff::solvers;
 
@@ -53,7 +54,7 @@ TEST(LesChannel, SmagorinskyCouetteProfile) {
   ChannelNSE nse(g, physics(SgsModelKind::smagorinsky, nu), MPI_COMM_WORLD);
   cvec x;
   set_mean(nse, x, {b, a}, {0.0, c});  // U = b + a y, W = c y
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   const auto d = les_filter_width(g, FilterWidth::cube_root);
   for (int j = 0; j < g.ny; ++j) {
     EXPECT_NEAR(p.nu_t[j], std::pow(0.17 * d[j], 2) * std::hypot(a, c), 1e-15) << j;
@@ -63,7 +64,7 @@ TEST(LesChannel, SmagorinskyCouetteProfile) {
     EXPECT_GE(p.nu_total_min[j], nu);
   }
   // the field itself is uniform on each plane
-  const auto nut = nse.eddy_viscosity(x);
+  const auto nut = eddy_viscosity(nse, x);
   const std::size_t P = std::size_t(g.nxp()) * g.nzp();
   for (std::size_t q = 0; q < nut.size(); ++q) {
     const int J = nse.transform().y0() + int(q / P);
@@ -77,7 +78,7 @@ TEST(LesChannel, SmagorinskyVanDriestPoiseuilleProfile) {
   ChannelNSE nse(g, physics(SgsModelKind::smagorinsky, nu, 25.0), MPI_COMM_WORLD);
   const cvec x = laminar_state(nse, uc);
   const double u_tau = std::sqrt(nu * 2 * uc);
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   const auto d = les_filter_width(g, FilterWidth::cube_root);
   const auto y = g.y();
   for (int j = 0; j < g.ny; ++j) {
@@ -93,7 +94,7 @@ TEST(LesChannel, WaleVanishesForPoiseuilleFlow) {
   auto g = grid(8, 25, 8, 2 * M_PI, M_PI);
   ChannelNSE nse(g, physics(SgsModelKind::wale, 1e-3), MPI_COMM_WORLD);
   const cvec x = laminar_state(nse, 1.0);
-  const auto nut = nse.eddy_viscosity(x);
+  const auto nut = eddy_viscosity(nse, x);
   for (double v : nut) EXPECT_EQ(v, 0.0);
   std::vector<cplx> f(std::size_t(nse.nm_local()) * g.ny * 3);
   nse.sgs_force(x, f.data());
@@ -207,7 +208,7 @@ TEST(LesChannel, DsmTotalViscosityNonNegativeOnAPerturbedState) {
   ChannelNSE nse(g, ph, MPI_COMM_WORLD);
   cvec x = laminar_state(nse, 1.0);
   add_random_perturbation(nse, x, 0.4, 2);
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   for (int j = 0; j < g.ny; ++j) EXPECT_GE(p.nu_total_min[j], 0.0) << j;
   EXPECT_EQ(p.coefficient[0], 0.0);
   EXPECT_EQ(p.coefficient[g.ny - 1], 0.0);
