@@ -19,6 +19,7 @@
 #include "io/stop_signal.hpp"
 #include "analysis/channel_statistics.hpp"
 #include "solvers/cfl_controller.hpp"
+#include "solvers/channel_diagnostics.hpp"
 #include "solvers/checkpoint_output.hpp"
 #include "solvers/initial_conditions.hpp"
 #include "solvers/progress_output.hpp"
@@ -351,7 +352,7 @@ class DnsTimeLoop {
       StepBoundary b = step();
       const bool kept = b.last || std::any_of(outputs_.begin(), outputs_.end(),
                                               [&](const RunOutput* o) { return o->keeps_state() && o->due(b); });
-      if (kept && !nse_.finite(*b.state)) fail("non-finite state");
+      if (kept && !finite(nse_, *b.state)) fail("non-finite state");
       for (auto* o : outputs_)
         if (o->due(b)) o->write(b);
       if (p_.time.adaptive && !b.last) b = adapt_dt(b);

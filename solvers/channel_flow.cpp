@@ -5,12 +5,29 @@
 #include <limits>
 
 #include "io/error.hpp"
+#include "solvers/channel_diagnostics.hpp"
 
 namespace iff::solvers {
 
 namespace {
 const cplx I(0.0, 1.0);
-}
+
+// Fields (slots) of the transform in one evaluation of the explicit terms. To physical space:
+// u and ω (DNS), then the strain S (LES). Back to spectral space: H = u × ω in the slots of
+// u; for an LES the stress τ_ij = 2 ν_t S_ij after it, or τ alone (sgs_force). S and τ hold
+// their five independent components in the order 11, 22, 12, 13, 23 (S33 = −S11 − S22).
+constexpr int kU = 0, kV = 1, kW = 2;                      // and H1, H2, H3 after the product
+constexpr int kOmegaX = 3, kOmegaY = 4, kOmegaZ = 5;
+constexpr int kS11 = 6, kS22 = 7, kS12 = 8, kS13 = 9, kS23 = 10;
+constexpr int k11 = 0, k22 = 1, k12 = 2, k13 = 3, k23 = 4;  // offsets in a block of S or τ
+constexpr int kDnsFields = 6;       // u, ω
+constexpr int kLesFields = 11;      // u, ω, S
+constexpr int kHFields = 3;         // H
+constexpr int kLesStress = 3;       // τ after H
+constexpr int kLesOutFields = 8;    // H, τ
+constexpr int kForceStress = 0;     // sgs_force: τ alone
+constexpr int kForceFields = 5;
+}  // namespace
 
 Driving driving_from_string(const std::string& s) {
   if (s == "pressure_gradient") return Driving::pressure_gradient;
@@ -21,7 +38,7 @@ Driving driving_from_string(const std::string& s) {
 std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
 
 ChannelNSE::ChannelNSE(const spectral::ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
-    : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? 11 : 6, fftw_flags) {
+    : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? kLesFields : kDnsFields, fftw_flags) {
   IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);
   ny_ = g_.ny;
   m0_ = tr_.m0();
@@ -57,7 +74,11 @@ void ChannelNSE::velocity_coefficients(const cvec& x, cplx* out) const {
     const cplx* xe = &x[index(ml, 1, 0)];
     cplx* o = out + std::size_t(ml) * ny * 3;
     if (m == 0) {
-      for (int k = 0; k < ny; ++k) o[3 * k] = xv[k], o[3 * k + 1] = 0.0, o[3 * k + 2] = xe[k];
+      for (int k = 0; k < ny; ++k) {
+        o[3 * k] = xv[k];
+        o[3 * k + 1] = 0.0;
+        o[3 * k + 2] = xe[k];
+      }
     } else if (g_.is_nyquist(m)) {
       for (int k = 0; k < 3 * ny; ++k) o[k] = 0.0;
     } else {
@@ -95,7 +116,7 @@ void ChannelNSE::fill_fields(const cvec& x, int nf) {
   const int ny = ny_;
   work_.resize(6 * ny);
   cplx *dv = work_.data(), *u = dv + ny, *w = u + ny, *du = w + ny, *dw = du + ny;
-  const bool strain = nf == 11;
+  const bool strain = nf == kLesFields;
   cplx* S = tr_.spec();
   // u, v, w and ω = ∇×u in Chebyshev–Fourier space (LES: and S_ij, S33 = −S11 − S22)
   for (int ml = 0; ml < nml_; ++ml) {
@@ -107,20 +128,20 @@ void ChannelNSE::fill_fields(const cvec& x, int nf) {
       spectral::chebyshev_derivative(xv, du, ny);
       spectral::chebyshev_derivative(xe, dw, ny);
       for (int k = 0; k < ny; ++k) {
-        s[nf * k + 0] = xv[k];
-        s[nf * k + 1] = 0.0;
-        s[nf * k + 2] = xe[k];
-        s[nf * k + 3] = dw[k];
-        s[nf * k + 4] = 0.0;
-        s[nf * k + 5] = -du[k];
+        s[nf * k + kU] = xv[k];
+        s[nf * k + kV] = 0.0;
+        s[nf * k + kW] = xe[k];
+        s[nf * k + kOmegaX] = dw[k];
+        s[nf * k + kOmegaY] = 0.0;
+        s[nf * k + kOmegaZ] = -du[k];
       }
       if (strain)
         for (int k = 0; k < ny; ++k) {
-          s[nf * k + 6] = 0.0;
-          s[nf * k + 7] = 0.0;
-          s[nf * k + 8] = 0.5 * du[k];
-          s[nf * k + 9] = 0.0;
-          s[nf * k + 10] = 0.5 * dw[k];
+          s[nf * k + kS11] = 0.0;
+          s[nf * k + kS22] = 0.0;
+          s[nf * k + kS12] = 0.5 * du[k];
+          s[nf * k + kS13] = 0.0;
+          s[nf * k + kS23] = 0.5 * dw[k];
         }
     } else if (g_.is_nyquist(m)) {
       for (int k = 0; k < nf * ny; ++k) s[k] = 0.0;
@@ -134,20 +155,20 @@ void ChannelNSE::fill_fields(const cvec& x, int nf) {
       spectral::chebyshev_derivative(u, du, ny);
       spectral::chebyshev_derivative(w, dw, ny);
       for (int k = 0; k < ny; ++k) {
-        s[nf * k + 0] = u[k];
-        s[nf * k + 1] = xv[k];
-        s[nf * k + 2] = w[k];
-        s[nf * k + 3] = dw[k] - I * kz * xv[k];
-        s[nf * k + 4] = xe[k];
-        s[nf * k + 5] = I * kx * xv[k] - du[k];
+        s[nf * k + kU] = u[k];
+        s[nf * k + kV] = xv[k];
+        s[nf * k + kW] = w[k];
+        s[nf * k + kOmegaX] = dw[k] - I * kz * xv[k];
+        s[nf * k + kOmegaY] = xe[k];
+        s[nf * k + kOmegaZ] = I * kx * xv[k] - du[k];
       }
       if (strain)
         for (int k = 0; k < ny; ++k) {
-          s[nf * k + 6] = I * kx * u[k];                     // S11 = ∂u/∂x
-          s[nf * k + 7] = dv[k];                             // S22 = ∂v/∂y
-          s[nf * k + 8] = 0.5 * (du[k] + I * kx * xv[k]);    // S12 = (∂u/∂y + ∂v/∂x)/2
-          s[nf * k + 9] = 0.5 * I * (kz * u[k] + kx * w[k]); // S13 = (∂u/∂z + ∂w/∂x)/2
-          s[nf * k + 10] = 0.5 * (I * kz * xv[k] + dw[k]);   // S23 = (∂v/∂z + ∂w/∂y)/2
+          s[nf * k + kS11] = I * kx * u[k];                     // S11 = ∂u/∂x
+          s[nf * k + kS22] = dv[k];                             // S22 = ∂v/∂y
+          s[nf * k + kS12] = 0.5 * (du[k] + I * kx * xv[k]);    // S12 = (∂u/∂y + ∂v/∂x)/2
+          s[nf * k + kS13] = 0.5 * I * (kz * u[k] + kx * w[k]); // S13 = (∂u/∂z + ∂w/∂x)/2
+          s[nf * k + kS23] = 0.5 * (I * kz * xv[k] + dw[k]);    // S23 = (∂v/∂z + ∂w/∂y)/2
         }
     }
   }
@@ -160,21 +181,29 @@ void ChannelNSE::nonlinear_product() {
   const double inv_dx = g_.nx / g_.lx, inv_dz = g_.nz / g_.lz;
   std::vector<double> red(5 * std::size_t(ny), 0.0);
   double rate = 0.0;
-  double *p0 = tr_.phys(0), *p1 = tr_.phys(1), *p2 = tr_.phys(2);
-  const double *p3 = tr_.phys(3), *p4 = tr_.phys(4), *p5 = tr_.phys(5);
+  double *p0 = tr_.phys(kU), *p1 = tr_.phys(kV), *p2 = tr_.phys(kW);
+  const double *p3 = tr_.phys(kOmegaX), *p4 = tr_.phys(kOmegaY), *p5 = tr_.phys(kOmegaZ);
   for (int jl = 0; jl < tr_.ny_local(); ++jl) {
     const int J = tr_.y0() + jl;
     double su2 = 0, sv2 = 0, sw2 = 0, su = 0, sw = 0, r = 0;
     const double idy = inv_dy_[J];
     for (std::size_t q = jl * P, e = (jl + 1) * P; q < e; ++q) {
       const double uu = p0[q], vv = p1[q], ww = p2[q], ox = p3[q], oy = p4[q], oz = p5[q];
-      su2 += uu * uu, sv2 += vv * vv, sw2 += ww * ww, su += uu, sw += ww;
+      su2 += uu * uu;
+      sv2 += vv * vv;
+      sw2 += ww * ww;
+      su += uu;
+      sw += ww;
       r = std::max(r, std::abs(uu) * inv_dx + std::abs(vv) * idy + std::abs(ww) * inv_dz);
       p0[q] = vv * oz - ww * oy;
       p1[q] = ww * ox - uu * oz;
       p2[q] = uu * oy - vv * ox;
     }
-    red[5 * J + 0] = su2, red[5 * J + 1] = sv2, red[5 * J + 2] = sw2, red[5 * J + 3] = su, red[5 * J + 4] = sw;
+    red[5 * J + 0] = su2;
+    red[5 * J + 1] = sv2;
+    red[5 * J + 2] = sw2;
+    red[5 * J + 3] = su;
+    red[5 * J + 4] = sw;
     rate = std::max(rate, r);
   }
   MPI_Allreduce(MPI_IN_PLACE, red.data(), int(red.size()), MPI_DOUBLE, MPI_SUM, comm_);
@@ -196,7 +225,7 @@ void ChannelNSE::project(cvec& n, int nf) {
   work_.resize(6 * ny);
   cplx *dv = work_.data(), *t = dv + 5 * ny;
   const cplx* S = tr_.spec();
-  // h_v, h_η and the mean-flow terms from Ĥ (fields 0..2, stride nf)
+  // h_v, h_η and the mean-flow terms from Ĥ (fields kU..kW, stride nf)
   n.resize(state_size());
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
@@ -204,16 +233,22 @@ void ChannelNSE::project(cvec& n, int nf) {
     cplx* nv = &n[index(ml, 0, 0)];
     cplx* ne = &n[index(ml, 1, 0)];
     if (m == 0) {
-      for (int k = 0; k < ny; ++k) nv[k] = s[nf * k].real(), ne[k] = s[nf * k + 2].real();
+      for (int k = 0; k < ny; ++k) {
+        nv[k] = s[nf * k + kU].real();
+        ne[k] = s[nf * k + kW].real();
+      }
     } else if (g_.is_nyquist(m)) {
-      for (int k = 0; k < ny; ++k) nv[k] = 0.0, ne[k] = 0.0;
+      for (int k = 0; k < ny; ++k) {
+        nv[k] = 0.0;
+        ne[k] = 0.0;
+      }
     } else {
       const double kx = g_.kx(m), kz = g_.kz(m), kk = k2(m);
-      for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[nf * k] + kz * s[nf * k + 2]);
+      for (int k = 0; k < ny; ++k) t[k] = I * (kx * s[nf * k + kU] + kz * s[nf * k + kW]);
       spectral::chebyshev_derivative(t, dv, ny);
       for (int k = 0; k < ny; ++k) {
-        nv[k] = -dv[k] - kk * s[nf * k + 1];
-        ne[k] = I * (kz * s[nf * k] - kx * s[nf * k + 2]);
+        nv[k] = -dv[k] - kk * s[nf * k + kV];
+        ne[k] = I * (kz * s[nf * k + kU] - kx * s[nf * k + kW]);
       }
     }
   }
@@ -221,69 +256,85 @@ void ChannelNSE::project(cvec& n, int nf) {
 
 void ChannelNSE::explicit_terms(const cvec& x, cvec& n) {
   if (!sgs_) {
-    fill_fields(x, 6);
-    tr_.to_physical(6);
+    fill_fields(x, kDnsFields);
+    tr_.to_physical(kDnsFields);
     nonlinear_product();
-    tr_.to_spectral(3);
-    project(n, 3);
+    tr_.to_spectral(kHFields);
+    project(n, kHFields);
     return;
   }
   // LES: H = u × ω + ∂_j(2 ν_t S_ij)
-  evaluate_sgs(x);        // fields 0..10: u, ω, S; nut_
-  nonlinear_product();    // fields 0..2: u × ω
-  write_sgs_stress(3);    // fields 3..7: τ11, τ22, τ12, τ13, τ23
-  tr_.to_spectral(8);
-  const int ny = ny_, nf = 8;
+  evaluate_sgs(x);                // u, ω, S; ν_t
+  nonlinear_product();            // H = u × ω in the slots of u
+  write_sgs_stress(kLesStress);   // τ11, τ22, τ12, τ13, τ23 after H
+  tr_.to_spectral(kLesOutFields);
+  const int ny = ny_, nf = kLesOutFields;
   div_work_.resize(3 * std::size_t(ny));
   cplx* S = tr_.spec();
   for (int ml = 0; ml < nml_; ++ml) {
     cplx* s = S + std::size_t(ml) * ny * nf;
-    stress_divergence(ml, s, nf, 3, div_work_.data());
+    stress_divergence(ml, s, nf, kLesStress, div_work_.data());
     for (int k = 0; k < ny; ++k)
-      for (int c = 0; c < 3; ++c) s[nf * k + c] += div_work_[3 * k + c];
+      for (int c = 0; c < 3; ++c) s[nf * k + kU + c] += div_work_[3 * k + c];
   }
   project(n, nf);
 }
 
-void ChannelNSE::evaluate_sgs(const cvec& x) {
-  fill_fields(x, 11);
+const SgsEvaluation& ChannelNSE::evaluate_sgs(const cvec& x) {
+  IFF_REQUIRE(sgs_ != nullptr, "evaluate_sgs needs an SGS model (physics.sgs.model is none)");
+  fill_fields(x, kLesFields);
   ResolvedFields f;
-  if (sgs_->needs_friction_velocity()) f.u_tau = std::sqrt(std::abs(wall_shear(x)));
-  tr_.to_physical(11);
-  for (int c = 0; c < 3; ++c) f.u[c] = tr_.phys(c), f.omega[c] = tr_.phys(3 + c);
-  for (int c = 0; c < 5; ++c) f.s[c] = tr_.phys(6 + c);
+  if (sgs_->needs_friction_velocity()) f.u_tau = std::sqrt(std::abs(wall_shear(*this, x)));
+  tr_.to_physical(kLesFields);
+  for (int c = 0; c < 3; ++c) {
+    f.u[c] = tr_.phys(kU + c);
+    f.omega[c] = tr_.phys(kOmegaX + c);
+  }
+  for (int c = 0; c < 5; ++c) f.s[c] = tr_.phys(kS11 + c);
   const std::size_t P = tr_.phys_plane();
   const int nyl = tr_.ny_local();
-  nut_.resize(P * nyl);
-  coeff_.resize(nyl);
-  sgs_->eddy_viscosity(f, nut_.data(), coeff_.data());
+  std::vector<double>& nut = sgs_eval_.nu_t;
+  nut.resize(P * nyl);
+  sgs_eval_.coefficient.resize(nyl);
+  sgs_->eddy_viscosity(f, nut.data(), sgs_eval_.coefficient.data());
   // plane sums: ν_t, ε_sgs = 2 ν_t S_ij S_ij, min(ν + ν_t)
-  plane_nut_.assign(nyl, 0.0), plane_eps_.assign(nyl, 0.0), plane_min_.assign(nyl, 0.0);
-  const double *s11 = f.s[0], *s22 = f.s[1], *s12 = f.s[2], *s13 = f.s[3], *s23 = f.s[4];
+  sgs_eval_.plane_nu_t.assign(nyl, 0.0);
+  sgs_eval_.plane_dissipation.assign(nyl, 0.0);
+  sgs_eval_.plane_nu_total_min.assign(nyl, 0.0);
+  const double *s11 = f.s[k11], *s22 = f.s[k22], *s12 = f.s[k12], *s13 = f.s[k13], *s23 = f.s[k23];
   for (int jl = 0; jl < nyl; ++jl) {
     double a = 0.0, e = 0.0, lo = std::numeric_limits<double>::max();
     for (std::size_t q = jl * P, end = (jl + 1) * P; q < end; ++q) {
       const double s33 = -s11[q] - s22[q];
       const double ss = s11[q] * s11[q] + s22[q] * s22[q] + s33 * s33 +
                         2.0 * (s12[q] * s12[q] + s13[q] * s13[q] + s23[q] * s23[q]);
-      a += nut_[q];
-      e += 2.0 * nut_[q] * ss;
-      lo = std::min(lo, ph_.nu + nut_[q]);
+      a += nut[q];
+      e += 2.0 * nut[q] * ss;
+      lo = std::min(lo, ph_.nu + nut[q]);
     }
-    plane_nut_[jl] = a / P, plane_eps_[jl] = e / P, plane_min_[jl] = lo;
+    sgs_eval_.plane_nu_t[jl] = a / P;
+    sgs_eval_.plane_dissipation[jl] = e / P;
+    sgs_eval_.plane_nu_total_min[jl] = lo;
   }
+  return sgs_eval_;
 }
 
 void ChannelNSE::write_sgs_stress(int t0) {
   const std::size_t N = tr_.phys_plane() * tr_.ny_local();
-  const double *s11 = tr_.phys(6), *s22 = tr_.phys(7), *s12 = tr_.phys(8), *s13 = tr_.phys(9), *s23 = tr_.phys(10);
-  double *t11 = tr_.phys(t0), *t22 = tr_.phys(t0 + 1), *t12 = tr_.phys(t0 + 2), *t13 = tr_.phys(t0 + 3),
-         *t23 = tr_.phys(t0 + 4);
+  const double *s11 = tr_.phys(kS11), *s22 = tr_.phys(kS22), *s12 = tr_.phys(kS12), *s13 = tr_.phys(kS13),
+               *s23 = tr_.phys(kS23);
+  double *t11 = tr_.phys(t0 + k11), *t22 = tr_.phys(t0 + k22), *t12 = tr_.phys(t0 + k12), *t13 = tr_.phys(t0 + k13),
+         *t23 = tr_.phys(t0 + k23);
+  const double* nut = sgs_eval_.nu_t.data();
   // pointwise, every S_ij read before any τ_ij is written (the fields may overlap)
   for (std::size_t q = 0; q < N; ++q) {
-    const double two_nu = 2.0 * nut_[q];
+    const double two_nu = 2.0 * nut[q];
     const double a = s11[q], b = s22[q], c = s12[q], d = s13[q], e = s23[q];
-    t11[q] = two_nu * a, t22[q] = two_nu * b, t12[q] = two_nu * c, t13[q] = two_nu * d, t23[q] = two_nu * e;
+    t11[q] = two_nu * a;
+    t22[q] = two_nu * b;
+    t12[q] = two_nu * c;
+    t13[q] = two_nu * d;
+    t23[q] = two_nu * e;
   }
 }
 
@@ -299,13 +350,17 @@ void ChannelNSE::stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* 
   std::vector<cplx>& w = work_;
   w.resize(6 * std::size_t(ny));
   cplx *a = w.data(), *b = a + ny, *c = b + ny, *da = c + ny, *db = da + ny, *dc = db + ny;
-  for (int k = 0; k < ny; ++k) a[k] = s[nf * k + t0 + 2], b[k] = s[nf * k + t0 + 1], c[k] = s[nf * k + t0 + 4];
+  for (int k = 0; k < ny; ++k) {
+    a[k] = s[nf * k + t0 + k12];
+    b[k] = s[nf * k + t0 + k22];
+    c[k] = s[nf * k + t0 + k23];
+  }
   spectral::chebyshev_derivative(a, da, ny);
   spectral::chebyshev_derivative(b, db, ny);
   spectral::chebyshev_derivative(c, dc, ny);
   for (int k = 0; k < ny; ++k) {
-    const cplx t11 = s[nf * k + t0], t22 = s[nf * k + t0 + 1], t12 = s[nf * k + t0 + 2];
-    const cplx t13 = s[nf * k + t0 + 3], t23 = s[nf * k + t0 + 4];
+    const cplx t11 = s[nf * k + t0 + k11], t22 = s[nf * k + t0 + k22], t12 = s[nf * k + t0 + k12];
+    const cplx t13 = s[nf * k + t0 + k13], t23 = s[nf * k + t0 + k23];
     f[3 * k + 0] = I * kx * t11 + da[k] + I * kz * t13;
     f[3 * k + 1] = I * kx * t12 + db[k] + I * kz * t23;
     f[3 * k + 2] = I * kx * t13 + dc[k] - I * kz * (t11 + t22);
@@ -319,43 +374,19 @@ void ChannelNSE::sgs_force(const cvec& x, cplx* f) {
     return;
   }
   evaluate_sgs(x);
-  write_sgs_stress(0);
-  tr_.to_spectral(5);
-  for (int ml = 0; ml < nml_; ++ml) stress_divergence(ml, tr_.spec() + std::size_t(ml) * ny_ * 5, 5, 0, f + std::size_t(ml) * ny_ * 3);
-}
-
-SgsProfiles ChannelNSE::sgs_profiles(const cvec& x) {
-  SgsProfiles p;
-  p.nu_t.assign(ny_, 0.0), p.dissipation.assign(ny_, 0.0), p.coefficient.assign(ny_, 0.0);
-  p.nu_total_min.assign(ny_, std::numeric_limits<double>::max());
-  if (!sgs_) {
-    p.nu_total_min.assign(ny_, ph_.nu);
-    return p;
-  }
-  evaluate_sgs(x);
-  for (int jl = 0; jl < tr_.ny_local(); ++jl) {
-    const int J = tr_.y0() + jl;
-    p.nu_t[J] = plane_nut_[jl], p.dissipation[J] = plane_eps_[jl], p.coefficient[J] = coeff_[jl];
-    p.nu_total_min[J] = plane_min_[jl];
-  }
-  // every plane lives on one rank: the sums only add zeros
-  for (auto* v : {&p.nu_t, &p.dissipation, &p.coefficient})
-    MPI_Allreduce(MPI_IN_PLACE, v->data(), ny_, MPI_DOUBLE, MPI_SUM, comm_);
-  MPI_Allreduce(MPI_IN_PLACE, p.nu_total_min.data(), ny_, MPI_DOUBLE, MPI_MIN, comm_);
-  return p;
-}
-
-std::vector<double> ChannelNSE::eddy_viscosity(const cvec& x) {
-  if (!sgs_) return {};
-  evaluate_sgs(x);
-  return nut_;
+  write_sgs_stress(kForceStress);
+  tr_.to_spectral(kForceFields);
+  for (int ml = 0; ml < nml_; ++ml)
+    stress_divergence(ml, tr_.spec() + std::size_t(ml) * ny_ * kForceFields, kForceFields, kForceStress,
+                      f + std::size_t(ml) * ny_ * 3);
 }
 
 void ChannelNSE::apply_mass(const cvec& x, cvec& mx) const {
   mx.resize(x.size());
   std::vector<cplx>& d1 = mass_d1_;
   std::vector<cplx>& d2 = mass_d2_;
-  d1.resize(ny_), d2.resize(ny_);
+  d1.resize(ny_);
+  d2.resize(ny_);
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
     const cplx* xv = &x[index(ml, 0, 0)];
@@ -398,7 +429,10 @@ void ChannelNSE::build_operators(double a0, double dt) {
     const double det = a * d - b * c;
     IFF_CHECK_AS(iff::NumericalError, std::abs(det) > 0.0 && std::isfinite(det),
                  "singular influence matrix for mode " << m);
-    o.minv[0] = d / det, o.minv[1] = -b / det, o.minv[2] = -c / det, o.minv[3] = a / det;
+    o.minv[0] = d / det;
+    o.minv[1] = -b / det;
+    o.minv[2] = -c / det;
+    o.minv[3] = a / det;
   }
   mean_ = spectral::ChebyshevHelmholtz(ny_, s);
   std::vector<double> f(ny_, 0.0);
@@ -416,7 +450,9 @@ void ChannelNSE::implicit_solve(double a0, double dt, const cvec& rhs, cvec& x) 
   std::vector<cplx>& f = solve_f_;
   std::vector<cplx>& phi = solve_phi_;
   std::vector<cplx>& vp = solve_vp_;
-  f.resize(ny_), phi.resize(ny_), vp.resize(ny_);
+  f.resize(ny_);
+  phi.resize(ny_);
+  vp.resize(ny_);
   for (int ml = 0; ml < nml_; ++ml) {
     const int m = m0_ + ml;
     if (g_.is_nyquist(m)) {
@@ -460,140 +496,6 @@ double ChannelNSE::forcing() const {
   double f = (m0_ == 0 && nml_ > 0) ? forcing_ : 0.0;
   MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, comm_);
   return f;
-}
-
-double ChannelNSE::bulk_velocity(const cvec& x) const {
-  double ub = (m0_ == 0 && nml_ > 0) ? 0.5 * spectral::chebyshev_integral(&x[index(0, 0, 0)], ny_).real() : 0.0;
-  MPI_Allreduce(MPI_IN_PLACE, &ub, 1, MPI_DOUBLE, MPI_SUM, comm_);
-  return ub;
-}
-
-double ChannelNSE::wall_shear(const cvec& x) const {
-  double tau = 0.0;
-  if (m0_ == 0 && nml_ > 0) {
-    const cplx* U = &x[index(0, 0, 0)];
-    tau = ph_.nu * 0.5 * (spectral::chebyshev_slope_bottom(U, ny_).real() - spectral::chebyshev_slope_top(U, ny_).real());
-  }
-  MPI_Allreduce(MPI_IN_PLACE, &tau, 1, MPI_DOUBLE, MPI_SUM, comm_);
-  return tau;
-}
-
-double ChannelNSE::mode_energy(const cvec& x, int m) const {
-  const int ml = m - m0_;
-  if (ml < 0 || ml >= nml_) return 0.0;
-  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
-  velocity_coefficients(x, uvw.data());
-  spectral::ChebyshevTransform ct(ny_);
-  double e = 0.0;
-  std::vector<cplx> f(ny_);
-  for (int c = 0; c < 3; ++c) {
-    for (int k = 0; k < ny_; ++k) f[k] = uvw[(std::size_t(ml) * ny_ + k) * 3 + c];
-    ct.to_values(f.data());
-    for (int j = 0; j < ny_; ++j) e += wcc_[j] * std::norm(f[j]);
-  }
-  return e;
-}
-
-double ChannelNSE::fluctuation_energy(const cvec& x) const {
-  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3);
-  velocity_coefficients(x, uvw.data());
-  spectral::ChebyshevTransform ct(ny_);
-  std::vector<cplx> f(ny_);
-  double e = 0.0;
-  for (int ml = 0; ml < nml_; ++ml) {
-    const int m = m0_ + ml;
-    if (m == 0 || g_.is_nyquist(m)) continue;
-    const double weight = g_.ikx(m) > 0 ? 2.0 : 1.0;
-    for (int c = 0; c < 3; ++c) {
-      for (int k = 0; k < ny_; ++k) f[k] = uvw[(std::size_t(ml) * ny_ + k) * 3 + c];
-      ct.to_values(f.data());
-      for (int j = 0; j < ny_; ++j) e += weight * wcc_[j] * std::norm(f[j]);
-    }
-  }
-  e *= 0.25;
-  MPI_Allreduce(MPI_IN_PLACE, &e, 1, MPI_DOUBLE, MPI_SUM, comm_);
-  return e;
-}
-
-double ChannelNSE::max_divergence(const cvec& x) {
-  std::vector<cplx> uvw(std::size_t(nml_) * ny_ * 3), dv(ny_), v(ny_);
-  velocity_coefficients(x, uvw.data());
-  cplx* S = tr_.spec();
-  for (int ml = 0; ml < nml_; ++ml) {
-    const int m = m0_ + ml;
-    const cplx* o = uvw.data() + std::size_t(ml) * ny_ * 3;
-    for (int k = 0; k < ny_; ++k) v[k] = o[3 * k + 1];
-    spectral::chebyshev_derivative(v.data(), dv.data(), ny_);
-    const double kx = g_.kx(m), kz = g_.kz(m);
-    for (int k = 0; k < ny_; ++k) S[std::size_t(ml) * ny_ + k] = I * (kx * o[3 * k] + kz * o[3 * k + 2]) + dv[k];
-  }
-  tr_.to_physical(1);
-  double mx = 0.0;
-  const double* p = tr_.phys(0);
-  for (std::size_t q = 0, e = tr_.phys_plane() * tr_.ny_local(); q < e; ++q) mx = std::max(mx, std::abs(p[q]));
-  MPI_Allreduce(MPI_IN_PLACE, &mx, 1, MPI_DOUBLE, MPI_MAX, comm_);
-  return mx;
-}
-
-std::vector<double> ChannelNSE::gather_velocity(const cvec& x) const {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm_, &rank);
-  MPI_Comm_size(comm_, &size);
-  const int ny = ny_;
-  std::vector<cplx> uvw(std::size_t(nml_) * ny * 3);
-  velocity_coefficients(x, uvw.data());
-  spectral::ChebyshevTransform ct(ny);
-  std::vector<cplx> f(ny);
-  for (int ml = 0; ml < nml_; ++ml)
-    for (int c = 0; c < 3; ++c) {
-      for (int k = 0; k < ny; ++k) f[k] = uvw[(std::size_t(ml) * ny + k) * 3 + c];
-      ct.to_values(f.data());
-      for (int k = 0; k < ny; ++k) uvw[(std::size_t(ml) * ny + k) * 3 + c] = f[k];
-    }
-  const int mine = nml_ * ny * 3 * 2;
-  std::vector<int> counts(size), displs(size);
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm_);
-  std::vector<cplx> all;
-  if (rank == 0) {
-    for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-    all.resize(std::size_t(g_.nmodes()) * ny * 3);
-  }
-  MPI_Gatherv(uvw.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, comm_);
-  std::vector<double> out;
-  if (rank != 0) return out;
-  const int nx = g_.nx, nz = g_.nz, nxh = nx / 2 + 1;
-  out.assign(std::size_t(nx) * ny * nz * 3, 0.0);
-  fftw_complex* plane = fftw_alloc_complex(std::size_t(nz) * nxh);
-  double* real = fftw_alloc_real(std::size_t(nz) * nx);
-  fftw_plan plan = fftw_plan_dft_c2r_2d(nz, nx, plane, real, FFTW_ESTIMATE);
-  auto* pl = reinterpret_cast<cplx*>(plane);
-  for (int y = 0; y < ny; ++y)
-    for (int c = 0; c < 3; ++c) {
-      for (int q = 0; q < nz * nxh; ++q) pl[q] = 0.0;
-      for (int m = 0; m < g_.nmodes(); ++m) {
-        if (g_.is_nyquist(m)) continue;
-        const int sk = g_.signed_kz(g_.jkz(m));
-        pl[(sk >= 0 ? sk : nz + sk) * nxh + g_.ikx(m)] = all[(std::size_t(m) * ny + y) * 3 + c];
-      }
-      fftw_execute(plan);
-      for (int iz = 0; iz < nz; ++iz)
-        for (int ix = 0; ix < nx; ++ix) out[((std::size_t(ix) * ny + (ny - 1 - y)) * nz + iz) * 3 + c] = real[iz * nx + ix];
-    }
-  fftw_destroy_plan(plan);
-  fftw_free(plane);
-  fftw_free(real);
-  return out;
-}
-
-bool ChannelNSE::finite(const cvec& x) const {
-  int ok = 1;
-  for (const auto& c : x)
-    if (!std::isfinite(c.real()) || !std::isfinite(c.imag())) {
-      ok = 0;
-      break;
-    }
-  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
-  return ok == 1;
 }
 
 }  // namespace iff::solvers

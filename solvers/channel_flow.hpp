@@ -27,6 +27,13 @@
 // fields; τ33 = −τ11 − τ22 since S is traceless), and ∂_j τ_ij spectrally (i kx, i kz,
 // Chebyshev D) added to Ĥ before the projection onto h_v, h_η and the mean-flow terms.
 // With model none the DNS path runs unchanged (6 + 3 transforms, bit-identical results).
+//
+// ChannelNSE holds the equation and what its evaluation computes: explicit terms (with the
+// volume averages and CFL rate they give on the way), implicit solves, mass operator, the
+// velocity of a state, and for an LES the SGS force ∂_j(2 ν_t S_ij) and ν_t (sgs_force,
+// evaluate_sgs: steps of the explicit terms, kept here so that they stay the same code).
+// Diagnostics of a state and the gather of the velocity to rank 0 are free functions in
+// solvers/channel_diagnostics.hpp; the SGS plane profiles are in solvers/sgs_profiles.hpp.
 #pragma once
 
 #include <memory>
@@ -54,13 +61,14 @@ struct ChannelPhysics {
   SgsParams sgs;             ///< LES closure (model none: DNS)
 };
 
-/// x–z plane averages of the SGS model at every Gauss–Lobatto index j (y_j = cos(π j/M),
-/// upper wall first), on the padded grid.
-struct SgsProfiles {
-  std::vector<double> nu_t;        ///< <ν_t>
-  std::vector<double> dissipation; ///< ε_sgs = <2 ν_t S_ij S_ij> = −<τ_ij S_ij>
-  std::vector<double> coefficient; ///< model coefficient C (SgsModel::eddy_viscosity)
-  std::vector<double> nu_total_min;  ///< min over the plane of ν + ν_t
+/// The SGS model evaluated at one state, on this rank's planes of the padded grid (local
+/// plane jl is the Gauss–Lobatto index y0 + jl of the transform).
+struct SgsEvaluation {
+  std::vector<double> nu_t;            ///< ν_t [ny_local][nzp][nxp]
+  std::vector<double> coefficient;     ///< model coefficient C per local plane (SgsModel::eddy_viscosity)
+  std::vector<double> plane_nu_t;      ///< <ν_t> per local plane
+  std::vector<double> plane_dissipation;  ///< <2 ν_t S_ij S_ij> per local plane
+  std::vector<double> plane_nu_total_min; ///< min over the plane of ν + ν_t, per local plane
 };
 
 /// Volume and plane averages of the state an explicit_terms() call was made for.
@@ -86,6 +94,8 @@ class ChannelNSE : public ImexProblem {
   int m0() const { return m0_; }
   int nm_local() const { return nml_; }
   std::size_t index(int ml, int comp, int k) const { return (std::size_t(ml) * 2 + comp) * ny_ + k; }
+  /// Clenshaw–Curtis weights of the Gauss–Lobatto points (∫f dy ≈ Σ_j w_j f(y_j)).
+  const std::vector<double>& quadrature_weights() const { return wcc_; }
 
   /// u, v, w Chebyshev coefficients of this rank's modes into out[nm_local][ny][3].
   void velocity_coefficients(const cvec& x, cplx* out) const;
@@ -99,24 +109,6 @@ class ChannelNSE : public ImexProblem {
   double forcing() const;
   /// Restores the last forcing (restart), so that diagnostics continue unchanged.
   void set_forcing(double f) { forcing_ = f; }
-  /// (1/2)∫U dy. Collective.
-  double bulk_velocity(const cvec& x) const;
-  /// Mean wall shear stress ν (|dU/dy(-1)| + |dU/dy(+1)|)/2. Collective.
-  double wall_shear(const cvec& x) const;
-  /// (1/V)∫|u - <u>_xz|²/2 dV from the coefficients (Parseval in x, z; Clenshaw–Curtis in y).
-  /// Collective.
-  double fluctuation_energy(const cvec& x) const;
-  /// ∫|û|²+|v̂|²+|ŵ|² dy of one global mode (0 on ranks that do not hold it). Not collective.
-  double mode_energy(const cvec& x, int m) const;
-  /// max over the padded grid of |∂u/∂x + ∂v/∂y + ∂w/∂z|. Collective (one extra transform).
-  double max_divergence(const cvec& x);
-  /// Gathers u, v, w on the unpadded nx × ny × nz grid to rank 0 as [nx][ny][nz][3] with y
-  /// ascending from the lower wall (the data contract's order); empty on other ranks.
-  /// Collective.
-  std::vector<double> gather_velocity(const cvec& x) const;
-  /// True when every coefficient is finite on every rank. Collective.
-  bool finite(const cvec& x) const;
-
   /// Whether an SGS model is active (physics.sgs.model != none).
   bool les() const { return sgs_ != nullptr; }
   /// The SGS model (nullptr for DNS).
@@ -124,12 +116,11 @@ class ChannelNSE : public ImexProblem {
   /// SGS force f = ∂_j(2 ν_t S_ij) of state x as Chebyshev coefficients [nm_local][ny][3]
   /// (zero without a model). Collective.
   void sgs_force(const cvec& x, cplx* f);
-  /// Plane profiles of the SGS model at state x, on every rank (zero without a model).
-  /// Collective.
-  SgsProfiles sgs_profiles(const cvec& x);
-  /// ν_t on this rank's planes of the padded grid [ny_local][nzp][nxp] at state x (empty
-  /// without a model). Collective.
-  std::vector<double> eddy_viscosity(const cvec& x);
+  /// Evaluates the SGS model at state x, the step of the LES explicit terms that gives ν_t:
+  /// ν_t and its plane sums on this rank's planes (the transform's fields then hold u, ω and
+  /// S of x in physical space). Valid until the next explicit_terms, sgs_force or
+  /// evaluate_sgs. LES only. Collective.
+  const SgsEvaluation& evaluate_sgs(const cvec& x);
 
  private:
   struct ModeOps {
@@ -143,9 +134,8 @@ class ChannelNSE : public ImexProblem {
   void fill_fields(const cvec& x, int nf);
   void nonlinear_product();
   void project(cvec& n, int nf);
-  // LES: fields of x in physical space and ν_t (nut_), with per-plane sums; τ_ij = 2 ν_t S_ij
-  // into fields t0..t0+4; f = ∂_j τ_ij of one mode from the spectral τ at field t0 (stride nf)
-  void evaluate_sgs(const cvec& x);
+  // LES: τ_ij = 2 ν_t S_ij of the last evaluate_sgs into fields t0..t0+4; f = ∂_j τ_ij of
+  // one mode from the spectral τ at field t0 (stride nf)
   void write_sgs_stress(int t0);
   void stress_divergence(int ml, const cplx* s, int nf, int t0, cplx* f);
   double k2(int m) const { return g_.kx(m) * g_.kx(m) + g_.kz(m) * g_.kz(m); }
@@ -164,8 +154,7 @@ class ChannelNSE : public ImexProblem {
   FlowDiagnostics diag_;
   std::vector<cplx> work_, solve_f_, solve_phi_, solve_vp_;
   std::unique_ptr<SgsModel> sgs_;
-  std::vector<double> nut_, coeff_;             // ν_t [ny_local][nzp][nxp]; C per local plane
-  std::vector<double> plane_nut_, plane_eps_, plane_min_;  // per local plane
+  SgsEvaluation sgs_eval_;
   std::vector<cplx> div_work_;
   mutable std::vector<cplx> mass_d1_, mass_d2_;
 };

@@ -6,6 +6,7 @@
 
 #include "io/error.hpp"
 #include "io/log.hpp"
+#include "solvers/channel_diagnostics.hpp"
 #include "solvers/imex.hpp"
 #include "solvers/initial_conditions.hpp"
 
@@ -82,7 +83,7 @@ void ChannelSolverStepper::advance(const std::vector<int>& ids,
         break;
       }
     }
-    if (out.empty()) out = r.nse.gather_velocity(r.sbdf.state());
+    if (out.empty()) out = gather_velocity(r.nse, r.sbdf.state());
     r.last = out;
     next[b] = std::move(out);
   }

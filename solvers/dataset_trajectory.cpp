@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "io/error.hpp"
+#include "solvers/channel_diagnostics.hpp"
 #include "solvers/initial_conditions.hpp"
 
 namespace fs = std::filesystem;
@@ -47,10 +48,10 @@ void DatasetTrajectory::advance_to(int s, const ChannelFilter* filter, GroupSnap
     const long st = sbdf_->step_count();
     if (st < S && st % ckpt_steps == 0) checkpoint();
   }
-  if (!nse_->finite(sbdf_->state())) fail("non-finite state");
-  snap.fine = nse_->gather_velocity(sbdf_->state());
+  if (!finite(*nse_, sbdf_->state())) fail("non-finite state");
+  snap.fine = gather_velocity(*nse_, sbdf_->state());
   if (filter) filter->apply(snap.fine.data(), snap.coarse.data(), 3);
-  snap.u_tau = std::sqrt(std::max(0.0, nse_->wall_shear(sbdf_->state())));  // at the DNS resolution (collective)
+  snap.u_tau = std::sqrt(std::max(0.0, wall_shear(*nse_, sbdf_->state())));  // at the DNS resolution (collective)
 }
 
 void DatasetTrajectory::checkpoint() { write_checkpoint(cp_, *nse_, sbdf_->history(), p_.dt, signature_); }

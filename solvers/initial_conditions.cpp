@@ -4,6 +4,7 @@
 #include <random>
 
 #include "io/error.hpp"
+#include "solvers/channel_diagnostics.hpp"
 
 namespace iff::solvers {
 
@@ -48,7 +49,7 @@ void add_random_perturbation(const ChannelNSE& nse, cvec& x, double amplitude, s
     ct.to_coefficients(e.data());
     for (int k = 0; k < ny; ++k) p[nse.index(ml, 0, k)] = v[k], p[nse.index(ml, 1, k)] = e[k];
   }
-  const double e2 = 2.0 * nse.fluctuation_energy(p);  // <|u'|²>
+  const double e2 = 2.0 * fluctuation_energy(nse, p);  // <|u'|²>
   IFF_CHECK(e2 > 0.0, "random perturbation has no energy (grid too small?)");
   const double s = amplitude / std::sqrt(e2);
   for (std::size_t q = 0; q < x.size(); ++q) x[q] += s * p[q];

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/comm.hpp"
+#include "solvers/channel_diagnostics.hpp"
 
 namespace iff::solvers {
 
@@ -36,13 +37,13 @@ void SnapshotOutput::start(const StepBoundary& b) {
 
 void SnapshotOutput::write(const StepBoundary& b) {
   const int index = static_cast<int>(b.step / every_ - first_);
-  auto f = nse_.gather_velocity(*b.state);
+  auto f = gather_velocity(nse_, *b.state);
   SeriesBlock block;
   if (root_) block = SeriesBlock{0, 1, 0, nse_.grid().nx};
   series_->write(index, b.time, block, root_ ? f.data() : nullptr);
   if (series_->meta().wall) {
     // this snapshot's wall units, from the spectral mean profile (collective)
-    const double u_tau = std::sqrt(std::max(0.0, nse_.wall_shear(*b.state)));
+    const double u_tau = std::sqrt(std::max(0.0, wall_shear(nse_, *b.state)));
     series_->write_wall_units(index, 1, block, &u_tau);
   }
 }

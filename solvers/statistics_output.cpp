@@ -8,6 +8,8 @@
 #include "io/comm.hpp"
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
+#include "solvers/channel_diagnostics.hpp"
+#include "solvers/sgs_profiles.hpp"
 
 namespace iff::solvers {
 
@@ -29,12 +31,12 @@ void StatisticsSamples::start(const StepBoundary& b) {
 
 void StatisticsSamples::write(const StepBoundary& b) {
   const cvec& x = *b.state;
-  auto f = nse_.gather_velocity(x);
-  const double tau = nse_.wall_shear(x);  // collective
+  auto f = gather_velocity(nse_, x);
+  const double tau = solvers::wall_shear(nse_, x);  // collective (the member wall_shear() hides it)
   if (stats_) stats_->add(f.data()), tau_.push_back(tau);
   if (nse_.les()) {
     // SGS profiles of this state, Gauss–Lobatto order (upper wall first) -> y ascending
-    auto s = nse_.sgs_profiles(x);
+    auto s = sgs_profiles(nse_, x);
     for (auto* v : {&s.nu_t, &s.dissipation, &s.coefficient}) std::reverse(v->begin(), v->end());
     if (stats_) stats_->add_sgs(s.nu_t.data(), s.dissipation.data(), s.coefficient.data());
   }

@@ -9,6 +9,7 @@
 #include "io/agreed.hpp"
 #include "io/comm.hpp"
 #include "io/fsutil.hpp"
+#include "solvers/channel_diagnostics.hpp"
 
 namespace iff::solvers {
 
@@ -54,11 +55,11 @@ TimeSeriesOutput::TimeSeriesOutput(std::string path, const std::string& restart_
 void TimeSeriesOutput::before_step(ChannelNSE& nse, long step, const cvec& x) {
   measured_ = step % csv_every_ == 0;
   if (!measured_) return;
-  pending_.bulk_velocity = nse.bulk_velocity(x);
-  const double tau = nse.wall_shear(x);
+  pending_.bulk_velocity = bulk_velocity(nse, x);
+  const double tau = wall_shear(nse, x);
   pending_.re_tau = std::sqrt(std::abs(tau)) * re_;
-  pending_.max_div = nse.max_divergence(x);
-  pending_.fluct_energy = nse.fluctuation_energy(x);
+  pending_.max_div = max_divergence(nse, x);
+  pending_.fluct_energy = fluctuation_energy(nse, x);
   pending_forcing_ = nse.forcing();  // collective
 }
 
@@ -70,10 +71,10 @@ void TimeSeriesOutput::after_step(long step, double t, double dt, const FlowDiag
 TimeSeriesRow TimeSeriesOutput::final_row(ChannelNSE& nse, const cvec& x, long step, double t, double dt) {
   const auto& d = nse.last_diagnostics();
   TimeSeriesRow r;
-  r.bulk_velocity = nse.bulk_velocity(x);
-  const double tau = nse.wall_shear(x);
-  r.max_div = nse.max_divergence(x);
-  r.fluct_energy = nse.fluctuation_energy(x);  // Parseval: exact, >= 0
+  r.bulk_velocity = bulk_velocity(nse, x);
+  const double tau = wall_shear(nse, x);
+  r.max_div = max_divergence(nse, x);
+  r.fluct_energy = fluctuation_energy(nse, x);  // Parseval: exact, >= 0
   r.re_tau = std::sqrt(std::abs(tau)) * re_;
   r.kinetic_energy = d.kinetic_energy;
   const double forcing = nse.forcing();  // collective

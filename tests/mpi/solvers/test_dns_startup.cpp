@@ -14,6 +14,7 @@
 
 #include "io/config.hpp"
 #include "io/series.hpp"
+#include "solvers/channel_diagnostics.hpp"
 #include "solvers/channel_dns.hpp"
 #include "solvers/initial_conditions.hpp"
 #include "tests/support/test_support.hpp"
@@ -54,11 +55,11 @@ std::vector<std::vector<double>> stepper_states(const DnsParams& p, int steps) {
   add_random_perturbation(nse, x, p.initial.amplitude, p.initial.seed);
   Sbdf s(nse, p.time.dt, p.time.order, p.time.startup_substeps);
   s.start(x);
-  std::vector<std::vector<double>> out = {nse.gather_velocity(s.state())};
+  std::vector<std::vector<double>> out = {gather_velocity(nse, s.state())};
   for (int k = 1; k <= steps; ++k) {
     s.step();
     EXPECT_EQ(s.step_count(), k);
-    out.push_back(nse.gather_velocity(s.state()));
+    out.push_back(gather_velocity(nse, s.state()));
   }
   return out;
 }

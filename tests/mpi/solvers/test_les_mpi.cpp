@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "solvers/channel_diagnostics.hpp"
 #include "solvers/channel_dns.hpp"
 #include "solvers/initial_conditions.hpp"
+#include "solvers/sgs_profiles.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace iff::solvers;
@@ -41,10 +43,10 @@ RunResult run(MPI_Comm comm, const ChannelGrid& g, SgsModelKind model, int steps
   s.start(x);
   while (s.step_count() < steps) s.step();
   RunResult r;
-  r.field = nse.gather_velocity(s.state());
+  r.field = gather_velocity(nse, s.state());
   r.ke = nse.last_diagnostics().kinetic_energy;
-  r.ub = nse.bulk_velocity(s.state());
-  r.prof = nse.sgs_profiles(s.state());
+  r.ub = bulk_velocity(nse, s.state());
+  r.prof = sgs_profiles(nse, s.state());
   return r;
 }
 

@@ -7,13 +7,16 @@
 //    u = A (e1 sin φ + e2 cos φ), φ = k·x, e1, e2, k orthogonal, |S| = A|k| is constant, so
 //    with Smagorinsky (Δ = (Δx Δz)^(1/2), no damping) f = (C_s Δ)² A|k| ∇²u = −(C_s Δ)² A |k|³ u;
 //  - an LES with C_s = 0 has the DNS's explicit terms (to round-off), and the DSM keeps the
-//    total viscosity non-negative on a perturbed channel state.
+//    total viscosity non-negative on a perturbed channel state;
+//  - the profiles are the plane sums of ChannelNSE::evaluate_sgs, which a DNS does not have.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "io/error.hpp"
 #include "solvers/initial_conditions.hpp"
+#include "solvers/sgs_profiles.hpp"
 
 using namespace iff::solvers;
 
@@ -53,7 +56,7 @@ TEST(LesChannel, SmagorinskyCouetteProfile) {
   ChannelNSE nse(g, physics(SgsModelKind::smagorinsky, nu), MPI_COMM_WORLD);
   cvec x;
   set_mean(nse, x, {b, a}, {0.0, c});  // U = b + a y, W = c y
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   const auto d = les_filter_width(g, FilterWidth::cube_root);
   for (int j = 0; j < g.ny; ++j) {
     EXPECT_NEAR(p.nu_t[j], std::pow(0.17 * d[j], 2) * std::hypot(a, c), 1e-15) << j;
@@ -63,7 +66,7 @@ TEST(LesChannel, SmagorinskyCouetteProfile) {
     EXPECT_GE(p.nu_total_min[j], nu);
   }
   // the field itself is uniform on each plane
-  const auto nut = nse.eddy_viscosity(x);
+  const auto nut = eddy_viscosity(nse, x);
   const std::size_t P = std::size_t(g.nxp()) * g.nzp();
   for (std::size_t q = 0; q < nut.size(); ++q) {
     const int J = nse.transform().y0() + int(q / P);
@@ -77,7 +80,7 @@ TEST(LesChannel, SmagorinskyVanDriestPoiseuilleProfile) {
   ChannelNSE nse(g, physics(SgsModelKind::smagorinsky, nu, 25.0), MPI_COMM_WORLD);
   const cvec x = laminar_state(nse, uc);
   const double u_tau = std::sqrt(nu * 2 * uc);
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   const auto d = les_filter_width(g, FilterWidth::cube_root);
   const auto y = g.y();
   for (int j = 0; j < g.ny; ++j) {
@@ -93,7 +96,7 @@ TEST(LesChannel, WaleVanishesForPoiseuilleFlow) {
   auto g = grid(8, 25, 8, 2 * M_PI, M_PI);
   ChannelNSE nse(g, physics(SgsModelKind::wale, 1e-3), MPI_COMM_WORLD);
   const cvec x = laminar_state(nse, 1.0);
-  const auto nut = nse.eddy_viscosity(x);
+  const auto nut = eddy_viscosity(nse, x);
   for (double v : nut) EXPECT_EQ(v, 0.0);
   std::vector<cplx> f(std::size_t(nse.nm_local()) * g.ny * 3);
   nse.sgs_force(x, f.data());
@@ -207,8 +210,45 @@ TEST(LesChannel, DsmTotalViscosityNonNegativeOnAPerturbedState) {
   ChannelNSE nse(g, ph, MPI_COMM_WORLD);
   cvec x = laminar_state(nse, 1.0);
   add_random_perturbation(nse, x, 0.4, 2);
-  const auto p = nse.sgs_profiles(x);
+  const auto p = sgs_profiles(nse, x);
   for (int j = 0; j < g.ny; ++j) EXPECT_GE(p.nu_total_min[j], 0.0) << j;
   EXPECT_EQ(p.coefficient[0], 0.0);
   EXPECT_EQ(p.coefficient[g.ny - 1], 0.0);
+}
+
+TEST(LesChannel, ProfilesAreTheEvaluationsPlaneSums) {
+  auto g = grid(8, 17, 8, 2 * M_PI, M_PI);
+  const double nu = 1.0 / 4200;
+  ChannelNSE nse(g, physics(SgsModelKind::smagorinsky, nu, 25.0), MPI_COMM_WORLD);
+  cvec x = laminar_state(nse, 1.0);
+  add_random_perturbation(nse, x, 0.3, 3);
+  const auto p = sgs_profiles(nse, x);
+  const auto nut = eddy_viscosity(nse, x);
+  const SgsEvaluation& e = nse.evaluate_sgs(x);
+  const int y0 = nse.transform().y0(), nyl = nse.transform().ny_local();
+  ASSERT_EQ(e.nu_t, nut);
+  ASSERT_EQ(int(e.plane_nu_t.size()), nyl);
+  const std::size_t P = nse.transform().phys_plane();
+  for (int jl = 0; jl < nyl; ++jl) {
+    EXPECT_EQ(p.nu_t[y0 + jl], e.plane_nu_t[jl]) << jl;
+    EXPECT_EQ(p.dissipation[y0 + jl], e.plane_dissipation[jl]) << jl;
+    EXPECT_EQ(p.coefficient[y0 + jl], e.coefficient[jl]) << jl;
+    EXPECT_EQ(p.nu_total_min[y0 + jl], e.plane_nu_total_min[jl]) << jl;
+    const double lo = *std::min_element(nut.begin() + jl * P, nut.begin() + (jl + 1) * P);
+    EXPECT_EQ(e.plane_nu_total_min[jl], nu + lo) << jl;
+  }
+  EXPECT_GT(*std::max_element(p.nu_t.begin(), p.nu_t.end()), 0.0);
+}
+
+TEST(LesChannel, DnsHasNoSgsEvaluation) {
+  auto g = grid(8, 17, 8, 2 * M_PI, M_PI);
+  ChannelNSE nse(g, physics(SgsModelKind::none, 1e-3), MPI_COMM_WORLD);
+  const cvec x = laminar_state(nse, 1.0);
+  EXPECT_THROW(nse.evaluate_sgs(x), iff::InputError);
+  EXPECT_TRUE(eddy_viscosity(nse, x).empty());
+  const auto p = sgs_profiles(nse, x);
+  for (int j = 0; j < g.ny; ++j) {
+    EXPECT_EQ(p.nu_t[j], 0.0);
+    EXPECT_EQ(p.nu_total_min[j], 1e-3);
+  }
 }
