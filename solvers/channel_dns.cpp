@@ -17,7 +17,6 @@
 #include "io/log.hpp"
 #include "io/series.hpp"
 #include "io/stop_signal.hpp"
-#include "analysis/channel_statistics.hpp"
 #include "solvers/cfl_controller.hpp"
 #include "solvers/channel_diagnostics.hpp"
 #include "solvers/checkpoint_output.hpp"
@@ -27,7 +26,6 @@
 #include "solvers/snapshot_output.hpp"
 #include "solvers/statistics_output.hpp"
 #include "solvers/time_series_output.hpp"
-#include "analysis/wall_units.hpp"
 
 namespace iff::solvers {
 
