@@ -30,6 +30,7 @@ torch::Tensor MpiSlabGroup::sum(const torch::Tensor& t) const {
   auto all = torch::empty({ranks(), host.numel()}, host.options());
   MPI_Allgather(host.data_ptr(), count_of(host.numel()), mpi_type(host), all.data_ptr(), count_of(host.numel()),
                 mpi_type(host), comm_);
+  bytes_ += (ranks() - 1) * host.numel() * int64_t(host.element_size());
   auto s = all[0].clone();
   for (int r = 1; r < ranks(); ++r) s += all[r];
   return s.view(t.sizes()).to(t.device());
@@ -49,6 +50,7 @@ torch::Tensor MpiSlabGroup::gather_x(const torch::Tensor& t, int64_t dim) const 
   auto all = torch::empty(shape, host.options());
   MPI_Allgatherv(host.data_ptr(), count_of(host.numel()), mpi_type(host), all.data_ptr(), counts.data(),
                  offsets.data(), mpi_type(host), comm_);
+  bytes_ += (nx() - nx_local()) * row * int64_t(host.element_size());
   return all.to(t.device()).movedim(0, dim);
 }
 
@@ -62,6 +64,7 @@ torch::Tensor MpiSlabGroup::reduce_scatter_x(const torch::Tensor& t, int64_t dim
   shape[0] = nx_local();
   auto mine = torch::empty(shape, host.options());
   MPI_Reduce_scatter(host.data_ptr(), mine.data_ptr(), counts.data(), mpi_type(host), MPI_SUM, comm_);
+  bytes_ += (nx() - nx_local()) * row * int64_t(host.element_size());
   return mine.to(t.device()).movedim(0, dim);
 }
 

@@ -30,8 +30,14 @@ class MpiSlabGroup final : public attention::SlabGroup {
   torch::Tensor gather_x(const torch::Tensor& t, int64_t dim) const override;
   torch::Tensor reduce_scatter_x(const torch::Tensor& t, int64_t dim) const override;
 
+  /// Bytes this rank has moved since construction or the last reset: those it received
+  /// from the other ranks in sum and gather_x, those it sent to them in reduce_scatter_x.
+  int64_t bytes_moved() const { return bytes_; }
+  void reset_bytes_moved() { bytes_ = 0; }
+
  private:
   MPI_Comm comm_;
+  mutable int64_t bytes_ = 0;
 };
 
 }  // namespace iff::operators

@@ -153,6 +153,19 @@ TEST(SlabExtent, UnevenSplitsCoverTheAxisInOrder) {
   EXPECT_EQ(iff::attention::slab_extent(7, 3, 2).x0, 5);
 }
 
+TEST(MpiSlabGroup, CountsTheBytesItMoves) {
+  ops::MpiSlabGroup g(MPI_COMM_WORLD, kNx);
+  const int64_t others = kNx - g.nx_local();
+  g.gather_x(torch::ones({g.nx_local(), 4}, torch::kFloat64), 0);
+  EXPECT_EQ(g.bytes_moved(), others * 4 * 8);  // received: the other ranks' planes
+  g.reset_bytes_moved();
+  g.sum(torch::ones({3}, torch::kFloat32));
+  EXPECT_EQ(g.bytes_moved(), (g.ranks() - 1) * 3 * 4);  // received: the other ranks' copies
+  g.reset_bytes_moved();
+  g.reduce_scatter_x(torch::ones({2, kNx}, torch::kFloat64), 1);
+  EXPECT_EQ(g.bytes_moved(), others * 2 * 8);  // sent: the other ranks' planes
+}
+
 TEST(SlabGroupInput, RefusesAGroupOfAnotherGridOrMoreRanksThanPlanes) {
   auto m = make_model(Factorization::parallel, false);
   EXPECT_THROW(m->set_slab(std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, kNx + 1)), iff::InputError);
