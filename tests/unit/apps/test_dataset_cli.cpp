@@ -143,11 +143,18 @@ TEST_F(DatasetCommand, JobBegunOnOneRankResumesOnTwo) {
 // snapshot with exit status 75, the unfinished trajectories checkpointed there; the same
 // command resumes to the uninterrupted file, at 1 and 2 ranks.
 TEST_F(DatasetCommand, SignalledJobStopsCleanlyAndResumesToTheSameFile) {
-  for (int ranks : {1, 2}) {
-    const std::string out = dir_ + "/signalled" + std::to_string(ranks);
+  // 1 rank: after trajectory 0's 2nd snapshot; 2 groups: after the 2nd snapshot of 0 and 1,
+  // the round whose count (two snapshots a round) reaches 4 or passes 3
+  const struct {
+    int ranks, after;
+  } runs[] = {{1, 2}, {2, 4}, {2, 3}};
+  for (const auto& run : runs) {
+    const int ranks = run.ranks;
+    const std::string out = dir_ + "/signalled" + std::to_string(ranks) + "_" + std::to_string(run.after);
     const std::string launch = ranks == 1 ? std::string() : iff::test::mpirun(ranks);
-    // 1 rank: after trajectory 0's 2nd snapshot; 2 groups: after the 2nd snapshot of 0 and 1
-    const std::string env = ranks == 1 ? "IFF_DATASET_SIGNAL_AFTER=2 " : launch + "-x IFF_DATASET_SIGNAL_AFTER=4 ";
+    const std::string var = "IFF_DATASET_SIGNAL_AFTER=" + std::to_string(run.after) + " ";
+    const std::string env = ranks == 1 ? var : launch + "-x " + var;
+    SCOPED_TRACE(std::to_string(ranks) + " rank(s), " + var);
     std::string log;
     EXPECT_EQ(dataset(env, out, "", &log), 75) << log;
     EXPECT_NE(log.find("ifactflow: interrupted: dataset: stopped by"), std::string::npos) << log;
