@@ -4,7 +4,10 @@
 //
 // IFF_DATASET_KILL_AFTER=N (testing): the process kills itself with SIGKILL once N snapshots
 // have been written and counted, as a job killed by a scheduler would be (no clean-up);
-// IFF_DATASET_SIGNAL_AFTER=N: rank 0 raises SIGTERM then (apps/test_hooks.hpp).
+// IFF_DATASET_SIGNAL_AFTER=N: rank 0 raises SIGTERM then (apps/test_hooks.hpp). Snapshots
+// are counted a collective write at a time (one snapshot per group taking one): both act
+// after the write at which the count reaches or passes N (with 2 groups, N = 3 and N = 4
+// both act after the second write).
 #include <csignal>
 #include <cstdlib>
 
@@ -42,7 +45,10 @@ void add_dataset(CLI::App& app, Context& ctx) {
     params.git_commit = git_commit();
     solvers::ChannelDataset dataset(params, ctx.comm);
     if (hooks.kill_after > 0 || hooks.signal_after > 0)
-      dataset.set_snapshot_hook([hooks, rank = ctx.rank](long written) { hooks.at(written, rank); });
+      dataset.set_snapshot_hook([hooks, rank = ctx.rank, before = 0L](long written) mutable {
+        hooks.at(written, rank, before);
+        before = written;
+      });
     dataset.run();
   });
 }

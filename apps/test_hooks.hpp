@@ -30,10 +30,13 @@ struct TestHooks {
   explicit TestHooks(const std::string& command)
       : kill_after(env_count(("IFF_" + command + "_KILL_AFTER").c_str())),
         signal_after(env_count(("IFF_" + command + "_SIGNAL_AFTER").c_str())) {}
-  /// Called with the units done so far (on every rank, `rank` its rank).
-  void at(long done, int rank) const {
+  /// Called with the units done so far (on every rank, `rank` its rank) and those done at
+  /// the previous call, `before` (one unit a call when omitted): both hooks act at the call
+  /// whose count reaches or passes N, also when a call counts several units.
+  void at(long done, int rank, long before = -1) const {
+    if (before < 0) before = done - 1;
     if (kill_after > 0 && done >= kill_after) std::raise(SIGKILL);
-    if (signal_after > 0 && done == signal_after && rank == 0) std::raise(SIGTERM);
+    if (signal_after > 0 && before < signal_after && done >= signal_after && rank == 0) std::raise(SIGTERM);
   }
 };
 

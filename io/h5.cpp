@@ -150,8 +150,8 @@ void File::reserve(std::uint64_t allocated) const {
   std::string reason;
   if (rank == 0) {
     // The space HDF5 may write before the next reservation: the datasets allocated so far
-    // (a parallel file allocates a dataset's chunks when it is created or grows, and the
-    // file's end follows only as they are written), the new allocation, and room for the
+    // (a dataset's chunks are allocated when it is created or grows, and the file's end
+    // follows only as they are written), the new allocation, and room for the
     // metadata written at flushes. Its own end of allocation is not available through the
     // MPI-IO driver, so the allocations are counted here.
     struct stat st {};
@@ -298,6 +298,14 @@ std::vector<hsize_t> File::shape(const std::string& dataset) const {
   return dims;
 }
 
+bool File::allocated_early(const std::string& dataset) const {
+  Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
+  Id dcpl(H5Dget_create_plist(d.get()), H5Pclose);
+  H5D_alloc_time_t t = H5D_ALLOC_TIME_DEFAULT;
+  return H5Pget_alloc_time(dcpl.get(), &t) >= 0 && t == H5D_ALLOC_TIME_EARLY;
+}
+
 DType File::dtype(const std::string& dataset) const {
   Id d(H5Dopen2(file_.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
   IFF_CHECK_AS(InputError, static_cast<bool>(d), "file " << path_ << " has no dataset " << dataset);
@@ -311,14 +319,19 @@ DType File::dtype(const std::string& dataset) const {
 
 void File::create_dataset(const std::string& dataset, const std::vector<hsize_t>& shape, DType type,
                           const std::vector<hsize_t>& maxshape, const std::vector<hsize_t>& chunk) {
-  reserve(  // (a parallel file allocates the dataset's space now)
+  reserve(  // (the dataset's space is allocated now)
       std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>()) * H5Tget_size(file_type(type)));
   Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(),
                             maxshape.empty() ? nullptr : maxshape.data()),
            H5Sclose);
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (!chunk.empty()) H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
-  if (parallel_) H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+  // storage allocated when the dataset is created or grows, on a serial file too: HDF5's
+  // MPI-IO writes cannot allocate a chunk (one that a serial writer's default, allocation
+  // as written, left unallocated has no address and its write fails with EINVAL), so a file
+  // begun by one rank could not be continued by several. Nothing is written at allocation
+  // (no fill value is set).
+  H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
   Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   Id d(H5Dcreate2(file_.get(), dataset.c_str(), file_type(type), space.get(), lcpl.get(), dcpl.get(),
@@ -339,7 +352,7 @@ void File::extend(const std::string& dataset, const std::vector<hsize_t>& shape)
       return std::accumulate(v.begin(), v.end(), hsize_t{1}, std::multiplies<>());
     };
     const hsize_t grown = count(shape) > count(old_shape) ? count(shape) - count(old_shape) : 0;
-    reserve(grown * H5Tget_size(t.get()));  // (a parallel file allocates the new chunks now)
+    reserve(grown * H5Tget_size(t.get()));  // (the new chunks are allocated now)
   }
   bool ok = H5Dset_extent(d.get(), shape.data()) >= 0;
   std::string reason = ok ? "" : failure_reason();
@@ -383,7 +396,7 @@ void File::slab_io(const std::string& dataset, const std::vector<hsize_t>& offse
   // conversion (a compare run took 10% less time); the rounding is the same (a cast to the
   // nearest float).
   Id ftype(H5Dget_type(d.get()), H5Tclose);
-  if (wdata) reserve(0);  // (parallel files: the chunks were allocated with the dataset)
+  if (wdata) reserve(0);  // (the chunks were allocated with the dataset)
   const bool f32 = H5Tequal(memtype, H5T_NATIVE_DOUBLE) > 0 && H5Tget_class(ftype.get()) == H5T_FLOAT &&
                    H5Tget_size(ftype.get()) == sizeof(float) && n > 0;
   std::vector<float> buf(f32 ? n : 0);

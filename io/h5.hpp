@@ -101,9 +101,15 @@ class File {
   /// Shape of a dataset (InputError naming file and dataset when absent).
   std::vector<hsize_t> shape(const std::string& dataset) const;
   DType dtype(const std::string& dataset) const;
+  /// Whether `dataset` has its storage allocated at creation and growth (create_dataset),
+  /// as collective writes need: a chunked dataset of a serial file written by an older
+  /// version gets its chunks as they are written, and HDF5's MPI-IO writes cannot allocate
+  /// the missing ones.
+  bool allocated_early(const std::string& dataset) const;
 
   /// Creates a dataset; `maxshape` entries of H5S_UNLIMITED make axes extensible, `chunk`
-  /// (required then) sets the chunk shape.
+  /// (required then) sets the chunk shape. Its storage is allocated now and as it grows,
+  /// whatever the communicator: a file begun by one rank can be written by several.
   void create_dataset(const std::string& dataset, const std::vector<hsize_t>& shape, DType type,
                       const std::vector<hsize_t>& maxshape = {}, const std::vector<hsize_t>& chunk = {});
   /// Grows an extensible dataset to `shape` (collective).

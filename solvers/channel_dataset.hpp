@@ -37,7 +37,9 @@
 // same case finds the partial files, checks their dataset_signature, and restarts every
 // unfinished trajectory from its checkpoint (from scratch when it has none), rewriting any
 // snapshot after that checkpoint; SBDF restarts bit for bit, so the finished files equal
-// those of an uninterrupted run.
+// those of an uninterrupted run. The resumed run may have another number of ranks: the
+// files' storage is allocated when they are created (h5::File::create_dataset), so a set
+// begun on one rank is written collectively by several.
 #pragma once
 
 #include <cstdint>

@@ -46,6 +46,15 @@ std::vector<std::int64_t> read_progress(const std::string& path, const std::stri
   return c;
 }
 
+/// Whether the chunked datasets of `path` can be written collectively (h5::File::
+/// allocated_early); read on this rank alone.
+bool collectively_writable(const std::string& path) {
+  const auto f = h5::File::open(path);
+  for (const char* d : {"/velocity", "/wall/u_tau"})
+    if (f.exists(d) && !f.allocated_early(d)) return false;
+  return true;
+}
+
 /// The unfinished (work) file if there is one, else the finished one, else "".
 std::string existing(const std::string& work_path, const std::string& final_path) {
   if (fs::exists(work_path)) return work_path;
@@ -156,6 +165,10 @@ void DatasetOutputs::open(const std::vector<double>& times, const std::string& f
       IFF_REQUIRE(!path.empty(), "unfinished output " << coarse_.work_path << " has no companion " << o->work_path
                                                       << "; set output.overwrite: true to start again");
       read_progress(path, signature_, p_.n_traj);  // every rank checks (InputError on mismatch)
+      IFF_REQUIRE(comm_size(world_) == 1 || collectively_writable(path),
+                  "unfinished output " << path << " was begun on one rank by an older version, which left its "
+                                       << "unwritten snapshots unallocated for parallel HDF5; resume it on one rank "
+                                       << "or set output.overwrite: true to start again");
       if (path != o->work_path && wrank_ == 0) fs::rename(path, o->work_path);
     }
     MPI_Barrier(world_);

@@ -118,15 +118,43 @@ TEST_F(DatasetCommand, KilledJobResumesToTheSameFile) {
   EXPECT_FALSE(fs::exists(out + "/trajectories"));
 }
 
+// A job begun on one rank (its files created by a serial writer) and killed twice there is
+// finished by two groups of one rank each, writing collectively into those files: the same
+// file, bit for bit.
+TEST_F(DatasetCommand, JobBegunOnOneRankResumesOnTwo) {
+  const std::string out = dir_ + "/regrouped";
+  const std::string partial = iff::partial_name(out + "/fdns.h5");
+  std::string log;
+  for (int kill = 0; kill < 2; ++kill)
+    EXPECT_NE(iff::test::run("IFF_DATASET_KILL_AFTER=3 " + iff::test::exe() + " dataset " + case_ +
+                                 " --set output.dir=" + out,
+                             &log),
+              0);
+  ASSERT_TRUE(fs::exists(partial)) << log;
+  EXPECT_EQ(read(partial, "/completed"), (std::vector<double>{5, 0, 0}));
+  ASSERT_EQ(dataset(iff::test::mpirun(2), out, "--set dataset.ranks_per_trajectory=1", &log), 0) << log;
+  EXPECT_NE(log.find("resuming"), std::string::npos) << log;
+  expect_same_files(ref_, out, 0.0);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_FALSE(fs::exists(out + "/trajectories"));
+}
+
 // SIGTERM reaching rank 0 alone (IFF_DATASET_SIGNAL_AFTER) stops every rank after the same
 // snapshot with exit status 75, the unfinished trajectories checkpointed there; the same
 // command resumes to the uninterrupted file, at 1 and 2 ranks.
 TEST_F(DatasetCommand, SignalledJobStopsCleanlyAndResumesToTheSameFile) {
-  for (int ranks : {1, 2}) {
-    const std::string out = dir_ + "/signalled" + std::to_string(ranks);
+  // 1 rank: after trajectory 0's 2nd snapshot; 2 groups: after the 2nd snapshot of 0 and 1,
+  // the round whose count (two snapshots a round) reaches 4 or passes 3
+  const struct {
+    int ranks, after;
+  } runs[] = {{1, 2}, {2, 4}, {2, 3}};
+  for (const auto& run : runs) {
+    const int ranks = run.ranks;
+    const std::string out = dir_ + "/signalled" + std::to_string(ranks) + "_" + std::to_string(run.after);
     const std::string launch = ranks == 1 ? std::string() : iff::test::mpirun(ranks);
-    // 1 rank: after trajectory 0's 2nd snapshot; 2 groups: after the 2nd snapshot of 0 and 1
-    const std::string env = ranks == 1 ? "IFF_DATASET_SIGNAL_AFTER=2 " : launch + "-x IFF_DATASET_SIGNAL_AFTER=4 ";
+    const std::string var = "IFF_DATASET_SIGNAL_AFTER=" + std::to_string(run.after) + " ";
+    const std::string env = ranks == 1 ? var : launch + "-x " + var;
+    SCOPED_TRACE(std::to_string(ranks) + " rank(s), " + var);
     std::string log;
     EXPECT_EQ(dataset(env, out, "", &log), 75) << log;
     EXPECT_NE(log.find("ifactflow: interrupted: dataset: stopped by"), std::string::npos) << log;
