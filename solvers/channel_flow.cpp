@@ -12,14 +12,6 @@ namespace {
 const cplx I(0.0, 1.0);
 }
 
-Driving driving_from_string(const std::string& s) {
-  if (s == "pressure_gradient") return Driving::pressure_gradient;
-  if (s == "bulk_velocity") return Driving::bulk_velocity;
-  IFF_CHECK_AS(iff::InputError, false, "driving must be pressure_gradient or bulk_velocity, got '" << s << "'");
-  return Driving::pressure_gradient;
-}
-std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
-
 ChannelNSE::ChannelNSE(const spectral::ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
     : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? 11 : 6, fftw_flags) {
   IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);
