@@ -39,7 +39,7 @@ void run_filter(const FilterOptions& o, const Context& ctx) {
   s.NX = g[0], s.NY = g[1], s.NZ = g[2];
   s.lx = m.box_lx();
   s.lz = m.box_lz();
-  s.kind = solvers::filter_kind_from_string(o.kind);
+  s.kind = solvers::kFilterKindNames.parse_or_throw(o.kind, "filter");
   s.width_ratio = o.width_ratio;
   IFF_REQUIRE(on_gauss_lobatto_y(m.y),
               "series " << o.input << ": y is not on Gauss-Lobatto points (the y filter is a Chebyshev projection)");
@@ -115,7 +115,7 @@ void add_filter(CLI::App& app, Context& ctx) {
   sub->add_option("--grid", o->grid, "coarse grid NXxNYxNZ (e.g. 32x33x16)")->required();
   sub->add_option("-o,--output", o->output, "output series (.h5)")->required();
   sub->add_option("--filter", o->kind, "x-z filter: sharp (default), box or gaussian")
-      ->check(CLI::IsMember({"sharp", "box", "gaussian"}))
+      ->check(CLI::IsMember(solvers::kFilterKindNames.spellings()))
       ->capture_default_str();
   sub->add_option("--width-ratio", o->width_ratio, "box/gaussian width over the coarse spacing")->capture_default_str();
   sub->add_option("--kind", o->kind_out, "kind of the output series")->capture_default_str();

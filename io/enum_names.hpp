@@ -4,6 +4,7 @@
 //   enum class Units { wall, centreline };
 //   inline const EnumNames<Units> kUnitsNames{{Units::wall, "wall"}, {Units::centreline, "centreline"}};
 //   kUnitsNames.name(Units::wall) == "wall"; kUnitsNames.parse("centreline") == Units::centreline
+//   kUnitsNames.parse_or_throw("metric", "units") throws "unknown units 'metric' (expected wall or centreline)"
 #pragma once
 
 #include <initializer_list>
@@ -11,6 +12,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "io/error.hpp"
 
 namespace iff {
 
@@ -30,6 +33,12 @@ class EnumNames {
     for (const auto& [v, n] : items_)
       if (s == n) return v;
     return std::nullopt;
+  }
+  /// The value spelled `s`; InputError naming `what`, `s` and the spellings otherwise (for
+  /// values read elsewhere than a case key: a file's attribute, a program argument).
+  E parse_or_throw(const std::string& s, const std::string& what) const {
+    if (const auto v = parse(s)) return *v;
+    throw InputError("unknown " + what + " '" + s + "' (expected " + listed() + ")");
   }
   /// Every spelling, in table order.
   std::vector<std::string> spellings() const {

@@ -57,7 +57,7 @@ std::string export_description(const CheckpointData& d, const std::string& dtype
   s += "  \"hyper_parameters\": {\n" + hyper + "\n  },\n";
   s += fmt::format("  \"grid\": {{\"nx\": {}, \"ny\": {}, \"nz\": {}, \"lx\": {:.17g}, \"lz\": {:.17g}}},\n",
                    d.spec.x.size(), d.spec.y.size(), d.spec.z.size(), d.spec.lx, d.spec.lz);
-  s += fmt::format("  \"positions\": {},\n", json_string(d.spec.is_ifactformer() ? to_string(d.spec.positions) : "none"));
+  s += fmt::format("  \"positions\": {},\n", json_string(d.spec.is_ifactformer() ? kPositionsNames.name(d.spec.positions) : "none"));
   s += fmt::format(
       "  \"normalization\": {{\"in_mean\": {}, \"in_std\": {}, \"out_mean\": {}, \"out_std\": {}, \"components\": "
       "[\"u\", \"v\", \"w\"]}},\n",

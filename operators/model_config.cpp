@@ -4,12 +4,12 @@ namespace iff::operators {
 
 ModelSpec model_spec_from(const ConfigSection& sec) {
   ModelSpec m;
-  m.kind = model_kind_from_string(sec.get_choice("kind", "ifactformer-m", model_kind_names(), "the operator: ifactformer-m (parallel factorized attention), ifactformer-o (chained), fno or ifno"));
+  m.kind = sec.get_enum("kind", m.kind, kModelKindNames, "the operator: ifactformer-m (parallel factorized attention), ifactformer-o (chained), fno or ifno");
   const int64_t big = 1 << 20;
   // the documentation lists the keys of every kind
   if (m.is_ifactformer() || sec.documenting()) {
     auto& o = m.ifactformer;
-    m.positions = positions_from_string(sec.get_choice("positions", "reference", {"reference", "grid"}, "IFactFormer: coordinates of the positional features: reference (linspace(0, L, n) with the end point, in float32, as the published weights were trained) or grid (the series' node coordinates)"));
+    m.positions = sec.get_enum("positions", m.positions, kPositionsNames, "IFactFormer: coordinates of the positional features: reference (linspace(0, L, n) with the end point, in float32, as the published weights were trained) or grid (the series' node coordinates)");
     o.dim = sec.get_in<int64_t>("dim", o.dim, 2, big, "IFactFormer: channels of the latent field");
     o.heads = sec.get_in<int64_t>("heads", o.heads, 1, big, "IFactFormer: attention heads");
     o.dim_head = sec.get_in<int64_t>("dim_head", o.dim_head, 1, big, "IFactFormer: channels per head");
@@ -34,7 +34,7 @@ ModelSpec model_spec_from(const ConfigSection& sec) {
     o.in_time_window = sec.get_in<int64_t>("in_time_window", o.in_time_window, 1, 64, "snapshots in the input window");
     o.pad_y = sec.get_in<int64_t>("pad_y", o.pad_y, 0, big, "FNO/IFNO: zero points appended in y before the spectral layers");
     o.projection = sec.get_in<int64_t>("projection", o.projection, 1, big, "FNO/IFNO: hidden width of the output projection");
-    o.target = target_from_string(sec.get_choice("target", "next", {"next", "increment"}, "FNO/IFNO: what the model predicts: the next snapshot or its increment over the last input"));
+    o.target = sec.get_enum("target", o.target, kTargetNames, "FNO/IFNO: what the model predicts: the next snapshot or its increment over the last input");
     o.implicit = m.kind == ModelKind::ifno;
   }
   return m;

@@ -8,14 +8,6 @@
 
 namespace iff::operators {
 
-std::string to_string(Positions p) { return p == Positions::reference ? "reference" : "grid"; }
-
-Positions positions_from_string(const std::string& s) {
-  if (s == "reference") return Positions::reference;
-  if (s == "grid") return Positions::grid;
-  throw InputError("unknown positions convention '" + s + "' (expected reference or grid)");
-}
-
 AxisCoordinates make_positions(Positions convention, const std::vector<double>& x, const std::vector<double>& y,
                                const std::vector<double>& z, double lx, double lz) {
   if (convention == Positions::grid) return {x, y, z};
@@ -28,28 +20,6 @@ AxisCoordinates make_positions(Positions convention, const std::vector<double>& 
   return {linspace(lx, x.size()), linspace(2.0, y.size()), linspace(lz, z.size())};
 }
 
-std::string to_string(Target t) { return t == Target::next ? "next" : "increment"; }
-
-Target target_from_string(const std::string& s) {
-  if (s == "next") return Target::next;
-  if (s == "increment") return Target::increment;
-  throw InputError("unknown target '" + s + "' (expected next or increment)");
-}
-
-namespace {
-const std::vector<std::string> kKindNames{"ifactformer-m", "ifactformer-o", "fno", "ifno"};
-}
-
-const std::vector<std::string>& model_kind_names() { return kKindNames; }
-
-std::string to_string(ModelKind k) { return kKindNames[static_cast<int>(k)]; }
-
-ModelKind model_kind_from_string(const std::string& s) {
-  for (std::size_t i = 0; i < kKindNames.size(); ++i)
-    if (kKindNames[i] == s) return static_cast<ModelKind>(i);
-  throw InputError("unknown model kind '" + s + "' (expected ifactformer-m, ifactformer-o, fno or ifno)");
-}
-
 int64_t ModelSpec::in_time_window() const {
   return is_ifactformer() ? ifactformer.in_time_window : fno.in_time_window;
 }
@@ -57,10 +27,10 @@ int64_t ModelSpec::in_time_window() const {
 std::string ModelSpec::hyper_text() const {
   std::ostringstream s;
   s.precision(17);
-  s << "kind: " << to_string(kind) << "\n";
+  s << "kind: " << kModelKindNames.name(kind) << "\n";
   if (is_ifactformer()) {
     const auto& o = ifactformer;
-    s << "positions: " << to_string(positions) << "\n"
+    s << "positions: " << kPositionsNames.name(positions) << "\n"
       << "dim: " << o.dim << "\nheads: " << o.heads << "\ndim_head: " << o.dim_head
       << "\nkernel_multiplier: " << o.kernel_multiplier << "\nn_layer: " << o.n_layer << "\ndepth: " << o.depth
       << "\nin_dim: " << o.in_dim << "\nout_dim: " << o.out_dim << "\nin_time_window: " << o.in_time_window
@@ -70,7 +40,7 @@ std::string ModelSpec::hyper_text() const {
     const auto& o = fno;
     s << "modes_x: " << o.modes_x << "\nmodes_y: " << o.modes_y << "\nmodes_z: " << o.modes_z
       << "\nwidth: " << o.width << "\nn_layer: " << o.n_layer << "\nin_time_window: " << o.in_time_window
-      << "\npad_y: " << o.pad_y << "\nprojection: " << o.projection << "\ntarget: " << to_string(o.target) << "\n";
+      << "\npad_y: " << o.pad_y << "\nprojection: " << o.projection << "\ntarget: " << kTargetNames.name(o.target) << "\n";
   }
   return s.str();
 }
@@ -91,10 +61,10 @@ ModelSpec ModelSpec::from_hyper_text(const std::string& text) {
   };
   auto geti = [&](const std::string& k) { return std::stoll(get(k)); };
   ModelSpec m;
-  m.kind = model_kind_from_string(get("kind"));
+  m.kind = kModelKindNames.parse_or_throw(get("kind"), "model kind");
   if (m.is_ifactformer()) {
     auto& o = m.ifactformer;
-    m.positions = positions_from_string(get("positions"));
+    m.positions = kPositionsNames.parse_or_throw(get("positions"), "positions convention");
     o.dim = geti("dim");
     o.heads = geti("heads");
     o.dim_head = geti("dim_head");
@@ -118,7 +88,7 @@ ModelSpec ModelSpec::from_hyper_text(const std::string& text) {
     o.in_time_window = geti("in_time_window");
     o.pad_y = geti("pad_y");
     o.projection = geti("projection");
-    o.target = target_from_string(get("target"));
+    o.target = kTargetNames.parse_or_throw(get("target"), "target");
     o.implicit = m.kind == ModelKind::ifno;
   }
   return m;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attention/factorization.hpp"
+#include "io/enum_names.hpp"
 
 namespace iff::operators {
 
@@ -18,8 +19,7 @@ enum class Positions {
               ///< get_pos_lst: the convention its weights were trained with
   grid,       ///< the actual node coordinates of the series
 };
-std::string to_string(Positions p);
-Positions positions_from_string(const std::string& s);  ///< InputError on an unknown name
+inline const EnumNames<Positions> kPositionsNames{{Positions::reference, "reference"}, {Positions::grid, "grid"}};
 
 /// Axis coordinates for a model: [nx], [ny], [nz] (float64).
 struct AxisCoordinates {
@@ -45,8 +45,7 @@ struct IFactFormerOptions {
 };
 
 enum class Target { next, increment };
-std::string to_string(Target t);
-Target target_from_string(const std::string& s);  ///< InputError on an unknown name
+inline const EnumNames<Target> kTargetNames{{Target::next, "next"}, {Target::increment, "increment"}};
 
 struct FnoOptions {
   int64_t modes_x = 8;       ///< kept |kx| < modes_x (both signs)
@@ -63,9 +62,11 @@ struct FnoOptions {
 };
 
 enum class ModelKind { ifactformer_m, ifactformer_o, fno, ifno };
-std::string to_string(ModelKind k);             ///< "ifactformer-m", "ifactformer-o", "fno", "ifno"
-ModelKind model_kind_from_string(const std::string& s);  ///< InputError naming the value
-const std::vector<std::string>& model_kind_names();
+inline const EnumNames<ModelKind> kModelKindNames{{ModelKind::ifactformer_m, "ifactformer-m"},
+                                                  {ModelKind::ifactformer_o, "ifactformer-o"},
+                                                  {ModelKind::fno, "fno"},
+                                                  {ModelKind::ifno, "ifno"}};
+inline std::string to_string(ModelKind k) { return kModelKindNames.name(k); }
 
 /// Everything needed to rebuild a model (weights aside).
 struct ModelSpec {

@@ -60,7 +60,7 @@ DatasetParams DatasetParams::from(const Config& cfg) {
     throw ConfigError(std::string("filter.grid: ") + e.what());
   }
   p.NX = cg[0], p.NY = cg[1], p.NZ = cg[2];
-  p.filter = filter_kind_from_string(f.get_choice("kind", "sharp", {"sharp", "box", "gaussian"}, "x-z filter: sharp (spectral cut-off at the coarse grid), box (top-hat) or gaussian"));
+  p.filter = f.get_enum("kind", p.filter, kFilterKindNames, "x-z filter: sharp (spectral cut-off at the coarse grid), box (top-hat) or gaussian");
   p.width_ratio = f.get_in<double>("width_ratio", p.width_ratio, 1e-6, 1e6, "filter width over the coarse grid spacing (box, gaussian)");
 
   auto o = cfg.section("output");

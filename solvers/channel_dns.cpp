@@ -35,7 +35,7 @@ PhysicsParams PhysicsParams::from(const ConfigSection& s) {
   PhysicsParams p;
   p.units = s.get_enum("units", p.units, kUnitsNames, "units of the case: wall (h, u_tau; nu = 1/Re_tau) or centreline (h, laminar centre-line velocity U_c; nu = 1/Re_c)");
   p.re = s.get_in<double>("re", p.re, 1e-3, 1e9, "Reynolds number: Re_tau (wall units) or Re_c (centreline units); nu = 1/re");
-  p.driving = driving_from_string(s.get_choice("driving", "pressure_gradient", {"pressure_gradient", "bulk_velocity"}, "what drives the flow: a constant mean pressure gradient or a constant bulk velocity"));
+  p.driving = s.get_enum("driving", p.driving, kDrivingNames, "what drives the flow: a constant mean pressure gradient or a constant bulk velocity");
   const bool wall = p.units == Units::wall;
   p.pressure_gradient = s.get<double>("pressure_gradient", wall ? 1.0 : 2.0 / p.re, "F = -dP/dx for pressure_gradient driving; default 1 (wall units) or 2/re (centreline, the laminar flow with U_c = 1)");
   p.bulk_velocity = s.get<double>("bulk_velocity", wall ? 15.68 : 2.0 / 3.0, "bulk velocity (1/2) integral U dy held by bulk_velocity driving; default 15.68 (wall units, Re_tau 180) or 2/3 (centreline)");
@@ -437,8 +437,8 @@ void log_run(const DnsParams& p, const ChannelNSE& nse, double dt, long total, M
   const std::string detail =
       sp.model == SgsModelKind::smagorinsky ? fmt::format("C_s = {}, van Driest A+ = {}", sp.cs, sp.van_driest_a_plus)
       : sp.model == SgsModelKind::wale      ? fmt::format("C_w = {}", sp.cw)
-                                            : fmt::format("{} test filter of ratio 2 in x and z", to_string(sp.dsm_test_filter));
-  log::info("les: {} model ({}), filter width {}", to_string(sp.model), detail, to_string(sp.filter_width));
+                                            : fmt::format("{} test filter of ratio 2 in x and z", kTestFilterKindNames.name(sp.dsm_test_filter));
+  log::info("les: {} model ({}), filter width {}", to_string(sp.model), detail, kFilterWidthNames.name(sp.filter_width));
 }
 
 /// The first state of a run: a restart's checkpoint (its dt in `dt` when CFL-controlled), or

@@ -12,22 +12,6 @@
 
 namespace iff::solvers {
 
-FilterKind filter_kind_from_string(const std::string& s) {
-  if (s == "sharp") return FilterKind::sharp;
-  if (s == "box") return FilterKind::box;
-  if (s == "gaussian") return FilterKind::gaussian;
-  throw InputError("unknown filter '" + s + "' (expected sharp, box or gaussian)");
-}
-
-std::string to_string(FilterKind k) {
-  switch (k) {
-    case FilterKind::sharp: return "sharp";
-    case FilterKind::box: return "box";
-    case FilterKind::gaussian: return "gaussian";
-  }
-  return "?";
-}
-
 std::string FilterSpec::describe() const {
   std::string s = fmt::format("x-z: {} low-pass onto {}x{} (|kx| < {}, |kz| < {} modes)", to_string(kind), NX, NZ,
                               NX / 2, NZ / 2);

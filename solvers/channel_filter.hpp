@@ -19,11 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "io/enum_names.hpp"
+
 namespace iff::solvers {
 
 enum class FilterKind { sharp, box, gaussian };
-FilterKind filter_kind_from_string(const std::string& s);  ///< InputError naming the value
-std::string to_string(FilterKind k);
+inline const EnumNames<FilterKind> kFilterKindNames{
+    {FilterKind::sharp, "sharp"}, {FilterKind::box, "box"}, {FilterKind::gaussian, "gaussian"}};
+inline std::string to_string(FilterKind k) { return kFilterKindNames.name(k); }
 
 struct FilterSpec {
   int nx = 0, ny = 0, nz = 0;      ///< fine grid

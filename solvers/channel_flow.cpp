@@ -29,14 +29,6 @@ constexpr int kForceStress = 0;     // sgs_force: τ alone
 constexpr int kForceFields = 5;
 }  // namespace
 
-Driving driving_from_string(const std::string& s) {
-  if (s == "pressure_gradient") return Driving::pressure_gradient;
-  if (s == "bulk_velocity") return Driving::bulk_velocity;
-  IFF_CHECK_AS(iff::InputError, false, "driving must be pressure_gradient or bulk_velocity, got '" << s << "'");
-  return Driving::pressure_gradient;
-}
-std::string to_string(Driving d) { return d == Driving::pressure_gradient ? "pressure_gradient" : "bulk_velocity"; }
-
 ChannelNSE::ChannelNSE(const spectral::ChannelGrid& g, const ChannelPhysics& phys, MPI_Comm comm, unsigned fftw_flags)
     : g_(g), ph_(phys), comm_(comm), tr_(g, comm, phys.sgs.active() ? kLesFields : kDnsFields, fftw_flags) {
   IFF_REQUIRE(phys.nu > 0.0 && std::isfinite(phys.nu), "viscosity must be positive, got " << phys.nu);

@@ -50,8 +50,9 @@ enum class Driving {
   pressure_gradient,  ///< fixed F = -dP/dx
   bulk_velocity,      ///< F adjusted so that the bulk velocity stays at its target
 };
-Driving driving_from_string(const std::string& s);
-std::string to_string(Driving d);
+inline const EnumNames<Driving> kDrivingNames{{Driving::pressure_gradient, "pressure_gradient"},
+                                              {Driving::bulk_velocity, "bulk_velocity"}};
+inline std::string to_string(Driving d) { return kDrivingNames.name(d); }
 
 struct ChannelPhysics {
   double nu = 1.0 / 180.0;   ///< kinematic viscosity (units of the case: h and u_tau, or h and U_c)

@@ -12,50 +12,16 @@
 
 namespace iff::solvers {
 
-// ------------------------------------------------------------------------------ names and keys
-
-SgsModelKind sgs_model_from_string(const std::string& s) {
-  if (s == "none") return SgsModelKind::none;
-  if (s == "smagorinsky") return SgsModelKind::smagorinsky;
-  if (s == "dsm") return SgsModelKind::dsm;
-  if (s == "wale") return SgsModelKind::wale;
-  IFF_CHECK_AS(iff::InputError, false, "sgs.model must be none, smagorinsky, dsm or wale, got '" << s << "'");
-  return SgsModelKind::none;
-}
-
-std::string to_string(SgsModelKind k) {
-  switch (k) {
-    case SgsModelKind::smagorinsky: return "smagorinsky";
-    case SgsModelKind::dsm: return "dsm";
-    case SgsModelKind::wale: return "wale";
-    default: return "none";
-  }
-}
-
-FilterWidth filter_width_from_string(const std::string& s) {
-  if (s == "cube_root") return FilterWidth::cube_root;
-  if (s == "wall_parallel") return FilterWidth::wall_parallel;
-  IFF_CHECK_AS(iff::InputError, false, "sgs.filter_width must be cube_root or wall_parallel, got '" << s << "'");
-  return FilterWidth::cube_root;
-}
-std::string to_string(FilterWidth w) { return w == FilterWidth::cube_root ? "cube_root" : "wall_parallel"; }
-
-TestFilterKind test_filter_from_string(const std::string& s) {
-  if (s == "sharp") return TestFilterKind::sharp;
-  if (s == "box") return TestFilterKind::box;
-  IFF_CHECK_AS(iff::InputError, false, "sgs.dsm.test_filter must be sharp or box, got '" << s << "'");
-  return TestFilterKind::sharp;
-}
-std::string to_string(TestFilterKind k) { return k == TestFilterKind::sharp ? "sharp" : "box"; }
+// ------------------------------------------------------------------------------ keys
 
 SgsParams SgsParams::from(const ConfigSection& s) {
   SgsParams p;
-  p.model = sgs_model_from_string(s.get_choice("model", "none", {"none", "smagorinsky", "dsm", "wale"}, "LES closure: none (DNS), smagorinsky (with van Driest damping), dsm (dynamic Smagorinsky, Germano-Lilly, plane-averaged) or wale"));
+  p.model = s.get_enum("model", p.model, kSgsModelKindNames, "LES closure: none (DNS), smagorinsky (with van Driest damping), dsm (dynamic Smagorinsky, Germano-Lilly, plane-averaged) or wale");
   p.cs = s.get_in<double>("cs", p.cs, 0.0, 10.0, "Smagorinsky constant C_s (sgs.model smagorinsky)");
   p.cw = s.get_in<double>("cw", p.cw, 0.0, 10.0, "WALE constant C_w (sgs.model wale)");
   p.van_driest_a_plus = s.get_in<double>("van_driest_a_plus", p.van_driest_a_plus, 0.0, 1e6, "A+ of the van Driest damping 1 - exp(-y+/A+) of the Smagorinsky length (0: off)");
-  p.filter_width = filter_width_from_string(s.get_choice("filter_width", "cube_root", {"cube_root", "wall_parallel"}, "LES filter width: cube_root (dx dy(y) dz)^(1/3), dy the local Gauss-Lobatto spacing, or wall_parallel (dx dz)^(1/2)"));
-  p.dsm_test_filter = test_filter_from_string(s.section("dsm").get_choice("test_filter", "sharp", {"sharp", "box"}, "dsm test filter in x-z: sharp (keeps |k| below half the grid cut-off) or box (top-hat of twice the grid spacing)"));
+  p.filter_width = s.get_enum("filter_width", p.filter_width, kFilterWidthNames, "LES filter width: cube_root (dx dy(y) dz)^(1/3), dy the local Gauss-Lobatto spacing, or wall_parallel (dx dz)^(1/2)");
+  p.dsm_test_filter = s.section("dsm").get_enum("test_filter", p.dsm_test_filter, kTestFilterKindNames, "dsm test filter in x-z: sharp (keeps |k| below half the grid cut-off) or box (top-hat of twice the grid spacing)");
   return p;
 }
 

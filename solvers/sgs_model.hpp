@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "io/enum_names.hpp"
 #include "spectral/channel_grid.hpp"
 
 namespace iff {
@@ -50,22 +51,25 @@ class ConfigSection;
 namespace iff::solvers {
 
 enum class SgsModelKind { none, smagorinsky, dsm, wale };
-SgsModelKind sgs_model_from_string(const std::string& s);
-std::string to_string(SgsModelKind k);
+inline const EnumNames<SgsModelKind> kSgsModelKindNames{{SgsModelKind::none, "none"},
+                                                        {SgsModelKind::smagorinsky, "smagorinsky"},
+                                                        {SgsModelKind::dsm, "dsm"},
+                                                        {SgsModelKind::wale, "wale"}};
+inline std::string to_string(SgsModelKind k) { return kSgsModelKindNames.name(k); }
 
 enum class FilterWidth {
   cube_root,      ///< Δ = (Δx Δy(y) Δz)^(1/3), Δy the local Gauss–Lobatto spacing
   wall_parallel,  ///< Δ = (Δx Δz)^(1/2)
 };
-FilterWidth filter_width_from_string(const std::string& s);
-std::string to_string(FilterWidth w);
+inline const EnumNames<FilterWidth> kFilterWidthNames{{FilterWidth::cube_root, "cube_root"},
+                                                      {FilterWidth::wall_parallel, "wall_parallel"}};
 
 enum class TestFilterKind {
   sharp,  ///< spectral cut-off: keeps |kx| < kx_c/2 and |kz| < kz_c/2 (kx_c = π/Δx, kz_c = π/Δz)
   box,    ///< top-hat of width 2Δx × 2Δz: transfer function sinc(kx Δx) sinc(kz Δz)
 };
-TestFilterKind test_filter_from_string(const std::string& s);
-std::string to_string(TestFilterKind k);
+inline const EnumNames<TestFilterKind> kTestFilterKindNames{{TestFilterKind::sharp, "sharp"},
+                                                            {TestFilterKind::box, "box"}};
 
 /// The case's `sgs:` section.
 struct SgsParams {

@@ -132,7 +132,7 @@ double forward_flops(const ops::ModelSpec& s, int b) {
 
 ops::ModelSpec default_spec(const std::string& kind, const Args& a) {
   ops::ModelSpec s;
-  s.kind = ops::model_kind_from_string(kind);
+  s.kind = ops::kModelKindNames.parse_or_throw(kind, "model kind");
   s.lx = 4 * M_PI;
   s.lz = 4 * M_PI / 3;
   s.x = ops::ModelSpec::periodic_axis(a.nx, s.lx);

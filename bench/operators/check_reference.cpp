@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   namespace ops = iff::operators;
   ops::ConvertRequest req;  // the defaults of `ifactflow convert`: reference positions, 4pi x 2 x 4pi/3
   req.state_dict = argv[1];
-  req.spec.kind = ops::model_kind_from_string(argv[3]);
+  req.spec.kind = ops::kModelKindNames.parse_or_throw(argv[3], "model kind");
   const auto grid = iff::parse_grid_triplet(argv[4]);
   req.spec.lx = 4 * M_PI;
   req.spec.lz = 4 * M_PI / 3;

@@ -216,6 +216,13 @@ TEST(Config, EnumKeysReadThroughTheirNames) {
   EXPECT_EQ(names.name(Units::centreline), "centreline");
   EXPECT_EQ(names.listed(), "wall or centreline");
   EXPECT_FALSE(names.parse("metric").has_value());
+  EXPECT_EQ(names.parse_or_throw("centreline", "units"), Units::centreline);
+  try {
+    names.parse_or_throw("metric", "units");
+    FAIL() << "an unknown spelling was accepted";
+  } catch (const iff::InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "unknown units 'metric' (expected wall or centreline)");
+  }
 }
 
 TEST(Config, KeysListsASectionsChildrenAndReshapeRunsBeforeOverrides) {

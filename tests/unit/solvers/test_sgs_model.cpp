@@ -452,9 +452,20 @@ TEST(SgsParams, KeysAndErrors) {
     FAIL() << "unknown model accepted";
   } catch (const iff::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("sgs.model"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("vreman"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("none, smagorinsky, dsm, wale"), std::string::npos) << e.what();
   }
   auto typo = iff::Config::from_string("sgs: {model: wale, cw_typo: 0.5}", "test");
   SgsParams::from(typo.section("sgs"));
   EXPECT_THROW(typo.reject_unknown(), iff::ConfigError);
   EXPECT_THROW(SgsParams::from(iff::Config::from_string("sgs: {cs: -1}", "t").section("sgs")), iff::InputError);
+}
+
+// The spellings are those of case files and of outputs (the sgs_model attribute, les-<model> kinds).
+TEST(SgsParams, NamesSpellTheCaseKeys) {
+  EXPECT_EQ(kSgsModelKindNames.spellings(), (std::vector<std::string>{"none", "smagorinsky", "dsm", "wale"}));
+  EXPECT_EQ(to_string(SgsModelKind::smagorinsky), "smagorinsky");
+  EXPECT_EQ(kFilterWidthNames.spellings(), (std::vector<std::string>{"cube_root", "wall_parallel"}));
+  EXPECT_EQ(kTestFilterKindNames.spellings(), (std::vector<std::string>{"sharp", "box"}));
+  EXPECT_EQ(kTestFilterKindNames.name(TestFilterKind::box), "box");
 }
