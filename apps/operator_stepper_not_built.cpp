@@ -14,6 +14,7 @@ namespace {
 }  // namespace
 
 std::unique_ptr<rollout::Stepper> make_operator_stepper(const OperatorStepperOptions& o) { refuse(o.checkpoint); }
+rollout::StepperSource operator_stepper_source(const OperatorStepperOptions& o) { refuse(o.checkpoint); }
 std::vector<int> checkpoint_grid(const std::string& checkpoint) { refuse(checkpoint); }
 std::vector<double> checkpoint_box(const std::string& checkpoint) { refuse(checkpoint); }
 std::string checkpoint_model_kind(const std::string& checkpoint) { refuse(checkpoint); }
