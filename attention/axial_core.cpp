@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "attention/mixed_precision.hpp"
 #include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
 #include "io/error.hpp"
@@ -314,12 +315,15 @@ int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
 ///     the group's 3·heads products on one block of z while it is in L1 (one pass over z
 ///     per group, not per head and axis).
 /// The products use the uncentred X; −Σ μ W' is added to each block of z with the last
-/// group's products. Fewer sweeps also mean fewer waits for the slowest thread. The three
+/// group's products. With `mixed` (bf16-mixed arithmetic, float only) the products of V_h
+/// and of z take bf16 operands (Bf16Gemm): V_h = bf16(û) bf16(W_{v,h}ᵀ), and
+/// z += bf16(X_{h,a} − μ_{h,a}) bf16(W'_{h,a}), centred before the rounding (no −Σ μ W'
+/// term); the axial products and the moments stay in float32. Fewer sweeps also mean fewer waits for the slowest thread. The three
 /// sweeps stay in one function of about 100 lines: they share the group's buffers and the
 /// index arithmetic of its parallel regions, which the cache argument above is checked against.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
-                  const Tensor& w_2, double eps, Tensor& z, Tensor& mean, Tensor& rstd) {
+                  const Tensor& w_2, double eps, bool mixed, Tensor& z, Tensor& mean, Tensor& rstd) {
   // points per output block (z's block in L1), blocks per tile (z's tile in L2, each W'
   // used on all of its blocks in turn)
   constexpr int64_t kBlock = 64, kTile = 4;
@@ -355,6 +359,18 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   std::vector<ChannelMoments<T>> m_x(group * chunks, ChannelMoments<T>(s.dh));
   std::vector<double> bias(s.dout);
   std::vector<T> bias_t(s.dout);
+  // bf16-mixed: W_{v,h}ᵀ and W'_{h,a} rounded, and their products
+  constexpr bool can_mix = std::is_same_v<T, float>;
+  mixed = mixed && can_mix;
+  std::vector<Bf16Matrix> w_v_b, w_prime_b(mixed ? 3 * s.heads : 0);
+  std::vector<Bf16Gemm> value_b, output_b;
+  if constexpr (can_mix)
+    if (mixed) {
+      for (int64_t h = 0; h < s.heads; ++h) w_v_b.emplace_back(wvtp + h * s.dim * s.dh, s.dim, s.dh, s.dh);
+      value_b.emplace_back(slab, s.dh, s.dim, s.dim, s.dh, 0.0f);
+      for (const int64_t rows : {kBlock, last_rows})
+        for (const float beta : {0.0f, 1.0f}) output_b.emplace_back(rows, s.dout, s.dh, s.dh, s.dout, beta);
+    }
   for (int64_t b = 0; b < s.b; ++b) {
     std::fill(bias.begin(), bias.end(), 0.0);
     for (int64_t h0 = 0; h0 < s.heads; h0 += group) {
@@ -366,7 +382,9 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
       for_each_item(s.nx * g_n, [&](int64_t item) {
         const int64_t i = item / g_n, g = item % g_n, h = h0 + g;
         T* v = values(g);
-        value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
+        if constexpr (can_mix)
+          if (mixed) value_b[0](unp + (b * s.n + i * slab) * s.dim, w_v_b[h], v + i * slab * s.dh);
+        if (!mixed) value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
         auto& my = m_y[g * s.nx + i];
         my.reset();
         axial[1].piece(i, kernel(1, h), v, axial_x(g, 1), &my);
@@ -395,8 +413,10 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
           for (int64_t c = 0; c < s.dh; ++c)
             for (int64_t o = 0; o < s.dout; ++o) {
               w[c * s.dout + o] = w2[o * cols + c] * rs[c];
-              bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
+              if (!mixed) bias[o] -= static_cast<double>(mu[c]) * w[c * s.dout + o];
             }
+          if constexpr (can_mix)
+            if (mixed) w_prime_b[3 * h + a] = Bf16Matrix(w, s.dh, s.dout, s.dout);
         }
       const bool first_group = h0 == 0, last_group = h0 + g_n == s.heads;
       if (last_group)  // the means' share of z, complete with the last group's moments
@@ -407,11 +427,18 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
         for (int64_t g = 0; g < g_n; ++g)
           for (int64_t a = 0; a < 3; ++a) {
             const bool first = first_group && g == 0 && a == 0;
-            for (int64_t i = i0; i < i1; ++i)
-              output[2 * !first + (i + 1 == blocks)](axial_x(g, a) + i * kBlock * s.dh, w_prime(h0 + g, a),
-                                                     zp + (b * s.n + i * kBlock) * s.dout);
+            const int64_t u = (b * s.heads + h0 + g) * 3 + a;
+            for (int64_t i = i0; i < i1; ++i) {
+              const int64_t which = 2 * !first + (i + 1 == blocks);
+              T* zb = zp + (b * s.n + i * kBlock) * s.dout;
+              const T* xb = axial_x(g, a) + i * kBlock * s.dh;
+              if constexpr (can_mix)
+                if (mixed) output_b[2 * (i + 1 == blocks) + !first](xb, w_prime_b[3 * (h0 + g) + a], zb,
+                                                                    mean.data_ptr<T>() + u * s.dh);
+              if (!mixed) output[which](xb, w_prime(h0 + g, a), zb);
+            }
           }
-        if (last_group)  // the means' share, while the tile is in cache
+        if (last_group && !mixed)  // the means' share, while the tile is in cache
           for (int64_t r = i0 * kBlock; r < std::min(s.n, i1 * kBlock); ++r)
             for (int64_t o = 0; o < s.dout; ++o) zp[(b * s.n + r) * s.dout + o] += bias_t[o];
       });
@@ -507,6 +534,7 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
     std::array<Tensor, 3> k{k_x.contiguous(), k_y.contiguous(), k_z.contiguous()};
     const auto s = shapes_of(un, w_v, k[0], w_2);
     Tensor z, mean, rstd;
+    const bool mixed = arithmetic() == Arithmetic::bf16_mixed;
     if (cache != nullptr && cache->z.defined()) {
       IFF_CHECK(cache->z.sizes() == torch::IntArrayRef({s.b, s.n, s.dout}), "parallel_axial_core: stale cache");
       z = cache->z.clone();
@@ -518,7 +546,7 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
       rstd = torch::empty_like(mean);
       RECORD_FUNCTION("parallel_axial_core", std::vector<c10::IValue>());
       AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core",
-                                 [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, z, mean, rstd); });
+                                 [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, mixed, z, mean, rstd); });
       if (cache != nullptr) *cache = {z, mean, rstd};
     }
     ctx->save_for_backward({un, w_v, k[0], k[1], k[2], w_2, mean, rstd});

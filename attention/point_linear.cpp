@@ -2,6 +2,7 @@
 
 #include <ATen/record_function.h>
 
+#include "attention/mixed_precision.hpp"
 #include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
 #include "io/error.hpp"
@@ -30,6 +31,22 @@ void rows_times(const T* A, const T* B, T* C, int64_t rows, int64_t N, int64_t K
   });
 }
 
+/// rows_times in bf16-mixed arithmetic: C = bf16(A) bf16(B) (+ bias), float32 accumulation.
+void rows_times_mixed(const float* A, const float* B, float* C, int64_t rows, int64_t N, int64_t K,
+                      const float* bias) {
+  const int64_t blocks = (rows + kRows - 1) / kRows, last = rows - (blocks - 1) * kRows;
+  const Bf16Matrix Bb(B, K, N, N);
+  const Bf16Gemm full(std::min(rows, kRows), N, K, K, N, 0.0f), tail(last, N, K, K, N, 0.0f);
+  for_each_item(blocks, [&](int64_t i) {
+    const int64_t r = i + 1 == blocks ? last : kRows;
+    float* c = C + i * kRows * N;
+    (i + 1 == blocks ? tail : full)(A + i * kRows * K, Bb, c);
+    if (bias != nullptr)
+      for (int64_t p = 0; p < r; ++p)
+        for (int64_t o = 0; o < N; ++o) c[p * N + o] += bias[o];
+  });
+}
+
 struct PointLinear : torch::autograd::Function<PointLinear> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x_in, const Tensor& w_in,
                         const Tensor& b, bool gelu) {  // b [out], or empty for none
@@ -43,10 +60,15 @@ struct PointLinear : torch::autograd::Function<PointLinear> {
     // cost more than the pass), freed after the product: the backward recomputes it
     const auto a = gelu ? torch::gelu(x) : x;
     RECORD_FUNCTION("point_linear", std::vector<c10::IValue>());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "point_linear", [&] {
-      rows_times<scalar_t>(a.data_ptr<scalar_t>(), wt.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, out, in,
-                           b.numel() > 0 ? b.contiguous().data_ptr<scalar_t>() : nullptr);
-    });
+    const auto bias = b.contiguous();
+    if (x.scalar_type() == torch::kFloat32 && arithmetic() == Arithmetic::bf16_mixed && out <= Bf16Gemm::kMaxColumns)
+      rows_times_mixed(a.data_ptr<float>(), wt.data_ptr<float>(), y.data_ptr<float>(), rows, out, in,
+                       bias.numel() > 0 ? bias.data_ptr<float>() : nullptr);
+    else
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "point_linear", [&] {
+        rows_times<scalar_t>(a.data_ptr<scalar_t>(), wt.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, out, in,
+                             bias.numel() > 0 ? bias.data_ptr<scalar_t>() : nullptr);
+      });
     ctx->save_for_backward({x, w});
     ctx->saved_data["bias"] = b.numel() > 0;
     ctx->saved_data["gelu"] = gelu;

@@ -12,7 +12,9 @@
 // dy W per block; dW = dyᵀ act(x) and db = Σ dy over all points through BLAS). act(x) is
 // not kept for the backward (it recomputes it from x), so that a training step without
 // checkpointing holds one tensor less per layer. Elsewhere it is torch::linear (after
-// torch::gelu). Both give the same values to round-off.
+// torch::gelu). Both give the same values to round-off. In bf16-mixed arithmetic
+// (attention/mixed_precision.hpp) the forward's product on its own kernels takes bf16
+// operands (Bf16Gemm, float32 accumulation); the backward stays float32.
 #pragma once
 
 #include <torch/torch.h>

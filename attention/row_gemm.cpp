@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <atomic>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "attention/mixed_precision.hpp"
 #include "io/error.hpp"
 
 #ifdef IFF_HAVE_LIBXSMM
@@ -126,6 +131,97 @@ void RowGemm<T>::operator()(const T* A, const T* B, T* C) const {
 
 template class RowGemm<float>;
 template class RowGemm<double>;
+
+Bf16Matrix::Bf16Matrix(const float* B, int64_t K, int64_t N, int64_t ldb) : K_(K), N_(N) {
+  IFF_CHECK(K > 0 && N > 0 && ldb >= N, "Bf16Matrix: bad shape");
+  const int64_t half = (K + 1) / 2;
+  pairs_.assign(static_cast<std::size_t>(half * N * 2), 0);
+  rounded_.resize(static_cast<std::size_t>(K * N));
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < N; ++j) {
+      const float b = B[k * ldb + j];
+      pairs_[(k / 2) * N * 2 + j * 2 + k % 2] = to_bf16_bits(b);
+      rounded_[k * N + j] = round_bf16(b);
+    }
+}
+
+namespace {
+
+/// out[i, k] = bf16(A[i, k] − shift[k]) for M rows of K values (row strides lda, Kp; the
+/// padding column of an odd K set to zero), 16 values per VCVTNEPS2BF16 (round to nearest
+/// even, as to_bf16_bits).
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void rows_to_bf16(const float* A, int64_t M, int64_t K,
+                                                                         int64_t lda, int64_t Kp, const float* shift,
+                                                                         uint16_t* out) {
+  for (int64_t i = 0; i < M; ++i) {
+    const float* a = A + i * lda;
+    uint16_t* r = out + i * Kp;
+    for (int64_t k = 0; k < K; k += 16) {
+      const __mmask16 m = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(m, a + k);
+      if (shift != nullptr) v = _mm512_sub_ps(v, _mm512_maskz_loadu_ps(m, shift + k));
+      const __m256bh h = _mm512_cvtneps_pbh(v);
+      _mm256_mask_storeu_epi16(r + k, m, reinterpret_cast<const __m256i&>(h));
+    }
+    if (Kp > K) r[K] = 0;
+  }
+}
+#else
+void rows_to_bf16(const float* A, int64_t M, int64_t K, int64_t lda, int64_t Kp, const float* shift, uint16_t* out) {
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t k = 0; k < K; ++k) out[i * Kp + k] = to_bf16_bits(A[i * lda + k] - (shift ? shift[k] : 0.0f));
+    if (Kp > K) out[i * Kp + K] = 0;
+  }
+}
+#endif
+
+}  // namespace
+
+#ifdef IFF_HAVE_LIBXSMM
+namespace {
+/// libxsmm kernel for the column-major c [m×n] (float) = a [m×k] (bf16, VNNI) b [k×n] (bf16) + β c.
+void* bf16_kernel(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc, float beta) {
+  const libxsmm_blasint mm = m, nn = n, kk = k, la = m, lb = ldb, lc = ldc;
+  const float alpha = 1;
+  const int flags = LIBXSMM_GEMM_FLAG_VNNI_A, prefetch = LIBXSMM_GEMM_PREFETCH_NONE;
+  return reinterpret_cast<void*>(libxsmm_bsmmdispatch(mm, nn, kk, &la, &lb, &lc, &alpha, &beta, &flags, &prefetch));
+}
+}  // namespace
+#endif
+
+Bf16Gemm::Bf16Gemm(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldc, float beta)
+    : M_(M), N_(N), K_(K), Kp_(K + K % 2), lda_(lda), ldc_(ldc), beta_(beta),
+      mb_((M + (M + RowGemm<float>::kRowBlock - 1) / RowGemm<float>::kRowBlock - 1) /
+          ((M + RowGemm<float>::kRowBlock - 1) / RowGemm<float>::kRowBlock)),
+      emulated_(M, N, K, K, N, ldc, beta) {
+  IFF_CHECK(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && N <= kMaxColumns && (beta == 0.0f || beta == 1.0f),
+            "Bf16Gemm: bad shape");
+#ifdef IFF_HAVE_LIBXSMM
+  if (!bf16_native()) return;
+  // row-major C = A B is column-major Cᵀ = Bᵀ Aᵀ: libxsmm's m, n are our columns, rows
+  kernels_[0] = reinterpret_cast<Kernel>(bf16_kernel(N, mb_, Kp_, Kp_, ldc, beta));
+  if (M % mb_) kernels_[1] = reinterpret_cast<Kernel>(bf16_kernel(N, M % mb_, Kp_, Kp_, ldc, beta));
+  if (!kernels_[0] || (M % mb_ && !kernels_[1])) kernels_[0] = kernels_[1] = nullptr;
+#endif
+}
+
+void Bf16Gemm::operator()(const float* A, const Bf16Matrix& B, float* C, const float* shift) const {
+  IFF_CHECK(B.rows() == K_ && B.cols() == N_, "Bf16Gemm: operand of another shape");
+  if (native()) {
+    thread_local std::vector<uint16_t> a;  // A's rows in bf16, an odd K padded with a zero
+    a.resize(static_cast<std::size_t>(M_ * Kp_));
+    rows_to_bf16(A, M_, K_, lda_, Kp_, shift, a.data());
+    for (int64_t i = 0; i < M_; i += mb_)
+      kernels_[i + mb_ > M_](B.pairs(), a.data() + i * Kp_, C + i * ldc_);
+    return;
+  }
+  thread_local std::vector<float> a;
+  a.resize(static_cast<std::size_t>(M_ * K_));
+  for (int64_t i = 0; i < M_; ++i)
+    for (int64_t k = 0; k < K_; ++k) a[i * K_ + k] = round_bf16(A[i * lda_ + k] - (shift ? shift[k] : 0.0f));
+  emulated_(a.data(), B.rounded(), C);
+}
 
 void gemm_rm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
              int64_t ldb, float beta, float* C, int64_t ldc) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace iff::attention {
 
@@ -48,6 +49,51 @@ class RowGemm {
 
 extern template class RowGemm<float>;
 extern template class RowGemm<double>;
+
+/// The right operand B [K×N] of bf16 products (Bf16Gemm), rounded to bfloat16 once, in two
+/// forms: for native kernels in libxsmm's VNNI layout (pairs of consecutive rows
+/// interleaved, [⌈K/2⌉][N][2], a zero row appended to an odd K), and for emulation as rounded
+/// floats [K][N].
+class Bf16Matrix {
+ public:
+  Bf16Matrix() = default;
+  /// B [K×N] with row stride ldb.
+  Bf16Matrix(const float* B, int64_t K, int64_t N, int64_t ldb);
+  int64_t rows() const { return K_; }
+  int64_t cols() const { return N_; }
+  const uint16_t* pairs() const { return pairs_.data(); }
+  const float* rounded() const { return rounded_.data(); }
+
+ private:
+  int64_t K_ = 0, N_ = 0;
+  std::vector<uint16_t> pairs_;
+  std::vector<float> rounded_;
+};
+
+/// C [M×N] (float32, row stride ldc) = bf16(A − 1 sᵀ) B + β·C for A [M×K] float32 (row stride
+/// lda), an optional shift s [K] per column (centring before the rounding keeps the rounding
+/// error relative to A's spread, not its mean), B a Bf16Matrix [K×N], float32 accumulation
+/// (attention/mixed_precision.hpp): A's rows are
+/// rounded into a scratch of the calling thread, then multiplied by native bf16 kernels
+/// (libxsmm, on AVX512-BF16) in blocks of at most RowGemm::kRowBlock rows, or, where those are
+/// absent or switched off, by RowGemm<float> on the rounded values. N ≤ kMaxColumns.
+class Bf16Gemm {
+ public:
+  static constexpr int64_t kMaxColumns = RowGemm<float>::kColBlock;
+
+  Bf16Gemm(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldc, float beta);
+  void operator()(const float* A, const Bf16Matrix& B, float* C, const float* shift = nullptr) const;
+  /// Whether this shape runs on native bf16 kernels.
+  bool native() const { return kernels_[0] != nullptr; }
+
+ private:
+  using Kernel = void (*)(const void*, const void*, float*, ...);
+  int64_t M_, N_, K_, Kp_, lda_, ldc_;
+  float beta_;
+  int64_t mb_;
+  Kernel kernels_[2] = {nullptr, nullptr};  // [full rows, last rows]
+  RowGemm<float> emulated_;
+};
 
 /// Row-major C [M×N] = op(A) op(B) + β·C through BLAS, op(X) = Xᵀ when its flag is set;
 /// lda, ldb, ldc are the row strides of the stored matrices.
