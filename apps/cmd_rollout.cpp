@@ -37,7 +37,7 @@ using rollout::RolloutCase;
 using rollout::Trajectory;
 
 rollout::StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
-  if (c.solver.empty()) return operators::operator_stepper_source({c.checkpoint, c.device, c.threads, c.dtype});
+  if (c.solver.empty()) return operators::operator_stepper_source({c.checkpoint, c.device, c.threads, c.dtype, c.precision});
   IFF_REQUIRE(has_interval, "rollout.solver needs a series with at least two snapshots (their interval is the step)");
   return solvers::solver_stepper_source(c.solver, c.engine.dt);
 }

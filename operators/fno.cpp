@@ -1,5 +1,7 @@
 #include "operators/fno.hpp"
 
+#include "attention/mixed_precision.hpp"
+#include "attention/point_linear.hpp"
 #include "io/error.hpp"
 
 namespace iff::operators {
@@ -20,6 +22,17 @@ FnoImpl::FnoImpl(const FnoOptions& o) : o_(o) {
   fc2 = register_module("fc2", nn::Linear(o.projection, o.channels));
 }
 
+namespace {
+
+/// fc->forward(act(x)); in bf16-mixed arithmetic through point_linear's bf16 products (the
+/// float32 result of torch::linear otherwise, unchanged).
+torch::Tensor lift(nn::Linear fc, const torch::Tensor& x, attention::PointInput act) {
+  if (attention::arithmetic() == Arithmetic::bf16_mixed) return attention::point_linear(x, fc->weight, fc->bias, act);
+  return fc->forward(act == attention::PointInput::gelu ? torch::gelu(x) : x);
+}
+
+}  // namespace
+
 torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
   auto u = input.dim() == 5 ? input.unsqueeze(1) : input;
   IFF_CHECK_AS(InputError, u.dim() == 6 && u.size(1) == o_.in_time_window && u.size(5) == o_.channels,
@@ -31,7 +44,7 @@ torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
   auto grid = torch::meshgrid({axis(nx), axis(ny), axis(nz)}, "ij");
   auto coords = torch::stack({grid[0], grid[1], grid[2]}, -1).unsqueeze(0).expand({b, nx, ny, nz, 3});
   auto x = torch::cat({u.permute({0, 2, 3, 4, 1, 5}).reshape({b, nx, ny, nz, T * o_.channels}), coords}, -1);
-  x = fc0->forward(x).permute({0, 4, 1, 2, 3});  // [b, width, nx, ny, nz]
+  x = lift(fc0, x, attention::PointInput::as_is).permute({0, 4, 1, 2, 3});  // [b, width, nx, ny, nz]
   if (o_.pad_y > 0) x = torch::constant_pad_nd(x, {0, 0, 0, o_.pad_y});
   const int64_t nyp = ny + o_.pad_y;
   auto layer = [&](int64_t l) {
@@ -43,7 +56,7 @@ torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
   for (int64_t l = 0; l < o_.n_layer; ++l)
     x = o_.implicit ? x + layer(l) / static_cast<double>(o_.n_layer) : layer(l);
   if (o_.pad_y > 0) x = x.narrow(3, 0, ny);
-  auto out = fc2->forward(torch::gelu(fc1->forward(x.permute({0, 2, 3, 4, 1}))));
+  auto out = lift(fc2, lift(fc1, x.permute({0, 2, 3, 4, 1}), attention::PointInput::as_is), attention::PointInput::gelu);
   if (o_.target == Target::increment) out = out + u.select(1, T - 1);
   return out;
 }

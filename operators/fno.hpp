@@ -12,6 +12,9 @@
 //   out = fc2(GELU(fc1(v)))                                   width → 128 → 3
 // σ_l = GELU except on the last layer (identity); K = SpectralConv3d, W = 1×1 Conv1d.
 // target `increment`: out is added to the last input snapshot (residual form).
+// In bf16-mixed arithmetic (operators/arithmetic.hpp) fc0, fc1 and fc2 take bf16 operands
+// (attention/point_linear.hpp); the spectral convolutions (FFTs and complex weights) and the
+// 1×1 convolutions W stay in float32.
 // Defaults: modes 8, 8, 8, width 20, n_layer 4, T_in 1, pad_y 0:
 //   FNO3d 6,558,495 parameters; IFNO3d 1,642,035.
 #pragma once

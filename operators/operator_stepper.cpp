@@ -7,6 +7,7 @@
 
 #include "io/config.hpp"
 #include "io/error.hpp"
+#include "operators/arithmetic.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/memory_estimate.hpp"
 
@@ -28,11 +29,14 @@ class OperatorStepper : public rollout::Stepper {
     dtype_ = model_.module->parameters().empty() ? torch::kFloat32 : model_.module->parameters().front().scalar_type();
     if (o.dtype == Precision::float32) dtype_ = torch::kFloat32;
     if (o.dtype == Precision::float64) dtype_ = torch::kFloat64;
+    require_arithmetic(o.precision, device_, dtype_, "rollout.precision");
+    precision_ = o.precision;
     model_.module->to(device_, dtype_);
     model_.module->eval();
     window_ = static_cast<int>(data_.spec.in_time_window());
-    name_ = fmt::format("{} from {} ({})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
-                        o.checkpoint, dtype_ == torch::kFloat64 ? "float64" : "float32");
+    name_ = fmt::format("{} from {} ({}{})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
+                        o.checkpoint, dtype_ == torch::kFloat64 ? "float64" : "float32",
+                        precision_ == Arithmetic::fp32 ? "" : ", " + describe_arithmetic(precision_, device_));
   }
 
   int window() const override { return window_; }
@@ -49,6 +53,7 @@ class OperatorStepper : public rollout::Stepper {
   void advance(const std::vector<int>& /*ids*/, const std::vector<std::vector<const Field*>>& history,
                std::vector<Field>& next) override {
     torch::NoGradGuard no_grad;
+    const ArithmeticScope arithmetic(precision_, device_);
     const auto& s = data_.spec;
     const int64_t nx = s.x.size(), ny = s.y.size(), nz = s.z.size();
     const int64_t b = history.size(), n = nx * ny * nz * 3;
@@ -73,6 +78,7 @@ class OperatorStepper : public rollout::Stepper {
   Model model_;
   CheckpointData data_;
   torch::ScalarType dtype_ = torch::kFloat32;
+  Arithmetic precision_ = Arithmetic::fp32;
   int window_ = 1;
   std::string name_;
 };

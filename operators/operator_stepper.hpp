@@ -26,6 +26,7 @@ struct OperatorStepperOptions {
   /// Precision of the evaluation: that of the stored weights, or float32 / float64 (weights
   /// converted; float64 checks imported reference weights).
   Precision dtype = Precision::checkpoint;
+  Arithmetic precision = Arithmetic::fp32;  ///< of the products (operators/arithmetic.hpp)
 };
 
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the

@@ -13,6 +13,7 @@
 #include "io/error.hpp"
 #include "io/memory.hpp"
 #include "io/stop_signal.hpp"
+#include "operators/arithmetic.hpp"
 #include "operators/loss.hpp"
 #include "operators/memory_estimate.hpp"
 
@@ -59,11 +60,11 @@ Trainer::Trainer(const TrainSetup& setup, MPI_Comm comm)
   IFF_REQUIRE(n_batches_ > 0, "no training pairs in " << setup_.data.series);
   const auto& meta = data_.meta();
   log::info("train: {} on {}x{}x{}, {} parameters; {} training pairs ({} trajectories), {} validation pairs ({}); "
-            "{} rank(s) x {} thread(s), {} {}",
+            "{} rank(s) x {} thread(s), {} {}, {}",
             to_string(data_.spec().kind), meta.nx(), meta.ny(), meta.nz(), model_.parameter_count(),
             data_.train_pairs().size(), data_.train_trajectories().size(), data_.val_pairs().size(),
             data_.val_trajectories().size(), size_, threads_, kDeviceNames.name(setup_.train.device),
-            kTrainPrecisionNames.name(setup_.train.dtype));
+            kTrainPrecisionNames.name(setup_.train.dtype), describe_arithmetic(setup_.train.precision, device_));
   if (setup_.resume && rank_ == 0) log_.keep_rows(read_text(outputs_.log_path()), state_.progress.epoch);
 }
 
@@ -226,6 +227,7 @@ Trainer::BatchResult Trainer::train_batch(const Batch& batch, double global_size
   optimizer_->zero_grad();
   double local_loss = 0;
   if (batch.size() > 0) {
+    const ArithmeticScope arithmetic(setup_.train.precision, device_);
     auto loss = relative_l2_sum(predict(batch), to_model(batch.target));
     if (setup_.on_loss) loss = setup_.on_loss(step_, false, loss);
     (loss / global_size).backward();
@@ -251,6 +253,7 @@ double Trainer::evaluate() {
   const auto& val = data_.val_pairs();
   if (val.empty()) return -1;
   torch::NoGradGuard no_grad;
+  const ArithmeticScope arithmetic(setup_.train.precision, device_);
   model_.module->eval();
   double sum = 0;
   for (int64_t lo = 0; lo < static_cast<int64_t>(val.size()); lo += batch_size_) {

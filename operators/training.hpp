@@ -71,6 +71,7 @@ struct TrainParams {
   int64_t checkpoint_every = 0;  ///< train.checkpoint_every
   Device device = Device::cpu;   ///< train.device
   Precision dtype = Precision::float32;  ///< train.dtype
+  Arithmetic precision = Arithmetic::fp32;  ///< train.precision
   int threads = 0;               ///< train.threads
   double progress_interval = 5;  ///< train.progress_interval
   /// train.divergence_factor. The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means

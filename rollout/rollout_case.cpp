@@ -25,6 +25,7 @@ RolloutCase RolloutCase::from(const Config& cfg) {
   c.engine.batch = r.get_in<int>("batch", 1, 1, 4096, "trajectories per model call (1 makes each prediction independent of the rank count, bit for bit)");
   c.device = r.get_enum("device", c.device, kDeviceNames, "where an operator runs: cpu or cuda");
   c.dtype = r.get_enum("dtype", c.dtype, kRolloutPrecisionNames, "precision of an operator: that of the checkpoint, float32 or float64");
+  c.precision = r.get_enum("precision", c.precision, kArithmeticNames, "arithmetic of a float32 operator's large matrix products: fp32, or bf16-mixed (bfloat16 operands, float32 accumulation; needs AVX512-BF16 on the CPU)");
   c.threads = r.get_in<int>("threads", 1, 0, 1024, "intra-op threads per rank (0: libtorch's default)");
   auto o = cfg.section("output");
   c.dir = o.get_path("dir", c.dir, "output folder: prediction.h5, rollout.csv, cost.csv, vtk/, stats/, config.resolved.yaml");

@@ -61,6 +61,7 @@ struct RolloutCase {
   RolloutParams engine;                 ///< rollout.steps, rollout.energy_band, rollout.batch, output.progress_seconds
   Device device = Device::cpu;          ///< rollout.device
   Precision dtype = Precision::checkpoint;  ///< rollout.dtype
+  Arithmetic precision = Arithmetic::fp32;  ///< rollout.precision
   int threads = 1;                      ///< rollout.threads
   // section output
   std::string dir = "out/rollout";      ///< output.dir
