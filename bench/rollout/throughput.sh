@@ -7,12 +7,16 @@
 # the same grid (`ifactflow dns cases/re180/les-*.yaml`, its cost.csv), per trajectory and
 # per core, so that an operator step is set against the solver it replaces.
 #
+# Each operator runs in each arithmetic of PRECISIONS (rollout.precision): fp32, and
+# bf16-mixed where the CPU has AVX512-BF16 (elsewhere bf16 is emulated, no faster, and not
+# timed).
+#
 # The operators are trained for one optimizer step on a synthetic series (random weights
 # are as fast as trained ones); the initial states are smooth synthetic fields.
 #
 #   bench/rollout/throughput.sh [IFACTFLOW]
 #   env: STEPS (20), REPEATS (3), MODELS ("ifactformer-m fno ifno"), LES ("dsm wale smagorinsky"),
-#        LES_STEPS (200)
+#        LES_STEPS (200), PRECISIONS ("fp32 bf16-mixed", or "fp32" without AVX512-BF16)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 exe=${1:-$root/build/release/apps/ifactflow}
@@ -21,6 +25,8 @@ repeats=${REPEATS:-3}
 models=${MODELS:-ifactformer-m fno ifno}
 les_models=${LES-dsm wale smagorinsky}
 les_steps=${LES_STEPS:-200}
+if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then precisions=${PRECISIONS:-fp32 bf16-mixed}
+else precisions=${PRECISIONS:-fp32}; fi
 work=$(mktemp -d /tmp/iff-rollout-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -51,30 +57,33 @@ field() {  # field NAME FILE: a column of a one-row cost.csv
   awk -F, -v name="$1" 'NR==1 {for (i=1;i<=NF;i++) if ($i==name) c=i} NR==2 {print $c}' "$2"
 }
 
-printf "%-14s %-7s %9s %10s %12s %14s %8s\n" model layout "steps/s" "traj-st/s" "s/unit-time" "core-s/unit/tr" output%
+printf "%-14s %-10s %-7s %9s %10s %12s %14s %8s\n" model precision layout "steps/s" "traj-st/s" "s/unit-time" \
+  "core-s/unit/tr" output%
 for model in $models; do
   "$exe" train "$root/cases/re180/$model.yaml" --set data.series="$work/series.h5" --set data.val_trajectories=0 \
     --set output.dir="$work/train-$model" --set train.max_steps=1 --set train.batch_size=1 --set train.epochs=1 \
     --threads 2 >/dev/null 2>&1 || { echo "$model: training for the checkpoint failed" >&2; exit 1; }
+  for precision in $precisions; do
   for ranks in 1 2; do
     threads=$((2 / ranks))
     rm -f "$work/rates" "$work/unit" "$work/share"
     for r in $(seq "$repeats"); do
-      out="$work/roll-$model-$ranks-$r"
+      out="$work/roll-$model-$precision-$ranks-$r"
       mpi "$ranks" "$exe" rollout /dev/null --set rollout.checkpoint="$work/train-$model/best.ckpt" \
         --set rollout.series="$work/series.h5" --set rollout.initial=list --set "rollout.states=[0,0,1,0]" \
-        --set rollout.steps="$steps" --set rollout.energy_band=0 --set rollout.batch=1 \
+        --set rollout.steps="$steps" --set rollout.energy_band=0 --set rollout.batch=1 --set rollout.precision="$precision" \
         --set rollout.threads="$threads" --set output.dir="$out" --set output.vtk_every=10 \
         --set output.vtk_trajectories=2 --set output.series_every=1 --set output.progress_seconds=0 >/dev/null 2>&1 ||
-        { echo "$model: rollout on $ranks rank(s) failed (see $out)" >&2; exit 1; }
+        { echo "$model ($precision): rollout on $ranks rank(s) failed (see $out)" >&2; exit 1; }
       field steps_per_second "$out/cost.csv" >>"$work/rates"
       field wall_per_unit_time "$out/cost.csv" >>"$work/unit"
       awk -F, 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="wall_seconds") w=i; if ($i=="output_seconds") o=i}}
                NR==2 {print 100 * $o / $w}' "$out/cost.csv" >>"$work/share"
     done
     rate=$(median <"$work/rates"); unit=$(median <"$work/unit"); share=$(median <"$work/share")
-    awk -v m="$model" -v l="${ranks}x${threads}" -v r="$rate" -v u="$unit" -v s="$share" \
-      'BEGIN {printf "%-14s %-7s %9.3g %10.3g %12.4g %14.4g %7.1f%%\n", m, l, r, 2 * r, u, u, s}'
+    awk -v m="$model" -v p="$precision" -v l="${ranks}x${threads}" -v r="$rate" -v u="$unit" -v s="$share" \
+      'BEGIN {printf "%-14s %-10s %-7s %9.3g %10.3g %12.4g %14.4g %7.1f%%\n", m, p, l, r, 2 * r, u, u, s}'
+  done
   done
 done
 
@@ -98,7 +107,7 @@ for model in $les_models; do
     done
     unit=$(median <"$work/unit")
     awk -v m="les-$model" -v l="${ranks}x1" -v u="$unit" -v n="$ranks" \
-      'BEGIN {printf "%-14s %-7s %9s %10s %12.4g %14.4g %8s\n", m, l, "", "", u, u * n, ""}'
+      'BEGIN {printf "%-14s %-10s %-7s %9s %10s %12.4g %14.4g %8s\n", m, "fp64", l, "", "", u, u * n, ""}'
   done
 done
 [ "$les_seen" = 1 ] || echo "(LES cost not measured: LES is empty or no cases/re180/les-*.yaml)"
