@@ -73,8 +73,8 @@ for model in $models; do
         --set rollout.series="$work/series.h5" --set rollout.initial=list --set "rollout.states=[0,0,1,0]" \
         --set rollout.steps="$steps" --set rollout.energy_band=0 --set rollout.batch=1 --set rollout.precision="$precision" \
         --set rollout.threads="$threads" --set output.dir="$out" --set output.vtk_every=10 \
-        --set output.vtk_trajectories=2 --set output.series_every=1 --set output.progress_seconds=0 >/dev/null 2>&1 ||
-        { echo "$model ($precision): rollout on $ranks rank(s) failed (see $out)" >&2; exit 1; }
+        --set output.vtk_trajectories=2 --set output.series_every=1 --set output.progress_seconds=0 >"$out.log" 2>&1 ||
+        { echo "$model ($precision): rollout on $ranks rank(s) failed:" >&2; tail -n 3 "$out.log" >&2; exit 1; }
       field steps_per_second "$out/cost.csv" >>"$work/rates"
       field wall_per_unit_time "$out/cost.csv" >>"$work/unit"
       awk -F, 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="wall_seconds") w=i; if ($i=="output_seconds") o=i}}
