@@ -59,6 +59,8 @@ field() {  # field NAME FILE: a column of a one-row cost.csv
 
 printf "%-14s %-10s %-7s %9s %10s %12s %14s %8s\n" model precision layout "steps/s" "traj-st/s" "s/unit-time" \
   "core-s/unit/tr" output%
+# every key comes from the --set options below
+printf "rollout:\n  steps: 1\n" >"$work/rollout.yaml"
 for model in $models; do
   "$exe" train "$root/cases/re180/$model.yaml" --set data.series="$work/series.h5" --set data.val_trajectories=0 \
     --set output.dir="$work/train-$model" --set train.max_steps=1 --set train.batch_size=1 --set train.epochs=1 \
@@ -69,12 +71,12 @@ for model in $models; do
     rm -f "$work/rates" "$work/unit" "$work/share"
     for r in $(seq "$repeats"); do
       out="$work/roll-$model-$precision-$ranks-$r"
-      mpi "$ranks" "$exe" rollout /dev/null --set rollout.checkpoint="$work/train-$model/best.ckpt" \
+      mpi "$ranks" "$exe" rollout "$work/rollout.yaml" --set rollout.checkpoint="$work/train-$model/last.ckpt" \
         --set rollout.series="$work/series.h5" --set rollout.initial=list --set "rollout.states=[0,0,1,0]" \
         --set rollout.steps="$steps" --set rollout.energy_band=0 --set rollout.batch=1 --set rollout.precision="$precision" \
         --set rollout.threads="$threads" --set output.dir="$out" --set output.vtk_every=10 \
         --set output.vtk_trajectories=2 --set output.series_every=1 --set output.progress_seconds=0 >"$out.log" 2>&1 ||
-        { echo "$model ($precision): rollout on $ranks rank(s) failed:" >&2; tail -n 3 "$out.log" >&2; exit 1; }
+        { echo "$model ($precision): rollout on $ranks rank(s) failed:" >&2; { grep -m 1 "error" "$out.log" || tail -n 3 "$out.log"; } >&2; exit 1; }
       field steps_per_second "$out/cost.csv" >>"$work/rates"
       field wall_per_unit_time "$out/cost.csv" >>"$work/unit"
       awk -F, 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="wall_seconds") w=i; if ($i=="output_seconds") o=i}}
