@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "attention/mixed_precision.hpp"
@@ -446,10 +447,88 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   }
 }
 
+/// The backward's products with û, dz and the weights on bf16 operands, float32 accumulation
+/// (bf16-mixed arithmetic, float only; `on` is false otherwise and nothing is prepared):
+///   V_h = û W_{v,h}ᵀ,  G = dz W_{2,(h,a)},  dû += dV_h W_{v,h},
+///   dW_{v,h}ᵀ = ûᵀ dV_h,  dW_{2,(h,a)} += dzᵀ X̂   (depth n).
+/// û_b, dz_b and their transposes are rounded once per sample, the weights once per call,
+/// dV_h and X̂ once per product. The axial products, their adjoints, the kernel gradients
+/// and the InstanceNorm backward stay in float32, as in the forward.
+template <class T>
+struct MixedBackward {
+  bool on = false;
+  MixedBackward(const Shapes&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool) {}
+  void value(int64_t, int64_t, T*) const {}
+  void value_adjoint(const T*, int64_t, T*) const {}
+  void value_weight(const T*, int64_t, T*) const {}
+  void output_weight(const T*, int64_t, T*) const {}
+  void output_adjoint(int64_t, int64_t, T*) const {}
+};
+
+template <>
+struct MixedBackward<float> {
+  bool on;
+  const Shapes& s;
+  // per sample: û_b [n×dim], dz_b [n×d_out], û_bᵀ [dim×n], dz_bᵀ [d_out×n]
+  std::vector<Bf16Rows> un_rows, dz_rows, un_t, dz_t;
+  std::vector<Bf16Matrix> w_vt, w_v, w_2;  // W_{v,h}ᵀ [dim×dh], W_{v,h} [dh×dim], W_{2,(h,a)} [d_out×dh]
+  std::optional<Bf16Gemm> value_g, value_adjoint_g, output_adjoint_g, value_weight_g, output_weight_g;
+
+  MixedBackward(const Shapes& sh, const Tensor& un, const Tensor& wv, const Tensor& wvt, const Tensor& w2,
+                const Tensor& dz, bool mixed)
+      : on(mixed), s(sh) {
+    if (!on) return;
+    const int64_t cols = 3 * s.heads * s.dh;
+    const float* wvp = wv.data_ptr<float>();
+    const float* wvtp = wvt.data_ptr<float>();
+    const float* w2p = w2.data_ptr<float>();
+    for (int64_t h = 0; h < s.heads; ++h) {
+      w_vt.emplace_back(wvtp + h * s.dim * s.dh, s.dim, s.dh, s.dh);
+      w_v.emplace_back(wvp + h * s.dh * s.dim, s.dh, s.dim, s.dim);
+      for (int64_t a = 0; a < 3; ++a) w_2.emplace_back(w2p + (h * 3 + a) * s.dh, s.dout, s.dh, cols);
+    }
+    const auto un_tf = un.view({s.b, s.n, s.dim}).transpose(1, 2).contiguous();
+    const auto dz_tf = dz.view({s.b, s.n, s.dout}).transpose(1, 2).contiguous();
+    for (auto* v : {&un_rows, &dz_rows, &un_t, &dz_t}) v->resize(s.b);
+    for_each_item(4 * s.b, [&](int64_t item) {  // the four roundings of each sample side by side
+      const int64_t b = item / 4;
+      switch (item % 4) {
+        case 0: un_rows[b] = Bf16Rows(un.data_ptr<float>() + b * s.n * s.dim, s.n, s.dim, s.dim); break;
+        case 1: dz_rows[b] = Bf16Rows(dz.data_ptr<float>() + b * s.n * s.dout, s.n, s.dout, s.dout); break;
+        case 2: un_t[b] = Bf16Rows(un_tf.data_ptr<float>() + b * s.n * s.dim, s.dim, s.n, s.n); break;
+        default: dz_t[b] = Bf16Rows(dz_tf.data_ptr<float>() + b * s.n * s.dout, s.dout, s.n, s.n); break;
+      }
+    });
+    value_g.emplace(s.n, s.dh, s.dim, s.dim, s.dh, 0.0f);
+    value_adjoint_g.emplace(s.n, s.dim, s.dh, s.dh, s.dim, 1.0f);
+    output_adjoint_g.emplace(s.n, s.dh, s.dout, s.dout, s.dh, 0.0f);
+    value_weight_g.emplace(s.dim, s.dh, s.n, s.n, s.dh, 0.0f);
+    output_weight_g.emplace(s.dout, s.dh, s.n, s.n, cols, 1.0f);
+  }
+  /// V_h = û_b W_{v,h}ᵀ
+  void value(int64_t b, int64_t h, float* v) const { (*value_g)(un_rows[b], 0, w_vt[h], v); }
+  /// dû_b += dV_h W_{v,h}
+  void value_adjoint(const float* dv, int64_t h, float* dun_b) const { (*value_adjoint_g)(dv, w_v[h], dun_b); }
+  /// dW_{v,h} [dh×dim] += (û_bᵀ dV_h)ᵀ
+  void value_weight(const float* dv, int64_t b, float* dw) const {
+    thread_local std::vector<float> block;
+    block.resize(static_cast<std::size_t>(s.dim * s.dh));
+    (*value_weight_g)(un_t[b], 0, Bf16Matrix(dv, s.n, s.dh, s.dh), block.data());
+    for (int64_t c = 0; c < s.dh; ++c)
+      for (int64_t d = 0; d < s.dim; ++d) dw[c * s.dim + d] += block[d * s.dh + c];
+  }
+  /// dW_{2,(h,a)} += dz_bᵀ X̂: the block's columns of dW_2 (row stride 3·heads·dh)
+  void output_weight(const float* xhat, int64_t b, float* dw2) const {
+    (*output_weight_g)(dz_t[b], 0, Bf16Matrix(xhat, s.n, s.dh, s.dh), dw2);
+  }
+  /// G = dz_b W_{2,(h,a)}, block = h·3 + a
+  void output_adjoint(int64_t b, int64_t block, float* g) const { (*output_adjoint_g)(dz_rows[b], 0, w_2[block], g); }
+};
+
 template <class T>
 void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
-                   const Tensor& w_2, const Tensor& mean, const Tensor& rstd, const Tensor& dz, Tensor& dun,
-                   Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
+                   const Tensor& w_2, const Tensor& mean, const Tensor& rstd, const Tensor& dz, bool mixed,
+                   Tensor& dun, Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t parts = thread_parts(s), nd = s.n * s.dh, cols = 3 * s.heads * s.dh;
   T* scratch = workspace(parts * 4 * nd, un.options()).data_ptr<T>();  // per part: V_h, X, G, dV_h
@@ -476,6 +555,9 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
   const auto axial_adjoint = axis_products<T>(views, s.dh, T(1));
   const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
   const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
+  constexpr bool can_mix = std::is_same_v<T, float>;
+  mixed = mixed && can_mix && std::max({s.dim, s.dout}) <= Bf16Gemm::kMaxColumns;
+  const MixedBackward<T> bf(s, un, w_v, w_vt, w_2, dz, mixed);
   run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
     T* v = scratch + p * 4 * nd;
     T* x = v + nd;
@@ -490,6 +572,11 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       if (current < 0) return;
       const int64_t b = current / s.heads, h = current % s.heads;
       const T* un_b = unp + b * s.n * s.dim;
+      if (bf.on) {
+        bf.value_adjoint(dv, h, dunp + b * s.n * s.dim);
+        bf.value_weight(dv, b, dwvp + h * s.dh * s.dim);
+        return;
+      }
       value_adjoint(dv, wvp + h * s.dh * s.dim, dunp + b * s.n * s.dim);
       gemm_rm(true, false, s.dh, s.dim, s.n, dv, s.dh, un_b, s.dim, T(1), dwvp + h * s.dh * s.dim, s.dim);
     };
@@ -499,7 +586,10 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       const T* dz_b = dzp + b * s.n * s.dout;
       if (bh != current) {
         flush();
-        value(un_b, wvtp + h * s.dim * s.dh, v);
+        if (bf.on)
+          bf.value(b, h, v);
+        else
+          value(un_b, wvtp + h * s.dim * s.dh, v);
         std::fill(dv, dv + nd, T(0));
         current = bh;
       }
@@ -511,8 +601,13 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
       for (int64_t q = 0; q < s.n; ++q)  // X̂
         for (int64_t c = 0; c < s.dh; ++c) x[q * s.dh + c] = (x[q * s.dh + c] - mu[c]) * rs[c];
       const int64_t col0 = (h * 3 + a) * s.dh;
-      gemm_rm(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw2p + col0, cols);  // dzᵀ X̂
-      output_adjoint(dz_b, w2p + col0, g);
+      if (bf.on) {
+        bf.output_weight(x, b, dw2p + col0);
+        bf.output_adjoint(b, h * 3 + a, g);
+      } else {
+        gemm_rm(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw2p + col0, cols);  // dzᵀ X̂
+        output_adjoint(dz_b, w2p + col0, g);
+      }
       instance_norm_backward<T>(g, x, s.n, s.dh, rs, acc);
       axial_adjoint[a](ktp[a] + bh * m * m, g, dv);
       kernel_grad<T>(views[a], g, v, dkp[a] + bh * m * m);
@@ -562,9 +657,10 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
     auto dz = grad[0].contiguous();
     auto dun = torch::zeros_like(un), dw_v = torch::zeros_like(w_v), dw_2 = torch::zeros_like(w_2);
     std::array<Tensor, 3> dk{torch::empty_like(k[0]), torch::empty_like(k[1]), torch::empty_like(k[2])};
+    const bool mixed = arithmetic() == Arithmetic::bf16_mixed;
     RECORD_FUNCTION("parallel_axial_core_backward", std::vector<c10::IValue>());
     AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core_backward", [&] {
-      core_backward<scalar_t>(s, un, w_v, k, w_2, mean, rstd, dz, dun, dw_v, dk, dw_2);
+      core_backward<scalar_t>(s, un, w_v, k, w_2, mean, rstd, dz, mixed, dun, dw_v, dk, dw_2);
     });
     return {dun, dw_v, dk[0], dk[1], dk[2], dw_2, Tensor(), Tensor()};
   }

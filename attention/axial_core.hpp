@@ -26,6 +26,13 @@
 //   dû += dV_h W_{v,h},     dW_{v,h} = dV_hᵀ û.
 // It recomputes V_h and X_{h,a} and keeps only û, the weights, the kernels and μ, rstd per
 // channel, so a training step holds O(b·n·dim) per block instead of O(b·n·3·heads·dh).
+// In bf16-mixed arithmetic (attention/mixed_precision.hpp) the forward's products of V_h and
+// z, and the backward's V_h, G, dû and the weight gradients dW_v, dW_2 take bf16 operands
+// with float32 accumulation; the axial products, their adjoints, dK_a and the InstanceNorm
+// moments stay in float32. A head's dV_h is summed over its three axes before it is rounded,
+// except where the threads share that head's axes out: each part is then rounded alone, so
+// the backward's result depends on the schedule by up to a bf16 rounding (float32 arithmetic:
+// by round-off).
 // Not twice differentiable. Forward and backward share one scratch buffer per calling
 // thread, kept between calls (up to 256 MiB plus the backward's 4·n·dh values per thread:
 // 130 MB on the demo grid), because a fresh mapping of that size per call costs a page fault

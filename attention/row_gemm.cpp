@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -132,17 +133,45 @@ void RowGemm<T>::operator()(const T* A, const T* B, T* C) const {
 template class RowGemm<float>;
 template class RowGemm<double>;
 
+namespace {
+
+/// out[j·2 + r] = bf16(row_r[j]) for the pair of rows (row_0, row_1) of N values (row_1 null:
+/// zeros), the VNNI interleaving; 16 columns per VCVTNEPS2BF16 and 32-bit merge.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void pair_to_bf16(const float* row0,
+                                                                                  const float* row1, int64_t N,
+                                                                                  uint16_t* out) {
+  for (int64_t j = 0; j < N; j += 16) {
+    const __mmask16 m = N - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (N - j)) - 1);
+    const __m256bh lo = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, row0 + j));
+    const __m256bh hi = _mm512_cvtneps_pbh(row1 ? _mm512_maskz_loadu_ps(m, row1 + j) : _mm512_setzero_ps());
+    const __m512i both = _mm512_or_si512(_mm512_cvtepu16_epi32(reinterpret_cast<const __m256i&>(lo)),
+                                         _mm512_slli_epi32(_mm512_cvtepu16_epi32(reinterpret_cast<const __m256i&>(hi)), 16));
+    _mm512_mask_storeu_epi32(out + 2 * j, m, both);
+  }
+}
+#endif
+
+}  // namespace
+
 Bf16Matrix::Bf16Matrix(const float* B, int64_t K, int64_t N, int64_t ldb) : K_(K), N_(N) {
   IFF_CHECK(K > 0 && N > 0 && ldb >= N, "Bf16Matrix: bad shape");
   const int64_t half = (K + 1) / 2;
-  pairs_.assign(static_cast<std::size_t>(half * N * 2), 0);
-  rounded_.resize(static_cast<std::size_t>(K * N));
-  for (int64_t k = 0; k < K; ++k)
-    for (int64_t j = 0; j < N; ++j) {
-      const float b = B[k * ldb + j];
-      pairs_[(k / 2) * N * 2 + j * 2 + k % 2] = to_bf16_bits(b);
-      rounded_[k * N + j] = round_bf16(b);
-    }
+  pairs_.resize(static_cast<std::size_t>(half * N * 2));
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpu_has_bf16()) {
+    for (int64_t k = 0; k < K; k += 2)
+      pair_to_bf16(B + k * ldb, k + 1 < K ? B + (k + 1) * ldb : nullptr, N, pairs_.data() + k * N);
+    return;
+  }
+#endif
+  for (int64_t k = 0; k < K; ++k) {
+    uint16_t* out = pairs_.data() + (k / 2) * N * 2 + k % 2;
+    const float* b = B + k * ldb;
+    for (int64_t j = 0; j < N; ++j) out[j * 2] = to_bf16_bits(b[j]);
+    if (k + 1 == K && K % 2)
+      for (int64_t j = 0; j < N; ++j) out[j * 2 + 1] = 0;
+  }
 }
 
 namespace {
@@ -176,7 +205,34 @@ void rows_to_bf16(const float* A, int64_t M, int64_t K, int64_t lda, int64_t Kp,
 }
 #endif
 
+/// The rounded values of a Bf16Matrix as floats [K][N], for the emulated products.
+const float* decoded(const Bf16Matrix& B) {
+  thread_local std::vector<float> out;
+  const int64_t K = B.rows(), N = B.cols();
+  out.resize(static_cast<std::size_t>(K * N));
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < N; ++j) {
+      const uint32_t u = static_cast<uint32_t>(B.pairs()[(k / 2) * N * 2 + j * 2 + k % 2]) << 16;
+      std::memcpy(&out[k * N + j], &u, sizeof u);
+    }
+  return out.data();
+}
+
 }  // namespace
+
+Bf16Rows::Bf16Rows(const float* A, int64_t M, int64_t K, int64_t lda) : M_(M), K_(K) {
+  IFF_CHECK(M > 0 && K > 0 && lda >= K, "Bf16Rows: bad shape");
+  const int64_t Kp = K + K % 2;
+  bits_.resize(static_cast<std::size_t>(M * Kp));
+  if (cpu_has_bf16()) {
+    rows_to_bf16(A, M, K, lda, Kp, nullptr, bits_.data());
+    return;
+  }
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t k = 0; k < K; ++k) bits_[i * Kp + k] = to_bf16_bits(A[i * lda + k]);
+    if (Kp > K) bits_[i * Kp + K] = 0;
+  }
+}
 
 #ifdef IFF_HAVE_LIBXSMM
 namespace {
@@ -220,7 +276,26 @@ void Bf16Gemm::operator()(const float* A, const Bf16Matrix& B, float* C, const f
   a.resize(static_cast<std::size_t>(M_ * K_));
   for (int64_t i = 0; i < M_; ++i)
     for (int64_t k = 0; k < K_; ++k) a[i * K_ + k] = round_bf16(A[i * lda_ + k] - (shift ? shift[k] : 0.0f));
-  emulated_(a.data(), B.rounded(), C);
+  emulated_(a.data(), decoded(B), C);
+}
+
+void Bf16Gemm::operator()(const Bf16Rows& A, int64_t row0, const Bf16Matrix& B, float* C) const {
+  IFF_CHECK(B.rows() == K_ && B.cols() == N_ && A.cols() == K_ && row0 >= 0 && row0 + M_ <= A.rows(),
+            "Bf16Gemm: operand of another shape");
+  if (native()) {
+    for (int64_t i = 0; i < M_; i += mb_) kernels_[i + mb_ > M_](B.pairs(), A.row(row0 + i), C + i * ldc_);
+    return;
+  }
+  thread_local std::vector<float> a;
+  a.resize(static_cast<std::size_t>(M_ * K_));
+  for (int64_t i = 0; i < M_; ++i) {
+    const uint16_t* r = A.row(row0 + i);
+    for (int64_t k = 0; k < K_; ++k) {
+      const uint32_t u = static_cast<uint32_t>(r[k]) << 16;
+      std::memcpy(&a[i * K_ + k], &u, sizeof u);
+    }
+  }
+  emulated_(a.data(), decoded(B), C);
 }
 
 void gemm_rm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,

@@ -50,10 +50,9 @@ class RowGemm {
 extern template class RowGemm<float>;
 extern template class RowGemm<double>;
 
-/// The right operand B [K×N] of bf16 products (Bf16Gemm), rounded to bfloat16 once, in two
-/// forms: for native kernels in libxsmm's VNNI layout (pairs of consecutive rows
-/// interleaved, [⌈K/2⌉][N][2], a zero row appended to an odd K), and for emulation as rounded
-/// floats [K][N].
+/// The right operand B [K×N] of bf16 products (Bf16Gemm), rounded to bfloat16 once, in
+/// libxsmm's VNNI layout (pairs of consecutive rows interleaved, [⌈K/2⌉][N][2], a zero row
+/// appended to an odd K); the emulated products decode it back to floats.
 class Bf16Matrix {
  public:
   Bf16Matrix() = default;
@@ -62,12 +61,28 @@ class Bf16Matrix {
   int64_t rows() const { return K_; }
   int64_t cols() const { return N_; }
   const uint16_t* pairs() const { return pairs_.data(); }
-  const float* rounded() const { return rounded_.data(); }
 
  private:
   int64_t K_ = 0, N_ = 0;
   std::vector<uint16_t> pairs_;
-  std::vector<float> rounded_;
+};
+
+/// A left operand A [M×K] of bf16 products rounded to bfloat16 once, each row padded to an
+/// even length with a zero: for an A that several products share (the backward's û and dz,
+/// multiplied once per head and axis), so that it is rounded once rather than per product.
+class Bf16Rows {
+ public:
+  Bf16Rows() = default;
+  /// A [M×K] with row stride lda.
+  Bf16Rows(const float* A, int64_t M, int64_t K, int64_t lda);
+  int64_t rows() const { return M_; }
+  int64_t cols() const { return K_; }
+  /// Row i: K bf16 values (and the padding zero of an odd K).
+  const uint16_t* row(int64_t i) const { return bits_.data() + i * (K_ + K_ % 2); }
+
+ private:
+  int64_t M_ = 0, K_ = 0;
+  std::vector<uint16_t> bits_;
 };
 
 /// C [M×N] (float32, row stride ldc) = bf16(A − 1 sᵀ) B + β·C for A [M×K] float32 (row stride
@@ -83,6 +98,8 @@ class Bf16Gemm {
 
   Bf16Gemm(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldc, float beta);
   void operator()(const float* A, const Bf16Matrix& B, float* C, const float* shift = nullptr) const;
+  /// C = A' B + β·C for A' the M rows of A from row0 on (already rounded).
+  void operator()(const Bf16Rows& A, int64_t row0, const Bf16Matrix& B, float* C) const;
   /// Whether this shape runs on native bf16 kernels.
   bool native() const { return kernels_[0] != nullptr; }
 

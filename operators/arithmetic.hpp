@@ -2,8 +2,8 @@
 // bench/operators/bench_precision): the check that a run can have it, and the scope that sets
 // it (io/compute.hpp, attention/mixed_precision.hpp).
 //
-// bf16-mixed on the CPU runs the fused axial core's and point_linear's products on bf16
-// operands; on CUDA it is torch's autocast to bfloat16 (matrix products and convolutions in
+// bf16-mixed on the CPU runs the fused axial core's products (forward and backward) and
+// point_linear's forward products on bf16 operands; on CUDA it is torch's autocast to bfloat16 (matrix products and convolutions in
 // bf16, reductions and FFTs in float32). On a CPU without AVX512-BF16 it is refused: the
 // same arithmetic emulated on float32 kernels gives the same values but runs no faster than
 // float32. IFF_BF16_EMULATE=1 allows that emulation (tests use it to run bf16-mixed on any CPU).

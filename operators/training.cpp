@@ -30,7 +30,7 @@ TrainParams TrainParams::from(const ConfigSection& sec) {
   p.checkpoint_every = sec.get_in<long>("checkpoint_every", p.checkpoint_every, 0, 1L << 62, "also write last.ckpt every this many steps within an epoch (0: at epoch ends only)");
   p.device = sec.get_enum("device", p.device, kDeviceNames, "where training runs: cpu or cuda");
   p.dtype = sec.get_enum("dtype", p.dtype, kTrainPrecisionNames, "precision of the weights and activations: float32 or float64");
-  p.precision = sec.get_enum("precision", p.precision, kArithmeticNames, "arithmetic of the forward's large matrix products: fp32, or bf16-mixed (bfloat16 operands, float32 accumulation; the backward in float32; needs AVX512-BF16 on the CPU)");
+  p.precision = sec.get_enum("precision", p.precision, kArithmeticNames, "arithmetic of the large matrix products: fp32, or bf16-mixed (bfloat16 operands, float32 accumulation, in the forward and in IFactFormer-m's fused backward; needs AVX512-BF16 on the CPU)");
   p.threads = sec.get_in<int>("threads", p.threads, 0, 1024, "intra-op threads per rank (0: cores / ranks)");
   p.progress_interval = sec.get_in<double>("progress_interval", p.progress_interval, 0.0, 1e6, "seconds between progress lines");
   p.divergence_factor = sec.get_in<double>("divergence_factor", p.divergence_factor, 0.0, 1e300, "training stops when a batch loss exceeds this many times the best epoch loss so far (0: off)");

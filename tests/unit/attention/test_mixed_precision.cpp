@@ -180,3 +180,76 @@ TEST(PointLinear, Bf16MixedIsWithinBf16RoundingOfTheProduct) {
   EXPECT_LT(e16, 1e-2);
   EXPECT_GT(e16, 1e-4) << "not computed in bf16";
 }
+
+namespace {
+
+/// Gradients of Σ z ∘ w (a fixed random weight w) with respect to û, W_v, K_x, K_y, K_z and
+/// W_2, in float64, from inputs of type t: the forward in arithmetic `forward`, the backward
+/// in `backward` (the kernels read the calling thread's arithmetic when they run).
+std::vector<torch::Tensor> core_gradients(const CoreInputs& in, torch::ScalarType t, const torch::Tensor& w,
+                                          Arithmetic forward, Arithmetic backward) {
+  std::vector<torch::Tensor> leaves;
+  for (const auto* x : {&in.un, &in.w_v, &in.k_x, &in.k_y, &in.k_z, &in.w_2})
+    leaves.push_back(x->to(t).detach().requires_grad_(true));
+  torch::Tensor loss;
+  {
+    att::ArithmeticGuard g(forward);
+    auto z = att::parallel_axial_core(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], leaves[5], 1e-5);
+    loss = (z * w.to(t)).sum();
+  }
+  {
+    att::ArithmeticGuard g(backward);
+    loss.backward();
+  }
+  std::vector<torch::Tensor> g;
+  for (auto& l : leaves) g.push_back(l.grad().to(torch::kFloat64));
+  return g;
+}
+
+}  // namespace
+
+TEST(AxialCore, Bf16MixedBackwardIsWithinBf16RoundingOfTheFormula) {
+  if (!att::axial_core_supported(torch::zeros({1}))) GTEST_SKIP() << "built without BLAS";
+  torch::manual_seed(23);
+  const auto fp32 = Arithmetic::fp32, bf16 = Arithmetic::bf16_mixed;
+  const char* names[] = {"un", "w_v", "k_x", "k_y", "k_z", "w_2"};
+  const int threads = at::get_num_threads();
+  for (double offset : {1.0, 20.0}) {
+    auto in = core_inputs(8, 9, 10, offset);
+    const auto w = torch::randn({2, 8 * 9 * 10, 8}, torch::kFloat64);
+    const auto want = core_gradients(in, torch::kFloat64, w, fp32, fp32);
+    const auto single = core_gradients(in, torch::kFloat32, w, fp32, fp32);
+    const auto mixed = core_gradients(in, torch::kFloat32, w, bf16, bf16);
+    // the forward alone in bf16 (its μ, rstd), the backward in float32: what the backward
+    // adds must show, or it did not run in bf16
+    const auto forward_only = core_gradients(in, torch::kFloat32, w, bf16, fp32);
+    // native kernels against their emulation on one thread: the same schedule, so that every
+    // dV_h is rounded whole in both (with several threads a head's dV_h may be summed in
+    // parts, each rounded, which moves the result by up to a bf16 rounding)
+    at::set_num_threads(1);
+    const auto native = core_gradients(in, torch::kFloat32, w, bf16, bf16);
+    att::set_bf16_native(false);
+    const auto emulated = core_gradients(in, torch::kFloat32, w, bf16, bf16);
+    att::set_bf16_native(true);
+    at::set_num_threads(threads);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const double e32 = relative(single[i], want[i]), e16 = relative(mixed[i], want[i]);
+      const double own = relative(mixed[i], forward_only[i]);
+      const std::string tag = std::string(names[i]) + "_" + std::to_string(int(offset));
+      RecordProperty("fp32_grad_error_" + tag, std::to_string(e32));
+      RecordProperty("bf16_grad_error_" + tag, std::to_string(e16));
+      RecordProperty("bf16_backward_share_" + tag, std::to_string(own));
+      EXPECT_LT(e32, 1e-4) << tag;
+      // measured 2.9e-3 – 6.3e-3 (offset 1) and 2.1e-2 – 6.5e-2 (offset 20, where û's mean
+      // is twenty times its spread and the rounding of û is relative to the mean): about
+      // 2.5 times those
+      EXPECT_LT(e16, offset < 10 ? 1.5e-2 : 0.15) << tag;
+      // every gradient takes bf16 products (V_h, G, or both): measured 2.9e-3 – 6.9e-2 from
+      // the backward's own rounding
+      EXPECT_GT(own, 1e-4) << tag << ": backward not computed in bf16";
+      const double rms =
+          (native[i] - emulated[i]).square().mean().sqrt().item<double>() / want[i].abs().max().item<double>();
+      EXPECT_LT(rms, 1e-5) << tag;
+    }
+  }
+}
