@@ -317,7 +317,8 @@ int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
 ///     per group, not per head and axis).
 /// The products use the uncentred X; −Σ μ W' is added to each block of z with the last
 /// group's products. With `mixed` (bf16-mixed arithmetic, float only) the products of V_h
-/// and of z take bf16 operands (Bf16Gemm): V_h = bf16(û) bf16(W_{v,h}ᵀ), and
+/// and of z take bf16 operands (Bf16Gemm): V_h = bf16(û) bf16(W_{v,h}ᵀ) (û rounded once per
+/// sample), and
 /// z += bf16(X_{h,a} − μ_{h,a}) bf16(W'_{h,a}), centred before the rounding (no −Σ μ W'
 /// term); the axial products and the moments stay in float32. Fewer sweeps also mean fewer waits for the slowest thread. The three
 /// sweeps stay in one function of about 100 lines: they share the group's buffers and the
@@ -372,8 +373,19 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
       for (const int64_t rows : {kBlock, last_rows})
         for (const float beta : {0.0f, 1.0f}) output_b.emplace_back(rows, s.dout, s.dh, s.dh, s.dout, beta);
     }
+  // bf16-mixed: the sample's û rounded once for all heads (the calling thread's, kept between
+  // calls; named by reference so that the worker threads see this one)
+  thread_local Bf16Rows kept_rows;
+  Bf16Rows& un_rows = kept_rows;
   for (int64_t b = 0; b < s.b; ++b) {
     std::fill(bias.begin(), bias.end(), 0.0);
+    if constexpr (can_mix)
+      if (mixed) {
+        un_rows.resize(s.n, s.dim);
+        for_each_item(s.nx, [&](int64_t i) {
+          un_rows.set_rows(i * slab, slab, unp + (b * s.n + i * slab) * s.dim, s.dim);
+        });
+      }
     for (int64_t h0 = 0; h0 < s.heads; h0 += group) {
       const int64_t g_n = std::min(group, s.heads - h0);
       auto kernel = [&](int64_t a, int64_t h) {
@@ -384,7 +396,7 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
         const int64_t i = item / g_n, g = item % g_n, h = h0 + g;
         T* v = values(g);
         if constexpr (can_mix)
-          if (mixed) value_b[0](unp + (b * s.n + i * slab) * s.dim, w_v_b[h], v + i * slab * s.dh);
+          if (mixed) value_b[0](un_rows, i * slab, w_v_b[h], v + i * slab * s.dh);
         if (!mixed) value(unp + (b * s.n + i * slab) * s.dim, wvtp + h * s.dim * s.dh, v + i * slab * s.dh);
         auto& my = m_y[g * s.nx + i];
         my.reset();

@@ -220,17 +220,29 @@ const float* decoded(const Bf16Matrix& B) {
 
 }  // namespace
 
-Bf16Rows::Bf16Rows(const float* A, int64_t M, int64_t K, int64_t lda) : M_(M), K_(K) {
-  IFF_CHECK(M > 0 && K > 0 && lda >= K, "Bf16Rows: bad shape");
-  const int64_t Kp = K + K % 2;
-  bits_.resize(static_cast<std::size_t>(M * Kp));
+Bf16Rows::Bf16Rows(const float* A, int64_t M, int64_t K, int64_t lda) {
+  resize(M, K);
+  set_rows(0, M, A, lda);
+}
+
+void Bf16Rows::resize(int64_t M, int64_t K) {
+  IFF_CHECK(M > 0 && K > 0, "Bf16Rows: bad shape");
+  M_ = M;
+  K_ = K;
+  bits_.resize(static_cast<std::size_t>(M * (K + K % 2)));
+}
+
+void Bf16Rows::set_rows(int64_t row0, int64_t count, const float* A, int64_t lda) {
+  IFF_CHECK(row0 >= 0 && count >= 0 && row0 + count <= M_ && lda >= K_, "Bf16Rows: rows out of range");
+  const int64_t Kp = K_ + K_ % 2;
+  uint16_t* out = bits_.data() + row0 * Kp;
   if (cpu_has_bf16()) {
-    rows_to_bf16(A, M, K, lda, Kp, nullptr, bits_.data());
+    rows_to_bf16(A, count, K_, lda, Kp, nullptr, out);
     return;
   }
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t k = 0; k < K; ++k) bits_[i * Kp + k] = to_bf16_bits(A[i * lda + k]);
-    if (Kp > K) bits_[i * Kp + K] = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    for (int64_t k = 0; k < K_; ++k) out[i * Kp + k] = to_bf16_bits(A[i * lda + k]);
+    if (Kp > K_) out[i * Kp + K_] = 0;
   }
 }
 

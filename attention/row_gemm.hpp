@@ -75,6 +75,11 @@ class Bf16Rows {
   Bf16Rows() = default;
   /// A [M×K] with row stride lda.
   Bf16Rows(const float* A, int64_t M, int64_t K, int64_t lda);
+  /// Makes room for M×K values (kept between uses of the same size), their rows unset.
+  void resize(int64_t M, int64_t K);
+  /// Rows [row0, row0 + count) from A (count rows of K values, row stride lda): threads may
+  /// set disjoint ranges at once.
+  void set_rows(int64_t row0, int64_t count, const float* A, int64_t lda);
   int64_t rows() const { return M_; }
   int64_t cols() const { return K_; }
   /// Row i: K bf16 values (and the padding zero of an odd K).
