@@ -56,12 +56,15 @@ inline uint16_t to_bf16_bits(float x) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-/// x rounded to the nearest bfloat16 value (as a float).
-inline float round_bf16(float x) {
-  const uint32_t u = static_cast<uint32_t>(to_bf16_bits(x)) << 16;
+/// The float with bfloat16 bits `bits` (exact: bfloat16 is float32's upper half).
+inline float from_bf16_bits(uint16_t bits) {
+  const uint32_t u = static_cast<uint32_t>(bits) << 16;
   float r;
   std::memcpy(&r, &u, sizeof r);
   return r;
 }
+
+/// x rounded to the nearest bfloat16 value (as a float).
+inline float round_bf16(float x) { return from_bf16_bits(to_bf16_bits(x)); }
 
 }  // namespace iff::attention

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -177,8 +176,18 @@ Bf16Matrix::Bf16Matrix(const float* B, int64_t K, int64_t N, int64_t ldb) : K_(K
 namespace {
 
 /// out[i, k] = bf16(A[i, k] − shift[k]) for M rows of K values (row strides lda, Kp; the
-/// padding column of an odd K set to zero), 16 values per VCVTNEPS2BF16 (round to nearest
-/// even, as to_bf16_bits).
+/// padding column of an odd K set to zero), one value at a time (to_bf16_bits): for CPUs
+/// without bf16 conversions.
+void rows_to_bf16_scalar(const float* A, int64_t M, int64_t K, int64_t lda, int64_t Kp, const float* shift,
+                         uint16_t* out) {
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t k = 0; k < K; ++k) out[i * Kp + k] = to_bf16_bits(A[i * lda + k] - (shift ? shift[k] : 0.0f));
+    if (Kp > K) out[i * Kp + K] = 0;
+  }
+}
+
+/// rows_to_bf16_scalar with 16 values per VCVTNEPS2BF16 (round to nearest even, as
+/// to_bf16_bits); needs AVX512-BF16.
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void rows_to_bf16(const float* A, int64_t M, int64_t K,
                                                                          int64_t lda, int64_t Kp, const float* shift,
@@ -198,10 +207,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void rows_to_bf1
 }
 #else
 void rows_to_bf16(const float* A, int64_t M, int64_t K, int64_t lda, int64_t Kp, const float* shift, uint16_t* out) {
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t k = 0; k < K; ++k) out[i * Kp + k] = to_bf16_bits(A[i * lda + k] - (shift ? shift[k] : 0.0f));
-    if (Kp > K) out[i * Kp + K] = 0;
-  }
+  rows_to_bf16_scalar(A, M, K, lda, Kp, shift, out);
 }
 #endif
 
@@ -211,10 +217,7 @@ const float* decoded(const Bf16Matrix& B) {
   const int64_t K = B.rows(), N = B.cols();
   out.resize(static_cast<std::size_t>(K * N));
   for (int64_t k = 0; k < K; ++k)
-    for (int64_t j = 0; j < N; ++j) {
-      const uint32_t u = static_cast<uint32_t>(B.pairs()[(k / 2) * N * 2 + j * 2 + k % 2]) << 16;
-      std::memcpy(&out[k * N + j], &u, sizeof u);
-    }
+    for (int64_t j = 0; j < N; ++j) out[k * N + j] = from_bf16_bits(B.pairs()[(k / 2) * N * 2 + j * 2 + k % 2]);
   return out.data();
 }
 
@@ -236,14 +239,10 @@ void Bf16Rows::set_rows(int64_t row0, int64_t count, const float* A, int64_t lda
   IFF_CHECK(row0 >= 0 && count >= 0 && row0 + count <= M_ && lda >= K_, "Bf16Rows: rows out of range");
   const int64_t Kp = K_ + K_ % 2;
   uint16_t* out = bits_.data() + row0 * Kp;
-  if (cpu_has_bf16()) {
+  if (cpu_has_bf16())
     rows_to_bf16(A, count, K_, lda, Kp, nullptr, out);
-    return;
-  }
-  for (int64_t i = 0; i < count; ++i) {
-    for (int64_t k = 0; k < K_; ++k) out[i * Kp + k] = to_bf16_bits(A[i * lda + k]);
-    if (Kp > K_) out[i * Kp + K_] = 0;
-  }
+  else
+    rows_to_bf16_scalar(A, count, K_, lda, Kp, nullptr, out);
 }
 
 #ifdef IFF_HAVE_LIBXSMM
@@ -302,10 +301,7 @@ void Bf16Gemm::operator()(const Bf16Rows& A, int64_t row0, const Bf16Matrix& B, 
   a.resize(static_cast<std::size_t>(M_ * K_));
   for (int64_t i = 0; i < M_; ++i) {
     const uint16_t* r = A.row(row0 + i);
-    for (int64_t k = 0; k < K_; ++k) {
-      const uint32_t u = static_cast<uint32_t>(r[k]) << 16;
-      std::memcpy(&a[i * K_ + k], &u, sizeof u);
-    }
+    for (int64_t k = 0; k < K_; ++k) a[i * K_ + k] = from_bf16_bits(r[k]);
   }
   emulated_(a.data(), decoded(B), C);
 }
