@@ -20,6 +20,7 @@
 #include "io/fsutil.hpp"
 #include "io/log.hpp"
 #include "io/partition.hpp"
+#include "io/process_grid.hpp"
 #include "io/run_cost.hpp"
 #include "io/run_lock.hpp"
 #include "io/stop_signal.hpp"
@@ -36,14 +37,16 @@ namespace {
 using rollout::RolloutCase;
 using rollout::Trajectory;
 
-rollout::StepperSource stepper_source(const RolloutCase& c, bool has_interval) {
-  if (c.solver.empty()) return operators::operator_stepper_source({c.checkpoint, c.device, c.threads, c.dtype, c.precision});
+rollout::StepperSource stepper_source(const RolloutCase& c, bool has_interval, MPI_Comm slab_comm) {
+  if (c.solver.empty())
+    return operators::operator_stepper_source({c.checkpoint, c.device, c.threads, c.dtype, c.precision, slab_comm});
   IFF_REQUIRE(has_interval, "rollout.solver needs a series with at least two snapshots (their interval is the step)");
   return solvers::solver_stepper_source(c.solver, c.engine.dt);
 }
 
 /// After the last step: the prediction's statistics, the state file removed (nothing to
-/// resume), and a NumericalError when a trajectory stopped early.
+/// resume), and a NumericalError when a trajectory stopped early (`local`: the trajectories
+/// this rank writes).
 void finish_rollout(const RolloutCase& c, int n_written, const std::vector<Trajectory>& local, int n,
                     const Context& ctx) {
   SeriesStatsOptions so;
@@ -66,15 +69,17 @@ void finish_rollout(const RolloutCase& c, int n_written, const std::vector<Traje
 
 /// The engine's steps with the outputs as observers and the stop signals polled after every
 /// step (an Interrupted error once the state is saved), then the last snapshots, the records,
-/// the CSV and the cost.
+/// the CSV and the cost. `local`: the trajectories this rank advances (the same on every
+/// rank of its group); `writer`: whether it writes them (its group's first rank).
 void advance_rollout(const RolloutCase& c, rollout::Stepper& stepper, rollout::RolloutOutputs& outputs,
-                     rollout::ReferenceSeries& reference, std::vector<Trajectory>& local, const SeriesMeta& m,
-                     const TestHooks& hooks, const Context& ctx) {
+                     rollout::ReferenceSeries& reference, std::vector<Trajectory>& local, bool writer,
+                     const SeriesMeta& m, const TestHooks& hooks, const Context& ctx) {
   const analysis::FieldMeasures measures(m);
   auto energy = [&](const rollout::Field& u) { return measures.kinetic_energy(u.data()); };
   io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every step
+  const std::vector<Trajectory> none;
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
-    const bool saved_here = outputs.at(step, traj);
+    const bool saved_here = outputs.at(step, writer ? traj : none);
     hooks.at(step, ctx.rank);
     // a step boundary of every rank: a stop signal on any of them ends the run here
     if (step > 0 && step < c.engine.steps && signals.agreed(ctx.comm)) {
@@ -121,7 +126,10 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   const SeriesMeta& m = ref.meta();
   IFF_REQUIRE(ref.n_time() > 0, "series " << c.series << " holds no snapshot");
   c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
-  const rollout::StepperSource src = stepper_source(c, ref.n_time() > 1);
+  // groups of ranks_per_trajectory ranks share out the trajectories; each group's ranks
+  // split its states in x-slabs, and its first rank writes them
+  const ProcessGrid grid(ctx.comm, c.ranks_per_trajectory, "rollout.ranks_per_trajectory");
+  const rollout::StepperSource src = stepper_source(c, ref.n_time() > 1, grid.group_comm());
   src.require_fits(c.series, m);
   rollout::Stepper& stepper = *src.stepper;
   const int window = stepper.window();
@@ -129,11 +137,13 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
       ref, window,
       c.initial == rollout::InitialStates::held_out && c.solver.empty() ? operators::checkpoint_validation_trajectories(c.checkpoint, m.n_traj) : 0);
   const int n = static_cast<int>(starts.size());
-  const auto [first, last] = share_range(n, ctx.rank, ctx.size);
+  const auto [first, last] = share_range(n, grid.group(), grid.groups());
   rollout::require_rollout_memory(stepper, last - first, c.engine.batch, c.series_buffer, m.snapshot_size(),
                                   fmt::format("{}x{}x{}", m.nx(), m.ny(), m.nz()), ctx.comm);
   rollout::ReferenceSeries reference(ref, starts);
   std::vector<Trajectory> local = reference.trajectories(first, last, window);
+  const std::vector<Trajectory> none;
+  const std::vector<Trajectory>& written = grid.leader() ? local : none;
   if (saved) {
     saved->restore(c.dir + "/rollout.state.h5", n, window, local, m.snapshot_size());
     c.engine.first_step = saved->step;
@@ -144,8 +154,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   run_agreed(ctx.comm, [&] {
     if (ctx.rank == 0) cfg.write_resolved(c.dir + "/config.resolved.yaml");
   });
-  log::info("rollout: {} initial states over {} ranks, {} steps of dt = {:.6g}, {}", n, ctx.size, c.engine.steps,
-            c.engine.dt, stepper.describe());
+  log::info("rollout: {} initial states over {} ranks{}, {} steps of dt = {:.6g}, {}", n, ctx.size,
+            grid.group_size() > 1 ? fmt::format(" ({} groups of {})", grid.groups(), grid.group_size()) : "",
+            c.engine.steps, c.engine.dt, stepper.describe());
 
   const SeriesMeta pm = rollout::RolloutOutputs::prediction_meta(m, n, stepper.describe(), src.dtype,
                                                                  cfg.resolved_yaml(), git_commit());
@@ -153,9 +164,9 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     log::info("rollout: {} records no wall units; prediction.h5 records none (its statistics use its own wall shear)",
               c.series);
   rollout::RolloutOutputs outputs(c, pm, reference, reference.initial_times(), window, saved, cfg.resolved_yaml(),
-                                  RunCost::of("rollout", src.kind, ctx.size, src.threads), local, ctx.comm);
-  advance_rollout(c, stepper, outputs, reference, local, m, hooks, ctx);
-  finish_rollout(c, outputs.close(), local, n, ctx);
+                                  RunCost::of("rollout", src.kind, ctx.size, src.threads), written, ctx.comm);
+  advance_rollout(c, stepper, outputs, reference, local, grid.leader(), m, hooks, ctx);
+  finish_rollout(c, outputs.close(), written, n, ctx);
 }
 
 }  // namespace

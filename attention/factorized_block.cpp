@@ -94,8 +94,8 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
   auto along_x = [&](const torch::Tensor& t) {  // Σ_j K_x[i, j] t[j, l, r]
     if (!slab_) return torch::matmul(K[0], t.view({b, h, nx, ny * nz * dh})).view({b, h, n, dh});
     // this rank's rows i of K_x against every plane j of t
-    auto all = slab_gather_x(t.view({b, h, nx, ny * nz * dh}), 2, *slab_);
-    return torch::matmul(K[0].narrow(2, slab_->x0(), nx), all).view({b, h, n, dh});
+    return slab_product_x(K[0].narrow(2, slab_->x0(), nx), t.view({b, h, nx, ny * nz * dh}), *slab_)
+        .view({b, h, n, dh});
   };
   auto along_y = [&](const torch::Tensor& t) {
     return torch::matmul(K[1].unsqueeze(2), t.view({b, h, nx, ny, nz * dh})).view({b, h, n, dh});

@@ -46,7 +46,37 @@ struct SlabGatherX : torch::autograd::Function<SlabGatherX> {
   }
 };
 
+// y = K_rows · [t_0; …; t_{R−1}] along dim 2 (the gathered planes), keeping only t, the
+// slab: the backward gathers the planes again for dK_rows = dy · allᵀ and reduce-scatters
+// K_rowsᵀ · dy, the gradient of every rank's planes, to this rank's.
+struct SlabProductX : torch::autograd::Function<SlabProductX> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& k_rows, const torch::Tensor& t,
+                               int64_t group) {
+    ctx->saved_data["group"] = group;
+    ctx->save_for_backward({k_rows, t});
+    return torch::matmul(k_rows, reinterpret_cast<const SlabGroup*>(group)->gather_x(t, 2));
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list g) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& k_rows = saved[0];
+    const SlabGroup& group = group_of(ctx);
+    auto dy = g[0].contiguous();
+    torch::Tensor dk, dt;
+    if (ctx->needs_input_grad(0)) dk = torch::matmul(dy, group.gather_x(saved[1], 2).transpose(-1, -2));
+    if (ctx->needs_input_grad(1)) dt = group.reduce_scatter_x(torch::matmul(k_rows.transpose(-1, -2), dy), 2);
+    return {dk, dt, torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+torch::Tensor slab_product_x(const torch::Tensor& k_rows, const torch::Tensor& t, const SlabGroup& g) {
+  IFF_CHECK(t.dim() == 4 && k_rows.dim() == 4 && t.size(2) == g.nx_local() && k_rows.size(2) == g.nx_local() &&
+                k_rows.size(3) == g.nx(),
+            "slab_product_x: rows " << k_rows.sizes() << " and slab " << t.sizes() << " for " << g.nx_local() << " of "
+                                    << g.nx() << " planes");
+  return SlabProductX::apply(k_rows, t, reinterpret_cast<int64_t>(&g));
+}
 
 torch::Tensor slab_sum(const torch::Tensor& t, const SlabGroup& g) {
   return SlabSum::apply(t, reinterpret_cast<int64_t>(&g));

@@ -59,5 +59,11 @@ class SlabGroup {
 torch::Tensor slab_sum(const torch::Tensor& t, const SlabGroup& g);
 /// The slabs of t joined along `dim`, differentiable (its gradient: reduce_scatter_x).
 torch::Tensor slab_gather_x(const torch::Tensor& t, int64_t dim, const SlabGroup& g);
+/// The axial product along a split x for this rank's rows of the kernel:
+///   y[., ., i, m] = Σ_j K_rows[., ., i, j] t_all[., ., j, m],
+/// K_rows [b, h, nx_local, nx], t [b, h, nx_local, M] this rank's planes of t_all (gathered
+/// over the group). Differentiable, and keeps only the slab t for its backward, which
+/// gathers the planes again: a training step holds no whole-field values.
+torch::Tensor slab_product_x(const torch::Tensor& k_rows, const torch::Tensor& t, const SlabGroup& g);
 
 }  // namespace iff::attention

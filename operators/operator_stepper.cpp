@@ -5,11 +5,13 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "io/comm.hpp"
 #include "io/config.hpp"
 #include "io/error.hpp"
 #include "operators/arithmetic.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/memory_estimate.hpp"
+#include "operators/mpi_slab_group.hpp"
 
 namespace iff::operators {
 
@@ -33,20 +35,26 @@ class OperatorStepper : public rollout::Stepper {
     precision_ = o.precision;
     model_.module->to(device_, dtype_);
     model_.module->eval();
+    if (comm_size(o.slab_comm) > 1) split(o);
     window_ = static_cast<int>(data_.spec.in_time_window());
-    name_ = fmt::format("{} from {} ({}{})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
+    name_ = fmt::format("{} from {} ({}{}{})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
                         o.checkpoint, dtype_ == torch::kFloat64 ? "float64" : "float32",
-                        precision_ == Arithmetic::fp32 ? "" : ", " + describe_arithmetic(precision_, device_));
+                        precision_ == Arithmetic::fp32 ? "" : ", " + describe_arithmetic(precision_, device_),
+                        slab_ ? fmt::format(", each state split in x-slabs over {} ranks", slab_->ranks()) : "");
   }
 
   int window() const override { return window_; }
   std::string describe() const override { return name_; }
   double memory_bytes(int batch, std::string* how) const override {
     if (device_.is_cuda()) return 0;  // the host holds the states alone
-    const auto e = evaluation_memory(data_.spec, model_.parameter_count(), batch, dtype_ == torch::kFloat64 ? 8 : 4);
-    // and the float64 input window and output of the call
+    auto spec = data_.spec;  // split: the activations of this rank's planes
+    if (slab_) spec.x.resize(slab_->nx_local());
+    const auto e = evaluation_memory(spec, model_.parameter_count(), batch, dtype_ == torch::kFloat64 ? 8 : 4);
+    // and the float64 input window and output of the call (whole states on every rank)
     const double points = double(data_.spec.x.size()) * data_.spec.y.size() * data_.spec.z.size();
-    if (how) *how = e.how + fmt::format(", and the float64 window and output ({} values per sample)", (window_ + 2) * 3 * points);
+    if (how)
+      *how = e.how + (slab_ ? fmt::format(" on this rank's {} of {} x planes", slab_->nx_local(), slab_->nx()) : "") +
+             fmt::format(", and the float64 window and output ({} values per sample)", (window_ + 2) * 3 * points);
     return e.bytes + batch * (window_ + 2) * 3 * points * 8;
   }
 
@@ -67,15 +75,33 @@ class OperatorStepper : public rollout::Stepper {
         std::copy(f.begin(), f.end(), p + (i * window_ + w) * n);
       }
     if (window_ == 1) in = in.squeeze(1);
+    if (slab_) in = in.narrow(in.dim() - 4, slab_->x0(), slab_->nx_local());  // this rank's planes
     auto u = data_.norm.normalize_input(in.to(dtype_)).to(device_);
-    auto out = data_.norm.denormalize_output(model_(u).to(torch::kCPU).to(torch::kFloat64)).contiguous();
+    auto y = model_(u).to(torch::kCPU);
+    if (slab_) y = slab_->gather_x(y, 1);  // [b, nx, ny, nz, 3] on every rank of the group
+    auto out = data_.norm.denormalize_output(y.to(torch::kFloat64)).contiguous();
     const double* q = out.data_ptr<double>();
     for (int64_t i = 0; i < b; ++i) next[i].assign(q + i * n, q + (i + 1) * n);
   }
 
  private:
+  /// Splits the model's field over o.slab_comm: InputError for a model that cannot be split
+  /// or an arithmetic the split path does not run.
+  void split(const OperatorStepperOptions& o) {
+    const int ranks = comm_size(o.slab_comm);
+    auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model_.module);
+    IFF_REQUIRE(net, "rollout.ranks_per_trajectory = " << ranks << ": only IFactFormer-m and -o split a state over ranks; the "
+                                                      << to_string(data_.spec.kind) << " of " << o.checkpoint
+                                                      << " runs whole (set it to 1)");
+    IFF_REQUIRE(o.precision == Arithmetic::fp32,
+                "rollout.ranks_per_trajectory = " << ranks << " runs the split blocks in fp32 arithmetic; set rollout.precision: fp32");
+    slab_ = std::make_shared<MpiSlabGroup>(o.slab_comm, static_cast<int64_t>(data_.spec.x.size()));
+    net->set_slab(slab_);
+  }
+
   torch::Device device_;
   Model model_;
+  std::shared_ptr<MpiSlabGroup> slab_;
   CheckpointData data_;
   torch::ScalarType dtype_ = torch::kFloat32;
   Arithmetic precision_ = Arithmetic::fp32;

@@ -8,7 +8,17 @@
 // kernels are chosen by shape). A larger batch evaluates its trajectories in one call: the
 // kernels chosen for the larger products may round differently, so a trajectory then
 // agrees with its batch-of-one prediction to round-off per step only.
+//
+// Split over the ranks of a slab communicator (rollout.ranks_per_trajectory), an
+// IFactFormer evaluates each state on x-slabs (attention/slab.hpp): every rank of the group
+// is given the same whole states, evaluates the model on its planes, and the slabs of the
+// next state are gathered, so every rank of the group holds the same next state, bit for
+// bit. The split model equals the whole one to round-off (other product shapes, the
+// unfused block path): a split trajectory agrees with the unsplit one to round-off per
+// step, and is the same, bit for bit, for a given split.
 #pragma once
+
+#include <mpi.h>
 
 #include <memory>
 #include <string>
@@ -27,6 +37,9 @@ struct OperatorStepperOptions {
   /// converted; float64 checks imported reference weights).
   Precision dtype = Precision::checkpoint;
   Arithmetic precision = Arithmetic::fp32;  ///< of the products (operators/arithmetic.hpp)
+  /// The ranks each state is split over in x-slabs (MPI_COMM_SELF: evaluated whole here);
+  /// the caller keeps it alive while the stepper lives.
+  MPI_Comm slab_comm = MPI_COMM_SELF;
 };
 
 /// Creates the stepper; InputError for a missing or foreign checkpoint, or a device the

@@ -31,9 +31,16 @@
 // rollout.state.h5. A killed (SIGKILL) or interrupted (SIGTERM/SIGUSR1: every rank after the
 // same step, exit status 75) run is continued by the same command with --resume from the
 // state file's step: the prediction, rollout.csv and VTK files equal an uninterrupted run's
-// bit for bit (same rank count; with rollout.batch 1 any rank count). Without --resume an
-// unfinished output is refused. Testing hooks (apps/test_hooks.hpp): IFF_ROLLOUT_KILL_AFTER=N,
-// IFF_ROLLOUT_SIGNAL_AFTER=N (after step N).
+// bit for bit (same rank count; with rollout.batch 1 any rank count at the same
+// rollout.ranks_per_trajectory). Without --resume an unfinished output is refused. Testing
+// hooks (apps/test_hooks.hpp): IFF_ROLLOUT_KILL_AFTER=N, IFF_ROLLOUT_SIGNAL_AFTER=N (after
+// step N).
+//
+// Split trajectories (rollout.ranks_per_trajectory R > 1, IFactFormer-m/-o): the ranks form
+// groups of R consecutive ranks (io/process_grid.hpp), the groups share out the trajectories,
+// and the R ranks of a group evaluate each step on their x-slabs of the states
+// (operators/operator_stepper.hpp); each rank holds its group's whole states, the group's
+// first rank writes them. The prediction equals the unsplit one to round-off per step.
 #pragma once
 
 #include <string>
@@ -63,6 +70,7 @@ struct RolloutCase {
   Precision dtype = Precision::checkpoint;  ///< rollout.dtype
   Arithmetic precision = Arithmetic::fp32;  ///< rollout.precision
   int threads = 1;                      ///< rollout.threads
+  int ranks_per_trajectory = 1;         ///< rollout.ranks_per_trajectory
   // section output
   std::string dir = "out/rollout";      ///< output.dir
   int series_every = 1;                 ///< output.series_every
