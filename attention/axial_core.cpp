@@ -14,6 +14,7 @@
 #include "attention/mixed_precision.hpp"
 #include "attention/parallel_items.hpp"
 #include "attention/row_gemm.hpp"
+#include "attention/slab.hpp"
 #include "io/error.hpp"
 
 namespace iff::attention {
@@ -120,6 +121,17 @@ class ChannelMoments {
     count_ += other.count_;
   }
 
+  int64_t count() const { return count_; }
+  double mean(int64_t c) const { return mean_[c]; }
+  double m2(int64_t c) const { return m2_[c]; }
+  /// Replaces the moments by those of `count` points of the given means and M₂ (the merge
+  /// over the ranks of a slab group).
+  void assign(int64_t count, const double* mean, const double* m2) {
+    count_ = count;
+    std::copy(mean, mean + d_, mean_.begin());
+    std::copy(m2, m2 + d_, m2_.begin());
+  }
+
   /// μ and (σ² + eps)^{-1/2} (biased σ²) of the points added so far.
   void finish(double eps, T* mean, T* rstd) const {
     for (int64_t c = 0; c < d_; ++c) {
@@ -141,8 +153,9 @@ class ChannelMoments {
   std::vector<T> shift_, s1_, s2_;
 };
 
-/// The product dst[o] = K src[o] + β·dst[o] for each slab o of an axis (K [m×m] row-major),
-/// in column chunks of at most kChunk values (whole points of d channels), so that a chunk of
+/// The product dst[o] = K src[o] + β·dst[o] for each slab o of an axis (K [m×depth]
+/// row-major, src[o] [depth × inner], dst[o] [m × inner]; depth = m but for the rows of a
+/// split x axis, whose K_x rows multiply every plane), in column chunks of at most kChunk values (whole points of d channels), so that a chunk of
 /// src (m × kChunk) and of dst stay in L2 and dst's channel moments can be gathered from
 /// it (the x axis of a 32×33×16 grid has 50,688 columns).
 template <class T>
@@ -150,11 +163,12 @@ class AxisProduct {
  public:
   static constexpr int64_t kChunk = 2048;
 
-  AxisProduct(const AxisView& view, int64_t d, T beta)
+  AxisProduct(const AxisView& view, int64_t d, T beta, int64_t depth = 0)
       : a_(view),
+        depth_(depth > 0 ? depth : view.m),
         chunk_(std::min(view.inner, std::max<int64_t>(1, kChunk / d) * d)),
-        full_(view.m, chunk_, view.m, view.m, view.inner, view.inner, beta),
-        tail_(view.m, view.inner % chunk_ ? view.inner % chunk_ : chunk_, view.m, view.m, view.inner, view.inner,
+        full_(view.m, chunk_, depth_, depth_, view.inner, view.inner, beta),
+        tail_(view.m, view.inner % chunk_ ? view.inner % chunk_ : chunk_, depth_, depth_, view.inner, view.inner,
               beta) {}
 
   /// The product in independent pieces: slab o, column chunk j is piece o·chunks + j.
@@ -164,7 +178,7 @@ class AxisProduct {
   /// Piece i of dst = K src (+ β dst); with `moments`, also adds its dst values to them.
   void piece(int64_t i, const T* K, const T* src, T* dst, ChannelMoments<T>* moments = nullptr) const {
     const int64_t o = i / chunks(), j = (i % chunks()) * chunk_;
-    const T* s = src + o * a_.slab() + j;
+    const T* s = src + o * depth_ * a_.inner + j;
     T* t = dst + o * a_.slab() + j;
     const bool tail = j + chunk_ > a_.inner;
     (tail ? tail_ : full_)(K, s, t);
@@ -178,14 +192,46 @@ class AxisProduct {
 
  private:
   AxisView a_;
-  int64_t chunk_;
+  int64_t depth_, chunk_;
   RowGemm<T> full_, tail_;
 };
 
 /// The products along x, y, z of a head-major block [nx, ny, nz, d].
+/// `depth_x`: the planes the x product multiplies (those of the whole field where x is split).
 template <class T>
-std::array<AxisProduct<T>, 3> axis_products(const std::array<AxisView, 3>& views, int64_t d, T beta) {
-  return {AxisProduct<T>(views[0], d, beta), AxisProduct<T>(views[1], d, beta), AxisProduct<T>(views[2], d, beta)};
+std::array<AxisProduct<T>, 3> axis_products(const std::array<AxisView, 3>& views, int64_t d, T beta,
+                                            int64_t depth_x = 0) {
+  return {AxisProduct<T>(views[0], d, beta, depth_x), AxisProduct<T>(views[1], d, beta),
+          AxisProduct<T>(views[2], d, beta)};
+}
+
+/// The moments of each channel over the whole split field, from each rank's: with N = Σ n_r,
+///   μ = Σ_r n_r μ_r / N,   M₂ = Σ_r (M₂_r + n_r (μ_r − μ)²)
+/// (two sums over the group, in rank order: the same bits on every rank).
+template <class T>
+void merge_over_slabs(std::vector<ChannelMoments<T>*> parts, int64_t d, const SlabGroup& slab) {
+  const auto k = static_cast<int64_t>(parts.size());
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  auto first = torch::empty({k + 1, d}, opts);  // rows: n_r μ_r per part, then n_r
+  double* f = first.data_ptr<double>();
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t c = 0; c < d; ++c) f[i * d + c] = static_cast<double>(parts[i]->count()) * parts[i]->mean(c);
+  for (int64_t c = 0; c < d; ++c) f[k * d + c] = static_cast<double>(parts[0]->count());
+  auto sums = slab.sum(first).contiguous();
+  const double* S = sums.data_ptr<double>();
+  const double n_all = S[k * d];
+  std::vector<double> mu(static_cast<std::size_t>(k * d));
+  for (int64_t i = 0; i < k * d; ++i) mu[i] = S[i] / n_all;
+  auto second = torch::empty({k, d}, opts);
+  double* q = second.data_ptr<double>();
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t c = 0; c < d; ++c) {
+      const double delta = parts[i]->mean(c) - mu[i * d + c];
+      q[i * d + c] = parts[i]->m2(c) + static_cast<double>(parts[i]->count()) * delta * delta;
+    }
+  auto m2 = slab.sum(second).contiguous();
+  for (int64_t i = 0; i < k; ++i)
+    parts[i]->assign(static_cast<int64_t>(n_all), mu.data() + i * d, m2.data_ptr<double>() + i * d);
 }
 
 /// W_{v,h}ᵀ [dim, dh] for each head h, contiguous ([heads, dim, dh]): V_h = û W_{v,h}ᵀ.
@@ -202,10 +248,12 @@ void kernel_grad(const AxisView& a, const T* dx, const T* v, T* dk) {
 }
 
 /// InstanceNorm backward in place: g ← rstd·(g − mean(g) − x̂·mean(g∘x̂)) per column of
-/// g, x̂ [n×d] (means over the n rows, sums in double).
+/// g, x̂ [n×d] (means over the n rows, sums in double). With `slab`, the rows are this rank's
+/// of a split field and the means are over all the ranks' points.
 template <class T>
-void instance_norm_backward(T* g, const T* xh, int64_t n, int64_t d, const T* rstd, std::vector<double>& acc) {
-  acc.assign(static_cast<std::size_t>(2 * d), 0.0);
+void instance_norm_backward(T* g, const T* xh, int64_t n, int64_t d, const T* rstd, std::vector<double>& acc,
+                            const SlabGroup* slab = nullptr) {
+  acc.assign(static_cast<std::size_t>(2 * d + 1), 0.0);
   double* sg = acc.data();
   double* sgx = acc.data() + d;
   for (int64_t p = 0; p < n; ++p)
@@ -213,10 +261,18 @@ void instance_norm_backward(T* g, const T* xh, int64_t n, int64_t d, const T* rs
       sg[c] += g[p * d + c];
       sgx[c] += static_cast<double>(g[p * d + c]) * xh[p * d + c];
     }
+  double count = static_cast<double>(n);
+  if (slab != nullptr) {
+    auto local = torch::from_blob(acc.data(), {2 * d + 1}, torch::TensorOptions().dtype(torch::kFloat64));
+    local[2 * d] = count;
+    auto all = slab->sum(local).contiguous();
+    std::copy(all.data_ptr<double>(), all.data_ptr<double>() + 2 * d, acc.data());
+    count = all.data_ptr<double>()[2 * d];
+  }
   std::vector<T> mg(static_cast<std::size_t>(d)), mgx(static_cast<std::size_t>(d));
   for (int64_t c = 0; c < d; ++c) {
-    mg[c] = static_cast<T>(sg[c] / static_cast<double>(n));
-    mgx[c] = static_cast<T>(sgx[c] / static_cast<double>(n));
+    mg[c] = static_cast<T>(sg[c] / count);
+    mgx[c] = static_cast<T>(sgx[c] / count);
   }
   for (int64_t p = 0; p < n; ++p)
     for (int64_t c = 0; c < d; ++c) g[p * d + c] = rstd[c] * (g[p * d + c] - mg[c] - xh[p * d + c] * mgx[c]);
@@ -239,6 +295,13 @@ Shapes shapes_of(const Tensor& un, const Tensor& w_v, const Tensor& k_x, const T
   s.dh = w_v.size(0) / s.heads;
   s.dout = w_2.size(0);
   return s;
+}
+
+/// V_h of every plane of a split x axis: the ranks' slabs [nx_local, ny·nz·dh] joined.
+template <class T>
+Tensor gathered_values(const T* v, const Shapes& s, const SlabGroup& slab, const torch::TensorOptions& options) {
+  auto mine = torch::from_blob(const_cast<T*>(v), {s.nx, s.ny * s.nz * s.dh}, options);
+  return slab.gather_x(mine, 0).contiguous();
 }
 
 /// Shares the (sample, head, axis) units out over `parts` workers in one parallel region
@@ -325,13 +388,22 @@ int64_t heads_per_group(const Shapes& s, std::size_t value_bytes) {
 /// index arithmetic of its parallel regions, which the cache argument above is checked against.
 template <class T>
 void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const std::array<Tensor, 3>& k,
-                  const Tensor& w_2, double eps, bool mixed, Tensor& z, Tensor& mean, Tensor& rstd) {
+                  const Tensor& w_2, double eps, bool mixed, const SlabGroup* split, Tensor& z, Tensor& mean,
+                  Tensor& rstd) {
   // points per output block (z's block in L1), blocks per tile (z's tile in L2, each W'
   // used on all of its blocks in turn)
   constexpr int64_t kBlock = 64, kTile = 4;
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t nd = s.n * s.dh, cols = 3 * s.heads * s.dh, slab = s.ny * s.nz;
-  const int64_t group = heads_per_group(s, sizeof(T));
+  // split x: the head groups of the whole field, the same on every rank, so that each
+  // rank's intermediates are its share of the whole field's
+  Shapes sized = s;
+  if (split != nullptr) {
+    sized.nx = split->nx();
+    sized.n = sized.nx * s.ny * s.nz;
+  }
+  const int64_t group = heads_per_group(sized, sizeof(T));
+  const int64_t depth_x = split != nullptr ? split->nx() : s.nx;  // planes K_x's rows multiply
   // per head of a group: V_h, X_{h,x}, X_{h,y}, X_{h,z} [n, dh]; then W'_{h,a} [dh, d_out] of all heads
   T* base = workspace(4 * group * nd + 3 * s.heads * s.dh * s.dout, un.options()).data_ptr<T>();
   auto values = [&](int64_t g) { return base + 4 * g * nd; };  // g: head within its group
@@ -345,7 +417,7 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   const std::array<const T*, 3> kp{k[0].data_ptr<T>(), k[1].data_ptr<T>(), k[2].data_ptr<T>()};
   T* zp = z.data_ptr<T>();
   const RowGemm<T> value(slab, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
-  const auto axial = axis_products<T>(views, s.dh, T(0));
+  const auto axial = axis_products<T>(views, s.dh, T(0), depth_x);
   const int64_t chunks = axial[0].pieces();
   const int64_t blocks = (s.n + kBlock - 1) / kBlock, last_rows = s.n - (blocks - 1) * kBlock;
   // [overwrite, accumulate] × [full block, last block]: the first product of a sample
@@ -390,7 +462,7 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
       const int64_t g_n = std::min(group, s.heads - h0);
       auto kernel = [&](int64_t a, int64_t h) {
         const int64_t m = views[a].m;
-        return kp[a] + (b * s.heads + h) * m * m;
+        return kp[a] + (b * s.heads + h) * m * (a == 0 ? depth_x : m);
       };
       for_each_item(s.nx * g_n, [&](int64_t item) {
         const int64_t i = item / g_n, g = item % g_n, h = h0 + g;
@@ -406,17 +478,37 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
         mz.reset();  // the slab's lines at once, while they are in cache
         mz.add(axial_x(g, 2) + i * slab * s.dh, slab, s.dh, s.dh);
       });
-      for_each_item(g_n * chunks, [&](int64_t item) {
-        const int64_t g = item / chunks, j = item % chunks;
-        auto& mx = m_x[g * chunks + j];
-        mx.reset();
-        axial[0].piece(j, kernel(0, h0 + g), values(g), axial_x(g, 0), &mx);
-      });
+      if (split == nullptr) {
+        for_each_item(g_n * chunks, [&](int64_t item) {
+          const int64_t g = item / chunks, j = item % chunks;
+          auto& mx = m_x[g * chunks + j];
+          mx.reset();
+          axial[0].piece(j, kernel(0, h0 + g), values(g), axial_x(g, 0), &mx);
+        });
+      } else {  // one head's V of every plane at a time
+        for (int64_t g = 0; g < g_n; ++g) {
+          const Tensor all = gathered_values<T>(values(g), s, *split, un.options());
+          const T* allp = all.data_ptr<T>();
+          for_each_item(chunks, [&](int64_t j) {
+            auto& mx = m_x[g * chunks + j];
+            mx.reset();
+            axial[0].piece(j, kernel(0, h0 + g), allp, axial_x(g, 0), &mx);
+          });
+        }
+      }
+      std::vector<ChannelMoments<T>*> merged;  // per (head of the group, axis)
       for (int64_t g = 0; g < g_n; ++g)
         for (int64_t a = 0; a < 3; ++a) {
-          const int64_t h = h0 + g, parts = a == 0 ? chunks : s.nx;
+          const int64_t parts = a == 0 ? chunks : s.nx;
           ChannelMoments<T>* part = (a == 0 ? m_x.data() : a == 1 ? m_y.data() : m_z.data()) + g * parts;
           for (int64_t i = 1; i < parts; ++i) part[0].add(part[i]);
+          merged.push_back(part);
+        }
+      if (split != nullptr) merge_over_slabs<T>(merged, s.dh, *split);
+      for (int64_t g = 0; g < g_n; ++g)
+        for (int64_t a = 0; a < 3; ++a) {
+          const int64_t h = h0 + g;
+          ChannelMoments<T>* part = merged[3 * g + a];
           const int64_t u = (b * s.heads + h) * 3 + a;
           T* mu = mean.data_ptr<T>() + u * s.dh;
           T* rs = rstd.data_ptr<T>() + u * s.dh;
@@ -633,10 +725,83 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
   }
 }
 
+/// The backward on this rank's x-slab of a field split over `slab` (K_x: this rank's rows
+/// [nx_local × nx] per sample and head). The same sums as core_backward, per (sample, head)
+/// in turn, with the collectives between the products: V_h of every plane gathered for
+/// X_x = K_x,rows V_h,all and dK_x,rows = dX_x V_h,allᵀ; the InstanceNorm means of G and
+/// G∘X̂ summed over the group; dV_h,all = K_x,rowsᵀ dX_x reduce-scattered to this rank's
+/// planes. dû is this rank's; dW_v, dW_2 are this rank's parts, whose sum over the group is
+/// the whole field's. Float32 or float64 arithmetic (no bf16 products); the products run on
+/// one thread, the BLAS ones on BLAS's.
+template <class T>
+void core_backward_slab(const Shapes& s, const SlabGroup& slab, const Tensor& un, const Tensor& w_v,
+                        const std::array<Tensor, 3>& k, const Tensor& w_2, const Tensor& mean, const Tensor& rstd,
+                        const Tensor& dz, Tensor& dun, Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
+  const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
+  const int64_t nd = s.n * s.dh, cols = 3 * s.heads * s.dh, nx_all = slab.nx(), inner = s.ny * s.nz * s.dh;
+  T* scratch = workspace(4 * nd, un.options()).data_ptr<T>();
+  T* v = scratch;
+  T* x = v + nd;
+  T* g = x + nd;
+  T* dv = g + nd;
+  const auto w_vt = per_head_transposed(w_v, s.heads);
+  const std::array<Tensor, 3> k_t{Tensor(), k[1].transpose(2, 3).contiguous(), k[2].transpose(2, 3).contiguous()};
+  const T* unp = un.data_ptr<T>();
+  const T* wvp = w_v.data_ptr<T>();
+  const T* wvtp = w_vt.data_ptr<T>();
+  const T* w2p = w_2.data_ptr<T>();
+  const T* dzp = dz.data_ptr<T>();
+  const T* meanp = mean.data_ptr<T>();
+  const T* rstdp = rstd.data_ptr<T>();
+  const RowGemm<T> value(s.n, s.dh, s.dim, s.dim, s.dh, s.dh, T(0));
+  const auto axial = axis_products<T>(views, s.dh, T(0), nx_all);
+  const auto axial_adjoint = axis_products<T>(views, s.dh, T(1));
+  const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
+  const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
+  auto dv_all = torch::empty({nx_all, inner}, un.options());
+  std::vector<double> acc;
+  for (int64_t bh = 0; bh < s.b * s.heads; ++bh) {
+    const int64_t b = bh / s.heads, h = bh % s.heads;
+    const T* un_b = unp + b * s.n * s.dim;
+    const T* dz_b = dzp + b * s.n * s.dout;
+    value(un_b, wvtp + h * s.dim * s.dh, v);
+    const Tensor v_all = gathered_values<T>(v, s, slab, un.options());
+    std::fill(dv, dv + nd, T(0));
+    for (int64_t a = 0; a < 3; ++a) {
+      const int64_t u = bh * 3 + a, m = views[a].m, depth = a == 0 ? nx_all : m;
+      const T* kk = k[a].data_ptr<T>() + bh * m * depth;
+      T* dkk = dk[a].data_ptr<T>() + bh * m * depth;
+      axial[a](kk, a == 0 ? v_all.data_ptr<T>() : v, x);
+      const T* mu = meanp + u * s.dh;
+      const T* rs = rstdp + u * s.dh;
+      for (int64_t q = 0; q < s.n; ++q)  // X̂
+        for (int64_t c = 0; c < s.dh; ++c) x[q * s.dh + c] = (x[q * s.dh + c] - mu[c]) * rs[c];
+      const int64_t col0 = (h * 3 + a) * s.dh;
+      gemm_rm(true, false, s.dout, s.dh, s.n, dz_b, s.dout, x, s.dh, T(1), dw_2.data_ptr<T>() + col0, cols);
+      output_adjoint(dz_b, w2p + col0, g);
+      instance_norm_backward<T>(g, x, s.n, s.dh, rs, acc, &slab);
+      if (a == 0) {  // dV_all = K_rowsᵀ dX (every plane), this rank's planes of its sum; dK_rows = dX V_allᵀ
+        gemm_rm(true, false, nx_all, inner, s.nx, kk, nx_all, g, inner, T(0), dv_all.data_ptr<T>(), inner);
+        const Tensor mine = slab.reduce_scatter_x(dv_all, 0).contiguous();
+        const T* mp = mine.data_ptr<T>();
+        for (int64_t i = 0; i < nd; ++i) dv[i] += mp[i];
+        gemm_rm(false, true, s.nx, nx_all, inner, g, inner, v_all.data_ptr<T>(), inner, T(0), dkk, nx_all);
+      } else {
+        axial_adjoint[a](k_t[a].data_ptr<T>() + bh * m * m, g, dv);
+        kernel_grad<T>(views[a], g, v, dkk);
+      }
+    }
+    value_adjoint(dv, wvp + h * s.dh * s.dim, dun.data_ptr<T>() + b * s.n * s.dim);
+    gemm_rm(true, false, s.dh, s.dim, s.n, dv, s.dh, un_b, s.dim, T(1), dw_v.data_ptr<T>() + h * s.dh * s.dim, s.dim);
+  }
+}
+
 struct AxialCore : torch::autograd::Function<AxialCore> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& un_in, const Tensor& w_v_in,
                         const Tensor& k_x, const Tensor& k_y, const Tensor& k_z, const Tensor& w_2_in, double eps,
-                        AxialCoreCache* cache) {
+                        AxialCoreCache* cache, int64_t slab_address) {
+    const auto* slab = reinterpret_cast<const SlabGroup*>(slab_address);
+    ctx->saved_data["slab"] = slab_address;
     auto un = un_in.contiguous(), w_v = w_v_in.contiguous(), w_2 = w_2_in.contiguous();
     std::array<Tensor, 3> k{k_x.contiguous(), k_y.contiguous(), k_z.contiguous()};
     const auto s = shapes_of(un, w_v, k[0], w_2);
@@ -653,7 +818,7 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
       rstd = torch::empty_like(mean);
       RECORD_FUNCTION("parallel_axial_core", std::vector<c10::IValue>());
       AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core",
-                                 [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, mixed, z, mean, rstd); });
+                                 [&] { core_forward<scalar_t>(s, un, w_v, k, w_2, eps, mixed, slab, z, mean, rstd); });
       if (cache != nullptr) *cache = {z, mean, rstd};
     }
     ctx->save_for_backward({un, w_v, k[0], k[1], k[2], w_2, mean, rstd});
@@ -670,11 +835,15 @@ struct AxialCore : torch::autograd::Function<AxialCore> {
     auto dun = torch::zeros_like(un), dw_v = torch::zeros_like(w_v), dw_2 = torch::zeros_like(w_2);
     std::array<Tensor, 3> dk{torch::empty_like(k[0]), torch::empty_like(k[1]), torch::empty_like(k[2])};
     const bool mixed = arithmetic() == Arithmetic::bf16_mixed;
+    const auto* slab = reinterpret_cast<const SlabGroup*>(ctx->saved_data["slab"].toInt());
     RECORD_FUNCTION("parallel_axial_core_backward", std::vector<c10::IValue>());
     AT_DISPATCH_FLOATING_TYPES(un.scalar_type(), "parallel_axial_core_backward", [&] {
-      core_backward<scalar_t>(s, un, w_v, k, w_2, mean, rstd, dz, mixed, dun, dw_v, dk, dw_2);
+      if (slab != nullptr)
+        core_backward_slab<scalar_t>(s, *slab, un, w_v, k, w_2, mean, rstd, dz, dun, dw_v, dk, dw_2);
+      else
+        core_backward<scalar_t>(s, un, w_v, k, w_2, mean, rstd, dz, mixed, dun, dw_v, dk, dw_2);
     });
-    return {dun, dw_v, dk[0], dk[1], dk[2], dw_2, Tensor(), Tensor()};
+    return {dun, dw_v, dk[0], dk[1], dk[2], dw_2, Tensor(), Tensor(), Tensor()};
   }
 };
 #endif
@@ -699,9 +868,10 @@ bool axial_core_supported(const torch::Tensor& t) {
 
 torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& w_v, const torch::Tensor& k_x,
                                   const torch::Tensor& k_y, const torch::Tensor& k_z, const torch::Tensor& w_2,
-                                  double eps, AxialCoreCache* cache) {
+                                  double eps, AxialCoreCache* cache, const SlabGroup* slab) {
   IFF_CHECK(axial_core_supported(un), "parallel_axial_core: no kernel for " << un.device() << " " << un.scalar_type());
   IFF_CHECK(un.dim() == 5 && k_x.dim() == 4 && k_x.size(0) == un.size(0) && k_x.size(2) == un.size(1) &&
+                k_x.size(3) == (slab != nullptr ? slab->nx() : un.size(1)) &&
                 k_y.size(2) == un.size(2) && k_z.size(2) == un.size(3) && w_v.size(1) == un.size(4) &&
                 w_v.size(0) % k_x.size(1) == 0 && w_2.size(1) == 3 * w_v.size(0),
             "parallel_axial_core: inconsistent shapes " << un.sizes() << ", " << w_v.sizes() << ", " << k_x.sizes()
@@ -710,7 +880,7 @@ torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& 
     IFF_CHECK(t->scalar_type() == un.scalar_type() && t->device() == un.device(),
               "parallel_axial_core: mixed dtypes or devices");
 #ifdef IFF_HAVE_BLAS
-  return AxialCore::apply(un, w_v, k_x, k_y, k_z, w_2, eps, cache);
+  return AxialCore::apply(un, w_v, k_x, k_y, k_z, w_2, eps, cache, reinterpret_cast<int64_t>(slab));
 #else
   return {};
 #endif

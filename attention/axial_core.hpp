@@ -43,6 +43,8 @@
 
 namespace iff::attention {
 
+class SlabGroup;
+
 /// Whether parallel_axial_core has a kernel for tensors like `t` (CPU, float32/float64,
 /// built with BLAS).
 bool axial_core_supported(const torch::Tensor& t);
@@ -62,8 +64,13 @@ void set_axial_core_group_bytes(double bytes);
 /// z [b, nx·ny·nz, d_out] for û [b, nx, ny, nz, dim] (see above); heads = K_x.size(1).
 /// `cache`: if it holds a result, that is returned (for the same inputs) instead of being
 /// recomputed; if it is empty, it receives this one.
+/// `slab`: û holds this rank's x planes of a field split over the group (attention/slab.hpp)
+/// and K_x this rank's rows [b, heads, nx_local, nx]. V_h is gathered over the group one
+/// head at a time for X_x, the InstanceNorm moments are merged over the group, and the
+/// backward (core_backward_slab) runs its collectives per sample and head; the parameter
+/// gradients are this rank's parts (their sum over the group: the whole field's).
 torch::Tensor parallel_axial_core(const torch::Tensor& un, const torch::Tensor& w_v, const torch::Tensor& k_x,
                                   const torch::Tensor& k_y, const torch::Tensor& k_z, const torch::Tensor& w_2,
-                                  double eps, AxialCoreCache* cache = nullptr);
+                                  double eps, AxialCoreCache* cache = nullptr, const SlabGroup* slab = nullptr);
 
 }  // namespace iff::attention

@@ -85,8 +85,10 @@ torch::Tensor FactorizedBlockImpl::forward(const torch::Tensor& u, const torch::
             "factorized block split over x-slabs holds " << slab_->nx_local() << " planes here, got " << nx);
   auto un = in_norm->forward(u);
   auto K = kernels(un, p_x, p_y, p_z);
-  if (o_.factorization == Factorization::parallel && axial_core_supported(un) && !slab_) {
-    auto z = parallel_axial_core(un, to_v->weight, K[0], K[1], K[2], out_proj->weight, o_.instance_norm_eps, cache);
+  if (o_.factorization == Factorization::parallel && axial_core_supported(un)) {
+    auto k_x = slab_ ? K[0].narrow(2, slab_->x0(), nx) : K[0];  // split: this rank's rows
+    auto z = parallel_axial_core(un, to_v->weight, k_x, K[1], K[2], out_proj->weight, o_.instance_norm_eps, cache,
+                                 slab_.get());
     return point_linear(z, out_final->weight, {}, PointInput::gelu).view({b, nx, ny, nz, o_.dim});
   }
   // V head-major [b, h, nx, ny, nz, dh]

@@ -28,10 +28,11 @@
 // Split over a slab group (set_slab, attention/slab.hpp), u holds this rank's x planes: the
 // pooled means over x (for a_y, a_z) and the InstanceNorm moments are sums over the group,
 // the x-axis pooled features are gathered (K_x, [n_x, n_x], is formed whole on every rank),
-// and V is gathered along x for the product with this rank's rows of K_x (slab_product_x:
-// gathered again for the backward, not kept); everything else
-// is pointwise or along y and z, on the slab alone. The split path runs on the batched GEMMs
-// (not the fused core); it equals the whole field's to round-off.
+// and V is gathered along x for the product with this rank's rows of K_x (gathered again
+// for the backward, not kept); everything else is pointwise or along y and z, on the slab
+// alone. The parallel form runs the fused core on the slab (one head's gathered V at a
+// time); elsewhere the batched GEMMs with slab_product_x. Either equals the whole field's
+// to round-off.
 #pragma once
 
 #include <torch/torch.h>
