@@ -297,11 +297,14 @@ Shapes shapes_of(const Tensor& un, const Tensor& w_v, const Tensor& k_x, const T
   return s;
 }
 
-/// V_h of every plane of a split x axis: the ranks' slabs [nx_local, ny·nz·dh] joined.
+/// V_h of every plane of a split x axis into `all` [nx·ny·nz·dh]: the ranks' slabs
+/// [nx_local, ny·nz·dh] joined.
 template <class T>
-Tensor gathered_values(const T* v, const Shapes& s, const SlabGroup& slab, const torch::TensorOptions& options) {
-  auto mine = torch::from_blob(const_cast<T*>(v), {s.nx, s.ny * s.nz * s.dh}, options);
-  return slab.gather_x(mine, 0).contiguous();
+void gather_values(const T* v, const Shapes& s, const SlabGroup& slab, const torch::TensorOptions& options, T* all) {
+  const int64_t inner = s.ny * s.nz * s.dh;
+  auto mine = torch::from_blob(const_cast<T*>(v), {s.nx, inner}, options);
+  auto out = torch::from_blob(all, {slab.nx(), inner}, options);
+  slab.gather_x_into(mine, out);
 }
 
 /// Shares the (sample, head, axis) units out over `parts` workers in one parallel region
@@ -405,10 +408,13 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   const int64_t group = heads_per_group(sized, sizeof(T));
   const int64_t depth_x = split != nullptr ? split->nx() : s.nx;  // planes K_x's rows multiply
   // per head of a group: V_h, X_{h,x}, X_{h,y}, X_{h,z} [n, dh]; then W'_{h,a} [dh, d_out] of all heads
-  T* base = workspace(4 * group * nd + 3 * s.heads * s.dh * s.dout, un.options()).data_ptr<T>();
+  // (split x: then one head's V_h of every plane)
+  const int64_t gathered = split != nullptr ? split->nx() * s.ny * s.nz * s.dh : 0;
+  T* base = workspace(4 * group * nd + 3 * s.heads * s.dh * s.dout + gathered, un.options()).data_ptr<T>();
   auto values = [&](int64_t g) { return base + 4 * g * nd; };  // g: head within its group
   auto axial_x = [&](int64_t g, int64_t a) { return base + (4 * g + 1 + a) * nd; };
   T* wp = base + 4 * group * nd;
+  T* all_values = wp + 3 * s.heads * s.dh * s.dout;
   auto w_prime = [&](int64_t h, int64_t a) { return wp + (3 * h + a) * s.dh * s.dout; };
   const auto w_vt = per_head_transposed(w_v, s.heads);
   const T* unp = un.data_ptr<T>();
@@ -434,8 +440,9 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
   std::vector<double> bias(s.dout);
   std::vector<T> bias_t(s.dout);
   // bf16-mixed: W_{v,h}ᵀ and W'_{h,a} rounded, and their products
+  // (products wider than Bf16Gemm's columns, dh or d_out, run in float32)
   constexpr bool can_mix = std::is_same_v<T, float>;
-  mixed = mixed && can_mix;
+  mixed = mixed && can_mix && std::max(s.dh, s.dout) <= Bf16Gemm::kMaxColumns;
   std::vector<Bf16Matrix> w_v_b, w_prime_b(mixed ? 3 * s.heads : 0);
   std::vector<Bf16Gemm> value_b, output_b;
   if constexpr (can_mix)
@@ -487,12 +494,11 @@ void core_forward(const Shapes& s, const Tensor& un, const Tensor& w_v, const st
         });
       } else {  // one head's V of every plane at a time
         for (int64_t g = 0; g < g_n; ++g) {
-          const Tensor all = gathered_values<T>(values(g), s, *split, un.options());
-          const T* allp = all.data_ptr<T>();
+          gather_values<T>(values(g), s, *split, un.options(), all_values);
           for_each_item(chunks, [&](int64_t j) {
             auto& mx = m_x[g * chunks + j];
             mx.reset();
-            axial[0].piece(j, kernel(0, h0 + g), allp, axial_x(g, 0), &mx);
+            axial[0].piece(j, kernel(0, h0 + g), all_values, axial_x(g, 0), &mx);
           });
         }
       }
@@ -660,7 +666,7 @@ void core_backward(const Shapes& s, const Tensor& un, const Tensor& w_v, const s
   const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
   const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
   constexpr bool can_mix = std::is_same_v<T, float>;
-  mixed = mixed && can_mix && std::max({s.dim, s.dout}) <= Bf16Gemm::kMaxColumns;
+  mixed = mixed && can_mix && std::max({s.dim, s.dout, s.dh}) <= Bf16Gemm::kMaxColumns;
   const MixedBackward<T> bf(s, un, w_v, w_vt, w_2, dz, mixed);
   run_workers(s, parts, [&](int64_t p, UnitQueue& queue) {
     T* v = scratch + p * 4 * nd;
@@ -739,11 +745,18 @@ void core_backward_slab(const Shapes& s, const SlabGroup& slab, const Tensor& un
                         const Tensor& dz, Tensor& dun, Tensor& dw_v, std::array<Tensor, 3>& dk, Tensor& dw_2) {
   const auto views = axis_views(s.nx, s.ny, s.nz, s.dh);
   const int64_t nd = s.n * s.dh, cols = 3 * s.heads * s.dh, nx_all = slab.nx(), inner = s.ny * s.nz * s.dh;
-  T* scratch = workspace(4 * nd, un.options()).data_ptr<T>();
+  const int64_t nd_all = nx_all * inner;
+  // V_h, X, G, dV_h of the slab; V_h and dV_h of every plane; this rank's planes of the latter's sum
+  T* scratch = workspace(5 * nd + 2 * nd_all, un.options()).data_ptr<T>();
   T* v = scratch;
   T* x = v + nd;
   T* g = x + nd;
   T* dv = g + nd;
+  T* v_all = dv + nd;
+  T* dv_all = v_all + nd_all;
+  T* mine = dv_all + nd_all;
+  auto dv_all_t = torch::from_blob(dv_all, {nx_all, inner}, un.options());
+  auto mine_t = torch::from_blob(mine, {s.nx, inner}, un.options());
   const auto w_vt = per_head_transposed(w_v, s.heads);
   const std::array<Tensor, 3> k_t{Tensor(), k[1].transpose(2, 3).contiguous(), k[2].transpose(2, 3).contiguous()};
   const T* unp = un.data_ptr<T>();
@@ -758,20 +771,19 @@ void core_backward_slab(const Shapes& s, const SlabGroup& slab, const Tensor& un
   const auto axial_adjoint = axis_products<T>(views, s.dh, T(1));
   const RowGemm<T> output_adjoint(s.n, s.dh, s.dout, s.dout, cols, s.dh, T(0));  // dz W_{2,(h,a)}
   const RowGemm<T> value_adjoint(s.n, s.dim, s.dh, s.dh, s.dim, s.dim, T(1));   // dV_h W_{v,h}
-  auto dv_all = torch::empty({nx_all, inner}, un.options());
   std::vector<double> acc;
   for (int64_t bh = 0; bh < s.b * s.heads; ++bh) {
     const int64_t b = bh / s.heads, h = bh % s.heads;
     const T* un_b = unp + b * s.n * s.dim;
     const T* dz_b = dzp + b * s.n * s.dout;
     value(un_b, wvtp + h * s.dim * s.dh, v);
-    const Tensor v_all = gathered_values<T>(v, s, slab, un.options());
+    gather_values<T>(v, s, slab, un.options(), v_all);
     std::fill(dv, dv + nd, T(0));
     for (int64_t a = 0; a < 3; ++a) {
       const int64_t u = bh * 3 + a, m = views[a].m, depth = a == 0 ? nx_all : m;
       const T* kk = k[a].data_ptr<T>() + bh * m * depth;
       T* dkk = dk[a].data_ptr<T>() + bh * m * depth;
-      axial[a](kk, a == 0 ? v_all.data_ptr<T>() : v, x);
+      axial[a](kk, a == 0 ? v_all : v, x);
       const T* mu = meanp + u * s.dh;
       const T* rs = rstdp + u * s.dh;
       for (int64_t q = 0; q < s.n; ++q)  // X̂
@@ -781,11 +793,10 @@ void core_backward_slab(const Shapes& s, const SlabGroup& slab, const Tensor& un
       output_adjoint(dz_b, w2p + col0, g);
       instance_norm_backward<T>(g, x, s.n, s.dh, rs, acc, &slab);
       if (a == 0) {  // dV_all = K_rowsᵀ dX (every plane), this rank's planes of its sum; dK_rows = dX V_allᵀ
-        gemm_rm(true, false, nx_all, inner, s.nx, kk, nx_all, g, inner, T(0), dv_all.data_ptr<T>(), inner);
-        const Tensor mine = slab.reduce_scatter_x(dv_all, 0).contiguous();
-        const T* mp = mine.data_ptr<T>();
-        for (int64_t i = 0; i < nd; ++i) dv[i] += mp[i];
-        gemm_rm(false, true, s.nx, nx_all, inner, g, inner, v_all.data_ptr<T>(), inner, T(0), dkk, nx_all);
+        gemm_rm(true, false, nx_all, inner, s.nx, kk, nx_all, g, inner, T(0), dv_all, inner);
+        slab.reduce_scatter_x_into(dv_all_t, mine_t);
+        for (int64_t i = 0; i < nd; ++i) dv[i] += mine[i];
+        gemm_rm(false, true, s.nx, nx_all, inner, g, inner, v_all, inner, T(0), dkk, nx_all);
       } else {
         axial_adjoint[a](k_t[a].data_ptr<T>() + bh * m * m, g, dv);
         kernel_grad<T>(views[a], g, v, dkk);

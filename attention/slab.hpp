@@ -45,6 +45,13 @@ class SlabGroup {
   virtual torch::Tensor gather_x(const torch::Tensor& t, int64_t dim) const = 0;
   /// Σ over the ranks of t (nx planes along `dim` on each), this rank's planes of it.
   virtual torch::Tensor reduce_scatter_x(const torch::Tensor& t, int64_t dim) const = 0;
+  /// gather_x and reduce_scatter_x along dim 0 into `out`, a contiguous tensor of the
+  /// result's shape and t's dtype that the caller keeps between calls (a fresh result of
+  /// hundreds of MB per call costs a page fault per 4 KiB).
+  virtual void gather_x_into(const torch::Tensor& t, torch::Tensor& out) const { out.copy_(gather_x(t, 0)); }
+  virtual void reduce_scatter_x_into(const torch::Tensor& t, torch::Tensor& out) const {
+    out.copy_(reduce_scatter_x(t, 0));
+  }
 
  protected:
   SlabGroup(int64_t nx, int ranks, int rank);

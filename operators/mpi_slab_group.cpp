@@ -36,36 +36,72 @@ torch::Tensor MpiSlabGroup::sum(const torch::Tensor& t) const {
   return s.view(t.sizes()).to(t.device());
 }
 
-torch::Tensor MpiSlabGroup::gather_x(const torch::Tensor& t, int64_t dim) const {
-  auto host = t.movedim(dim, 0).to(torch::kCPU).contiguous();  // [nx_local, rest...]
-  const int64_t row = nx_local() > 0 ? host.numel() / nx_local() : 0;
-  std::vector<int> counts(ranks()), offsets(ranks());
+namespace {
+
+bool direct(const torch::Tensor& t, const torch::Tensor& out) {
+  return t.device().is_cpu() && out.device().is_cpu() && t.is_contiguous() && out.is_contiguous() &&
+         t.scalar_type() == out.scalar_type();
+}
+
+}  // namespace
+
+/// counts and offsets (values) of each rank's planes, `row` values per plane
+void MpiSlabGroup::plane_counts(int64_t row, std::vector<int>& counts, std::vector<int>& offsets) const {
+  counts.resize(ranks());
+  offsets.resize(ranks());
   for (int r = 0; r < ranks(); ++r) {
     const auto e = attention::slab_extent(nx(), ranks(), r);
     counts[r] = count_of(e.count * row);
     offsets[r] = count_of(e.x0 * row);
   }
+}
+
+torch::Tensor MpiSlabGroup::gather_x(const torch::Tensor& t, int64_t dim) const {
+  auto host = t.movedim(dim, 0).to(torch::kCPU).contiguous();  // [nx_local, rest...]
   auto shape = host.sizes().vec();
   shape[0] = nx();
   auto all = torch::empty(shape, host.options());
-  MPI_Allgatherv(host.data_ptr(), count_of(host.numel()), mpi_type(host), all.data_ptr(), counts.data(),
-                 offsets.data(), mpi_type(host), comm_);
-  bytes_ += (nx() - nx_local()) * row * int64_t(host.element_size());
+  gather_x_into(host, all);
   return all.to(t.device()).movedim(0, dim);
+}
+
+void MpiSlabGroup::gather_x_into(const torch::Tensor& t, torch::Tensor& out) const {
+  IFF_CHECK(t.size(0) == nx_local() && out.size(0) == nx() && out.numel() == t.numel() / nx_local() * nx(),
+            "gather_x_into: " << t.sizes() << " into " << out.sizes());
+  if (!direct(t, out)) {
+    out.copy_(gather_x(t, 0));
+    return;
+  }
+  const int64_t row = t.numel() / nx_local();
+  std::vector<int> counts, offsets;
+  plane_counts(row, counts, offsets);
+  MPI_Allgatherv(t.data_ptr(), count_of(t.numel()), mpi_type(t), out.data_ptr(), counts.data(), offsets.data(),
+                 mpi_type(t), comm_);
+  bytes_ += (nx() - nx_local()) * row * int64_t(t.element_size());
 }
 
 torch::Tensor MpiSlabGroup::reduce_scatter_x(const torch::Tensor& t, int64_t dim) const {
   IFF_CHECK(t.size(dim) == nx(), "reduce_scatter_x: " << t.size(dim) << " planes along dim " << dim << ", not " << nx());
   auto host = t.movedim(dim, 0).to(torch::kCPU).contiguous();  // [nx, rest...]
-  const int64_t row = host.numel() / nx();
-  std::vector<int> counts(ranks());
-  for (int r = 0; r < ranks(); ++r) counts[r] = count_of(attention::slab_extent(nx(), ranks(), r).count * row);
   auto shape = host.sizes().vec();
   shape[0] = nx_local();
   auto mine = torch::empty(shape, host.options());
-  MPI_Reduce_scatter(host.data_ptr(), mine.data_ptr(), counts.data(), mpi_type(host), MPI_SUM, comm_);
-  bytes_ += (nx() - nx_local()) * row * int64_t(host.element_size());
+  reduce_scatter_x_into(host, mine);
   return mine.to(t.device()).movedim(0, dim);
+}
+
+void MpiSlabGroup::reduce_scatter_x_into(const torch::Tensor& t, torch::Tensor& out) const {
+  IFF_CHECK(t.size(0) == nx() && out.size(0) == nx_local() && out.numel() == t.numel() / nx() * nx_local(),
+            "reduce_scatter_x_into: " << t.sizes() << " into " << out.sizes());
+  if (!direct(t, out)) {
+    out.copy_(reduce_scatter_x(t, 0));
+    return;
+  }
+  const int64_t row = t.numel() / nx();
+  std::vector<int> counts, offsets;
+  plane_counts(row, counts, offsets);
+  MPI_Reduce_scatter(t.data_ptr(), out.data_ptr(), counts.data(), mpi_type(t), MPI_SUM, comm_);
+  bytes_ += (nx() - nx_local()) * row * int64_t(t.element_size());
 }
 
 }  // namespace iff::operators

@@ -16,6 +16,8 @@
 
 #include <mpi.h>
 
+#include <vector>
+
 #include "attention/slab.hpp"
 
 namespace iff::operators {
@@ -29,6 +31,9 @@ class MpiSlabGroup final : public attention::SlabGroup {
   torch::Tensor sum(const torch::Tensor& t) const override;
   torch::Tensor gather_x(const torch::Tensor& t, int64_t dim) const override;
   torch::Tensor reduce_scatter_x(const torch::Tensor& t, int64_t dim) const override;
+  /// Straight into `out` where t and out are contiguous CPU tensors, else staged.
+  void gather_x_into(const torch::Tensor& t, torch::Tensor& out) const override;
+  void reduce_scatter_x_into(const torch::Tensor& t, torch::Tensor& out) const override;
 
   /// Bytes this rank has moved since construction or the last reset: those it received
   /// from the other ranks in sum and gather_x, those it sent to them in reduce_scatter_x.
@@ -36,6 +41,8 @@ class MpiSlabGroup final : public attention::SlabGroup {
   void reset_bytes_moved() { bytes_ = 0; }
 
  private:
+  void plane_counts(int64_t row, std::vector<int>& counts, std::vector<int>& offsets) const;
+
   MPI_Comm comm_;
   mutable int64_t bytes_ = 0;
 };
