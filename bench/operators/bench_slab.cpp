@@ -10,8 +10,9 @@
 // (forward, loss Σ w·y, backward, parameter gradients summed over the group), the largest
 // over the ranks of the resident-set peak (VmHWM, reset before each measurement) for each,
 // and the bytes one forward moves per rank (received by the sums and gathers, sent by the
-// reduce-scatters of the backward: MpiSlabGroup::bytes_moved). The default model is the
-// published IFactFormer-m (dim 96, 5 heads of 96, kernel multiplier 3, 10 layers).
+// reduce-scatters of the backward: MpiSlabGroup::bytes_moved) and one training step moves
+// (without the gradients' sum over the group, which data parallelism does too). The default
+// model is the published IFactFormer-m (dim 96, 5 heads of 96, kernel multiplier 3, 10 layers).
 #include <mpi.h>
 #include <torch/torch.h>
 
@@ -154,25 +155,34 @@ int main(int argc, char** argv) {
       model->forward(u);
       bytes = max_over_ranks(static_cast<double>(group->bytes_moved()));
     }
-    double step = NAN, step_peak = NAN;
+    double step = NAN, step_peak = NAN, step_bytes = 0;
     if (!a.forward_only) {
       model->train();
       reset_peak();
-      step = timed(a.repeats, [&] {
+      auto train_step = [&] {
         model->zero_grad();
         (model->forward(u) * w).sum().backward();
+      };
+      step = timed(a.repeats, [&] {
+        train_step();
         if (group)
           for (auto& q : model->parameters())
             if (q.grad().defined()) q.mutable_grad().copy_(group->sum(q.grad()));
       });
       step_peak = max_over_ranks(peak_gib());
+      if (group) {  // the step's own exchanges, without the gradient sum (data parallelism's)
+        group->reset_bytes_moved();
+        train_step();
+        step_bytes = max_over_ranks(static_cast<double>(group->bytes_moved()));
+      }
     }
     if (rank == 0)
       std::printf("bench_slab %s %dx%dx%d batch %d%s: ranks %d threads %d  forward %.4g s  train_step %.4g s  "
-                  "rss_before %.3f GiB  forward_peak %.3f GiB  train_peak %.3f GiB  forward_bytes_per_rank %.4g MB\n",
+                  "rss_before %.3f GiB  forward_peak %.3f GiB  train_peak %.3f GiB  forward_bytes_per_rank %.4g MB  "
+                  "train_bytes_per_rank %.4g MB\n",
                   a.chained ? "ifactformer-o" : "ifactformer-m", a.nx, a.ny, a.nz, a.batch,
                   a.checkpointing ? " checkpointed" : "", ranks, a.threads, forward, step, base, forward_peak,
-                  step_peak, bytes / 1e6);
+                  step_peak, bytes / 1e6, step_bytes / 1e6);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_slab: %s\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);

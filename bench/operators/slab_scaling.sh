@@ -23,14 +23,13 @@ printf '%s\n' "${lines[@]}" | /usr/bin/python3 -c '
 import re, sys
 rows = []
 for ln in sys.stdin:
-    f = dict(re.findall(r"(\w+) ([-0-9.e+na]+)", ln.split(":", 1)[1]))
-    rows.append(f)
+    rows.append({k: float(v) for k, v in re.findall(r"(\w+) ([-0-9.e+na]+)", ln.split(":", 1)[1])})
 b = rows[0]
-print("ranks x threads | forward s (speed-up) | train step s (speed-up) | train peak GiB per rank (ratio) | forward MB moved per rank")
+print("ranks x threads | forward s (speed-up) | train step s (speed-up) | train peak GiB per rank (ratio)"
+      " | MB moved per rank: forward, train step")
 for r in rows:
-    sp = lambda k: float(b[k]) / float(r[k]) if float(r[k]) > 0 else float("nan")
-    print(f"{r[\"ranks\"]} x {r[\"threads\"]} | {float(r[\"forward\"]):.3g} ({sp(\"forward\"):.2f}x) | "
-          f"{float(r[\"train_step\"]):.3g} ({sp(\"train_step\"):.2f}x) | "
-          f"{float(r[\"train_peak\"]):.3f} ({float(r[\"train_peak\"]) / float(b[\"train_peak\"]):.2f}) | "
-          f"{float(r[\"forward_bytes_per_rank\"]):.4g}")
+    fw, st, pk = r["forward"], r["train_step"], r["train_peak"]
+    print("%d x %d | %.3g (%.2fx) | %.3g (%.2fx) | %.3f (%.2f) | %.4g, %.4g" % (
+        r["ranks"], r["threads"], fw, b["forward"] / fw, st, b["train_step"] / st, pk, pk / b["train_peak"],
+        r["forward_bytes_per_rank"], r.get("train_bytes_per_rank", float("nan"))))
 '
