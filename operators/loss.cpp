@@ -1,5 +1,7 @@
 #include "operators/loss.hpp"
 
+#include <utility>
+
 #include "analysis/relative_l2.hpp"
 
 namespace iff::operators {
@@ -14,13 +16,24 @@ struct TensorOps {
   }
 };
 
+/// ‖pred_s − target_s‖² and ‖target_s‖² per sample s.
+std::pair<torch::Tensor, torch::Tensor> squared_norms(const torch::Tensor& pred, const torch::Tensor& target) {
+  const auto b = pred.size(0);
+  return {(pred - target).reshape({b, -1}).square().sum(1), target.reshape({b, -1}).square().sum(1)};
+}
+
 }  // namespace
 
 torch::Tensor relative_l2_sum(const torch::Tensor& pred, const torch::Tensor& target) {
-  const auto b = pred.size(0);
-  auto err_sq = (pred - target).reshape({b, -1}).square().sum(1);
-  auto ref_sq = target.reshape({b, -1}).square().sum(1);
+  const auto [err_sq, ref_sq] = squared_norms(pred, target);
   return analysis::relative_l2_from_sums<torch::Tensor, TensorOps>(err_sq, ref_sq).sum();
+}
+
+torch::Tensor relative_l2_sum(const torch::Tensor& pred, const torch::Tensor& target, const attention::SlabGroup& slab) {
+  const auto [err_sq, ref_sq] = squared_norms(pred, target);
+  return analysis::relative_l2_from_sums<torch::Tensor, TensorOps>(attention::slab_sum(err_sq, slab),
+                                                                   attention::slab_sum(ref_sq, slab))
+      .sum();
 }
 
 }  // namespace iff::operators

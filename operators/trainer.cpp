@@ -42,12 +42,14 @@ Trainer::Trainer(const TrainSetup& setup, MPI_Comm comm)
       rank_(comm_rank(comm)),
       size_(comm_size(comm)),
       threads_(set_threads_per_rank(setup.train.threads, comm)),
+      grid_(comm, setup.train.ranks_per_sample, "train.ranks_per_sample"),
       device_(training_device(setup.train.device, rank_)),
       dtype_(setup.train.dtype == Precision::float64 ? torch::kFloat64 : torch::kFloat32),
       data_(setup.data, setup.model),
       outputs_(setup.output_dir, comm),
       loader_(data_.reader(), data_.window()) {
   start_model();
+  split_samples();
   start_optimizer();
   state_.config = setup_.config;
   state_.provenance = setup_.provenance + "; series " + setup_.data.series;
@@ -60,10 +62,12 @@ Trainer::Trainer(const TrainSetup& setup, MPI_Comm comm)
   IFF_REQUIRE(n_batches_ > 0, "no training pairs in " << setup_.data.series);
   const auto& meta = data_.meta();
   log::info("train: {} on {}x{}x{}, {} parameters; {} training pairs ({} trajectories), {} validation pairs ({}); "
-            "{} rank(s) x {} thread(s), {} {}, {}",
+            "{} rank(s) x {} thread(s){}, {} {}, {}",
             to_string(data_.spec().kind), meta.nx(), meta.ny(), meta.nz(), model_.parameter_count(),
             data_.train_pairs().size(), data_.train_trajectories().size(), data_.val_pairs().size(),
-            data_.val_trajectories().size(), size_, threads_, kDeviceNames.name(setup_.train.device),
+            data_.val_trajectories().size(), size_, threads_,
+            slab_ ? fmt::format(", each sample split in x-slabs over {} ranks", slab_->ranks()) : "",
+            kDeviceNames.name(setup_.train.device),
             kTrainPrecisionNames.name(setup_.train.dtype), describe_arithmetic(setup_.train.precision, device_));
   if (setup_.resume && rank_ == 0) log_.keep_rows(read_text(outputs_.log_path()), state_.progress.epoch);
 }
@@ -89,6 +93,21 @@ void Trainer::start_model() {
   model_.module->train();
 }
 
+/// With train.ranks_per_sample > 1, the model evaluates this rank's x planes of each sample
+/// (InputError for a model that cannot be split or an arithmetic the split path does not run).
+void Trainer::split_samples() {
+  const int ranks = grid_.group_size();
+  if (ranks == 1) return;
+  auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model_.module);
+  IFF_REQUIRE(net, "train.ranks_per_sample = " << ranks << ": only IFactFormer-m and -o split a sample over ranks; "
+                                               << to_string(data_.spec().kind) << " trains on whole samples (set it to 1)");
+  IFF_REQUIRE(setup_.train.precision == Arithmetic::fp32,
+              "train.ranks_per_sample = " << ranks << " runs the split blocks in fp32 arithmetic; set train.precision: fp32");
+  IFF_REQUIRE(!device_.is_cuda(), "train.ranks_per_sample = " << ranks << " runs on the CPU; set train.device: cpu");
+  slab_ = std::make_shared<MpiSlabGroup>(grid_.group_comm(), static_cast<int64_t>(data_.spec().x.size()));
+  net->set_slab(slab_);
+}
+
 /// AdamW over the trainable parameters; resumed, its moments, step count and torch's RNG from
 /// last.ckpt (the rate and decay are the case's, set per epoch).
 void Trainer::start_optimizer() {
@@ -111,11 +130,14 @@ void Trainer::check_memory() const {
   if (device_.is_cuda()) return;
   const auto& spec = data_.spec();
   const auto& meta = data_.meta();
-  const int64_t local = (int64_t(setup_.train.batch_size) + size_ - 1) / size_;
-  const auto e = training_memory(spec, model_.parameter_count(), local, dtype_ == torch::kFloat64 ? 8 : 4);
+  const int64_t local = (int64_t(setup_.train.batch_size) + grid_.groups() - 1) / grid_.groups();
+  auto own = spec;  // split: the activations of this rank's planes
+  if (slab_) own.x.resize(slab_->nx_local());
+  const auto e = training_memory(own, model_.parameter_count(), local, dtype_ == torch::kFloat64 ? 8 : 4);
   require_memory(e.bytes,
-                 fmt::format("training {} on {}x{}x{} with {} sample(s) per rank", to_string(spec.kind), meta.nx(),
-                             meta.ny(), meta.nz(), local),
+                 fmt::format("training {} on {}x{}x{} with {} sample(s) per rank{}", to_string(spec.kind), meta.nx(),
+                             meta.ny(), meta.nz(), local,
+                             slab_ ? fmt::format(" on its {} of {} x planes", slab_->nx_local(), slab_->nx()) : ""),
                  e.how, comm_);
 }
 
@@ -179,7 +201,7 @@ Trainer::Epoch Trainer::train_epoch(int64_t index) {
   const auto n_pairs = static_cast<int64_t>(order.size());
   auto prefetch = [&](int64_t i) {
     const auto [lo, hi] = batch_range(i, n_pairs);
-    loader_.prefetch(rank_share(order, lo, hi, rank_, size_));
+    loader_.prefetch(rank_share(order, lo, hi, grid_.group(), grid_.groups()));
   };
   if (first < n_batches_) prefetch(first);
   if (first > 0) {
@@ -219,8 +241,9 @@ Trainer::Epoch Trainer::train_epoch(int64_t index) {
   return e;
 }
 
-/// One optimizer step on the global batch of which `batch` is this rank's shard: the
-/// gradient of Σ_shard L_s / B summed over the ranks, so that every rank takes the same step;
+/// One optimizer step on the global batch of which `batch` is this rank's (group's) shard:
+/// the gradient of Σ_shard L_s / B (split: 1/R of it on each of the group's R ranks, each
+/// its planes' part) summed over the ranks, so that every rank takes the same step;
 /// the batch loss, whether any rank's gradient is non-finite and whether any rank has been
 /// asked to stop are agreed on in one reduction before the divergence guard and the step.
 Trainer::BatchResult Trainer::train_batch(const Batch& batch, double global_size, const std::string& where) {
@@ -228,10 +251,10 @@ Trainer::BatchResult Trainer::train_batch(const Batch& batch, double global_size
   double local_loss = 0;
   if (batch.size() > 0) {
     const ArithmeticScope arithmetic(setup_.train.precision, device_);
-    auto loss = relative_l2_sum(predict(batch), to_model(batch.target));
+    auto loss = batch_loss(batch);
     if (setup_.on_loss) loss = setup_.on_loss(step_, false, loss);
-    (loss / global_size).backward();
-    local_loss = loss.item<double>();
+    (loss / (global_size * grid_.group_size())).backward();
+    if (grid_.leader()) local_loss = loss.item<double>();  // the group's loss, counted once
   }
   auto flat = gradients_->local();
   if (setup_.on_gradient) setup_.on_gradient(step_, flat);
@@ -258,12 +281,12 @@ double Trainer::evaluate() {
   double sum = 0;
   for (int64_t lo = 0; lo < static_cast<int64_t>(val.size()); lo += batch_size_) {
     const int64_t hi = std::min<int64_t>(lo + batch_size_, val.size());
-    loader_.prefetch(rank_share(val, lo, hi, rank_, size_));
+    loader_.prefetch(rank_share(val, lo, hi, grid_.group(), grid_.groups()));
     const auto batch = loader_.take();
     if (batch.size() > 0) {
-      auto loss = relative_l2_sum(predict(batch), to_model(batch.target));
+      auto loss = batch_loss(batch);
       if (setup_.on_loss) loss = setup_.on_loss(step_, true, loss);
-      sum += loss.item<double>();
+      if (grid_.leader()) sum += loss.item<double>();
     }
   }
   model_.module->train();
@@ -327,7 +350,16 @@ std::pair<int64_t, int64_t> Trainer::batch_range(int64_t i, int64_t n_pairs) con
 }
 
 torch::Tensor Trainer::predict(const Batch& batch) const {
-  return state_.norm.denormalize_output(model_(state_.norm.normalize_input(to_model(batch.input))));
+  return state_.norm.denormalize_output(model_(state_.norm.normalize_input(to_model(own_planes(batch.input)))));
+}
+
+torch::Tensor Trainer::batch_loss(const Batch& batch) const {
+  const auto target = to_model(own_planes(batch.target));
+  return slab_ ? relative_l2_sum(predict(batch), target, *slab_) : relative_l2_sum(predict(batch), target);
+}
+
+torch::Tensor Trainer::own_planes(const torch::Tensor& t) const {
+  return slab_ ? t.narrow(t.dim() - 4, slab_->x0(), slab_->nx_local()) : t;
 }
 
 }  // namespace iff::operators

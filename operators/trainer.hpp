@@ -4,8 +4,9 @@
 // AdamW step), the evaluation (validation loss) and the checkpoints at the end of an epoch,
 // within one every `train.checkpoint_every` steps, and when a run stops early. Its parts:
 // TrainingData (series, split, normalisation), GradientAllreduce, DivergenceGuard, TrainLog
-// and TrainOutputs (train_log.csv, last.ckpt, best.ckpt). Every member function is
-// collective over the communicator.
+// and TrainOutputs (train_log.csv, last.ckpt, best.ckpt); with `train.ranks_per_sample`, a
+// ProcessGrid whose groups share out the batches and split each sample in x-slabs (an
+// MpiSlabGroup). Every member function is collective over the communicator.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,10 +21,12 @@
 #include <vector>
 
 #include "io/log.hpp"
+#include "io/process_grid.hpp"
 #include "operators/checkpoint.hpp"
 #include "operators/data_parallel.hpp"
 #include "operators/divergence_guard.hpp"
 #include "operators/model.hpp"
+#include "operators/mpi_slab_group.hpp"
 #include "operators/pair_loader.hpp"
 #include "operators/training.hpp"
 #include "operators/training_data.hpp"
@@ -62,6 +65,7 @@ class Trainer {
   };
 
   void start_model();
+  void split_samples();
   void start_optimizer();
   void check_memory() const;
   void check_resumed_position() const;
@@ -78,12 +82,17 @@ class Trainer {
   std::vector<Pair> shuffled_pairs(int64_t epoch) const;
   std::pair<int64_t, int64_t> batch_range(int64_t i, int64_t n_pairs) const;
   torch::Tensor to_model(const torch::Tensor& t) const { return t.to(device_, dtype_); }
-  torch::Tensor predict(const Batch& batch) const;  ///< in physical units
+  torch::Tensor predict(const Batch& batch) const;  ///< in physical units (this rank's planes when split)
+  /// Σ over the batch's samples of their loss (operators/loss.hpp), whole samples' also when split.
+  torch::Tensor batch_loss(const Batch& batch) const;
+  /// This rank's planes of a batch's fields [b, …, nx, ny, nz, 3] (all of them unless split).
+  torch::Tensor own_planes(const torch::Tensor& t) const;
 
   const TrainSetup& setup_;
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
   int threads_ = 1;
+  ProcessGrid grid_;  ///< groups of train.ranks_per_sample ranks
   torch::Device device_;
   torch::ScalarType dtype_;
   TrainingData data_;
@@ -92,6 +101,7 @@ class Trainer {
   TrainLog log_;
 
   Model model_;
+  std::shared_ptr<MpiSlabGroup> slab_;  ///< the group's split of a sample (null: whole samples)
   CheckpointData state_;  ///< what the checkpoints hold besides weights and optimizer
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::optional<GradientAllreduce> gradients_;

@@ -12,7 +12,15 @@
 // contiguous shards, each rank reads and processes only its shard, the gradients
 // (of Σ_shard loss / B) are summed with MPI_Allreduce, and every rank takes the same AdamW
 // step. The sample order of epoch e depends only on (seed, e), so 1 and 2 ranks see the
-// same batches and reach the same weights up to round-off. `--resume` continues exactly from
+// same batches and reach the same weights up to round-off.
+//
+// Samples split in x-slabs (`train.ranks_per_sample` R > 1, IFactFormer-m and -o): groups of
+// R consecutive ranks (io/process_grid.hpp) take the shards of the global batch, and the
+// ranks of a group evaluate each of its samples together, each on its x planes
+// (attention/slab.hpp). The loss's sums ‖û_s − u_s‖² and ‖u_s‖² are summed over the group
+// (differentiably), every rank of a group back-propagates 1/R of the sample's loss, and
+// the gradient sum over all ranks is then that of the unsplit samples: the same weights as
+// R = 1 up to round-off, and per rank the activations of nx/R planes. `--resume` continues exactly from
 // last.ckpt (weights, AdamW moments, step count, RNG state, and within an epoch the batches
 // already taken and the epoch's loss so far): last.ckpt is written at the end of every
 // epoch, every `train.checkpoint_every` optimizer steps within one, and when `max_steps`
@@ -73,6 +81,7 @@ struct TrainParams {
   Precision dtype = Precision::float32;  ///< train.dtype
   Arithmetic precision = Arithmetic::fp32;  ///< train.precision
   int threads = 0;               ///< train.threads
+  int ranks_per_sample = 1;      ///< train.ranks_per_sample
   double progress_interval = 5;  ///< train.progress_interval
   /// train.divergence_factor. The loss is a relative L2 error, O(1) for an untrained model; the spread of batch means
   /// within an epoch stays within a few ×, while a diverging run grows by orders of magnitude

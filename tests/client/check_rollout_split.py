@@ -14,7 +14,10 @@ What is promised, and tested:
   after step 3 and resumed;
 - each trajectory is written once: 16 rows in rollout.csv, and cost.csv's trajectory time
   is 2 x 7 x 0.5 at every split;
-- refused in one line, writing nothing: a rank count the split does not divide, an FNO.
+- refused in one line, writing nothing: a rank count the split does not divide, an FNO;
+- training split the same way (train.ranks_per_sample 2, on 2 ranks and in 2 groups on 4):
+  the epoch's losses equal the whole samples' to 1e-6 (float32), and a rollout of the split
+  run's checkpoint equals that of the whole run's to 1e-4 of max |u|.
 
 usage: check_rollout_split.py IFACTFLOW
 """
@@ -78,6 +81,23 @@ with tempfile.TemporaryDirectory() as d:
         run(["train", case])
         ckpt[model] = os.path.join(d, f"train-{model}", "best.ckpt")
 
+    def losses(folder):
+        row = list(csv.DictReader(open(os.path.join(folder, "train_log.csv"))))[0]
+        return float(row["train_loss"]), float(row["val_loss"])
+
+    # the same training with each sample split over 2 ranks, alone and as 2 groups on 4 ranks
+    whole_losses = losses(os.path.join(d, "train-ifactformer-m"))
+    for ranks in (2, 4):
+        folder = os.path.join(d, f"train-split-{ranks}")
+        p = run(["train", os.path.join(d, "train-ifactformer-m.yaml"), "--set", "train.ranks_per_sample=2",
+                 "--set", f"output.dir={folder}"], ranks=ranks)
+        check("each sample split in x-slabs over 2 ranks" in p.stderr + p.stdout, f"training on {ranks} ranks: no split logged")
+        got = losses(folder)
+        rel = max(abs(a - b) / abs(b) for a, b in zip(got, whole_losses))
+        print(f"training split over 2 ranks ({ranks} ranks): losses {got} vs whole {whole_losses}, rel {rel:.3g}")
+        check(rel < 1e-6, f"training split over 2 ranks ({ranks} ranks): losses {got}, whole {whole_losses}")
+        ckpt[f"split-{ranks}"] = os.path.join(folder, "best.ckpt")
+
     def rollout(model, split, ranks, name, dtype="checkpoint", ok=True, kill_after=None, resume=False):
         out = os.path.join(d, name)
         case = os.path.join(d, name + ".yaml")
@@ -118,6 +138,14 @@ with tempfile.TemporaryDirectory() as d:
             four = velocity(os.path.join(d, f"{model}-{dtype}-split2-ranks4"))
             check(np.array_equal(two, four), f"{model} {dtype}: 2 groups of 2 ranks differ from 1 group of 2")
 
+    # the split-trained weights predict what the whole-trained ones do
+    whole = velocity(os.path.join(d, "ifactformer-m-float64-whole"))
+    for ranks in (2, 4):
+        u = velocity(rollout(f"split-{ranks}", 1, 1, f"trained-split-{ranks}", "float64")[0])
+        rel = np.abs(u - whole).max() / np.abs(whole).max()
+        print(f"rollout of the weights trained split ({ranks} ranks): max |diff| / max |u| = {rel:.3g}")
+        check(rel < 1e-4, f"weights trained split on {ranks} ranks predict {rel:.3g} of max |u| away from the whole run's")
+
     # killed after step 3 (the series flushed at step 2), resumed: the uninterrupted file
     out, p = rollout("ifactformer-m", 2, 2, "resume", ok=False, kill_after=3)
     check(p.returncode != 0, "the killed split rollout exited 0")
@@ -138,4 +166,4 @@ with tempfile.TemporaryDirectory() as d:
 if failures:
     print(f"{len(failures)} check(s) failed")
     sys.exit(1)
-print("rollout split over 2 and 3 ranks: the whole prediction to round-off, resumable, each trajectory written once")
+print("rollout and training split over 2 and 3 ranks: the whole results to round-off, resumable, each trajectory written once")

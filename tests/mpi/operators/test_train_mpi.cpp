@@ -1,6 +1,6 @@
 // MPI data-parallel training on a small series written here: the weights after 3 optimizer
 // steps on all ranks of MPI_COMM_WORLD equal those of a serial run (MPI_COMM_SELF) with the
-// same global batch; runs resumed at an epoch boundary or within an epoch equal an
+// same global batch, and so do those of samples split in x-slabs over the ranks; runs resumed at an epoch boundary or within an epoch equal an
 // uninterrupted one; a signal stops every rank after the same step with a checkpoint; the
 // divergence guard (a huge learning rate, a NaN loss or gradient on one rank, a non-finite
 // validation loss) stops every rank at the same step and leaves the last good checkpoint.
@@ -128,6 +128,77 @@ TEST(TrainMpi, WorldAndSerialRunsReachTheSameWeightsAfterThreeSteps) {
   if (iff::test::rank() == 0)
     std::cout << "weights after 3 steps, " << iff::test::size() << " rank(s) vs serial: max |diff| " << diff
               << ", moved by " << max_difference(a, initial) << "\n";
+}
+
+// train.ranks_per_sample = all ranks: one group, every sample split in x-slabs (4 planes:
+// 4 at 1 rank, 2 + 2 at 2); the gradient summed over the group is the whole samples', so
+// the weights after 4 steps (an epoch end and its validation between) equal a serial run's
+// to round-off, and so do the losses in train_log.csv.
+TEST(TrainMpi, SamplesSplitInSlabsReachTheSameWeightsAsWholeSamples) {
+  const auto dir = iff::test::temp_dir("train_mpi_split");
+  const auto series = write_series(dir);
+  for (const auto kind : {ops::ModelKind::ifactformer_m, ops::ModelKind::ifactformer_o}) {
+    const std::string name = ops::to_string(kind);
+    auto split = setup_for(series, dir + "/split_" + name);
+    split.model.kind = kind;
+    split.train.max_steps = 4;  // crosses the end of epoch 1 (3 batches) and its evaluation
+    split.train.ranks_per_sample = iff::test::size();
+    ops::train_operator(split, MPI_COMM_WORLD);
+    auto serial = split;
+    serial.train.ranks_per_sample = 1;
+    serial.output_dir = dir + "/serial_" + name + std::to_string(iff::test::rank());
+    iff::ensure_directory(serial.output_dir);
+    ops::train_operator(serial, MPI_COMM_SELF);
+    const double diff = max_difference(weights(split.output_dir + "/last.ckpt"), weights(serial.output_dir + "/last.ckpt"));
+    EXPECT_LT(diff, 1e-12) << name << ", " << iff::test::size() << " rank(s)";
+    // the epoch's training and validation losses (columns 4 and 5 of its row)
+    auto losses = [](const std::string& log) {
+      std::ifstream in(log);
+      std::string header, row;
+      std::getline(in, header);
+      std::getline(in, row);
+      std::vector<double> v;
+      std::stringstream cells(row);
+      for (std::string c; std::getline(cells, c, ',');) v.push_back(std::stod(c));
+      return v;
+    };
+    const auto a = losses(split.output_dir + "/train_log.csv"), b = losses(serial.output_dir + "/train_log.csv");
+    ASSERT_EQ(a.size(), 7u);
+    ASSERT_EQ(b.size(), 7u);
+    EXPECT_GT(a[4], 0.0);  // a validation loss was computed
+    // counted once per group: equal to the 9 digits train_log.csv prints (a loss counted
+    // twice would be twice as large)
+    for (int c : {3, 4}) EXPECT_NEAR(a[c], b[c], 2e-8 * std::abs(b[c])) << name << " column " << c;
+    if (iff::test::rank() == 0)
+      std::cout << name << " split over " << iff::test::size() << " rank(s) vs whole samples after 4 steps: max |diff| "
+                << diff << "\n";
+  }
+}
+
+// What the split cannot run is refused in one line before anything is written.
+TEST(TrainMpi, SplitSamplesRefuseWhatTheSplitCannotRun) {
+  if (iff::test::size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  const auto dir = iff::test::temp_dir("train_mpi_split_refused");
+  const auto series = write_series(dir);
+  auto expect_refused = [&](ops::TrainSetup s, const std::string& words) {
+    try {
+      ops::train_operator(s, MPI_COMM_WORLD);
+      ADD_FAILURE() << "trained with " << words;
+    } catch (const iff::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.output_dir + "/config.resolved.yaml")) << words;
+  };
+  auto fno = setup_for(series, dir + "/fno");
+  fno.model.kind = ops::ModelKind::fno;
+  fno.model.fno.modes_x = fno.model.fno.modes_y = fno.model.fno.modes_z = 2;
+  fno.model.fno.width = 4;
+  fno.model.fno.projection = 8;
+  fno.train.ranks_per_sample = 2;
+  expect_refused(fno, "only IFactFormer-m and -o split a sample");
+  auto odd = setup_for(series, dir + "/odd");
+  odd.train.ranks_per_sample = iff::test::size() + 1;
+  expect_refused(odd, "train.ranks_per_sample = " + std::to_string(iff::test::size() + 1) + " needs a rank count it divides");
 }
 
 TEST(TrainMpi, ResumeAtAnEpochBoundaryEqualsAnUninterruptedRun) {
