@@ -88,15 +88,8 @@ class OperatorStepper : public rollout::Stepper {
   /// Splits the model's field over o.slab_comm: InputError for a model that cannot be split
   /// or an arithmetic the split path does not run.
   void split(const OperatorStepperOptions& o) {
-    const int ranks = comm_size(o.slab_comm);
-    auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model_.module);
-    IFF_REQUIRE(net, "rollout.ranks_per_trajectory = " << ranks << ": only IFactFormer-m and -o split a state over ranks; the "
-                                                      << to_string(data_.spec.kind) << " of " << o.checkpoint
-                                                      << " runs whole (set it to 1)");
-    IFF_REQUIRE(o.precision == Arithmetic::fp32,
-                "rollout.ranks_per_trajectory = " << ranks << " runs the split blocks in fp32 arithmetic; set rollout.precision: fp32");
-    slab_ = std::make_shared<MpiSlabGroup>(o.slab_comm, static_cast<int64_t>(data_.spec.x.size()));
-    net->set_slab(slab_);
+    slab_ = split_in_x_slabs(model_, o.slab_comm, o.precision, "rollout.ranks_per_trajectory", "a state",
+                             "of " + o.checkpoint + " runs whole");
   }
 
   torch::Device device_;

@@ -98,14 +98,9 @@ void Trainer::start_model() {
 void Trainer::split_samples() {
   const int ranks = grid_.group_size();
   if (ranks == 1) return;
-  auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model_.module);
-  IFF_REQUIRE(net, "train.ranks_per_sample = " << ranks << ": only IFactFormer-m and -o split a sample over ranks; "
-                                               << to_string(data_.spec().kind) << " trains on whole samples (set it to 1)");
-  IFF_REQUIRE(setup_.train.precision == Arithmetic::fp32,
-              "train.ranks_per_sample = " << ranks << " runs the split blocks in fp32 arithmetic; set train.precision: fp32");
   IFF_REQUIRE(!device_.is_cuda(), "train.ranks_per_sample = " << ranks << " runs on the CPU; set train.device: cpu");
-  slab_ = std::make_shared<MpiSlabGroup>(grid_.group_comm(), static_cast<int64_t>(data_.spec().x.size()));
-  net->set_slab(slab_);
+  slab_ = split_in_x_slabs(model_, grid_.group_comm(), setup_.train.precision, "train.ranks_per_sample", "a sample",
+                           "trains on whole samples");
 }
 
 /// AdamW over the trainable parameters; resumed, its moments, step count and torch's RNG from
