@@ -33,15 +33,24 @@ torch::Tensor lift(nn::Linear fc, const torch::Tensor& x, attention::PointInput 
 
 }  // namespace
 
+void FnoImpl::set_slab(std::shared_ptr<const attention::SlabGroup> slab) {
+  for (auto& conv : convs) conv->set_slab(slab);
+  slab_ = std::move(slab);
+}
+
 torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
   auto u = input.dim() == 5 ? input.unsqueeze(1) : input;
   IFF_CHECK_AS(InputError, u.dim() == 6 && u.size(1) == o_.in_time_window && u.size(5) == o_.channels,
                "FNO expects input [b, " << o_.in_time_window << ", nx, ny, nz, " << o_.channels << "], got "
                                         << input.sizes());
   const int64_t b = u.size(0), T = u.size(1), nx = u.size(2), ny = u.size(3), nz = u.size(4);
+  IFF_CHECK_AS(InputError, !slab_ || nx == slab_->nx_local(),
+               "FNO split over x-slabs given " << nx << " x planes where this rank holds " << slab_->nx_local() << " of "
+                                               << slab_->nx());
   const auto opts = u.options();
   auto axis = [&](int64_t n) { return n > 1 ? torch::linspace(0.0, 1.0, n, opts) : torch::zeros({1}, opts); };
-  auto grid = torch::meshgrid({axis(nx), axis(ny), axis(nz)}, "ij");
+  auto x_axis = slab_ ? axis(slab_->nx()).narrow(0, slab_->x0(), nx) : axis(nx);
+  auto grid = torch::meshgrid({x_axis, axis(ny), axis(nz)}, "ij");
   auto coords = torch::stack({grid[0], grid[1], grid[2]}, -1).unsqueeze(0).expand({b, nx, ny, nz, 3});
   auto x = torch::cat({u.permute({0, 2, 3, 4, 1, 5}).reshape({b, nx, ny, nz, T * o_.channels}), coords}, -1);
   x = lift(fc0, x, attention::PointInput::as_is).permute({0, 4, 1, 2, 3});  // [b, width, nx, ny, nz]

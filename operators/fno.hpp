@@ -15,12 +15,16 @@
 // In bf16-mixed arithmetic (operators/arithmetic.hpp) fc0, fc1 and fc2 take bf16 operands
 // (attention/point_linear.hpp); the spectral convolutions (FFTs and complex weights) and the
 // 1×1 convolutions W stay in float32.
+// Split over x-slabs (set_slab) the spectral convolutions sum their kept x modes over the
+// group (operators/spectral_conv.hpp); every other layer is pointwise and runs on the slab
+// (with the slab's coordinates).
 // Defaults: modes 8, 8, 8, width 20, n_layer 4, T_in 1, pad_y 0:
 //   FNO3d 6,558,495 parameters; IFNO3d 1,642,035.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +38,11 @@ class FnoImpl : public torch::nn::Module {
   explicit FnoImpl(const FnoOptions& o);
   torch::Tensor forward(const torch::Tensor& u);
   const FnoOptions& options() const { return o_; }
+  /// Splits every sample over the x-slabs of `slab` (attention/slab.hpp; null: whole fields):
+  /// forward then takes and returns this rank's planes [b, (T,) nx_local, ny, nz, c], and
+  /// its parameter gradients summed over the group are the unsplit model's.
+  void set_slab(std::shared_ptr<const attention::SlabGroup> slab);
+  const attention::SlabGroup* slab() const { return slab_.get(); }
 
   torch::nn::Linear fc0{nullptr}, fc1{nullptr}, fc2{nullptr};
   std::vector<SpectralConv3d> convs;  ///< conv0.. (FNO) or conv (IFNO)
@@ -41,6 +50,7 @@ class FnoImpl : public torch::nn::Module {
 
  private:
   FnoOptions o_;
+  std::shared_ptr<const attention::SlabGroup> slab_;
 };
 TORCH_MODULE(Fno);
 

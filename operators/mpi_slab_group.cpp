@@ -104,16 +104,16 @@ void MpiSlabGroup::reduce_scatter_x_into(const torch::Tensor& t, torch::Tensor& 
   bytes_ += (nx() - nx_local()) * row * int64_t(t.element_size());
 }
 
-std::shared_ptr<MpiSlabGroup> split_in_x_slabs(Model& model, MPI_Comm comm, Arithmetic precision, const std::string& key,
-                                               const std::string& item, const std::string& whole) {
+std::shared_ptr<MpiSlabGroup> split_in_x_slabs(Model& model, MPI_Comm comm, Arithmetic precision, const std::string& key) {
   const int ranks = comm_size(comm);
-  auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model.module);
-  IFF_REQUIRE(net, key << " = " << ranks << ": only IFactFormer-m and -o split " << item << " over ranks; the "
-                       << to_string(model.spec.kind) << " " << whole << " (set it to 1)");
-  IFF_REQUIRE(precision == Arithmetic::fp32, key << " = " << ranks << " runs the split blocks in fp32 arithmetic; set "
+  IFF_REQUIRE(precision == Arithmetic::fp32, key << " = " << ranks << " runs the split layers in fp32 arithmetic; set "
                                                  << key.substr(0, key.find('.')) << ".precision: fp32");
   auto slab = std::make_shared<MpiSlabGroup>(comm, static_cast<int64_t>(model.spec.x.size()));
-  net->set_slab(slab);
+  auto net = std::dynamic_pointer_cast<IFactFormerImpl>(model.module);
+  auto fno = std::dynamic_pointer_cast<FnoImpl>(model.module);
+  IFF_CHECK(net || fno, "no x-slab split for the " << to_string(model.spec.kind));
+  if (net) net->set_slab(slab);
+  if (fno) fno->set_slab(slab);
   return slab;
 }
 

@@ -51,12 +51,10 @@ class MpiSlabGroup final : public attention::SlabGroup {
   mutable int64_t bytes_ = 0;
 };
 
-/// Splits `model`'s fields over the x-slabs of the ranks of `comm` (IFactFormerImpl::set_slab)
-/// and returns their group. InputError for a model that cannot be split or an arithmetic the
-/// split blocks do not run: `key` names the setting (`rollout.ranks_per_trajectory`; its
-/// section's `precision` is the arithmetic's), `item` what is split ("a state"), `whole` what
-/// an unsplit model does ("runs whole").
-std::shared_ptr<MpiSlabGroup> split_in_x_slabs(Model& model, MPI_Comm comm, Arithmetic precision, const std::string& key,
-                                               const std::string& item, const std::string& whole);
+/// Splits `model`'s fields over the x-slabs of the ranks of `comm` (IFactFormerImpl and
+/// FnoImpl::set_slab) and returns their group. InputError for an arithmetic the split layers
+/// do not run: `key` names the setting (`rollout.ranks_per_trajectory`; its section's
+/// `precision` is the arithmetic's).
+std::shared_ptr<MpiSlabGroup> split_in_x_slabs(Model& model, MPI_Comm comm, Arithmetic precision, const std::string& key);
 
 }  // namespace iff::operators

@@ -88,8 +88,7 @@ class OperatorStepper : public rollout::Stepper {
   /// Splits the model's field over o.slab_comm: InputError for a model that cannot be split
   /// or an arithmetic the split path does not run.
   void split(const OperatorStepperOptions& o) {
-    slab_ = split_in_x_slabs(model_, o.slab_comm, o.precision, "rollout.ranks_per_trajectory", "a state",
-                             "of " + o.checkpoint + " runs whole");
+    slab_ = split_in_x_slabs(model_, o.slab_comm, o.precision, "rollout.ranks_per_trajectory");
   }
 
   torch::Device device_;

@@ -99,8 +99,7 @@ void Trainer::split_samples() {
   const int ranks = grid_.group_size();
   if (ranks == 1) return;
   IFF_REQUIRE(!device_.is_cuda(), "train.ranks_per_sample = " << ranks << " runs on the CPU; set train.device: cpu");
-  slab_ = split_in_x_slabs(model_, grid_.group_comm(), setup_.train.precision, "train.ranks_per_sample", "a sample",
-                           "trains on whole samples");
+  slab_ = split_in_x_slabs(model_, grid_.group_comm(), setup_.train.precision, "train.ranks_per_sample");
 }
 
 /// AdamW over the trainable parameters; resumed, its moments, step count and torch's RNG from

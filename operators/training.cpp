@@ -32,7 +32,7 @@ TrainParams TrainParams::from(const ConfigSection& sec) {
   p.dtype = sec.get_enum("dtype", p.dtype, kTrainPrecisionNames, "precision of the weights and activations: float32 or float64");
   p.precision = sec.get_enum("precision", p.precision, kArithmeticNames, "arithmetic of the large matrix products: fp32, or bf16-mixed (bfloat16 operands, float32 accumulation, in the forward and in IFactFormer-m's fused backward; needs AVX512-BF16 on the CPU)");
   p.threads = sec.get_in<int>("threads", p.threads, 0, 1024, "intra-op threads per rank (0: cores / ranks)");
-  p.ranks_per_sample = sec.get_in<int>("ranks_per_sample", p.ranks_per_sample, 1, 1 << 16, "ranks that split each sample of an IFactFormer in x-slabs (a divisor of the rank count; groups of that many consecutive ranks share out each batch); the weights equal the unsplit run's to round-off, and each rank holds the activations of its planes");
+  p.ranks_per_sample = sec.get_in<int>("ranks_per_sample", p.ranks_per_sample, 1, 1 << 16, "ranks that split each sample of a model (any kind) in x-slabs (a divisor of the rank count; groups of that many consecutive ranks share out each batch); the weights equal the unsplit run's to round-off, and each rank holds the activations of its planes");
   p.progress_interval = sec.get_in<double>("progress_interval", p.progress_interval, 0.0, 1e6, "seconds between progress lines");
   p.divergence_factor = sec.get_in<double>("divergence_factor", p.divergence_factor, 0.0, 1e300, "training stops when a batch loss exceeds this many times the best epoch loss so far (0: off)");
   IFF_CHECK_AS(ConfigError, p.divergence_factor == 0 || p.divergence_factor > 1,

@@ -1,8 +1,9 @@
-// bench_slab: IFactFormer (-m, or -o with --chained) with each sample split in x-slabs over
-// the ranks of MPI_COMM_WORLD (attention/slab.hpp, operators/mpi_slab_group.hpp), float32.
+// bench_slab: a neural operator with each sample split in x-slabs over the ranks of
+// MPI_COMM_WORLD (attention/slab.hpp, operators/mpi_slab_group.hpp), float32.
 //
-//   mpirun -n R bench_slab [--grid NXxNYxNZ] [--batch B] [--threads T] [--repeats N]
-//                          [--checkpointing] [--chained] [--forward-only]
+//   mpirun -n R bench_slab [--model ifactformer-m|ifactformer-o|fno|ifno] [--grid NXxNYxNZ]
+//                          [--batch B] [--threads T] [--repeats N] [--checkpointing]
+//                          [--forward-only]
 //
 // At 1 rank the model runs on the whole field without a group (the unsplit baseline that
 // bench/operators/slab_scaling.sh divides by). Printed, one line: ranks, threads, the median
@@ -11,8 +12,10 @@
 // over the ranks of the resident-set peak (VmHWM, reset before each measurement) for each,
 // and the bytes one forward moves per rank (received by the sums and gathers, sent by the
 // reduce-scatters of the backward: MpiSlabGroup::bytes_moved) and one training step moves
-// (without the gradients' sum over the group, which data parallelism does too). The default
-// model is the published IFactFormer-m (dim 96, 5 heads of 96, kernel multiplier 3, 10 layers).
+// (without the gradients' sum over the group, which data parallelism does too). The models
+// are the defaults: the published IFactFormer-m (dim 96, 5 heads of 96, kernel multiplier 3,
+// 10 layers) or -o, FNO3d and IFNO3d (modes 8, 8, 8, width 20, 4 layers); --checkpointing
+// applies to the IFactFormers.
 #include <mpi.h>
 #include <torch/torch.h>
 
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "attention/slab.hpp"
+#include "operators/fno.hpp"
 #include "operators/ifactformer.hpp"
 #include "operators/mpi_slab_group.hpp"
 
@@ -37,7 +41,8 @@ namespace {
 struct Args {
   int nx = 128, ny = 65, nz = 64;
   int batch = 1, threads = 1, repeats = 3;
-  bool checkpointing = false, chained = false, forward_only = false;
+  std::string model = "ifactformer-m";
+  bool checkpointing = false, forward_only = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -58,8 +63,10 @@ Args parse(int argc, char** argv) {
       a.repeats = std::stoi(next());
     } else if (s == "--checkpointing") {
       a.checkpointing = true;
-    } else if (s == "--chained") {
-      a.chained = true;
+    } else if (s == "--model") {
+      a.model = next();
+      if (a.model != "ifactformer-m" && a.model != "ifactformer-o" && a.model != "fno" && a.model != "ifno")
+        throw std::runtime_error("--model ifactformer-m, ifactformer-o, fno or ifno, not " + a.model);
     } else if (s == "--forward-only") {
       a.forward_only = true;
     } else {
@@ -121,38 +128,49 @@ int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
     torch::set_num_threads(a.threads);
     torch::manual_seed(1);  // the same weights on every rank
-    ops::IFactFormerOptions o;
-    o.factorization = a.chained ? iff::attention::Factorization::chained : iff::attention::Factorization::parallel;
-    o.checkpoint_activations = a.checkpointing;
-    ops::AxisCoordinates p;
-    for (int i = 0; i < a.nx; ++i) p.x.push_back(2.0 * i / a.nx);
-    for (int j = 0; j < a.ny; ++j) p.y.push_back(-std::cos(M_PI * j / (a.ny - 1)));
-    for (int k = 0; k < a.nz; ++k) p.z.push_back(1.0 * k / a.nz);
-    ops::IFactFormer model(o, p);
     std::shared_ptr<ops::MpiSlabGroup> group;
-    int64_t x0 = 0, nxl = a.nx;
-    if (ranks > 1) {
-      group = std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, a.nx);
-      model->set_slab(group);
-      x0 = group->x0();
-      nxl = group->nx_local();
+    if (ranks > 1) group = std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, a.nx);
+    std::shared_ptr<torch::nn::Module> model;
+    if (a.model == "fno" || a.model == "ifno") {
+      ops::FnoOptions o;
+      o.implicit = a.model == "ifno";
+      ops::Fno fno(o);
+      if (group) fno->set_slab(group);
+      model = fno.ptr();
+    } else {
+      ops::IFactFormerOptions o;
+      o.factorization = a.model == "ifactformer-o" ? iff::attention::Factorization::chained
+                                                   : iff::attention::Factorization::parallel;
+      o.checkpoint_activations = a.checkpointing;
+      ops::AxisCoordinates p;
+      for (int i = 0; i < a.nx; ++i) p.x.push_back(2.0 * i / a.nx);
+      for (int j = 0; j < a.ny; ++j) p.y.push_back(-std::cos(M_PI * j / (a.ny - 1)));
+      for (int k = 0; k < a.nz; ++k) p.z.push_back(1.0 * k / a.nz);
+      ops::IFactFormer net(o, p);
+      if (group) net->set_slab(group);
+      model = net.ptr();
     }
+    auto forward = [&](const torch::Tensor& x) {
+      if (auto fno = std::dynamic_pointer_cast<ops::FnoImpl>(model)) return fno->forward(x);
+      return std::dynamic_pointer_cast<ops::IFactFormerImpl>(model)->forward(x);
+    };
+    const int64_t x0 = group ? group->x0() : 0, nxl = group ? group->nx_local() : a.nx;
     const auto u = torch::randn({a.batch, a.nx, a.ny, a.nz, 3}).narrow(1, x0, nxl).contiguous();
     const auto w = torch::randn({a.batch, a.nx, a.ny, a.nz, 3}).narrow(1, x0, nxl).contiguous();
 
     model->eval();
     reset_peak();
     const double base = max_over_ranks(peak_gib());
-    const double forward = timed(a.repeats, [&] {
+    const double forward_s = timed(a.repeats, [&] {
       torch::NoGradGuard ng;
-      model->forward(u);
+      forward(u);
     });
     const double forward_peak = max_over_ranks(peak_gib());
     double bytes = 0;
     if (group) {
       group->reset_bytes_moved();
       torch::NoGradGuard ng;
-      model->forward(u);
+      forward(u);
       bytes = max_over_ranks(static_cast<double>(group->bytes_moved()));
     }
     double step = NAN, step_peak = NAN, step_bytes = 0;
@@ -161,7 +179,7 @@ int main(int argc, char** argv) {
       reset_peak();
       auto train_step = [&] {
         model->zero_grad();
-        (model->forward(u) * w).sum().backward();
+        (forward(u) * w).sum().backward();
       };
       step = timed(a.repeats, [&] {
         train_step();
@@ -180,8 +198,8 @@ int main(int argc, char** argv) {
       std::printf("bench_slab %s %dx%dx%d batch %d%s: ranks %d threads %d  forward %.4g s  train_step %.4g s  "
                   "rss_before %.3f GiB  forward_peak %.3f GiB  train_peak %.3f GiB  forward_bytes_per_rank %.4g MB  "
                   "train_bytes_per_rank %.4g MB\n",
-                  a.chained ? "ifactformer-o" : "ifactformer-m", a.nx, a.ny, a.nz, a.batch,
-                  a.checkpointing ? " checkpointed" : "", ranks, a.threads, forward, step, base, forward_peak,
+                  a.model.c_str(), a.nx, a.ny, a.nz, a.batch, a.checkpointing ? " checkpointed" : "", ranks,
+                  a.threads, forward_s, step, base, forward_peak,
                   step_peak, bytes / 1e6, step_bytes / 1e6);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_slab: %s\n", e.what());

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# IFactFormer with each sample split in x-slabs (bench_slab) at 1, 2 and 4 ranks of one
+# A neural operator (bench_slab --model; IFactFormer-m by default) with each sample split in x-slabs (bench_slab) at 1, 2 and 4 ranks of one
 # thread, and at 1 rank of 2 threads: time, resident-set peak per rank and bytes moved per
 # forward, with each figure's ratio to the unsplit 1-rank x 1-thread run of the same script.
-#   bash bench/operators/slab_scaling.sh [BUILD_DIR] [bench_slab options, e.g. --grid 64x33x32]
+#   bash bench/operators/slab_scaling.sh [BUILD_DIR] [bench_slab options, e.g. --grid 64x33x32 --model fno]
 # Ranks beyond the cores are oversubscribed: their memory figures hold, their times do not.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -137,10 +137,14 @@ TEST(TrainMpi, WorldAndSerialRunsReachTheSameWeightsAfterThreeSteps) {
 TEST(TrainMpi, SamplesSplitInSlabsReachTheSameWeightsAsWholeSamples) {
   const auto dir = iff::test::temp_dir("train_mpi_split");
   const auto series = write_series(dir);
-  for (const auto kind : {ops::ModelKind::ifactformer_m, ops::ModelKind::ifactformer_o}) {
+  for (const auto kind : {ops::ModelKind::ifactformer_m, ops::ModelKind::ifactformer_o, ops::ModelKind::fno,
+                          ops::ModelKind::ifno}) {
     const std::string name = ops::to_string(kind);
     auto split = setup_for(series, dir + "/split_" + name);
     split.model.kind = kind;
+    split.model.fno.modes_x = split.model.fno.modes_y = split.model.fno.modes_z = 2;  // 4 x 5 x 4 planes
+    split.model.fno.width = 4;
+    split.model.fno.projection = 8;
     split.train.max_steps = 4;  // crosses the end of epoch 1 (3 batches) and its evaluation
     split.train.ranks_per_sample = iff::test::size();
     ops::train_operator(split, MPI_COMM_WORLD);
@@ -189,13 +193,11 @@ TEST(TrainMpi, SplitSamplesRefuseWhatTheSplitCannotRun) {
     }
     EXPECT_FALSE(std::filesystem::exists(s.output_dir + "/config.resolved.yaml")) << words;
   };
-  auto fno = setup_for(series, dir + "/fno");
-  fno.model.kind = ops::ModelKind::fno;
-  fno.model.fno.modes_x = fno.model.fno.modes_y = fno.model.fno.modes_z = 2;
-  fno.model.fno.width = 4;
-  fno.model.fno.projection = 8;
-  fno.train.ranks_per_sample = 2;
-  expect_refused(fno, "only IFactFormer-m and -o split a sample");
+  auto bf16 = setup_for(series, dir + "/bf16");
+  bf16.train.dtype = iff::Precision::float32;
+  bf16.train.precision = iff::Arithmetic::bf16_mixed;
+  bf16.train.ranks_per_sample = 2;
+  expect_refused(bf16, "train.ranks_per_sample = 2 runs the split layers in fp32 arithmetic");
   auto odd = setup_for(series, dir + "/odd");
   odd.train.ranks_per_sample = iff::test::size() + 1;
   expect_refused(odd, "train.ranks_per_sample = " + std::to_string(iff::test::size() + 1) + " needs a rank count it divides");
