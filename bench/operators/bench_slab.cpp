@@ -3,10 +3,11 @@
 //
 //   mpirun -n R bench_slab [--model ifactformer-m|ifactformer-o|fno|ifno] [--grid NXxNYxNZ]
 //                          [--batch B] [--threads T] [--repeats N] [--checkpointing]
-//                          [--forward-only]
+//                          [--forward-only] [--group-of-one]
 //
 // At 1 rank the model runs on the whole field without a group (the unsplit baseline that
-// bench/operators/slab_scaling.sh divides by). Printed, one line: ranks, threads, the median
+// bench/operators/slab_scaling.sh divides by); --group-of-one runs the split code on a group
+// of the one rank (its algorithm without its exchanges). Printed, one line: ranks, threads, the median
 // of N runs (after one warm-up) of the forward (no gradients) and of the training step
 // (forward, loss Σ w·y, backward, parameter gradients summed over the group), the largest
 // over the ranks of the resident-set peak (VmHWM, reset before each measurement) for each,
@@ -42,7 +43,7 @@ struct Args {
   int nx = 128, ny = 65, nz = 64;
   int batch = 1, threads = 1, repeats = 3;
   std::string model = "ifactformer-m";
-  bool checkpointing = false, forward_only = false;
+  bool checkpointing = false, forward_only = false, group_of_one = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -67,6 +68,8 @@ Args parse(int argc, char** argv) {
       a.model = next();
       if (a.model != "ifactformer-m" && a.model != "ifactformer-o" && a.model != "fno" && a.model != "ifno")
         throw std::runtime_error("--model ifactformer-m, ifactformer-o, fno or ifno, not " + a.model);
+    } else if (s == "--group-of-one") {
+      a.group_of_one = true;
     } else if (s == "--forward-only") {
       a.forward_only = true;
     } else {
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
     torch::set_num_threads(a.threads);
     torch::manual_seed(1);  // the same weights on every rank
     std::shared_ptr<ops::MpiSlabGroup> group;
-    if (ranks > 1) group = std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, a.nx);
+    if (ranks > 1 || a.group_of_one) group = std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, a.nx);
     std::shared_ptr<torch::nn::Module> model;
     if (a.model == "fno" || a.model == "ifno") {
       ops::FnoOptions o;
@@ -198,7 +201,7 @@ int main(int argc, char** argv) {
       std::printf("bench_slab %s %dx%dx%d batch %d%s: ranks %d threads %d  forward %.4g s  train_step %.4g s  "
                   "rss_before %.3f GiB  forward_peak %.3f GiB  train_peak %.3f GiB  forward_bytes_per_rank %.4g MB  "
                   "train_bytes_per_rank %.4g MB\n",
-                  a.model.c_str(), a.nx, a.ny, a.nz, a.batch, a.checkpointing ? " checkpointed" : "", ranks,
+                  a.model.c_str(), a.nx, a.ny, a.nz, a.batch, (std::string(a.checkpointing ? " checkpointed" : "") + (ranks == 1 && group ? " group-of-one" : "")).c_str(), ranks,
                   a.threads, forward_s, step, base, forward_peak,
                   step_peak, bytes / 1e6, step_bytes / 1e6);
   } catch (const std::exception& e) {
