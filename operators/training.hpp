@@ -14,7 +14,7 @@
 // step. The sample order of epoch e depends only on (seed, e), so 1 and 2 ranks see the
 // same batches and reach the same weights up to round-off.
 //
-// Samples split in x-slabs (`train.ranks_per_sample` R > 1, IFactFormer-m and -o): groups of
+// Samples split in x-slabs (`train.ranks_per_sample` R > 1, every model kind): groups of
 // R consecutive ranks (io/process_grid.hpp) take the shards of the global batch, and the
 // ranks of a group evaluate each of its samples together, each on its x planes
 // (attention/slab.hpp). The loss's sums ‖û_s − u_s‖² and ‖u_s‖² are summed over the group
