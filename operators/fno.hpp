@@ -42,7 +42,6 @@ class FnoImpl : public torch::nn::Module {
   /// forward then takes and returns this rank's planes [b, (T,) nx_local, ny, nz, c], and
   /// its parameter gradients summed over the group are the unsplit model's.
   void set_slab(std::shared_ptr<const attention::SlabGroup> slab);
-  const attention::SlabGroup* slab() const { return slab_.get(); }
 
   torch::nn::Linear fc0{nullptr}, fc1{nullptr}, fc2{nullptr};
   std::vector<SpectralConv3d> convs;  ///< conv0.. (FNO) or conv (IFNO)

@@ -20,6 +20,12 @@ SpectralConv3dImpl::SpectralConv3dImpl(int64_t in, int64_t out, int64_t m1_, int
   weights4 = make("weights4");
 }
 
+void SpectralConv3dImpl::require_modes_fit(int64_t nx, int64_t ny, int64_t nz) const {
+  IFF_CHECK_AS(InputError, 2 * m1 <= nx && 2 * m2 <= ny && m3 <= nz / 2 + 1,
+               "spectral convolution modes (" << m1 << ", " << m2 << ", " << m3 << ") do not fit the grid " << nx
+                                              << "x" << ny << "x" << nz);
+}
+
 torch::Tensor SpectralConv3dImpl::multiply(const torch::Tensor& a, const torch::Tensor& w) const {
   return torch::einsum("bixyz,ioxyz->boxyz", {a, torch::view_as_complex(w)});
 }
@@ -27,9 +33,7 @@ torch::Tensor SpectralConv3dImpl::multiply(const torch::Tensor& a, const torch::
 torch::Tensor SpectralConv3dImpl::forward(const torch::Tensor& u) {
   if (slab_) return forward_split(u);
   const int64_t b = u.size(0), nx = u.size(2), ny = u.size(3), nz = u.size(4);
-  IFF_CHECK_AS(InputError, 2 * m1 <= nx && 2 * m2 <= ny && m3 <= nz / 2 + 1,
-               "spectral convolution modes (" << m1 << ", " << m2 << ", " << m3 << ") do not fit the grid " << nx
-                                              << "x" << ny << "x" << nz);
+  require_modes_fit(nx, ny, nz);
   const int64_t out = weights1.size(1);
   auto uh = torch::fft::rfftn(u, c10::nullopt, std::vector<int64_t>{-3, -2, -1});
   auto vh = torch::zeros({b, out, nx, ny, nz / 2 + 1}, uh.options());
@@ -72,9 +76,7 @@ torch::Tensor SpectralConv3dImpl::forward_split(const torch::Tensor& u) const {
   IFF_CHECK_AS(InputError, nxl == g.nx_local(),
                "spectral convolution split over x-slabs given " << nxl << " x planes where this rank holds "
                                                                 << g.nx_local() << " of " << nx);
-  IFF_CHECK_AS(InputError, 2 * m1 <= nx && 2 * m2 <= ny && m3 <= nz / 2 + 1,
-               "spectral convolution modes (" << m1 << ", " << m2 << ", " << m3 << ") do not fit the grid " << nx
-                                              << "x" << ny << "x" << nz);
+  require_modes_fit(nx, ny, nz);
   const int64_t out = weights1.size(1);
   // z and y transforms of the slab's planes, kept (ky, kz) only: [b, in, nx_r, 2·m2, m3]
   auto uh = torch::fft::fft(torch::fft::rfft(u, c10::nullopt, -1).narrow(-1, 0, m3), c10::nullopt, -2);

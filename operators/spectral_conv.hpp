@@ -42,6 +42,8 @@ class SpectralConv3dImpl : public torch::nn::Module {
   int64_t m1, m2, m3;
 
  private:
+  /// InputError unless the kept modes fit the whole field's grid nx × ny × nz.
+  void require_modes_fit(int64_t nx, int64_t ny, int64_t nz) const;
   torch::Tensor multiply(const torch::Tensor& a, const torch::Tensor& w) const;
   torch::Tensor forward_split(const torch::Tensor& u) const;
   std::shared_ptr<const attention::SlabGroup> slab_;

@@ -31,8 +31,7 @@
 #include <vector>
 
 #include "attention/slab.hpp"
-#include "operators/fno.hpp"
-#include "operators/ifactformer.hpp"
+#include "operators/model.hpp"
 #include "operators/mpi_slab_group.hpp"
 
 namespace ops = iff::operators;
@@ -66,8 +65,6 @@ Args parse(int argc, char** argv) {
       a.checkpointing = true;
     } else if (s == "--model") {
       a.model = next();
-      if (a.model != "ifactformer-m" && a.model != "ifactformer-o" && a.model != "fno" && a.model != "ifno")
-        throw std::runtime_error("--model ifactformer-m, ifactformer-o, fno or ifno, not " + a.model);
     } else if (s == "--group-of-one") {
       a.group_of_one = true;
     } else if (s == "--forward-only") {
@@ -131,63 +128,48 @@ int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
     torch::set_num_threads(a.threads);
     torch::manual_seed(1);  // the same weights on every rank
+    ops::ModelSpec spec;
+    spec.kind = ops::kModelKindNames.parse_or_throw(a.model, "--model");
+    spec.positions = ops::Positions::grid;
+    for (int i = 0; i < a.nx; ++i) spec.x.push_back(2.0 * i / a.nx);
+    for (int j = 0; j < a.ny; ++j) spec.y.push_back(-std::cos(M_PI * j / (a.ny - 1)));
+    for (int k = 0; k < a.nz; ++k) spec.z.push_back(1.0 * k / a.nz);
+    spec.lx = 2.0, spec.lz = 1.0;
+    spec.ifactformer.checkpoint_activations = a.checkpointing;
+    auto model = ops::make_model(spec);
     std::shared_ptr<ops::MpiSlabGroup> group;
-    if (ranks > 1 || a.group_of_one) group = std::make_shared<ops::MpiSlabGroup>(MPI_COMM_WORLD, a.nx);
-    std::shared_ptr<torch::nn::Module> model;
-    if (a.model == "fno" || a.model == "ifno") {
-      ops::FnoOptions o;
-      o.implicit = a.model == "ifno";
-      ops::Fno fno(o);
-      if (group) fno->set_slab(group);
-      model = fno.ptr();
-    } else {
-      ops::IFactFormerOptions o;
-      o.factorization = a.model == "ifactformer-o" ? iff::attention::Factorization::chained
-                                                   : iff::attention::Factorization::parallel;
-      o.checkpoint_activations = a.checkpointing;
-      ops::AxisCoordinates p;
-      for (int i = 0; i < a.nx; ++i) p.x.push_back(2.0 * i / a.nx);
-      for (int j = 0; j < a.ny; ++j) p.y.push_back(-std::cos(M_PI * j / (a.ny - 1)));
-      for (int k = 0; k < a.nz; ++k) p.z.push_back(1.0 * k / a.nz);
-      ops::IFactFormer net(o, p);
-      if (group) net->set_slab(group);
-      model = net.ptr();
-    }
-    auto forward = [&](const torch::Tensor& x) {
-      if (auto fno = std::dynamic_pointer_cast<ops::FnoImpl>(model)) return fno->forward(x);
-      return std::dynamic_pointer_cast<ops::IFactFormerImpl>(model)->forward(x);
-    };
+    if (ranks > 1 || a.group_of_one) group = ops::split_in_x_slabs(model, MPI_COMM_WORLD, iff::Arithmetic::fp32, "bench_slab");
     const int64_t x0 = group ? group->x0() : 0, nxl = group ? group->nx_local() : a.nx;
     const auto u = torch::randn({a.batch, a.nx, a.ny, a.nz, 3}).narrow(1, x0, nxl).contiguous();
     const auto w = torch::randn({a.batch, a.nx, a.ny, a.nz, 3}).narrow(1, x0, nxl).contiguous();
 
-    model->eval();
+    model.module->eval();
     reset_peak();
     const double base = max_over_ranks(peak_gib());
     const double forward_s = timed(a.repeats, [&] {
       torch::NoGradGuard ng;
-      forward(u);
+      model(u);
     });
     const double forward_peak = max_over_ranks(peak_gib());
     double bytes = 0;
     if (group) {
       group->reset_bytes_moved();
       torch::NoGradGuard ng;
-      forward(u);
+      model(u);
       bytes = max_over_ranks(static_cast<double>(group->bytes_moved()));
     }
     double step = NAN, step_peak = NAN, step_bytes = 0;
     if (!a.forward_only) {
-      model->train();
+      model.module->train();
       reset_peak();
       auto train_step = [&] {
-        model->zero_grad();
-        (forward(u) * w).sum().backward();
+        model.module->zero_grad();
+        (model(u) * w).sum().backward();
       };
       step = timed(a.repeats, [&] {
         train_step();
         if (group)
-          for (auto& q : model->parameters())
+          for (auto& q : model.module->parameters())
             if (q.grad().defined()) q.mutable_grad().copy_(group->sum(q.grad()));
       });
       step_peak = max_over_ranks(peak_gib());
@@ -197,13 +179,13 @@ int main(int argc, char** argv) {
         step_bytes = max_over_ranks(static_cast<double>(group->bytes_moved()));
       }
     }
+    const std::string tags = std::string(a.checkpointing ? " checkpointed" : "") + (ranks == 1 && group ? " group-of-one" : "");
     if (rank == 0)
       std::printf("bench_slab %s %dx%dx%d batch %d%s: ranks %d threads %d  forward %.4g s  train_step %.4g s  "
                   "rss_before %.3f GiB  forward_peak %.3f GiB  train_peak %.3f GiB  forward_bytes_per_rank %.4g MB  "
                   "train_bytes_per_rank %.4g MB\n",
-                  a.model.c_str(), a.nx, a.ny, a.nz, a.batch, (std::string(a.checkpointing ? " checkpointed" : "") + (ranks == 1 && group ? " group-of-one" : "")).c_str(), ranks,
-                  a.threads, forward_s, step, base, forward_peak,
-                  step_peak, bytes / 1e6, step_bytes / 1e6);
+                  a.model.c_str(), a.nx, a.ny, a.nz, a.batch, tags.c_str(), ranks, a.threads, forward_s, step, base,
+                  forward_peak, step_peak, bytes / 1e6, step_bytes / 1e6);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_slab: %s\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);

@@ -13,6 +13,7 @@
 #include "io/error.hpp"
 #include "operators/ifactformer.hpp"
 #include "operators/mpi_slab_group.hpp"
+#include "slab_checks.hpp"
 
 namespace ops = iff::operators;
 using iff::attention::Factorization;
@@ -43,10 +44,7 @@ ops::IFactFormer make_model(Factorization f, bool checkpointing) {
   return m;
 }
 
-double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  const double scale = b.abs().max().item<double>();
-  return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
-}
+using iff::test::rel_diff;
 
 struct Case {
   Factorization factorization;
@@ -61,7 +59,7 @@ class SlabIFactFormer : public ::testing::TestWithParam<Case> {
     u = torch::randn({2, kNx, kNy, kNz, 3}, torch::kFloat64);
     w = torch::randn({2, kNx, kNy, kNz, 3}, torch::kFloat64);
   }
-  torch::Tensor slab(const torch::Tensor& t) const { return t.narrow(1, group->x0(), group->nx_local()); }
+  torch::Tensor slab(const torch::Tensor& t) const { return iff::test::own_slab(t, *group); }
 
   std::shared_ptr<ops::MpiSlabGroup> group;
   torch::Tensor u, w;  // input and the weights of the test loss Σ w·y
@@ -88,22 +86,7 @@ TEST_P(SlabIFactFormer, GradientsEqualTheWholeField) {
   auto split = make_model(GetParam().factorization, GetParam().checkpointing);
   whole->train(), split->train();
   split->set_slab(group);
-  auto u_whole = u.clone().requires_grad_(true);
-  (whole->forward(u_whole) * w).sum().backward();
-  auto u_split = slab(u).clone().requires_grad_(true);
-  (split->forward(u_split) * slab(w)).sum().backward();
-
-  EXPECT_LT(rel_diff(u_split.grad(), slab(u_whole.grad())), 1e-10);
-  const auto pw = whole->named_parameters(), ps = split->named_parameters();
-  int compared = 0;
-  for (const auto& item : pw) {
-    if (!item.value().requires_grad()) continue;
-    const auto& gw = item.value().grad();
-    ASSERT_TRUE(gw.defined()) << item.key();
-    const auto gs = group->sum(ps[item.key()].grad());
-    EXPECT_LT(rel_diff(gs, gw), 1e-10) << item.key();
-    ++compared;
-  }
+  const int compared = iff::test::expect_split_gradients_equal(whole, split, *group, u, w, 1e-10);
   EXPECT_GT(compared, 20);
 }
 
@@ -112,20 +95,7 @@ TEST_P(SlabIFactFormer, ThreeAdamWStepsEqualTheWholeField) {
   auto split = make_model(GetParam().factorization, GetParam().checkpointing);
   whole->train(), split->train();
   split->set_slab(group);
-  torch::optim::AdamW ow(whole->parameters(), torch::optim::AdamWOptions(1e-2));
-  torch::optim::AdamW os(split->parameters(), torch::optim::AdamWOptions(1e-2));
-  for (int step = 0; step < 3; ++step) {
-    ow.zero_grad(), os.zero_grad();
-    (whole->forward(u) * w).sum().backward();
-    (split->forward(slab(u)) * slab(w)).sum().backward();
-    for (auto& p : split->parameters())
-      if (p.grad().defined()) p.mutable_grad().copy_(group->sum(p.grad()));
-    ow.step(), os.step();
-  }
-  const auto pw = whole->named_parameters(), ps = split->named_parameters();
-  for (const auto& item : pw) EXPECT_LT(rel_diff(ps[item.key()], item.value()), 1e-10) << item.key();
-  torch::NoGradGuard ng;
-  EXPECT_LT(rel_diff(split->forward(slab(u)), slab(whole->forward(u))), 1e-10);
+  iff::test::expect_three_adamw_steps_equal(whole, split, *group, u, w, 1e-10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, SlabIFactFormer,
