@@ -11,21 +11,18 @@ std::vector<Pair> make_pairs(const std::vector<int>& trajectories, int n_time, i
   return pairs;
 }
 
-Batch read_batch(const SeriesReader& reader, const std::vector<Pair>& pairs, int window) {
+Batch read_batch(const SeriesReader& reader, const std::vector<Pair>& pairs, int window, XPlanes planes) {
   const auto& m = reader.meta();
+  const int nx = planes.nx < 0 ? m.nx() : planes.nx;
   const int64_t n = static_cast<int64_t>(pairs.size());
   Batch b;
-  b.input = torch::empty({n, window, m.nx(), m.ny(), m.nz(), 3}, torch::kFloat64);
-  b.target = torch::empty({n, m.nx(), m.ny(), m.nz(), 3}, torch::kFloat64);
-  const auto snap = static_cast<int64_t>(m.snapshot_size());
-  for (int64_t s = 0; s < n; ++s) {
+  b.input = torch::empty({n, window, nx, m.ny(), m.nz(), 3}, torch::kFloat64);
+  b.target = torch::empty({n, nx, m.ny(), m.nz(), 3}, torch::kFloat64);
+  for (int64_t s = 0; s < n; ++s)
     for (int t = 0; t <= window; ++t) {
-      auto v = reader.read_velocity(pairs[s].traj, pairs[s].t0 + t);
-      IFF_CHECK(static_cast<int64_t>(v.size()) == snap, "snapshot size mismatch");
       auto dst = t < window ? b.input[s][t] : b.target[s];
-      std::memcpy(dst.data_ptr<double>(), v.data(), sizeof(double) * snap);
+      reader.read(pairs[s].t0 + t, SeriesBlock{pairs[s].traj, 1, planes.x0, nx}, dst.data_ptr<double>());
     }
-  }
   return b;
 }
 
@@ -35,7 +32,9 @@ PairLoader::~PairLoader() {
 
 void PairLoader::prefetch(std::vector<Pair> pairs) {
   if (pending_.valid()) pending_.wait();
-  pending_ = std::async(std::launch::async, [this, pairs = std::move(pairs)] { return read_batch(reader_, pairs, window_); });
+  pending_ = std::async(std::launch::async, [this, planes = planes_, pairs = std::move(pairs)] {
+    return read_batch(reader_, pairs, window_, planes);
+  });
 }
 
 Batch PairLoader::take() {

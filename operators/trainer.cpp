@@ -100,6 +100,7 @@ void Trainer::split_samples() {
   if (ranks == 1) return;
   IFF_REQUIRE(!device_.is_cuda(), "train.ranks_per_sample = " << ranks << " runs on the CPU; set train.device: cpu");
   slab_ = split_in_x_slabs(model_, grid_.group_comm(), setup_.train.precision, "train.ranks_per_sample");
+  loader_.set_planes({static_cast<int>(slab_->x0()), static_cast<int>(slab_->nx_local())});  // its own planes only
 }
 
 /// AdamW over the trainable parameters; resumed, its moments, step count and torch's RNG from
@@ -344,16 +345,12 @@ std::pair<int64_t, int64_t> Trainer::batch_range(int64_t i, int64_t n_pairs) con
 }
 
 torch::Tensor Trainer::predict(const Batch& batch) const {
-  return state_.norm.denormalize_output(model_(state_.norm.normalize_input(to_model(own_planes(batch.input)))));
+  return state_.norm.denormalize_output(model_(state_.norm.normalize_input(to_model(batch.input))));
 }
 
 torch::Tensor Trainer::batch_loss(const Batch& batch) const {
-  const auto target = to_model(own_planes(batch.target));
+  const auto target = to_model(batch.target);
   return slab_ ? relative_l2_sum(predict(batch), target, *slab_) : relative_l2_sum(predict(batch), target);
-}
-
-torch::Tensor Trainer::own_planes(const torch::Tensor& t) const {
-  return slab_ ? t.narrow(t.dim() - 4, slab_->x0(), slab_->nx_local()) : t;
 }
 
 }  // namespace iff::operators

@@ -85,8 +85,6 @@ class Trainer {
   torch::Tensor predict(const Batch& batch) const;  ///< in physical units (this rank's planes when split)
   /// Σ over the batch's samples of their loss (operators/loss.hpp), whole samples' also when split.
   torch::Tensor batch_loss(const Batch& batch) const;
-  /// This rank's planes of a batch's fields [b, …, nx, ny, nz, 3] (all of them unless split).
-  torch::Tensor own_planes(const torch::Tensor& t) const;
 
   const TrainSetup& setup_;
   MPI_Comm comm_;

@@ -23,6 +23,7 @@
 #include "io/error.hpp"
 #include "io/series.hpp"
 #include "operators/checkpoint.hpp"
+#include "operators/pair_loader.hpp"
 #include "operators/state_dict_import.hpp"
 #include "operators/training.hpp"
 #include "tests/support/test_support.hpp"
@@ -128,6 +129,27 @@ TEST(TrainMpi, WorldAndSerialRunsReachTheSameWeightsAfterThreeSteps) {
   if (iff::test::rank() == 0)
     std::cout << "weights after 3 steps, " << iff::test::size() << " rank(s) vs serial: max |diff| " << diff
               << ", moved by " << max_difference(a, initial) << "\n";
+}
+
+// A rank of a split sample reads its own x planes alone (every uneven split of 4 planes),
+// and they equal those planes of the whole sample.
+TEST(TrainMpi, ASplitSampleReadsOnlyItsOwnPlanes) {
+  const std::string series = write_series(iff::test::temp_dir("train_mpi_planes"));
+  const iff::SeriesReader reader(series);
+  const std::vector<ops::Pair> pairs = {{0, 0}, {2, 1}};
+  const auto whole = ops::read_batch(reader, pairs, 2);
+  for (int x0 = 0; x0 < 4; ++x0)
+    for (int nx = 1; x0 + nx <= 4; ++nx) {
+      const auto part = ops::read_batch(reader, pairs, 2, {x0, nx});
+      ASSERT_EQ(part.input.sizes(), (std::vector<int64_t>{2, 2, nx, 5, 4, 3}));
+      ASSERT_EQ(part.target.sizes(), (std::vector<int64_t>{2, nx, 5, 4, 3}));
+      EXPECT_TRUE(torch::equal(part.input, whole.input.narrow(2, x0, nx))) << x0 << "+" << nx;
+      EXPECT_TRUE(torch::equal(part.target, whole.target.narrow(1, x0, nx))) << x0 << "+" << nx;
+    }
+  ops::PairLoader loader(reader, 2);
+  loader.set_planes({1, 2});
+  loader.prefetch(pairs);
+  EXPECT_TRUE(torch::equal(loader.take().target, whole.target.narrow(1, 1, 2)));
 }
 
 // train.ranks_per_sample = all ranks: one group, every sample split in x-slabs (4 planes:
