@@ -7,15 +7,24 @@
 namespace iff::analysis {
 
 FieldErrors field_errors(const double* a, const double* b, int nx, int ny, int nz) {
+  return field_errors(a, b, nx, ny, nz, MPI_COMM_SELF);
+}
+
+FieldErrors field_errors(const double* a, const double* b, int nx_local, int ny, int nz, MPI_Comm slab_comm) {
+  const bool split = slab_comm != MPI_COMM_SELF;
+  int nx = nx_local;
+  if (split) MPI_Allreduce(&nx_local, &nx, 1, MPI_INT, MPI_SUM, slab_comm);
   // plane means of the reference, <b_c>_xz(y_j)
   std::vector<double> mean(static_cast<std::size_t>(ny) * 3, 0.0);
-  for (int i = 0; i < nx; ++i)
+  for (int i = 0; i < nx_local; ++i)
     for (int j = 0; j < ny; ++j)
       for (int k = 0; k < nz; ++k)
         for (int c = 0; c < 3; ++c) mean[j * 3 + c] += b[((static_cast<std::size_t>(i) * ny + j) * nz + k) * 3 + c];
+  if (split) MPI_Allreduce(MPI_IN_PLACE, mean.data(), static_cast<int>(mean.size()), MPI_DOUBLE, MPI_SUM, slab_comm);
   for (double& m : mean) m /= static_cast<double>(nx) * nz;
-  double err_sq[3] = {0, 0, 0}, ref_sq[3] = {0, 0, 0}, fluct_sq = 0;
-  for (int i = 0; i < nx; ++i)
+  double sums[7] = {0, 0, 0, 0, 0, 0, 0};  // err_sq[3], ref_sq[3], fluct_sq
+  double *err_sq = sums, *ref_sq = sums + 3, &fluct_sq = sums[6];
+  for (int i = 0; i < nx_local; ++i)
     for (int j = 0; j < ny; ++j)
       for (int k = 0; k < nz; ++k) {
         const std::size_t p = ((static_cast<std::size_t>(i) * ny + j) * nz + k) * 3;
@@ -26,6 +35,7 @@ FieldErrors field_errors(const double* a, const double* b, int nx, int ny, int n
           fluct_sq += f * f;
         }
       }
+  if (split) MPI_Allreduce(MPI_IN_PLACE, sums, 7, MPI_DOUBLE, MPI_SUM, slab_comm);
   FieldErrors e;
   for (int c = 0; c < 3; ++c) e.uvw[c] = relative_l2_from_sums(err_sq[c], ref_sq[c]);
   const double err_all = err_sq[0] + err_sq[1] + err_sq[2];

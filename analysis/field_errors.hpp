@@ -11,7 +11,13 @@
 // can have a total error of 3 % while its v and w are 30 % off. The fluctuation error
 // measures the error against the size of the turbulence itself; its numerator is the
 // total's (the reference's mean is subtracted from both fields).
+//
+// Of snapshots split in x-slabs over the ranks of a communicator, each rank passes its own
+// planes and every rank gets the errors of the whole snapshots (the plane means and the sums
+// added by MPI_Allreduce); on MPI_COMM_SELF the result is the serial one, bit for bit.
 #pragma once
+
+#include <mpi.h>
 
 #include <array>
 #include <cstddef>
@@ -30,5 +36,8 @@ struct FieldErrors {
 
 /// Errors of `a` against `b`, both [nx][ny][nz][3].
 FieldErrors field_errors(const double* a, const double* b, int nx, int ny, int nz);
+/// Errors of snapshots split over the ranks of `slab_comm`: a and b hold this rank's
+/// `nx_local` planes, [nx_local][ny][nz][3]. Collective over `slab_comm`.
+FieldErrors field_errors(const double* a, const double* b, int nx_local, int ny, int nz, MPI_Comm slab_comm);
 
 }  // namespace iff::analysis

@@ -70,16 +70,15 @@ void finish_rollout(const RolloutCase& c, int n_written, const std::vector<Traje
 /// The engine's steps with the outputs as observers and the stop signals polled after every
 /// step (an Interrupted error once the state is saved), then the last snapshots, the records,
 /// the CSV and the cost. `local`: the trajectories this rank advances (the same on every
-/// rank of its group); `writer`: whether it writes them (its group's first rank).
+/// rank of its group), of which it holds the planes `slab`.
 void advance_rollout(const RolloutCase& c, rollout::Stepper& stepper, rollout::RolloutOutputs& outputs,
-                     rollout::ReferenceSeries& reference, std::vector<Trajectory>& local, bool writer,
-                     const SeriesMeta& m, const TestHooks& hooks, const Context& ctx) {
-  const analysis::FieldMeasures measures(m);
+                     rollout::ReferenceSeries& reference, std::vector<Trajectory>& local,
+                     const rollout::StateSlab& slab, const SeriesMeta& m, const TestHooks& hooks, const Context& ctx) {
+  const analysis::FieldMeasures measures(m, slab.nx, slab.comm);  // collective over the slab's ranks
   auto energy = [&](const rollout::Field& u) { return measures.kinetic_energy(u.data()); };
   io::StopSignals signals;  // SIGTERM/SIGUSR1 only set a flag, polled after every step
-  const std::vector<Trajectory> none;
   auto observer = [&](int step, const std::vector<Trajectory>& traj) {
-    const bool saved_here = outputs.at(step, writer ? traj : none);
+    const bool saved_here = outputs.at(step, traj);
     hooks.at(step, ctx.rank);
     // a step boundary of every rank: a stop signal on any of them ends the run here
     if (step > 0 && step < c.engine.steps && signals.agreed(ctx.comm)) {
@@ -91,7 +90,7 @@ void advance_rollout(const RolloutCase& c, rollout::Stepper& stepper, rollout::R
     }
   };
 
-  rollout::RolloutEngine engine(c.engine, ctx.comm);
+  rollout::RolloutEngine engine(c.engine, ctx.comm, slab.comm);
   rollout::TimedStepper timed(stepper, outputs.model_seconds());
   outputs.start();
   engine.run(
@@ -127,25 +126,26 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
   IFF_REQUIRE(ref.n_time() > 0, "series " << c.series << " holds no snapshot");
   c.engine.dt = ref.n_time() > 1 ? ref.times()[1] - ref.times()[0] : 1.0;
   // groups of ranks_per_trajectory ranks share out the trajectories; each group's ranks
-  // split its states in x-slabs, and its first rank writes them
+  // split its states in x-slabs, each rank holding, reading and writing its own planes
   const ProcessGrid grid(ctx.comm, c.ranks_per_trajectory, "rollout.ranks_per_trajectory");
   const rollout::StepperSource src = stepper_source(c, ref.n_time() > 1, grid.group_comm());
   src.require_fits(c.series, m);
   rollout::Stepper& stepper = *src.stepper;
   const int window = stepper.window();
+  const rollout::StateSlab slab = stepper.slab(m.nx());
   const auto starts = c.initial_states(
       ref, window,
       c.initial == rollout::InitialStates::held_out && c.solver.empty() ? operators::checkpoint_validation_trajectories(c.checkpoint, m.n_traj) : 0);
   const int n = static_cast<int>(starts.size());
   const auto [first, last] = share_range(n, grid.group(), grid.groups());
-  rollout::require_rollout_memory(stepper, last - first, c.engine.batch, c.series_buffer, m.snapshot_size(),
+  rollout::require_rollout_memory(stepper, last - first, c.engine.batch, c.series_buffer, slab.size(m.ny(), m.nz()),
                                   fmt::format("{}x{}x{}", m.nx(), m.ny(), m.nz()), ctx.comm);
-  rollout::ReferenceSeries reference(ref, starts);
+  rollout::ReferenceSeries reference(ref, starts, slab);
   std::vector<Trajectory> local = reference.trajectories(first, last, window);
   const std::vector<Trajectory> none;
-  const std::vector<Trajectory>& written = grid.leader() ? local : none;
+  const std::vector<Trajectory>& written = grid.leader() ? local : none;  // each counted once
   if (saved) {
-    saved->restore(c.dir + "/rollout.state.h5", n, window, local, m.snapshot_size());
+    saved->restore(c.dir + "/rollout.state.h5", n, window, local, slab, m.ny(), m.nz(), ctx.comm);
     c.engine.first_step = saved->step;
     log::info("rollout: resuming {} at step {} of {}", c.dir, saved->step, c.engine.steps);
   }
@@ -164,8 +164,8 @@ void run_rollout(const std::string& case_file, const std::vector<std::string>& o
     log::info("rollout: {} records no wall units; prediction.h5 records none (its statistics use its own wall shear)",
               c.series);
   rollout::RolloutOutputs outputs(c, pm, reference, reference.initial_times(), window, saved, cfg.resolved_yaml(),
-                                  RunCost::of("rollout", src.kind, ctx.size, src.threads), written, ctx.comm);
-  advance_rollout(c, stepper, outputs, reference, local, grid.leader(), m, hooks, ctx);
+                                  RunCost::of("rollout", src.kind, ctx.size, src.threads), local, slab, ctx.comm);
+  advance_rollout(c, stepper, outputs, reference, local, slab, m, hooks, ctx);
   finish_rollout(c, outputs.close(), written, n, ctx);
 }
 

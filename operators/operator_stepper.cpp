@@ -36,6 +36,7 @@ class OperatorStepper : public rollout::Stepper {
     model_.module->to(device_, dtype_);
     model_.module->eval();
     if (comm_size(o.slab_comm) > 1) split(o);
+    slab_comm_ = o.slab_comm;
     window_ = static_cast<int>(data_.spec.in_time_window());
     name_ = fmt::format("{} from {} ({}{}{})", model_.spec.hyper_text().substr(0, model_.spec.hyper_text().find('\n')),
                         o.checkpoint, dtype_ == torch::kFloat64 ? "float64" : "float32",
@@ -44,14 +45,18 @@ class OperatorStepper : public rollout::Stepper {
   }
 
   int window() const override { return window_; }
+  rollout::StateSlab slab(int nx) const override {
+    if (!slab_) return rollout::StateSlab::whole(nx);
+    return {static_cast<int>(slab_->x0()), static_cast<int>(slab_->nx_local()), static_cast<int>(slab_->nx()), slab_comm_};
+  }
   std::string describe() const override { return name_; }
   double memory_bytes(int batch, std::string* how) const override {
     if (device_.is_cuda()) return 0;  // the host holds the states alone
     auto spec = data_.spec;  // split: the activations of this rank's planes
     if (slab_) spec.x.resize(slab_->nx_local());
     const auto e = evaluation_memory(spec, model_.parameter_count(), batch, dtype_ == torch::kFloat64 ? 8 : 4);
-    // and the float64 input window and output of the call (whole states on every rank)
-    const double points = double(data_.spec.x.size()) * data_.spec.y.size() * data_.spec.z.size();
+    // and the float64 input window and output of the call (this rank's planes of them)
+    const double points = double(spec.x.size()) * spec.y.size() * spec.z.size();
     if (how)
       *how = e.how + (slab_ ? fmt::format(" on this rank's {} of {} x planes", slab_->nx_local(), slab_->nx()) : "") +
              fmt::format(", and the float64 window and output ({} values per sample)", (window_ + 2) * 3 * points);
@@ -63,22 +68,20 @@ class OperatorStepper : public rollout::Stepper {
     torch::NoGradGuard no_grad;
     const ArithmeticScope arithmetic(precision_, device_);
     const auto& s = data_.spec;
-    const int64_t nx = s.x.size(), ny = s.y.size(), nz = s.z.size();
+    const int64_t nx = slab_ ? slab_->nx_local() : int64_t(s.x.size()), ny = s.y.size(), nz = s.z.size();
     const int64_t b = history.size(), n = nx * ny * nz * 3;
     auto in = torch::empty({b, window_, nx, ny, nz, 3}, torch::kFloat64);
     auto* p = in.data_ptr<double>();
     for (int64_t i = 0; i < b; ++i)
       for (int w = 0; w < window_; ++w) {
         const Field& f = *history[i][w];
-        IFF_CHECK(static_cast<int64_t>(f.size()) == n, "state of " << f.size() << " values for a " << nx << "x"
-                                                                   << ny << "x" << nz << " operator");
+        IFF_CHECK(static_cast<int64_t>(f.size()) == n, "state of " << f.size() << " values for " << nx << "x" << ny
+                                                                   << "x" << nz << " points of the operator");
         std::copy(f.begin(), f.end(), p + (i * window_ + w) * n);
       }
     if (window_ == 1) in = in.squeeze(1);
-    if (slab_) in = in.narrow(in.dim() - 4, slab_->x0(), slab_->nx_local());  // this rank's planes
     auto u = data_.norm.normalize_input(in.to(dtype_)).to(device_);
-    auto y = model_(u).to(torch::kCPU);
-    if (slab_) y = slab_->gather_x(y, 1);  // [b, nx, ny, nz, 3] on every rank of the group
+    auto y = model_(u).to(torch::kCPU);  // [b, nx, ny, nz, 3]: this rank's planes when split
     auto out = data_.norm.denormalize_output(y.to(torch::kFloat64)).contiguous();
     const double* q = out.data_ptr<double>();
     for (int64_t i = 0; i < b; ++i) next[i].assign(q + i * n, q + (i + 1) * n);
@@ -94,6 +97,7 @@ class OperatorStepper : public rollout::Stepper {
   torch::Device device_;
   Model model_;
   std::shared_ptr<MpiSlabGroup> slab_;
+  MPI_Comm slab_comm_ = MPI_COMM_SELF;
   CheckpointData data_;
   torch::ScalarType dtype_ = torch::kFloat32;
   Arithmetic precision_ = Arithmetic::fp32;

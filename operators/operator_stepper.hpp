@@ -9,13 +9,12 @@
 // kernels chosen for the larger products may round differently, so a trajectory then
 // agrees with its batch-of-one prediction to round-off per step only.
 //
-// Split over the ranks of a slab communicator (rollout.ranks_per_trajectory), an
-// IFactFormer evaluates each state on x-slabs (attention/slab.hpp): every rank of the group
-// is given the same whole states, evaluates the model on its planes, and the slabs of the
-// next state are gathered, so every rank of the group holds the same next state, bit for
-// bit. The split model equals the whole one to round-off (other product shapes, the
-// unfused block path): a split trajectory agrees with the unsplit one to round-off per
-// step, and is the same, bit for bit, for a given split.
+// Split over the ranks of a slab communicator (rollout.ranks_per_trajectory), the model
+// evaluates each state on x-slabs (attention/slab.hpp, operators/mpi_slab_group.hpp): each
+// rank of the group is given its own planes of the states (slab()) and gives back its planes
+// of the next ones; no rank holds a whole state. The split model equals the whole one to
+// round-off (other product shapes, the unfused block path): a split trajectory agrees with
+// the unsplit one to round-off per step, and is the same, bit for bit, for a given split.
 #pragma once
 
 #include <mpi.h>

@@ -32,7 +32,8 @@ void require_rollout_memory(const Stepper& stepper, int trajectories, int batch,
                  comm);
 }
 
-RolloutEngine::RolloutEngine(RolloutParams params, MPI_Comm comm) : p_(params), comm_(comm) {
+RolloutEngine::RolloutEngine(RolloutParams params, MPI_Comm comm, MPI_Comm slab_comm)
+    : p_(params), comm_(comm), slab_comm_(slab_comm) {
   IFF_REQUIRE(p_.steps >= 0, "rollout.steps must be non-negative, got " << p_.steps);
   IFF_REQUIRE(p_.batch >= 1, "rollout.batch must be positive, got " << p_.batch);
   IFF_REQUIRE(p_.energy_band == 0.0 || p_.energy_band > 1.0,
@@ -75,7 +76,10 @@ void RolloutEngine::run(Stepper& stepper, std::vector<Trajectory>& local, const 
         Trajectory& t = local[alive[b]];
         Field& f = next[b - b0];
         std::string cause;
-        if (!std::all_of(f.begin(), f.end(), [](double v) { return std::isfinite(v); })) {
+        // finite on every slab of the state: the group stops it together
+        int finite = std::all_of(f.begin(), f.end(), [](double v) { return std::isfinite(v); });
+        if (slab_comm_ != MPI_COMM_SELF) MPI_Allreduce(MPI_IN_PLACE, &finite, 1, MPI_INT, MPI_MIN, slab_comm_);
+        if (!finite) {
           cause = "non-finite state";
         } else if (p_.energy_band > 0) {
           const double e = energy(f);

@@ -66,13 +66,16 @@ class RolloutEngine {
   /// Called on every rank at step 0 (initial states) and after every step.
   using Observer = std::function<void(int step, const std::vector<Trajectory>& local)>;
 
-  RolloutEngine(RolloutParams params, MPI_Comm comm);
+  /// `slab_comm`: the ranks each state is split over (Stepper::slab; MPI_COMM_SELF for whole
+  /// states). They hold the same trajectories, agree whether a state is finite, and the
+  /// Energy and ReferenceEnergy are collective over them.
+  RolloutEngine(RolloutParams params, MPI_Comm comm, MPI_Comm slab_comm = MPI_COMM_SELF);
   void run(Stepper& stepper, std::vector<Trajectory>& local, const Energy& energy,
            const ReferenceEnergy& reference, const Observer& observer) const;
 
  private:
   RolloutParams p_;
-  MPI_Comm comm_;
+  MPI_Comm comm_, slab_comm_;
 };
 
 }  // namespace iff::rollout

@@ -4,9 +4,9 @@
 
 namespace iff::rollout {
 
-PredictionOutput::PredictionOutput(SeriesWriter& out, const SeriesMeta& meta, int every, int buffer, double dt,
-                                   WallUnits u_tau, MPI_Comm comm)
-    : out_(out), meta_(meta), every_(every), buffer_(buffer), dt_(dt), u_tau_(std::move(u_tau)), comm_(comm) {}
+PredictionOutput::PredictionOutput(SeriesWriter& out, const SeriesMeta& meta, StateSlab slab, int every, int buffer,
+                                   double dt, WallUnits u_tau, MPI_Comm comm)
+    : out_(out), meta_(meta), slab_(slab), every_(every), buffer_(buffer), dt_(dt), u_tau_(std::move(u_tau)), comm_(comm) {}
 
 bool PredictionOutput::same_runs(const Step& a, const Step& b) {
   if (a.runs.size() != b.runs.size()) return false;
@@ -49,7 +49,7 @@ void PredictionOutput::flush() {
   const auto& shape = pending_.front().runs;
   int n_runs = static_cast<int>(shape.size()), max_runs = 0;
   MPI_Allreduce(&n_runs, &max_runs, 1, MPI_INT, MPI_MAX, comm_);
-  const std::size_t snap = meta_.snapshot_size();
+  const std::size_t snap = slab_.size(meta_.ny(), meta_.nz());
   const int nt = static_cast<int>(pending_.size()), first_ti = pending_.front().ti;
   std::vector<double> block, wall;
   for (int k = 0; k < max_runs; ++k) {
@@ -59,14 +59,16 @@ void PredictionOutput::flush() {
       continue;
     }
     const int count = shape[k].count;
-    const SeriesBlock where{shape[k].first_id, count, 0, meta_.nx()};
+    const SeriesBlock where{shape[k].first_id, count, slab_.x0, slab_.nx};
     block.resize(static_cast<std::size_t>(count) * nt * snap);
     for (int j = 0; j < count; ++j)
       for (int s = 0; s < nt; ++s)
         std::copy_n(pending_[s].runs[k].states.begin() + j * snap, snap,
                     block.begin() + (static_cast<std::size_t>(j) * nt + s) * snap);
     out_.write_times(first_ti, times, where, block.data());
-    if (meta_.wall) {
+    if (meta_.wall && !slab_.leader()) {
+      out_.write_wall_units(first_ti, nt, SeriesBlock{}, nullptr);  // the leader writes the group's
+    } else if (meta_.wall) {
       wall.resize(static_cast<std::size_t>(count) * nt);
       for (int j = 0; j < count; ++j)
         for (int q = 0; q < nt; ++q) wall[std::size_t(j) * nt + q] = u_tau_(shape[k].first_id + j, pending_[q].ti * every_);

@@ -5,7 +5,9 @@
 //
 // Each rank holds its running trajectories as runs of consecutive ids (one run unless a
 // trajectory stopped inside its share); a change in which trajectories run, on any rank,
-// writes the buffer first. Every call is collective over the writer's communicator.
+// writes the buffer first. Each rank writes its planes of them (StateSlab): the ranks of a
+// group that splits the states write their x-slabs of the same trajectories, and the group's
+// first rank their wall units. Every call is collective over the writer's communicator.
 #pragma once
 
 #include <mpi.h>
@@ -24,8 +26,8 @@ class PredictionOutput {
   /// (used when the series records wall units).
   using WallUnits = std::function<double(int id, int step)>;
 
-  PredictionOutput(SeriesWriter& out, const SeriesMeta& meta, int every, int buffer, double dt, WallUnits u_tau,
-                   MPI_Comm comm);
+  PredictionOutput(SeriesWriter& out, const SeriesMeta& meta, StateSlab slab, int every, int buffer, double dt,
+                   WallUnits u_tau, MPI_Comm comm);
   /// Buffers the trajectories that completed `step` (when step is a multiple of `every`)
   /// and writes the buffer when it is full or `last`; true when it wrote.
   bool at(int step, const std::vector<Trajectory>& traj, bool last);
@@ -35,7 +37,7 @@ class PredictionOutput {
  private:
   struct Run {
     int first_id = 0, count = 0;
-    std::vector<double> states;  // [count][nx][ny][nz][3]
+    std::vector<double> states;  // [count][slab nx][ny][nz][3]
   };
   struct Step {
     int ti = 0;
@@ -46,6 +48,7 @@ class PredictionOutput {
 
   SeriesWriter& out_;
   SeriesMeta meta_;
+  StateSlab slab_;
   int every_, buffer_;
   double dt_;
   WallUnits u_tau_;

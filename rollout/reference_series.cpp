@@ -4,16 +4,25 @@
 
 #include <fmt/format.h>
 
+#include "io/agreed.hpp"
+
 namespace iff::rollout {
 
-ReferenceSeries::ReferenceSeries(const SeriesReader& ref, std::vector<std::vector<int>> starts)
-    : ref_(ref), starts_(std::move(starts)), wall_(ref.wall_u_tau()) {}
+ReferenceSeries::ReferenceSeries(const SeriesReader& ref, std::vector<std::vector<int>> starts, StateSlab slab)
+    : ref_(ref), starts_(std::move(starts)), slab_(slab), wall_(ref.wall_u_tau()) {}
+
+Field ReferenceSeries::read(int traj, int time_index) const {
+  const auto& m = ref_.meta();
+  Field f(slab_.size(m.ny(), m.nz()));
+  run_agreed(slab_.comm, [&] { ref_.read(time_index, SeriesBlock{traj, 1, slab_.x0, slab_.nx}, f.data()); });
+  return f;
+}
 
 const std::optional<Field>& ReferenceSeries::at(int id, int step) {
   auto& [cached_step, field] = cache_.try_emplace(id, -1, std::nullopt).first->second;
   if (cached_step != step) {
     const int ti = starts_[id][1] + step;
-    field = ti < ref_.n_time() ? std::optional<Field>(ref_.read_velocity(starts_[id][0], ti)) : std::nullopt;
+    field = ti < ref_.n_time() ? std::optional<Field>(read(starts_[id][0], ti)) : std::nullopt;
     cached_step = step;
   }
   return field;
@@ -32,7 +41,7 @@ std::vector<Trajectory> ReferenceSeries::trajectories(int first, int last, int w
     t.id = i;
     t.label = fmt::format("series trajectory {}, time index {}", starts_[i][0], starts_[i][1]);
     t.t0 = ref_.times()[starts_[i][1]];
-    for (int w = window - 1; w >= 0; --w) t.history.push_back(ref_.read_velocity(starts_[i][0], starts_[i][1] - w));
+    for (int w = window - 1; w >= 0; --w) t.history.push_back(read(starts_[i][0], starts_[i][1] - w));
     local.push_back(std::move(t));
   }
   return local;

@@ -27,7 +27,7 @@ RolloutCase RolloutCase::from(const Config& cfg) {
   c.dtype = r.get_enum("dtype", c.dtype, kRolloutPrecisionNames, "precision of an operator: that of the checkpoint, float32 or float64");
   c.precision = r.get_enum("precision", c.precision, kArithmeticNames, "arithmetic of a float32 operator's large matrix products: fp32, or bf16-mixed (bfloat16 operands, float32 accumulation; needs AVX512-BF16 on the CPU)");
   c.threads = r.get_in<int>("threads", 1, 0, 1024, "intra-op threads per rank (0: libtorch's default)");
-  c.ranks_per_trajectory = r.get_in<int>("ranks_per_trajectory", 1, 1, 1 << 16, "ranks that split each state of a model (any kind) in x-slabs (a divisor of the rank count; groups of that many consecutive ranks share out the trajectories). Every rank of a group holds the whole states; the prediction equals the unsplit one to round-off");
+  c.ranks_per_trajectory = r.get_in<int>("ranks_per_trajectory", 1, 1, 1 << 16, "ranks that split each state of a model (any kind) in x-slabs (a divisor of the rank count; groups of that many consecutive ranks share out the trajectories). Each rank holds, reads and writes only its x planes of every state; the prediction equals the unsplit one to round-off");
   IFF_CHECK_AS(ConfigError, c.ranks_per_trajectory == 1 || c.solver.empty() || cfg.documenting(),
                "rollout.ranks_per_trajectory in " << cfg.path() << ": a rollout.solver case runs each trajectory on one rank; set it to 1");
   auto o = cfg.section("output");

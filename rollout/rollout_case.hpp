@@ -36,11 +36,13 @@
 // hooks (apps/test_hooks.hpp): IFF_ROLLOUT_KILL_AFTER=N, IFF_ROLLOUT_SIGNAL_AFTER=N (after
 // step N).
 //
-// Split trajectories (rollout.ranks_per_trajectory R > 1, IFactFormer-m/-o): the ranks form
+// Split trajectories (rollout.ranks_per_trajectory R > 1, any model kind): the ranks form
 // groups of R consecutive ranks (io/process_grid.hpp), the groups share out the trajectories,
-// and the R ranks of a group evaluate each step on their x-slabs of the states
-// (operators/operator_stepper.hpp); each rank holds its group's whole states, the group's
-// first rank writes them. The prediction equals the unsplit one to round-off per step.
+// and each rank of a group holds, advances, reads and writes only its x-slab of every state
+// (rollout/state_slab.hpp, operators/operator_stepper.hpp): the initial and reference
+// snapshots, the prediction series and rollout.state.h5 slab by slab, the rows' measures
+// from the slabs; the group's first rank writes the rows, the cost and the VTK files (their
+// states gathered). The prediction equals the unsplit one to round-off per step.
 #pragma once
 
 #include <string>

@@ -2,6 +2,7 @@
 
 #include "analysis/field_errors.hpp"
 #include "io/agreed.hpp"
+#include "io/comm.hpp"
 
 namespace iff::rollout {
 
@@ -25,7 +26,7 @@ SeriesMeta RolloutOutputs::prediction_meta(const SeriesMeta& reference, int n_tr
 RolloutOutputs::RolloutOutputs(const RolloutCase& c, const SeriesMeta& prediction, ReferenceSeries& reference,
                                const std::vector<double>& t0, int window, const std::optional<RolloutState>& saved,
                                const std::string& config, RunCost cost, const std::vector<Trajectory>& local,
-                               MPI_Comm comm)
+                               StateSlab slab, MPI_Comm comm)
     : c_(c),
       meta_(prediction),
       reference_(reference),
@@ -34,26 +35,27 @@ RolloutOutputs::RolloutOutputs(const RolloutCase& c, const SeriesMeta& predictio
       state_path_(c.dir + "/rollout.state.h5"),
       cost_(std::move(cost)),
       local_(local),
+      slab_(slab),
       comm_(comm),
       n_traj_(static_cast<int>(t0.size())),
       window_(window),
       vtk_(c.dir, prediction, c.vtk_every, c.vtk_trajectories, c.engine.dt),
       table_(c.dir + "/rollout.csv", comm, saved ? saved->step : -1),
-      measures_(prediction) {
+      measures_(prediction, slab.nx, slab.comm) {
   const std::string path = c.dir + "/prediction.h5";
   if (saved) {
     // the snapshots up to the saved step, copied into a fresh file (a kill during a write can
     // leave the file's metadata unextendable)
     out_ = std::make_unique<SeriesWriter>(SeriesWriter::resume(
         path, saved->step / c.series_every + 1, {"/initial_time", "/completed_steps", "/rollout_progress"}, comm));
-    vtk_.resume(local);
+    if (slab_.leader()) vtk_.resume(local);
   } else {
     out_ = std::make_unique<SeriesWriter>(path, prediction, comm, WriteMode::in_place);
     out_->write_record("/initial_time", t0);
     out_->write_record("/completed_steps", std::vector<double>(n_traj_, 0.0));
     out_->write_record("/rollout_progress", {0.0, double(c.engine.steps)});
   }
-  series_ = std::make_unique<PredictionOutput>(*out_, prediction, c.series_every, c.series_buffer, c.engine.dt,
+  series_ = std::make_unique<PredictionOutput>(*out_, prediction, slab_, c.series_every, c.series_buffer, c.engine.dt,
                                                [this](int id, int step) { return reference_.u_tau(id, step); }, comm);
 }
 
@@ -64,21 +66,63 @@ void RolloutOutputs::start() {
   loop_start_ = MPI_Wtime();
 }
 
+namespace {
+
+/// The whole state from its slabs, on the slab's first rank (empty elsewhere); `part` itself
+/// when the state is not split. Collective over the slab's ranks.
+Field whole_state(const Field& part, const StateSlab& slab, int plane) {
+  if (!slab.split()) return part;
+  const int ranks = comm_size(slab.comm);
+  std::vector<int> counts(ranks), offsets(ranks, 0);
+  const int mine = slab.nx * plane;
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, slab.comm);
+  Field whole;
+  if (slab.leader()) {
+    for (int r = 1; r < ranks; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+    whole.resize(std::size_t(slab.nx_total) * plane);
+  }
+  MPI_Gatherv(part.data(), mine, MPI_DOUBLE, whole.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0, slab.comm);
+  return whole;
+}
+
+}  // namespace
+
 bool RolloutOutputs::at(int step, const std::vector<Trajectory>& traj) {
-  // this rank's rows and VTK files, agreed over the ranks (a failed write ends every rank)
-  run_agreed(comm_, [&] {
-    for (const auto& t : traj) {
-      if (t.completed != step) continue;  // stopped earlier
-      const auto& r = reference_.at(t.id, step);
-      std::vector<double> errors;
-      if (r) {
-        const auto e = analysis::field_errors(t.state().data(), r->data(), meta_.nx(), meta_.ny(), meta_.nz());
-        errors = {e.uvw[0], e.uvw[1], e.uvw[2], e.total, e.fluct};
-      }
-      table_.add(step, step * c_.engine.dt, t.id, measures_.kinetic_energy(t.state().data()),
-                 measures_.centre_u(t.state().data()), errors);
+  // every state measured over its slabs and, where a VTK file is due, gathered (collective
+  // over the slab's ranks); then the group leader's rows and files, agreed over the ranks (a
+  // failed write ends every rank)
+  struct Measured {
+    const Trajectory* t;
+    double energy, centre;
+    std::vector<double> errors;
+    Field state, reference;  // whole, on the leader, for its VTK file
+    bool has_reference;
+  };
+  std::vector<Measured> done;
+  const int plane = meta_.ny() * meta_.nz() * 3;
+  for (const auto& t : traj) {
+    if (t.completed != step) continue;  // stopped earlier
+    const auto& r = reference_.at(t.id, step);
+    Measured m{&t, measures_.kinetic_energy(t.state().data()), measures_.centre_u(t.state().data()), {}, {}, {}, bool(r)};
+    if (r) {
+      const auto e = analysis::field_errors(t.state().data(), r->data(), slab_.nx, meta_.ny(), meta_.nz(), slab_.comm);
+      m.errors = {e.uvw[0], e.uvw[1], e.uvw[2], e.total, e.fluct};
+    }
+    if (vtk_.due(step, t.id)) {
       const double t_out = MPI_Wtime();
-      vtk_.at(step, t, r ? &*r : nullptr);
+      m.state = whole_state(t.state(), slab_, plane);
+      if (r) m.reference = whole_state(*r, slab_, plane);
+      output_seconds_ += MPI_Wtime() - t_out;
+    }
+    done.push_back(std::move(m));
+  }
+  run_agreed(comm_, [&] {
+    if (!slab_.leader()) return;
+    for (const auto& m : done) {
+      table_.add(step, step * c_.engine.dt, m.t->id, m.energy, m.centre, m.errors);
+      if (!vtk_.due(step, m.t->id)) continue;
+      const double t_out = MPI_Wtime();
+      vtk_.at(step, *m.t, m.state, m.has_reference ? &m.reference : nullptr);
       output_seconds_ += MPI_Wtime() - t_out;
     }
   });
@@ -112,7 +156,8 @@ RunCost RolloutOutputs::cost(int steps) {
   cost.simulated_time = steps * c_.engine.dt;
   // every trajectory up to its last good step (a guard stop ends its share)
   double advanced = 0.0, advanced_all = 0.0;
-  for (const auto& t : local_) advanced += std::min(t.completed, steps);
+  if (slab_.leader())  // a group's trajectories once
+    for (const auto& t : local_) advanced += std::min(t.completed, steps);
   MPI_Allreduce(&advanced, &advanced_all, 1, MPI_DOUBLE, MPI_SUM, comm_);
   cost.trajectory_time = advanced_all * c_.engine.dt;
   cost.wall_seconds = all[0];
@@ -124,7 +169,8 @@ RunCost RolloutOutputs::cost(int steps) {
 
 void RolloutOutputs::save(int step) {
   std::vector<double> done(n_traj_, 0.0), done_all(n_traj_);
-  for (const auto& t : local_) done[t.id] = t.completed;
+  if (slab_.leader())
+    for (const auto& t : local_) done[t.id] = t.completed;
   MPI_Allreduce(done.data(), done_all.data(), n_traj_, MPI_DOUBLE, MPI_SUM, comm_);
   out_->write_record("/completed_steps", done_all);
   out_->write_record("/rollout_progress", {double(step), double(c_.engine.steps)});
@@ -147,7 +193,7 @@ void RolloutOutputs::save(int step) {
   head.wall = cost_now.wall_seconds;
   head.model = *cost_now.step_seconds;
   head.output = *cost_now.output_seconds;
-  write_rollout_state(state_path_, head, local_, meta_.snapshot_size(), comm_);
+  write_rollout_state(state_path_, head, local_, slab_, meta_.ny(), meta_.nz(), comm_);
 }
 
 int RolloutOutputs::close() {

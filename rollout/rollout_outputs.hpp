@@ -5,6 +5,11 @@
 // write of the series the progress records: /completed_steps, rollout.csv and cost.csv, then
 // rollout.state.h5, whose atomic rename commits the step (RolloutState). Output folder and
 // resume rules: rollout/rollout_case.hpp. Every call is collective.
+//
+// States split in x-slabs over a group of ranks (StateSlab) are measured from their slabs
+// (analysis/field_measures.hpp, field_errors.hpp) and written slab by slab (the series, the
+// state); only the VTK files, whose vorticity needs x-derivatives of the whole state, are
+// made from the states of their trajectories gathered on the group's first rank.
 #pragma once
 
 #include <mpi.h>
@@ -37,10 +42,14 @@ class RolloutOutputs {
   /// `prediction`: the metadata of prediction.h5 (created, or continued from `saved`);
   /// `cost`: command, model, ranks and threads of the cost record; `local`: this rank's
   /// trajectories (held by the caller, advanced by the engine), each with a history of
-  /// `window` states; `t0`: every trajectory's initial time; `config`: the resolved case.
+  /// `window` states, of which it holds the planes `slab`; `t0`: every trajectory's initial
+  /// time; `config`: the resolved case. The ranks of a group that splits the states measure
+  /// them together; its first rank writes the rows, the VTK files and the cost of its
+  /// trajectories, and every rank its planes of the series and of the state.
   RolloutOutputs(const RolloutCase& c, const SeriesMeta& prediction, ReferenceSeries& reference,
                  const std::vector<double>& t0, int window, const std::optional<RolloutState>& saved,
-                 const std::string& config, RunCost cost, const std::vector<Trajectory>& local, MPI_Comm comm);
+                 const std::string& config, RunCost cost, const std::vector<Trajectory>& local, StateSlab slab,
+                 MPI_Comm comm);
   ~RolloutOutputs();
 
   /// Seconds spent in the model, for the cost record (the engine's stepper adds to it).
@@ -68,6 +77,7 @@ class RolloutOutputs {
   std::string config_, state_path_;
   RunCost cost_;
   const std::vector<Trajectory>& local_;
+  StateSlab slab_;
   MPI_Comm comm_;
   int n_traj_, window_;
   std::unique_ptr<SeriesWriter> out_;

@@ -48,14 +48,45 @@ std::optional<RolloutState> RolloutState::unfinished(const std::string& dir, boo
   return saved;
 }
 
+namespace {
+
+/// `text` of rank 0 on every rank of `comm`.
+std::string broadcast_text(std::string text, MPI_Comm comm) {
+  int n = static_cast<int>(text.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  text.resize(n);
+  MPI_Bcast(text.data(), n, MPI_CHAR, 0, comm);
+  return text;
+}
+
+/// This rank's block of /history: its consecutive trajectories, every window, its planes.
+std::pair<std::vector<hsize_t>, std::vector<hsize_t>> history_block(const std::vector<Trajectory>& local, int window,
+                                                                    const StateSlab& slab, hsize_t plane) {
+  if (local.empty()) return {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  return {{hsize_t(local.front().id), 0, hsize_t(slab.x0), 0},
+          {hsize_t(local.size()), hsize_t(window), hsize_t(slab.nx), plane}};
+}
+
+}  // namespace
+
 void RolloutState::restore(const std::string& path, int n, int win, std::vector<Trajectory>& local,
-                           std::size_t snap) const {
+                           const StateSlab& slab, int ny, int nz, MPI_Comm comm) const {
   IFF_REQUIRE(n_traj == n && window == win, path << " holds " << n_traj << " trajectories with a window of " << window
                                                  << ", the case has " << n << " with " << win);
-  auto f = h5::File::open(path);
-  for (auto& t : local) {
+  auto f = h5::File::open(path, false, comm);
+  const hsize_t plane = hsize_t(ny) * nz * 3;
+  const std::vector<hsize_t> want{hsize_t(n), hsize_t(win), hsize_t(slab.nx_total), plane};
+  IFF_REQUIRE(f.shape("/history") == want, path << ": /history is not [" << n << "][" << win << "][" << slab.nx_total
+                                                << "][" << plane << "] (the case's trajectories, window and grid): "
+                                                << "remove it to start again");
+  const auto [offset, count] = history_block(local, window, slab, plane);
+  std::vector<double> block(count[0] * count[1] * count[2] * count[3]);
+  f.read_slab("/history", offset, count, block.data());
+  const std::size_t part = slab.size(ny, nz);
+  for (std::size_t q = 0; q < local.size(); ++q) {
+    auto& t = local[q];
     for (int w = 0; w < window; ++w)
-      f.read_slab("/history", {hsize_t(t.id), hsize_t(w), 0}, {1, 1, snap}, t.history[w].data());
+      t.history[w].assign(block.begin() + (q * window + w) * part, block.begin() + (q * window + w + 1) * part);
     t.completed = int(completed[t.id]);
     t.alive = alive[t.id] != 0;
     t.initial_energy = initial_energy[t.id];
@@ -65,60 +96,50 @@ void RolloutState::restore(const std::string& path, int n, int win, std::vector<
 }
 
 void write_rollout_state(const std::string& path, const RolloutState& head, const std::vector<Trajectory>& local,
-                         std::size_t snap, MPI_Comm comm) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+                         const StateSlab& slab, int ny, int nz, MPI_Comm comm) {
   const int n = head.n_traj;
-  // every trajectory's window, gathered in id order (each rank holds consecutive ids)
-  std::vector<double> mine, all, done(n, 0.0), done_all(n), alive(n, 0.0), alive_all(n), e0(n, 0.0), e0_all(n);
+  const bool leader = slab.leader();  // a group's trajectories are counted once
+  std::vector<double> mine, done(n, 0.0), alive(n, 0.0), e0(n, 0.0);
   std::string reasons;
   for (const auto& t : local) {
     for (const auto& f : t.history) mine.insert(mine.end(), f.begin(), f.end());
+    if (!leader) continue;
     done[t.id] = t.completed;
     alive[t.id] = t.alive ? 1.0 : 0.0;
     e0[t.id] = t.initial_energy;
     if (!t.stop_reason.empty()) reasons += std::to_string(t.id) + "\t" + t.stop_reason + "\n";
   }
-  MPI_Allreduce(done.data(), done_all.data(), n, MPI_DOUBLE, MPI_SUM, comm);
-  MPI_Allreduce(alive.data(), alive_all.data(), n, MPI_DOUBLE, MPI_SUM, comm);
-  MPI_Allreduce(e0.data(), e0_all.data(), n, MPI_DOUBLE, MPI_SUM, comm);
-  const std::string all_reasons = gather_text(reasons, comm);
-  int count = static_cast<int>(mine.size());
-  std::vector<int> counts(size), offs(size, 0);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  if (rank == 0) {
-    for (int r = 1; r < size; ++r) offs[r] = offs[r - 1] + counts[r - 1];
-    all.resize(std::size_t(n) * head.window * snap);
+  MPI_Allreduce(MPI_IN_PLACE, done.data(), n, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, alive.data(), n, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, e0.data(), n, MPI_DOUBLE, MPI_SUM, comm);
+  const std::string all_reasons = broadcast_text(gather_text(reasons, comm), comm);
+  const hsize_t plane = hsize_t(ny) * nz * 3;
+  const auto [offset, count] = history_block(local, head.window, slab, plane);
+
+  AtomicPath target(path, comm);
+  auto f = h5::File::create(target, comm);
+  f.create_dataset("/history", {hsize_t(n), hsize_t(head.window), hsize_t(slab.nx_total), plane}, h5::DType::f64);
+  f.write_slab("/history", offset, count, mine.data());
+  f.write_vector("/completed", done);
+  f.write_vector("/alive", alive);
+  f.write_vector("/initial_energy", e0);
+  f.set_attr("/", "format", std::string("ifactflow-rollout-state"));
+  f.set_attr("/", "step", std::int64_t(head.step));
+  f.set_attr("/", "steps", std::int64_t(head.steps));
+  f.set_attr("/", "n_traj", std::int64_t(n));
+  f.set_attr("/", "window", std::int64_t(head.window));
+  f.set_attr("/", "config", head.config);
+  f.set_attr("/", "wall_seconds", head.wall);
+  f.set_attr("/", "step_seconds", head.model);
+  f.set_attr("/", "output_seconds", head.output);
+  std::istringstream in(all_reasons);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) f.set_attr("/", "stop_reason_" + line.substr(0, tab), line.substr(tab + 1));
   }
-  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offs.data(), MPI_DOUBLE, 0, comm);
-  run_agreed(comm, [&] {
-    if (rank != 0) return;
-    AtomicPath target(path);
-    auto f = h5::File::create(target);
-    f.write_vector("/history", all, {hsize_t(n), hsize_t(head.window), hsize_t(snap)});
-    f.write_vector("/completed", done_all);
-    f.write_vector("/alive", alive_all);
-    f.write_vector("/initial_energy", e0_all);
-    f.set_attr("/", "format", std::string("ifactflow-rollout-state"));
-    f.set_attr("/", "step", std::int64_t(head.step));
-    f.set_attr("/", "steps", std::int64_t(head.steps));
-    f.set_attr("/", "n_traj", std::int64_t(n));
-    f.set_attr("/", "window", std::int64_t(head.window));
-    f.set_attr("/", "config", head.config);
-    f.set_attr("/", "wall_seconds", head.wall);
-    f.set_attr("/", "step_seconds", head.model);
-    f.set_attr("/", "output_seconds", head.output);
-    std::istringstream in(all_reasons);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto tab = line.find('\t');
-      if (tab != std::string::npos) f.set_attr("/", "stop_reason_" + line.substr(0, tab), line.substr(tab + 1));
-    }
-    f.close();
-    target.commit();
-  });
-  MPI_Barrier(comm);
+  f.close();
+  run_agreed(comm, [&] { target.commit(); });
 }
 
 }  // namespace iff::rollout

@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "rollout/state_slab.hpp"
+
 namespace iff::rollout {
 
-/// One snapshot of one trajectory, [nx][ny][nz][3] (u, v, w).
+/// One snapshot of one trajectory, [nx][ny][nz][3] (u, v, w): this rank's x planes of it
+/// (Stepper::slab).
 using Field = std::vector<double>;
 
 class Stepper {
@@ -15,6 +18,9 @@ class Stepper {
   virtual ~Stepper() = default;
   /// Snapshots of history the next state depends on (the operator's input window).
   virtual int window() const { return 1; }
+  /// The x planes of each state, of `nx`, that this rank holds, gives and is given back
+  /// (all of them unless the stepper splits each state over a group of ranks).
+  virtual StateSlab slab(int nx) const { return StateSlab::whole(nx); }
   /// Advances a batch: history[b] holds window() states of trajectory ids[b] (its global
   /// index), oldest first; writes next[b]. A stepper with state of its own between calls (a
   /// solver's multistep history) keeps it by trajectory id.

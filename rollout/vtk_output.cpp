@@ -51,15 +51,15 @@ void VtkOutput::resume(const std::vector<Trajectory>& local) {
   }
 }
 
-void VtkOutput::at(int step, const Trajectory& t, const Field* reference) {
-  if (!active() || step % every_ != 0 || t.id >= trajectories_) return;
+void VtkOutput::at(int step, const Trajectory& t, const Field& state, const Field* reference) {
+  if (!due(step, t.id)) return;
   std::vector<double> vort, q, diff;
-  grad_.vorticity_and_q(t.state().data(), vort, q);
-  const auto u = closed(t.state().data(), 3), w = closed(vort.data(), 3), qc = closed(q.data(), 1);
+  grad_.vorticity_and_q(state.data(), vort, q);
+  const auto u = closed(state.data(), 3), w = closed(vort.data(), 3), qc = closed(q.data(), 1);
   std::vector<VtkField> fields = {{"velocity", 3, u.data()}, {"vorticity", 3, w.data()}, {"Q", 1, qc.data()}};
   if (reference) {
     diff.resize(reference->size());
-    for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = t.state()[p] - (*reference)[p];
+    for (std::size_t p = 0; p < diff.size(); ++p) diff[p] = state[p] - (*reference)[p];
     diff = closed(diff.data(), 3);
     fields.push_back({"error", 3, diff.data()});
   }

@@ -31,8 +31,11 @@ class VtkOutput {
   /// Re-creates the collections of the given trajectories up to the step each completed
   /// (a resumed rollout; their .vtr files are on disk).
   void resume(const std::vector<Trajectory>& local);
-  /// Writes trajectory t's files at `step` when due; `reference` may be null.
-  void at(int step, const Trajectory& t, const Field* reference);
+  /// Whether trajectory `id` has files at `step`.
+  bool due(int step, int id) const { return active() && step % every_ == 0 && id < trajectories_; }
+  /// Writes trajectory t's files at `step` when due, of its whole `state` [nx][ny][nz][3];
+  /// `reference` (its reference snapshot there) may be null.
+  void at(int step, const Trajectory& t, const Field& state, const Field* reference);
 
  private:
   PvdCollection& collection(int id);
