@@ -7,6 +7,7 @@
 #include <complex>
 #include <sstream>
 
+#include "io/comm.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -28,7 +29,7 @@ std::vector<int> nearest_y_plus_indices(const std::vector<double>& y, const std:
 
 ChannelStatistics::ChannelStatistics(int nx, int ny, int nz, double lx, double lz, std::vector<double> y,
                                      std::vector<int> spectra_j)
-    : nx_(nx), ny_(ny), nz_(nz), lx_(lx), lz_(lz), y_(std::move(y)), sj_(std::move(spectra_j)) {
+    : nx_(nx), ny_(ny), nz_(nz), nx_local_(nx), lx_(lx), lz_(lz), y_(std::move(y)), sj_(std::move(spectra_j)) {
   IFF_REQUIRE(nx >= 2 && nz >= 2 && ny >= 1, "statistics: bad grid " << nx << "x" << ny << "x" << nz);
   IFF_REQUIRE(int(y_.size()) == ny, "statistics: " << y_.size() << " y values for ny = " << ny);
   for (int j : sj_) IFF_REQUIRE(j >= 0 && j < ny, "statistics: spectra y index " << j << " outside 0.." << ny - 1);
@@ -39,12 +40,19 @@ ChannelStatistics::ChannelStatistics(int nx, int ny, int nz, double lx, double l
   ez_.assign(sj_.size() * 3 * (nz / 2 + 1), 0.0);
 }
 
+void ChannelStatistics::set_slab(int nx_local, MPI_Comm comm) {
+  IFF_REQUIRE(n_ == 0, "statistics: set_slab after " << n_ << " snapshots");
+  IFF_REQUIRE(nx_local >= 0 && nx_local <= nx_, "statistics: " << nx_local << " of " << nx_ << " x planes");
+  nx_local_ = nx_local;
+  comm_ = comm;
+}
+
 void ChannelStatistics::add(const double* f) {
   const std::size_t plane = std::size_t(nx_) * nz_;
   auto at = [&](int ix, int j, int iz, int c) { return f[((std::size_t(ix) * ny_ + j) * nz_ + iz) * 3 + c]; };
   for (int j = 0; j < ny_; ++j) {
     double a[3] = {0, 0, 0}, b[3] = {0, 0, 0}, uv = 0;
-    for (int ix = 0; ix < nx_; ++ix)
+    for (int ix = 0; ix < nx_local_; ++ix)
       for (int iz = 0; iz < nz_; ++iz) {
         for (int c = 0; c < 3; ++c) {
           const double v = at(ix, j, iz, c);
@@ -55,36 +63,75 @@ void ChannelStatistics::add(const double* f) {
     for (int c = 0; c < 3; ++c) s1_[3 * j + c] += a[c] / plane, s2_[3 * j + c] += b[c] / plane;
     suv_[j] += uv / plane;
   }
-  if (!sj_.empty()) {
-    const int nzh = nz_ / 2 + 1, nxh = nx_ / 2 + 1;
-    std::vector<double> in(plane);
-    std::vector<std::complex<double>> out(std::size_t(nx_) * nzh);
-    fftw_plan p = fftw_plan_dft_r2c_2d(nx_, nz_, in.data(), reinterpret_cast<fftw_complex*>(out.data()), FFTW_ESTIMATE);
-    const double norm = 1.0 / (double(plane) * plane);
-    for (std::size_t s = 0; s < sj_.size(); ++s)
-      for (int c = 0; c < 3; ++c) {
-        const int j = sj_[s];
-        double mean = 0.0;
-        for (int ix = 0; ix < nx_; ++ix)
-          for (int iz = 0; iz < nz_; ++iz) mean += at(ix, j, iz, c);
-        mean /= plane;
-        for (int ix = 0; ix < nx_; ++ix)
-          for (int iz = 0; iz < nz_; ++iz) in[std::size_t(ix) * nz_ + iz] = at(ix, j, iz, c) - mean;
-        fftw_execute(p);
-        double* ex = &ex_[(s * 3 + c) * nxh];
-        double* ez = &ez_[(s * 3 + c) * nzh];
-        for (int ix = 0; ix < nx_; ++ix)
-          for (int jz = 0; jz < nzh; ++jz) {
-            // stored (i, j) stands for itself and its conjugate (-i, -j) unless j is 0 or nz/2
-            const double w = (jz == 0 || 2 * jz == nz_) ? 1.0 : 2.0;
-            const double e = w * std::norm(out[std::size_t(ix) * nzh + jz]) * norm;
-            ex[std::min(ix, nx_ - ix)] += e;
-            ez[jz] += e;
-          }
-      }
-    fftw_destroy_plan(p);
+  const std::size_t row = std::size_t(nz_) * 3;  // one x line of a plane y_j
+  std::vector<double> mine(nx_local_ * row), whole;
+  for (std::size_t s = 0; s < sj_.size(); ++s) {
+    for (int ix = 0; ix < nx_local_; ++ix)
+      std::copy_n(f + (std::size_t(ix) * ny_ + sj_[s]) * row, row, mine.begin() + ix * row);
+    if (comm_ == MPI_COMM_SELF) {
+      add_spectra(s, mine.data());
+      continue;
+    }
+    // the plane y_j, whole, on rank 0
+    const int ranks = comm_size(comm_), count = static_cast<int>(mine.size());
+    std::vector<int> counts(ranks), offsets(ranks, 0);
+    MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm_);
+    const bool root = comm_rank(comm_) == 0;
+    if (root) {
+      for (int r = 1; r < ranks; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+      whole.resize(nx_ * row);
+    }
+    MPI_Gatherv(mine.data(), count, MPI_DOUBLE, whole.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0, comm_);
+    if (root) add_spectra(s, whole.data());
   }
   ++n_;
+}
+
+void ChannelStatistics::add_spectra(std::size_t s, const double* f) {
+  const std::size_t plane = std::size_t(nx_) * nz_;
+  const int nzh = nz_ / 2 + 1, nxh = nx_ / 2 + 1;
+  std::vector<double> in(plane);
+  std::vector<std::complex<double>> out(std::size_t(nx_) * nzh);
+  fftw_plan p = fftw_plan_dft_r2c_2d(nx_, nz_, in.data(), reinterpret_cast<fftw_complex*>(out.data()), FFTW_ESTIMATE);
+  const double norm = 1.0 / (double(plane) * plane);
+  for (int c = 0; c < 3; ++c) {
+    double mean = 0.0;
+    for (std::size_t q = 0; q < plane; ++q) mean += f[q * 3 + c];
+    mean /= plane;
+    for (std::size_t q = 0; q < plane; ++q) in[q] = f[q * 3 + c] - mean;
+    fftw_execute(p);
+    double* ex = &ex_[(s * 3 + c) * nxh];
+    double* ez = &ez_[(s * 3 + c) * nzh];
+    for (int ix = 0; ix < nx_; ++ix)
+      for (int jz = 0; jz < nzh; ++jz) {
+        // stored (i, j) stands for itself and its conjugate (-i, -j) unless j is 0 or nz/2
+        const double w = (jz == 0 || 2 * jz == nz_) ? 1.0 : 2.0;
+        const double e = w * std::norm(out[std::size_t(ix) * nzh + jz]) * norm;
+        ex[std::min(ix, nx_ - ix)] += e;
+        ez[jz] += e;
+      }
+  }
+  fftw_destroy_plan(p);
+}
+
+void ChannelStatistics::reduce() {
+  if (comm_ == MPI_COMM_SELF) return;
+  const int ranks = comm_size(comm_), rank = comm_rank(comm_);
+  // every rank's profile sums, added on rank 0 in rank order
+  for (auto* sums : {&s1_, &s2_, &suv_}) {
+    std::vector<double> all(rank == 0 ? sums->size() * ranks : 0);
+    MPI_Gather(sums->data(), static_cast<int>(sums->size()), MPI_DOUBLE, all.data(), static_cast<int>(sums->size()),
+               MPI_DOUBLE, 0, comm_);
+    if (rank != 0) {
+      std::fill(sums->begin(), sums->end(), 0.0);
+      continue;
+    }
+    for (std::size_t q = 0; q < sums->size(); ++q) {
+      double t = all[q];
+      for (int r = 1; r < ranks; ++r) t += all[r * sums->size() + q];
+      (*sums)[q] = t;
+    }
+  }
 }
 
 void ChannelStatistics::add_sgs(const double* nu_t, const double* dissipation, const double* coefficient) {

@@ -10,7 +10,15 @@
 // LES runs add, per sample, plane profiles of the SGS model (solvers/sgs_model.hpp):
 //   <ν_t>(y),  ε_sgs(y) = <2 ν_t S_ij S_ij> = −<τ_ij S_ij>,  C(y) (the DSM's dynamic
 //   coefficient; (C_s D)² for Smagorinsky, C_w² for WALE), averaged over the samples.
+//
+// Snapshots split in x-slabs over the ranks of a communicator (set_slab): each rank adds its
+// planes; the profiles are its planes' share of each plane average, and the spectra planes
+// y_j are gathered on the communicator's rank 0, which transforms them. reduce() then sums
+// the ranks' profiles on rank 0 in rank order (the same bits for the same split), and rank 0
+// holds the statistics of the whole snapshots. Unsplit, the code is the serial one.
 #pragma once
+
+#include <mpi.h>
 
 #include <string>
 #include <vector>
@@ -30,8 +38,15 @@ class ChannelStatistics {
   ChannelStatistics(int nx, int ny, int nz, double lx, double lz, std::vector<double> y,
                     std::vector<int> spectra_j = {});
 
-  /// Adds one snapshot [nx][ny][nz][3].
+  /// Snapshots from now on are split: this rank adds `nx_local` consecutive x planes of
+  /// each, the ranks of `comm` holding the slabs in rank order. Before the first add().
+  void set_slab(int nx_local, MPI_Comm comm);
+  /// Adds one snapshot [nx][ny][nz][3] (split: this rank's planes, [nx_local][ny][nz][3];
+  /// collective over the slab's communicator when there are spectra).
   void add(const double* field);
+  /// Split: the sums of every rank on rank 0 of the slab's communicator, which then holds the
+  /// statistics (the others hold none). Collective; a no-op unsplit.
+  void reduce();
   long samples() const { return n_; }
   /// Adds the SGS profiles of one LES state (ny values each, in the order of y).
   void add_sgs(const double* nu_t, const double* dissipation, const double* coefficient);
@@ -60,7 +75,11 @@ class ChannelStatistics {
   void write_h5(const std::string& path, const WallUnits* wall = nullptr) const;
 
  private:
+  /// The spectra of one plane y_j = sj[s], [nx][nz][3], of one whole snapshot.
+  void add_spectra(std::size_t s, const double* plane);
   int nx_, ny_, nz_;
+  int nx_local_;
+  MPI_Comm comm_ = MPI_COMM_SELF;
   double lx_, lz_;
   std::vector<double> y_;
   std::vector<int> sj_;

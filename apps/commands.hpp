@@ -42,8 +42,9 @@ struct SeriesStatsOptions {
   double re_tau = 0;   ///< override Re_tau of the wall units (0: the series' records, else its wall shear)
   std::vector<double> spectra_y_plus = {5, 15, 30, 100};
 };
-/// Profiles, spectra and the kinetic-energy table of a series (rank 0 computes; collective
-/// only in that every rank checks the input).
+/// Profiles, spectra and the kinetic-energy table of a series: each rank of ctx.comm reads
+/// its x planes of every snapshot used, the sums are joined on rank 0, which writes the
+/// tables. Collective.
 void series_statistics(const SeriesStatsOptions& options, const Context& ctx);
 
 /// In a build without libtorch, registers the commands that need it (train, convert, export):

@@ -15,7 +15,8 @@ What is promised, and tested:
 - each rank holds, reads and writes only its x planes of each state: the measures in
   rollout.csv (kinetic energy, centre-line velocity, errors against the reference), taken
   from the slabs, equal the whole run's to 1e-10 relative in float64 (as printed there:
-  measured 0);
+  measured 0), and so do the statistics of the prediction (stats/, read in x-slabs over
+  every rank of the job, the spectra planes gathered on rank 0);
 - each trajectory is written once: 16 rows in rollout.csv, and cost.csv's trajectory time
   is 2 x 7 x 0.5 at every split;
 - rollout.state.h5 is the same file whatever the split: the windows a split run saved
@@ -150,6 +151,12 @@ with tempfile.TemporaryDirectory() as d:
                     mrel = np.nanmax(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))
                     print(f"{model} {dtype}: split over {split} ranks: rollout.csv measures within {mrel:.3g} relative")
                     check(mrel < 1e-10, f"{name}: rollout.csv measures differ from the whole run's by {mrel:.3g}")
+                    for table in ("profiles.csv", "spectra_kx.csv", "spectra_kz.csv"):
+                        a, b = (np.loadtxt(os.path.join(o, "stats", table), delimiter=",", skiprows=1)
+                                for o in (out, whole_out))
+                        trel = np.abs(a - b).max() / np.abs(b).max()
+                        check(a.shape == b.shape and trel < 1e-10,
+                              f"{name}: stats/{table} differs from the whole run's by {trel:.3g} of its largest value")
                 cost = list(csv.DictReader(open(os.path.join(out, "cost.csv"))))[0]
                 check(abs(float(cost["trajectory_time"]) - 7.0) < 1e-9,
                       f"{name}: trajectory time {cost['trajectory_time']}, want 2 x 3.5")

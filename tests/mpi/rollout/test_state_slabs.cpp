@@ -1,13 +1,14 @@
 // States split in x-slabs over the ranks (rollout.ranks_per_trajectory): the kinetic
 // energy, the centre-line velocity and the errors measured from each rank's planes equal
 // those of the whole state (to 1e-14 relative: only the order of the sums changes; bit for
-// bit on one rank), and the engine stops a trajectory whose state is non-finite on one slab
+// bit on one rank), so do the profiles and spectra of the statistics, and the engine stops a trajectory whose state is non-finite on one slab
 // only on every rank of the group, at the same step.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
+#include "analysis/channel_statistics.hpp"
 #include "analysis/field_errors.hpp"
 #include "analysis/field_measures.hpp"
 #include "io/partition.hpp"
@@ -69,7 +70,9 @@ TEST(StateSlabs, MeasuresAndErrorsFromSlabsEqualTheWholeStates) {
   EXPECT_LT(rel(split.centre_u(a_mine.data()), u), 1e-14);
   for (std::size_t q = 0; q < we.size(); ++q) EXPECT_LT(rel(se[q], we[q]), 1e-14) << an::FieldErrors::kNames[q];
   // the control: a slab measured as if it were the whole state is not the whole's measure
-  if (size > 1) EXPECT_GT(rel(an::FieldMeasures(m, nx, MPI_COMM_SELF).kinetic_energy(a_mine.data()), e), 1e-3);
+  if (size > 1) {
+    EXPECT_GT(rel(an::FieldMeasures(m, nx, MPI_COMM_SELF).kinetic_energy(a_mine.data()), e), 1e-3);
+  }
   // on one rank the slab path is the serial one, bit for bit
   const an::FieldMeasures self(m, kNx, MPI_COMM_SELF);
   EXPECT_EQ(self.kinetic_energy(a.data()), e);
@@ -134,4 +137,43 @@ TEST(StateSlabs, ANonFiniteSlabStopsItsTrajectoryOnEveryRankOfTheGroup) {
   EXPECT_EQ(lo, hi);
   // five steps of growth by 1.1: the energy of the whole initial state times 1.1^10
   EXPECT_LT(rel(e, an::FieldMeasures(m).kinetic_energy(state(m, 0.0).data()) * std::pow(1.1, 10)), 1e-13);
+}
+
+TEST(StateSlabs, StatisticsFromSlabsEqualTheWholeSnapshots) {
+  const auto m = meta();
+  const auto [x0, x1] = iff::share_range(kNx, iff::test::rank(), iff::test::size());
+  const int nx = static_cast<int>(x1 - x0);
+  const std::vector<int> sj = {2, 4};
+  an::ChannelStatistics whole(kNx, kNy, kNz, 2 * M_PI, 2.0, m.y, sj), split(kNx, kNy, kNz, 2 * M_PI, 2.0, m.y, sj);
+  split.set_slab(nx, MPI_COMM_WORLD);
+  for (double phase : {0.1, 0.7, 1.3}) {
+    const Field u = state(m, phase);
+    whole.add(u.data());
+    split.add(planes(u, x0, nx).data());
+  }
+  split.reduce();
+  if (iff::test::rank() != 0) return;  // rank 0 holds the statistics
+  auto close = [](const std::vector<double>& a, const std::vector<double>& b, const std::string& what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    double scale = 1.0;  // the field's size: a mean of v cancels to round-off
+    for (double x : b) scale = std::max(scale, std::abs(x));
+    for (std::size_t q = 0; q < a.size(); ++q) EXPECT_LE(std::abs(a[q] - b[q]), 1e-13 * scale) << what << " " << q;
+  };
+  for (int c = 0; c < 3; ++c) {
+    close(split.mean(c), whole.mean(c), "mean " + std::to_string(c));
+    close(split.rms(c), whole.rms(c), "rms " + std::to_string(c));
+    for (int s = 0; s < 2; ++s) {
+      close(split.spectrum_x(c, s), whole.spectrum_x(c, s), "E(kx)");
+      close(split.spectrum_z(c, s), whole.spectrum_z(c, s), "E(kz)");
+    }
+  }
+  close(split.reynolds_shear(), whole.reynolds_shear(), "-<u'v'>");
+  EXPECT_EQ(split.samples(), 3);
+  // the control: without the reduction a slab's profile is not the whole one
+  if (iff::test::size() > 1) {
+    an::ChannelStatistics alone(kNx, kNy, kNz, 2 * M_PI, 2.0, m.y);
+    alone.set_slab(nx, MPI_COMM_SELF);
+    alone.add(planes(state(m, 0.1), x0, nx).data());
+    EXPECT_GT(std::abs(alone.mean(0)[kNy / 2] - whole.mean(0)[kNy / 2]), 1e-3);
+  }
 }
