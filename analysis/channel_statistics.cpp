@@ -64,25 +64,15 @@ void ChannelStatistics::add(const double* f) {
     suv_[j] += uv / plane;
   }
   const std::size_t row = std::size_t(nz_) * 3;  // one x line of a plane y_j
-  std::vector<double> mine(nx_local_ * row), whole;
+  std::vector<double> mine(nx_local_ * row);
   for (std::size_t s = 0; s < sj_.size(); ++s) {
     for (int ix = 0; ix < nx_local_; ++ix)
       std::copy_n(f + (std::size_t(ix) * ny_ + sj_[s]) * row, row, mine.begin() + ix * row);
     if (comm_ == MPI_COMM_SELF) {
       add_spectra(s, mine.data());
-      continue;
+    } else if (const auto whole = gather_on_root(mine, comm_); comm_rank(comm_) == 0) {
+      add_spectra(s, whole.data());  // the plane y_j, whole, on rank 0
     }
-    // the plane y_j, whole, on rank 0
-    const int ranks = comm_size(comm_), count = static_cast<int>(mine.size());
-    std::vector<int> counts(ranks), offsets(ranks, 0);
-    MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm_);
-    const bool root = comm_rank(comm_) == 0;
-    if (root) {
-      for (int r = 1; r < ranks; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
-      whole.resize(nx_ * row);
-    }
-    MPI_Gatherv(mine.data(), count, MPI_DOUBLE, whole.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0, comm_);
-    if (root) add_spectra(s, whole.data());
   }
   ++n_;
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/comm.hpp"
 #include "io/error.hpp"
 
 namespace fs = std::filesystem;
@@ -95,10 +96,7 @@ AtomicPath::AtomicPath(std::string final_path, MPI_Comm comm) : final_(std::move
   MPI_Comm_rank(comm, &rank);
   owner_ = rank == 0;
   if (owner_) temp_ = unique_partial_name(final_);
-  int n = static_cast<int>(temp_.size());
-  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
-  temp_.resize(n);
-  MPI_Bcast(temp_.data(), n, MPI_CHAR, 0, comm);
+  temp_ = broadcast_text(temp_, comm);
 }
 
 AtomicPath::AtomicPath(AtomicPath&& o) noexcept

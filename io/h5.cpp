@@ -110,12 +110,7 @@ void File::agree(bool ok, const std::string& what, const std::string& reason) co
     MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm_);
     if (first == size) return;
     failed_ = true;
-    std::string why = ok ? std::string() : what + ": " + reason;
-    int n = static_cast<int>(why.size());
-    MPI_Bcast(&n, 1, MPI_INT, first, comm_);
-    why.resize(n);
-    MPI_Bcast(why.data(), n, MPI_CHAR, first, comm_);
-    throw IOError(why);
+    throw IOError(broadcast_text(ok ? std::string() : what + ": " + reason, comm_, first));
   }
   if (!ok) throw IOError(what + ": " + reason);
 }

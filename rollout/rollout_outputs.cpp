@@ -70,19 +70,8 @@ namespace {
 
 /// The whole state from its slabs, on the slab's first rank (empty elsewhere); `part` itself
 /// when the state is not split. Collective over the slab's ranks.
-Field whole_state(const Field& part, const StateSlab& slab, int plane) {
-  if (!slab.split()) return part;
-  const int ranks = comm_size(slab.comm);
-  std::vector<int> counts(ranks), offsets(ranks, 0);
-  const int mine = slab.nx * plane;
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, slab.comm);
-  Field whole;
-  if (slab.leader()) {
-    for (int r = 1; r < ranks; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
-    whole.resize(std::size_t(slab.nx_total) * plane);
-  }
-  MPI_Gatherv(part.data(), mine, MPI_DOUBLE, whole.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0, slab.comm);
-  return whole;
+Field whole_state(const Field& part, const StateSlab& slab) {
+  return slab.split() ? gather_on_root(part, slab.comm) : part;
 }
 
 }  // namespace
@@ -99,7 +88,6 @@ bool RolloutOutputs::at(int step, const std::vector<Trajectory>& traj) {
     bool has_reference;
   };
   std::vector<Measured> done;
-  const int plane = meta_.ny() * meta_.nz() * 3;
   for (const auto& t : traj) {
     if (t.completed != step) continue;  // stopped earlier
     const auto& r = reference_.at(t.id, step);
@@ -110,8 +98,8 @@ bool RolloutOutputs::at(int step, const std::vector<Trajectory>& traj) {
     }
     if (vtk_.due(step, t.id)) {
       const double t_out = MPI_Wtime();
-      m.state = whole_state(t.state(), slab_, plane);
-      if (r) m.reference = whole_state(*r, slab_, plane);
+      m.state = whole_state(t.state(), slab_);
+      if (r) m.reference = whole_state(*r, slab_);
       output_seconds_ += MPI_Wtime() - t_out;
     }
     done.push_back(std::move(m));

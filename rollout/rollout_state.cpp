@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "io/agreed.hpp"
+#include "io/comm.hpp"
 #include "io/error.hpp"
 #include "io/fsutil.hpp"
 #include "io/h5.hpp"
@@ -49,15 +50,6 @@ std::optional<RolloutState> RolloutState::unfinished(const std::string& dir, boo
 }
 
 namespace {
-
-/// `text` of rank 0 on every rank of `comm`.
-std::string broadcast_text(std::string text, MPI_Comm comm) {
-  int n = static_cast<int>(text.size());
-  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
-  text.resize(n);
-  MPI_Bcast(text.data(), n, MPI_CHAR, 0, comm);
-  return text;
-}
 
 /// This rank's block of /history: its consecutive trajectories, every window, its planes.
 std::pair<std::vector<hsize_t>, std::vector<hsize_t>> history_block(const std::vector<Trajectory>& local, int window,
